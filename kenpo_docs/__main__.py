@@ -1,0 +1,3 @@
+from kenpo_docs.cli import main
+
+main()
