@@ -6,6 +6,7 @@ The public API is exactly ``__all__``; every other name is an implementation det
 
 from __future__ import annotations
 
+from kenpo_docs.era import format_wareki, parse_date
 from kenpo_docs.errors import (
     AssemblyError,
     BarcodeError,
@@ -31,4 +32,6 @@ __all__ = [
     "RuleError",
     "TemplateError",
     "__version__",
+    "format_wareki",
+    "parse_date",
 ]
