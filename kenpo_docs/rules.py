@@ -1,0 +1,669 @@
+"""The domain rules of notice No. 539 (年金機構けんぽからのお知らせ 第539号), as pure functions.
+
+The facts (dates, table rows, wording, contact) live in ``data/rules.toml`` so staff can
+extend them without code; this module only applies them. The file is read once by
+:func:`default_rules` and cached; every rule function takes ``rules=`` to use another set
+(a test's custom TOML, a future notice). Rules the notice leaves open are settings in the
+data file, documented there, rather than policy invented here.
+"""
+
+from __future__ import annotations
+
+import enum
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from kenpo_docs.errors import RuleError
+from kenpo_docs.paths import data_dir
+
+__all__ = [
+    "CardHandling",
+    "CertificatePattern",
+    "CertificatePeriod",
+    "Insurer",
+    "IssueTiming",
+    "Route",
+    "Rules",
+    "VisitPath",
+    "card_handling",
+    "card_handling_table",
+    "card_issued",
+    "card_usable",
+    "card_usable_until",
+    "certificate_expiry",
+    "certificate_period",
+    "certificate_periods_table",
+    "default_rules",
+    "delivery_route",
+    "elderly_certificate_month",
+    "eligibility_notice_table",
+    "eligibility_notice_timing",
+    "household_route",
+    "insurer",
+    "load_rules",
+    "registration_steps",
+    "visit_path",
+    "visit_steps",
+]
+
+DEFAULT_RULES_FILE = "rules.toml"
+
+_ONE_DAY = timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- data types
+
+
+@dataclass(frozen=True)
+class CertificatePeriod:
+    """A 資格確認書 issue period (交付期間) and the expiry (有効期限) of what is issued in it."""
+
+    start: date
+    end: date
+    expiry: date
+
+
+@dataclass(frozen=True)
+class CertificatePattern:
+    """The yearly continuation of the issue periods beyond the explicit ones."""
+
+    enabled: bool
+    year_start_month: int
+    year_start_day: int
+    expiry_years: int
+
+
+@dataclass(frozen=True)
+class CardHandling:
+    """One row of the notice's table 「健康保険証の取り扱いについて」, as booleans."""
+
+    label: str
+    card_use: bool
+    new_issue: bool
+    reissue: bool
+    collection_required: bool
+    self_disposal: bool
+    myna_use: bool
+
+
+@dataclass(frozen=True)
+class _HandlingRow:
+    start: date | None
+    end: date | None
+    handling: CardHandling
+
+
+@dataclass(frozen=True)
+class IssueTiming:
+    """One row of the 資格情報のお知らせ issue table (対象者 / 取得日 / 発行時期)."""
+
+    key: str
+    who: str
+    acquired_from: date | None
+    acquired_until: date | None
+    issued: str
+
+
+@dataclass(frozen=True)
+class Insurer:
+    """The 照会先 block of the notice and the payroll group documents travel through."""
+
+    name: str
+    department: str
+    phone: str
+    hours: str
+    payroll_group: str
+
+
+@dataclass(frozen=True)
+class _VisitText:
+    condition: str
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything in ``rules.toml``, typed and validated."""
+
+    source: str
+    card_new_issue_ends: date
+    card_usable_until: date
+    card_usable_on_loss_date: bool
+    card_issued_if_acquired_until: date
+    card_handling_rows: tuple[_HandlingRow, ...]
+    certificate_first_issue_date: date
+    certificate_periods: tuple[CertificatePeriod, ...]
+    certificate_pattern: CertificatePattern
+    elderly_age: int
+    elderly_previous_month_if_born_on_day: int
+    eligibility_notice_rows: tuple[IssueTiming, ...]
+    visit_texts: tuple[tuple[str, _VisitText], ...]
+    registration_steps: tuple[str, ...]
+    delivery_routes: tuple[tuple[str, str], ...]
+    insurer: Insurer
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _Reader:
+    """Typed access to the parsed TOML that names the file and key on every error."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, key: str, message: str) -> RuleError:
+        key = key or "(top level)"
+        return RuleError(f"{key}: {message}", file=self.file, column=key)
+
+    def table(self, data: Any, key: str, allowed: set[str]) -> Mapping[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(key, "expected a table")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise self.fail(key, f"unknown key(s) {', '.join(unknown)}")
+        return data
+
+    def get(self, t: Mapping[str, Any], key: str, path: str, kind: type, *, required: bool = True) -> Any:
+        full = f"{path}.{key}" if path else key
+        if key not in t:
+            if required:
+                raise self.fail(full, "missing")
+            return None
+        value = t[key]
+        if kind is date:
+            ok = isinstance(value, date) and not isinstance(value, datetime)
+            what = "a date (YYYY-MM-DD)"
+        elif kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            what = "an integer"
+        elif kind is bool:
+            ok = isinstance(value, bool)
+            what = "true or false"
+        elif kind is str:
+            ok = isinstance(value, str) and value.strip() != ""
+            what = "a non-empty string"
+        elif kind is list:
+            ok = isinstance(value, list)
+            what = "an array"
+        else:  # pragma: no cover - programming error
+            raise TypeError(kind)
+        if not ok:
+            raise self.fail(full, f"expected {what}, got {value!r}")
+        return value
+
+    def flag(self, t: Mapping[str, Any], key: str, path: str, yes: str, no: str) -> bool:
+        value = self.get(t, key, path, str)
+        if value not in (yes, no):
+            raise self.fail(f"{path}.{key}", f"expected {yes!r} or {no!r}, got {value!r}")
+        return value == yes
+
+    def strings(self, t: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+        items = self.get(t, key, path, list)
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{path}.{key}[{i}]", "expected a non-empty string")
+        if not items:
+            raise self.fail(f"{path}.{key}", "must not be empty")
+        return tuple(items)
+
+
+_VISIT_KEYS = ("smartphone", "notice_with_card", "get_card")
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read and validate a rules file (the packaged ``rules.toml`` when ``path`` is None).
+
+    Raises:
+        RuleError: the file is missing, not TOML, or a key is missing, unknown or ill-typed;
+            the error's ``file`` is the path and its ``column`` the dotted key.
+    """
+    file = Path(path) if path is not None else data_dir() / DEFAULT_RULES_FILE
+    try:
+        with file.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except OSError as exc:
+        raise RuleError(f"cannot read rules file: {exc.strerror or exc}", file=file) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"not valid TOML: {exc}", file=file) from exc
+    r = _Reader(str(file))
+    top = r.table(
+        raw, "", {"card", "certificate", "elderly", "eligibility_notice", "visit", "delivery", "insurer"}
+    )
+    for name in ("card", "certificate", "elderly", "eligibility_notice", "visit", "delivery", "insurer"):
+        if name not in top:
+            raise r.fail(name, "missing")
+
+    # R1 card
+    card = r.table(
+        top["card"],
+        "card",
+        {"new_issue_ends", "usable_until", "usable_on_loss_date", "issued_if_acquired_until", "handling"},
+    )
+    rows = _handling_rows(r, card)
+
+    # R2 certificate
+    cert = r.table(top["certificate"], "certificate", {"first_issue_date", "periods", "pattern"})
+    first_issue = r.get(cert, "first_issue_date", "certificate", date)
+    periods = _periods(r, cert, first_issue)
+    pat = r.table(
+        cert.get("pattern", {"enabled": False, "year_start_month": 12, "year_start_day": 1, "expiry_years": 3}),
+        "certificate.pattern",
+        {"enabled", "year_start_month", "year_start_day", "expiry_years"},
+    )
+    pattern = CertificatePattern(
+        enabled=r.get(pat, "enabled", "certificate.pattern", bool),
+        year_start_month=r.get(pat, "year_start_month", "certificate.pattern", int),
+        year_start_day=r.get(pat, "year_start_day", "certificate.pattern", int),
+        expiry_years=r.get(pat, "expiry_years", "certificate.pattern", int),
+    )
+    try:
+        date(2001, pattern.year_start_month, pattern.year_start_day)
+    except ValueError as exc:
+        raise r.fail("certificate.pattern", f"year start is not a day of every year: {exc}") from exc
+    if pattern.expiry_years < 1:
+        raise r.fail("certificate.pattern.expiry_years", "must be at least 1")
+
+    # R3 elderly
+    eld = r.table(top["elderly"], "elderly", {"age", "previous_month_if_born_on_day"})
+    age = r.get(eld, "age", "elderly", int)
+    born_day = r.get(eld, "previous_month_if_born_on_day", "elderly", int)
+    if not 0 < age < 150:
+        raise r.fail("elderly.age", f"implausible age {age}")
+    if not 1 <= born_day <= 31:
+        raise r.fail("elderly.previous_month_if_born_on_day", f"not a day of month: {born_day}")
+
+    # R5 visit texts
+    visit = r.table(top["visit"], "visit", {*_VISIT_KEYS, "registration"})
+    texts: list[tuple[str, _VisitText]] = []
+    for key in _VISIT_KEYS:
+        if key not in visit:
+            raise r.fail(f"visit.{key}", "missing")
+        v = r.table(visit[key], f"visit.{key}", {"condition", "steps"})
+        texts.append(
+            (key, _VisitText(r.get(v, "condition", f"visit.{key}", str), r.strings(v, "steps", f"visit.{key}")))
+        )
+    if "registration" not in visit:
+        raise r.fail("visit.registration", "missing")
+    reg = r.table(visit["registration"], "visit.registration", {"steps"})
+
+    # delivery
+    delivery = r.table(top["delivery"], "delivery", {"routes"})
+    if "routes" not in delivery:
+        raise r.fail("delivery.routes", "missing")
+    routes_raw = r.table(delivery["routes"], "delivery.routes", set(delivery["routes"]) if isinstance(delivery["routes"], dict) else set())
+    routes: list[tuple[str, str]] = []
+    for membership in routes_raw:
+        kind = r.get(routes_raw, membership, "delivery.routes", str)
+        if kind not in ("workplace", "home"):
+            raise r.fail(f"delivery.routes.{membership}", f"expected 'workplace' or 'home', got {kind!r}")
+        routes.append((membership, kind))
+    if not routes:
+        raise r.fail("delivery.routes", "must not be empty")
+
+    ins = r.table(top["insurer"], "insurer", {"name", "department", "phone", "hours", "payroll_group"})
+
+    return Rules(
+        source=str(file),
+        card_new_issue_ends=r.get(card, "new_issue_ends", "card", date),
+        card_usable_until=r.get(card, "usable_until", "card", date),
+        card_usable_on_loss_date=r.get(card, "usable_on_loss_date", "card", bool),
+        card_issued_if_acquired_until=r.get(card, "issued_if_acquired_until", "card", date),
+        card_handling_rows=rows,
+        certificate_first_issue_date=first_issue,
+        certificate_periods=periods,
+        certificate_pattern=pattern,
+        elderly_age=age,
+        elderly_previous_month_if_born_on_day=born_day,
+        eligibility_notice_rows=_timing_rows(r, top),
+        visit_texts=tuple(texts),
+        registration_steps=r.strings(reg, "steps", "visit.registration"),
+        delivery_routes=tuple(routes),
+        insurer=Insurer(**{k: r.get(ins, k, "insurer", str) for k in ("name", "department", "phone", "hours", "payroll_group")}),
+    )
+
+
+def _handling_rows(r: _Reader, card: Mapping[str, Any]) -> tuple[_HandlingRow, ...]:
+    items = r.get(card, "handling", "card", list)
+    rows: list[_HandlingRow] = []
+    for i, item in enumerate(items):
+        p = f"card.handling[{i}]"
+        t = r.table(
+            item,
+            p,
+            {"label", "from", "until", "card_use", "new_issue", "reissue", "collection", "self_disposal", "myna_use"},
+        )
+        rows.append(
+            _HandlingRow(
+                start=r.get(t, "from", p, date, required=False),
+                end=r.get(t, "until", p, date, required=False),
+                handling=CardHandling(
+                    label=r.get(t, "label", p, str),
+                    card_use=r.flag(t, "card_use", p, "可", "不可"),
+                    new_issue=r.flag(t, "new_issue", p, "可", "不可"),
+                    reissue=r.flag(t, "reissue", p, "可", "不可"),
+                    collection_required=r.flag(t, "collection", p, "必要", "不要"),
+                    self_disposal=r.flag(t, "self_disposal", p, "可", "不可"),
+                    myna_use=r.flag(t, "myna_use", p, "可", "不可"),
+                ),
+            )
+        )
+    _check_contiguous(r, "card.handling", [(x.start, x.end) for x in rows], ("from", "until"))
+    return tuple(rows)
+
+
+def _timing_rows(r: _Reader, top: Mapping[str, Any]) -> tuple[IssueTiming, ...]:
+    items = r.get(top, "eligibility_notice", "", list)
+    rows: list[IssueTiming] = []
+    for i, item in enumerate(items):
+        p = f"eligibility_notice[{i}]"
+        t = r.table(item, p, {"key", "who", "acquired_from", "acquired_until", "issued"})
+        rows.append(
+            IssueTiming(
+                key=r.get(t, "key", p, str),
+                who=r.get(t, "who", p, str),
+                acquired_from=r.get(t, "acquired_from", p, date, required=False),
+                acquired_until=r.get(t, "acquired_until", p, date, required=False),
+                issued=r.get(t, "issued", p, str),
+            )
+        )
+    keys = [x.key for x in rows]
+    if len(set(keys)) != len(keys):
+        raise r.fail("eligibility_notice", f"duplicate key in {keys}")
+    _check_contiguous(
+        r, "eligibility_notice", [(x.acquired_from, x.acquired_until) for x in rows], ("acquired_from", "acquired_until")
+    )
+    return tuple(rows)
+
+
+def _check_contiguous(
+    r: _Reader, key: str, ranges: list[tuple[date | None, date | None]], names: tuple[str, str]
+) -> None:
+    """Rows must cover all dates exactly once: open first start, open last end, no gaps."""
+    if not ranges:
+        raise r.fail(key, "must have at least one row")
+    lo, hi = names
+    if ranges[0][0] is not None:
+        raise r.fail(f"{key}[0].{lo}", "the first row must be open-ended (no start)")
+    if ranges[-1][1] is not None:
+        raise r.fail(f"{key}[{len(ranges) - 1}].{hi}", "the last row must be open-ended (no end)")
+    for i in range(1, len(ranges)):
+        prev_end, start = ranges[i - 1][1], ranges[i][0]
+        if prev_end is None or start is None or start != prev_end + _ONE_DAY:
+            raise r.fail(
+                f"{key}[{i}].{lo}", f"must be the day after {key}[{i - 1}].{hi} ({prev_end}), got {start}"
+            )
+        end = ranges[i][1]
+        if end is not None and end < start:
+            raise r.fail(f"{key}[{i}].{hi}", f"{end} is before {lo} {start}")
+
+
+def _periods(r: _Reader, cert: Mapping[str, Any], first_issue: date) -> tuple[CertificatePeriod, ...]:
+    items = r.get(cert, "periods", "certificate", list)
+    periods: list[CertificatePeriod] = []
+    for i, item in enumerate(items):
+        p = f"certificate.periods[{i}]"
+        t = r.table(item, p, {"start", "end", "expiry"})
+        period = CertificatePeriod(r.get(t, "start", p, date), r.get(t, "end", p, date), r.get(t, "expiry", p, date))
+        if period.end < period.start:
+            raise r.fail(f"{p}.end", f"{period.end} is before start {period.start}")
+        if period.expiry < period.end:
+            raise r.fail(f"{p}.expiry", f"{period.expiry} is before the period's end {period.end}")
+        if period.start < first_issue:
+            raise r.fail(f"{p}.start", f"{period.start} is before certificate.first_issue_date {first_issue}")
+        periods.append(period)
+    ordered = sorted(periods, key=lambda x: x.start)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if b.start <= a.end:
+            raise r.fail("certificate.periods", f"periods {a.start}..{a.end} and {b.start}..{b.end} overlap")
+    return tuple(ordered)
+
+
+@cache
+def default_rules() -> Rules:
+    """The packaged rules, read once per process."""
+    return load_rules()
+
+
+def _r(rules: Rules | None) -> Rules:
+    return rules if rules is not None else default_rules()
+
+
+# --------------------------------------------------------------------------- R2 資格確認書
+
+
+def _add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February -> 28 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def certificate_period(issued_on: date, *, rules: Rules | None = None) -> CertificatePeriod:
+    """The issue period a 資格確認書 issued on ``issued_on`` belongs to.
+
+    Explicit periods from the data file win; otherwise the yearly pattern applies, clipped so
+    it never overlaps an explicit period.
+
+    Raises:
+        RuleError: before the first issue date (2024-12-02), or no period is configured.
+    """
+    r = _r(rules)
+    if issued_on < r.certificate_first_issue_date:
+        raise RuleError(
+            f"{issued_on} is before {r.certificate_first_issue_date}, the first day a 資格確認書 can be issued"
+        )
+    for period in r.certificate_periods:
+        if period.start <= issued_on <= period.end:
+            return period
+    pat = r.certificate_pattern
+    if not pat.enabled:
+        raise RuleError(f"no 資格確認書 issue period is configured for {issued_on}", file=r.source)
+    opening = date(issued_on.year, pat.year_start_month, pat.year_start_day)
+    if opening > issued_on:
+        opening = _add_years(opening, -1)
+    following = _add_years(opening, 1)
+    start, end = opening, following - _ONE_DAY
+    for period in r.certificate_periods:  # clip the pattern year around explicit periods
+        if period.end < issued_on and period.end >= start:
+            start = period.end + _ONE_DAY
+        if period.start > issued_on and period.start <= end:
+            end = period.start - _ONE_DAY
+    start = max(start, r.certificate_first_issue_date)
+    return CertificatePeriod(start, end, _add_years(opening, pat.expiry_years) - _ONE_DAY)
+
+
+def certificate_expiry(issued_on: date, *, rules: Rules | None = None) -> date:
+    """The 有効期限 of a 資格確認書 issued on ``issued_on`` (e.g. 2024-12-02 -> 2027-11-30)."""
+    return certificate_period(issued_on, rules=rules).expiry
+
+
+def certificate_periods_table(*, rules: Rules | None = None) -> list[CertificatePeriod]:
+    """The explicit periods (the notice's two rows plus any added by staff), in date order."""
+    return list(_r(rules).certificate_periods)
+
+
+# --------------------------------------------------------------------------- R1 健康保険証
+
+
+def card_usable_until(*, lost_on: date | None, rules: Rules | None = None) -> date:
+    """The last day a 健康保険証 in hand can be used.
+
+    ``lost_on`` is the 資格喪失日 (the first day without coverage: the day after retirement).
+    "ただし、令和7年12月1日より前に…資格を喪失した場合は、その時までとなります": the earlier of
+    2025-12-01 and the last covered day, i.e. the day before ``lost_on`` (the data setting
+    ``card.usable_on_loss_date`` makes it ``lost_on`` itself).
+    """
+    r = _r(rules)
+    if lost_on is None:
+        return r.card_usable_until
+    last = lost_on if r.card_usable_on_loss_date else lost_on - _ONE_DAY
+    return min(r.card_usable_until, last)
+
+
+def card_usable(on: date, *, lost_on: date | None = None, rules: Rules | None = None) -> bool:
+    """Whether a card issued before the cut-over can still be shown on ``on``."""
+    return on <= card_usable_until(lost_on=lost_on, rules=rules)
+
+
+def card_issued(acquired_on: date, *, rules: Rules | None = None) -> bool:
+    """Whether a member acquiring coverage on ``acquired_on`` still gets a 健康保険証.
+
+    "令和6年12月1日に資格取得日の加入者…については、保険証を交付します" (任意継続 included).
+    """
+    return acquired_on <= _r(rules).card_issued_if_acquired_until
+
+
+def card_handling(on: date, *, rules: Rules | None = None) -> CardHandling:
+    """The row of 「健康保険証の取り扱いについて」 in force on ``on``."""
+    for row in _r(rules).card_handling_rows:
+        if (row.start is None or row.start <= on) and (row.end is None or on <= row.end):
+            return row.handling
+    raise AssertionError("card.handling rows are validated to cover every date")  # pragma: no cover
+
+
+def card_handling_table(*, rules: Rules | None = None) -> list[tuple[str, CardHandling]]:
+    """The table's rows as (period label, handling), in the notice's order, for printing."""
+    return [(row.handling.label, row.handling) for row in _r(rules).card_handling_rows]
+
+
+# --------------------------------------------------------------------------- R3 高齢受給者証
+
+
+def elderly_certificate_month(birth_date: date, *, rules: Rules | None = None) -> date:
+    """First day of the month the 高齢受給者証 is issued.
+
+    "70歳誕生月（誕生日が月の初日の場合は前月）": one legally reaches an age on the day before
+    the birthday, so those born on the 1st reach 70 in the previous month (born 1957-01-01 ->
+    2026-12-01).
+    """
+    r = _r(rules)
+    month = date(birth_date.year + r.elderly_age, birth_date.month, 1)
+    if birth_date.day == r.elderly_previous_month_if_born_on_day:
+        month = (month - _ONE_DAY).replace(day=1)
+    return month
+
+
+# --------------------------------------------------------------------------- R4 資格情報のお知らせ
+
+
+def eligibility_notice_timing(acquired_on: date, *, rules: Rules | None = None) -> IssueTiming:
+    """When the 資格情報のお知らせ is (or was) issued for a given 資格取得日."""
+    for row in _r(rules).eligibility_notice_rows:
+        if (row.acquired_from is None or row.acquired_from <= acquired_on) and (
+            row.acquired_until is None or acquired_on <= row.acquired_until
+        ):
+            return row
+    raise AssertionError("eligibility_notice rows are validated to cover every date")  # pragma: no cover
+
+
+def eligibility_notice_table(*, rules: Rules | None = None) -> list[IssueTiming]:
+    """The table 「対象者 取得日 発行時期」, in the notice's order."""
+    return list(_r(rules).eligibility_notice_rows)
+
+
+# --------------------------------------------------------------------------- R5 受診方法
+
+
+class VisitPath(enum.Enum):
+    """The three answers of the flowchart 「医療機関等での受診方法について」, or not known."""
+
+    SMARTPHONE = "smartphone"  # マイナンバーカードとスマホを持っている
+    NOTICE_WITH_CARD = "notice_with_card"  # カードは持っているが、スマホはもっていない
+    GET_CARD = "get_card"  # マイナンバーカードを持っていない
+    UNKNOWN = "unknown"  # facts missing: a letter shows the whole chart
+
+
+def visit_path(
+    *, has_card: bool | None, has_smartphone: bool | None, myna_registered: bool | None = None
+) -> VisitPath:
+    """Walk the flowchart for one member.
+
+    ``myna_registered`` does not change the answer: the chart's smartphone answer itself says
+    "ダウンロードするためには、マイナ保険証の利用登録手続きが必要となります", so an unregistered
+    member with card and phone still gets SMARTPHONE, whose steps include registering. Letters
+    add :func:`registration_steps` when ``myna_registered`` is not True. Without a card the
+    phone question is moot (GET_CARD); with a card but an unknown phone answer, UNKNOWN.
+    """
+    del myna_registered  # accepted so callers can pass the roster's facts; see docstring
+    if has_card is None:
+        return VisitPath.UNKNOWN
+    if not has_card:
+        return VisitPath.GET_CARD
+    if has_smartphone is None:
+        return VisitPath.UNKNOWN
+    return VisitPath.SMARTPHONE if has_smartphone else VisitPath.NOTICE_WITH_CARD
+
+
+def visit_steps(path: VisitPath, *, rules: Rules | None = None) -> list[str]:
+    """The notice's own next-step sentences for ``path``.
+
+    For UNKNOWN, the whole chart: each question as 「【…】」 followed by its answer's sentences.
+    """
+    texts = dict(_r(rules).visit_texts)
+    if path is VisitPath.UNKNOWN:
+        out: list[str] = []
+        for key in _VISIT_KEYS:
+            out.append(f"【{texts[key].condition}】")
+            out.extend(texts[key].steps)
+        return out
+    return list(texts[path.value].steps)
+
+
+def registration_steps(*, rules: Rules | None = None) -> list[str]:
+    """The three STEPs to use the card as マイナ保険証 (for members not yet registered)."""
+    return list(_r(rules).registration_steps)
+
+
+# --------------------------------------------------------------------------- delivery, contact
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a 資格確認書 or letter is sent: the workplace (via 本部給与G) or home."""
+
+    kind: str
+    workplace_code: str | None
+
+    def __str__(self) -> str:
+        return f"workplace:{self.workplace_code}" if self.kind == "workplace" else "home"
+
+
+def delivery_route(*, membership: str, workplace_code: str | None, rules: Rules | None = None) -> Route:
+    """Route by membership: "日本年金機構本部給与G経由で被保険者の就労先へ送付（任継の方はご自宅宛に送付）".
+
+    Raises:
+        RuleError: unknown membership, or a workplace route without a workplace code.
+    """
+    routes = dict(_r(rules).delivery_routes)
+    key = membership.strip()
+    if key not in routes:
+        raise RuleError(f"unknown membership {membership!r} (expected one of {', '.join(routes)})", column="membership")
+    if routes[key] == "home":
+        return Route("home", None)
+    code = (workplace_code or "").strip()
+    if not code:
+        raise RuleError(f"membership {key!r} is sent to the workplace but no workplace code is given", column="workplace_code")
+    return Route("workplace", code)
+
+
+def household_route(
+    *, insured_membership: str, insured_workplace_code: str | None, rules: Rules | None = None
+) -> Route:
+    """Route for anything addressed to a household member, dependents (被扶養者) included.
+
+    "被扶養者の手続きの際…についても、日本年金機構本部給与G経由で被保険者の就労先へ送付します":
+    a dependent's documents follow the insured person (枝番 00) of the same 記号・番号, so
+    callers pass the insured person's membership and workplace, never the dependent's own.
+    """
+    return delivery_route(membership=insured_membership, workplace_code=insured_workplace_code, rules=rules)
+
+
+def insurer(*, rules: Rules | None = None) -> Insurer:
+    """The 照会先 (name, department, phone, hours) and the payroll group."""
+    return _r(rules).insurer
