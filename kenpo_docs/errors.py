@@ -10,6 +10,7 @@ One root, so a caller (the CLI) can turn any of them into a one-line message::
      ├── RenderError                            WeasyPrint / docxtpl failed
      ├── AssemblyError                          an external PDF is unreadable, encrypted, ...
      ├── BarcodeError        (also ValueError)  data that cannot be encoded
+     │    └── RepresentativePostalCodeError     a city's representative code: no customer barcode
      └── ManifestError                          output folder / manifest / tracking db problems
 
 Errors carry context as attributes (``file``, ``row``, ``column``, ``member_key``,
@@ -83,6 +84,10 @@ class AssemblyError(KenpoDocsError):
 
 class BarcodeError(KenpoDocsError, ValueError):
     """Data that cannot be turned into a barcode."""
+
+
+class RepresentativePostalCodeError(BarcodeError):
+    """The postal code is a city's "以下に掲載がない場合" code: Japan Post wants no barcode."""
 
 
 class ManifestError(KenpoDocsError):
