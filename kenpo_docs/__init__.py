@@ -6,6 +6,7 @@ The public API is exactly ``__all__``; every other name is an implementation det
 
 from __future__ import annotations
 
+from kenpo_docs.barcodes import japan_post_barcode
 from kenpo_docs.era import format_wareki, parse_date
 from kenpo_docs.errors import (
     AssemblyError,
@@ -14,9 +15,19 @@ from kenpo_docs.errors import (
     KenpoDocsError,
     ManifestError,
     RenderError,
+    RepresentativePostalCodeError,
     RosterError,
     RuleError,
     TemplateError,
+)
+from kenpo_docs.rules import (
+    Rules,
+    VisitPath,
+    certificate_expiry,
+    default_rules,
+    delivery_route,
+    load_rules,
+    visit_path,
 )
 
 __version__ = "0.1.0"
@@ -28,10 +39,19 @@ __all__ = [
     "KenpoDocsError",
     "ManifestError",
     "RenderError",
+    "RepresentativePostalCodeError",
     "RosterError",
     "RuleError",
+    "Rules",
     "TemplateError",
+    "VisitPath",
     "__version__",
+    "certificate_expiry",
+    "default_rules",
+    "delivery_route",
     "format_wareki",
+    "load_rules",
+    "japan_post_barcode",
     "parse_date",
+    "visit_path",
 ]

@@ -5,3 +5,19 @@
 """
 
 from __future__ import annotations
+
+from kenpo_docs.barcodes.japanpost import (
+    CustomerBarcode,
+    encode_customer_barcode,
+    extract_address_number,
+    japan_post_barcode,
+    japan_post_barcode_or_none,
+)
+
+__all__ = [
+    "CustomerBarcode",
+    "encode_customer_barcode",
+    "extract_address_number",
+    "japan_post_barcode",
+    "japan_post_barcode_or_none",
+]
