@@ -290,7 +290,18 @@ def load_rules(path: str | Path | None = None) -> Rules:
         )
     if "registration" not in visit:
         raise r.fail("visit.registration", "missing")
-    reg = r.table(visit["registration"], "visit.registration", {"steps"})
+    reg_steps: list[str] = []
+    circled = "①②③④⑤⑥⑦⑧⑨"
+    for i, item in enumerate(r.get(visit, "registration", "visit", list)):
+        p = f"visit.registration[{i}]"
+        t = r.table(item, p, {"title", "options"})
+        options = r.strings(t, "options", p)
+        if len(options) > len(circled):
+            raise r.fail(f"{p}.options", f"at most {len(circled)} options")
+        listed = " ".join(f"{circled[j]}{o}" for j, o in enumerate(options))
+        reg_steps.append(f"STEP{i + 1} {r.get(t, 'title', p, str)}（{listed}）")
+    if not reg_steps:
+        raise r.fail("visit.registration", "must not be empty")
 
     # delivery
     delivery = r.table(top["delivery"], "delivery", {"routes"})
@@ -322,7 +333,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
         elderly_previous_month_if_born_on_day=born_day,
         eligibility_notice_rows=_timing_rows(r, top),
         visit_texts=tuple(texts),
-        registration_steps=r.strings(reg, "steps", "visit.registration"),
+        registration_steps=tuple(reg_steps),
         delivery_routes=tuple(routes),
         insurer=Insurer(**{k: r.get(ins, k, "insurer", str) for k in ("name", "department", "phone", "hours", "payroll_group")}),
     )
