@@ -50,8 +50,8 @@ __all__ = [
     "default_rules",
     "delivery_route",
     "format_wareki",
-    "load_rules",
     "japan_post_barcode",
+    "load_rules",
     "parse_date",
     "visit_path",
 ]
