@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,9 @@ class _Reader:
             raise self.fail(key, f"unknown key(s) {', '.join(unknown)}")
         return data
 
-    def get(self, t: Mapping[str, Any], key: str, path: str, kind: type, *, required: bool = True) -> Any:
+    def get(
+        self, t: Mapping[str, Any], key: str, path: str, kind: type, *, required: bool = True
+    ) -> Any:
         full = f"{path}.{key}" if path else key
         if key not in t:
             if required:
@@ -233,9 +236,19 @@ def load_rules(path: str | Path | None = None) -> Rules:
         raise RuleError(f"not valid TOML: {exc}", file=file) from exc
     r = _Reader(str(file))
     top = r.table(
-        raw, "", {"card", "certificate", "elderly", "eligibility_notice", "visit", "delivery", "insurer"}
+        raw,
+        "",
+        {"card", "certificate", "elderly", "eligibility_notice", "visit", "delivery", "insurer"},
     )
-    for name in ("card", "certificate", "elderly", "eligibility_notice", "visit", "delivery", "insurer"):
+    for name in (
+        "card",
+        "certificate",
+        "elderly",
+        "eligibility_notice",
+        "visit",
+        "delivery",
+        "insurer",
+    ):
         if name not in top:
             raise r.fail(name, "missing")
 
@@ -243,7 +256,13 @@ def load_rules(path: str | Path | None = None) -> Rules:
     card = r.table(
         top["card"],
         "card",
-        {"new_issue_ends", "usable_until", "usable_on_loss_date", "issued_if_acquired_until", "handling"},
+        {
+            "new_issue_ends",
+            "usable_until",
+            "usable_on_loss_date",
+            "issued_if_acquired_until",
+            "handling",
+        },
     )
     rows = _handling_rows(r, card)
 
@@ -252,7 +271,10 @@ def load_rules(path: str | Path | None = None) -> Rules:
     first_issue = r.get(cert, "first_issue_date", "certificate", date)
     periods = _periods(r, cert, first_issue)
     pat = r.table(
-        cert.get("pattern", {"enabled": False, "year_start_month": 12, "year_start_day": 1, "expiry_years": 3}),
+        cert.get(
+            "pattern",
+            {"enabled": False, "year_start_month": 12, "year_start_day": 1, "expiry_years": 3},
+        ),
         "certificate.pattern",
         {"enabled", "year_start_month", "year_start_day", "expiry_years"},
     )
@@ -265,7 +287,9 @@ def load_rules(path: str | Path | None = None) -> Rules:
     try:
         date(2001, pattern.year_start_month, pattern.year_start_day)
     except ValueError as exc:
-        raise r.fail("certificate.pattern", f"year start is not a day of every year: {exc}") from exc
+        raise r.fail(
+            "certificate.pattern", f"year start is not a day of every year: {exc}"
+        ) from exc
     if pattern.expiry_years < 1:
         raise r.fail("certificate.pattern.expiry_years", "must be at least 1")
 
@@ -286,7 +310,13 @@ def load_rules(path: str | Path | None = None) -> Rules:
             raise r.fail(f"visit.{key}", "missing")
         v = r.table(visit[key], f"visit.{key}", {"condition", "steps"})
         texts.append(
-            (key, _VisitText(r.get(v, "condition", f"visit.{key}", str), r.strings(v, "steps", f"visit.{key}")))
+            (
+                key,
+                _VisitText(
+                    r.get(v, "condition", f"visit.{key}", str),
+                    r.strings(v, "steps", f"visit.{key}"),
+                ),
+            )
         )
     if "registration" not in visit:
         raise r.fail("visit.registration", "missing")
@@ -307,17 +337,23 @@ def load_rules(path: str | Path | None = None) -> Rules:
     delivery = r.table(top["delivery"], "delivery", {"routes"})
     if "routes" not in delivery:
         raise r.fail("delivery.routes", "missing")
-    routes_raw = r.table(delivery["routes"], "delivery.routes", set(delivery["routes"]) if isinstance(delivery["routes"], dict) else set())
+    routes_raw = delivery["routes"]
+    if not isinstance(routes_raw, dict):
+        raise r.fail("delivery.routes", "expected a table of membership = route")
     routes: list[tuple[str, str]] = []
     for membership in routes_raw:
         kind = r.get(routes_raw, membership, "delivery.routes", str)
         if kind not in ("workplace", "home"):
-            raise r.fail(f"delivery.routes.{membership}", f"expected 'workplace' or 'home', got {kind!r}")
+            raise r.fail(
+                f"delivery.routes.{membership}", f"expected 'workplace' or 'home', got {kind!r}"
+            )
         routes.append((membership, kind))
     if not routes:
         raise r.fail("delivery.routes", "must not be empty")
 
-    ins = r.table(top["insurer"], "insurer", {"name", "department", "phone", "hours", "payroll_group"})
+    ins = r.table(
+        top["insurer"], "insurer", {"name", "department", "phone", "hours", "payroll_group"}
+    )
 
     return Rules(
         source=str(file),
@@ -335,7 +371,12 @@ def load_rules(path: str | Path | None = None) -> Rules:
         visit_texts=tuple(texts),
         registration_steps=tuple(reg_steps),
         delivery_routes=tuple(routes),
-        insurer=Insurer(**{k: r.get(ins, k, "insurer", str) for k in ("name", "department", "phone", "hours", "payroll_group")}),
+        insurer=Insurer(
+            **{
+                k: r.get(ins, k, "insurer", str)
+                for k in ("name", "department", "phone", "hours", "payroll_group")
+            }
+        ),
     )
 
 
@@ -347,7 +388,17 @@ def _handling_rows(r: _Reader, card: Mapping[str, Any]) -> tuple[_HandlingRow, .
         t = r.table(
             item,
             p,
-            {"label", "from", "until", "card_use", "new_issue", "reissue", "collection", "self_disposal", "myna_use"},
+            {
+                "label",
+                "from",
+                "until",
+                "card_use",
+                "new_issue",
+                "reissue",
+                "collection",
+                "self_disposal",
+                "myna_use",
+            },
         )
         rows.append(
             _HandlingRow(
@@ -387,7 +438,10 @@ def _timing_rows(r: _Reader, top: Mapping[str, Any]) -> tuple[IssueTiming, ...]:
     if len(set(keys)) != len(keys):
         raise r.fail("eligibility_notice", f"duplicate key in {keys}")
     _check_contiguous(
-        r, "eligibility_notice", [(x.acquired_from, x.acquired_until) for x in rows], ("acquired_from", "acquired_until")
+        r,
+        "eligibility_notice",
+        [(x.acquired_from, x.acquired_until) for x in rows],
+        ("acquired_from", "acquired_until"),
     )
     return tuple(rows)
 
@@ -407,31 +461,40 @@ def _check_contiguous(
         prev_end, start = ranges[i - 1][1], ranges[i][0]
         if prev_end is None or start is None or start != prev_end + _ONE_DAY:
             raise r.fail(
-                f"{key}[{i}].{lo}", f"must be the day after {key}[{i - 1}].{hi} ({prev_end}), got {start}"
+                f"{key}[{i}].{lo}",
+                f"must be the day after {key}[{i - 1}].{hi} ({prev_end}), got {start}",
             )
         end = ranges[i][1]
         if end is not None and end < start:
             raise r.fail(f"{key}[{i}].{hi}", f"{end} is before {lo} {start}")
 
 
-def _periods(r: _Reader, cert: Mapping[str, Any], first_issue: date) -> tuple[CertificatePeriod, ...]:
+def _periods(
+    r: _Reader, cert: Mapping[str, Any], first_issue: date
+) -> tuple[CertificatePeriod, ...]:
     items = r.get(cert, "periods", "certificate", list)
     periods: list[CertificatePeriod] = []
     for i, item in enumerate(items):
         p = f"certificate.periods[{i}]"
         t = r.table(item, p, {"start", "end", "expiry"})
-        period = CertificatePeriod(r.get(t, "start", p, date), r.get(t, "end", p, date), r.get(t, "expiry", p, date))
+        period = CertificatePeriod(
+            r.get(t, "start", p, date), r.get(t, "end", p, date), r.get(t, "expiry", p, date)
+        )
         if period.end < period.start:
             raise r.fail(f"{p}.end", f"{period.end} is before start {period.start}")
         if period.expiry < period.end:
             raise r.fail(f"{p}.expiry", f"{period.expiry} is before the period's end {period.end}")
         if period.start < first_issue:
-            raise r.fail(f"{p}.start", f"{period.start} is before certificate.first_issue_date {first_issue}")
+            raise r.fail(
+                f"{p}.start", f"{period.start} is before certificate.first_issue_date {first_issue}"
+            )
         periods.append(period)
     ordered = sorted(periods, key=lambda x: x.start)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in pairwise(ordered):
         if b.start <= a.end:
-            raise r.fail("certificate.periods", f"periods {a.start}..{a.end} and {b.start}..{b.end} overlap")
+            raise r.fail(
+                "certificate.periods", f"periods {a.start}..{a.end} and {b.start}..{b.end} overlap"
+            )
     return tuple(ordered)
 
 
@@ -467,7 +530,8 @@ def certificate_period(issued_on: date, *, rules: Rules | None = None) -> Certif
     r = _r(rules)
     if issued_on < r.certificate_first_issue_date:
         raise RuleError(
-            f"{issued_on} is before {r.certificate_first_issue_date}, the first day a 資格確認書 can be issued"
+            f"{issued_on} is before {r.certificate_first_issue_date},"
+            " the first day a 資格確認書 can be issued"
         )
     for period in r.certificate_periods:
         if period.start <= issued_on <= period.end:
@@ -570,7 +634,9 @@ def eligibility_notice_timing(acquired_on: date, *, rules: Rules | None = None) 
             row.acquired_until is None or acquired_on <= row.acquired_until
         ):
             return row
-    raise AssertionError("eligibility_notice rows are validated to cover every date")  # pragma: no cover
+    raise AssertionError(
+        "eligibility_notice rows are validated to cover every date"
+    )  # pragma: no cover
 
 
 def eligibility_notice_table(*, rules: Rules | None = None) -> list[IssueTiming]:
@@ -645,8 +711,12 @@ class Route:
         return f"workplace:{self.workplace_code}" if self.kind == "workplace" else "home"
 
 
-def delivery_route(*, membership: str, workplace_code: str | None, rules: Rules | None = None) -> Route:
-    """Route by membership: "日本年金機構本部給与G経由で被保険者の就労先へ送付（任継の方はご自宅宛に送付）".
+def delivery_route(
+    *, membership: str, workplace_code: str | None, rules: Rules | None = None
+) -> Route:
+    """Route by membership, as the notice's 送付方法 says.
+
+    "日本年金機構本部給与G経由で被保険者の就労先へ送付（任継の方はご自宅宛に送付）".
 
     Raises:
         RuleError: unknown membership, or a workplace route without a workplace code.
@@ -654,12 +724,18 @@ def delivery_route(*, membership: str, workplace_code: str | None, rules: Rules 
     routes = dict(_r(rules).delivery_routes)
     key = membership.strip()
     if key not in routes:
-        raise RuleError(f"unknown membership {membership!r} (expected one of {', '.join(routes)})", column="membership")
+        raise RuleError(
+            f"unknown membership {membership!r} (expected one of {', '.join(routes)})",
+            column="membership",
+        )
     if routes[key] == "home":
         return Route("home", None)
     code = (workplace_code or "").strip()
     if not code:
-        raise RuleError(f"membership {key!r} is sent to the workplace but no workplace code is given", column="workplace_code")
+        raise RuleError(
+            f"membership {key!r} is sent to the workplace but no workplace code is given",
+            column="workplace_code",
+        )
     return Route("workplace", code)
 
 
@@ -672,7 +748,9 @@ def household_route(
     a dependent's documents follow the insured person (枝番 00) of the same 記号・番号, so
     callers pass the insured person's membership and workplace, never the dependent's own.
     """
-    return delivery_route(membership=insured_membership, workplace_code=insured_workplace_code, rules=rules)
+    return delivery_route(
+        membership=insured_membership, workplace_code=insured_workplace_code, rules=rules
+    )
 
 
 def insurer(*, rules: Rules | None = None) -> Insurer:

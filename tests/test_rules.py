@@ -39,7 +39,9 @@ from kenpo_docs.rules import (
     visit_steps,
 )
 
-NOTICE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "notice-539-source.txt"
+NOTICE = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "notice-539-source.txt"
+)
 DEFAULT_TOML = data_dir() / "rules.toml"
 
 
@@ -102,6 +104,23 @@ def test_validity_is_two_to_three_years() -> None:
     for issued in (date(2024, 12, 2), date(2025, 11, 30), date(2026, 12, 1), date(2027, 11, 30)):
         days = (certificate_expiry(issued) - issued).days
         assert 2 * 365 - 1 <= days <= 3 * 366, issued
+
+
+def test_every_issue_day_falls_in_one_contiguous_period() -> None:
+    """Invariants from the notice for 11 years of issue days: each day lies in its period,
+    periods follow each other without gap, expiry is a 30 November (「令和9年11月30日」,
+    「令和10年11月30日」) and validity is 2 to 3 years (「交付時期により、2年～3年」)."""
+    day = date(2024, 12, 2)
+    previous: CertificatePeriod | None = None
+    while day <= date(2035, 12, 31):
+        period = certificate_period(day)
+        assert period.start <= day <= period.end
+        assert (period.expiry.month, period.expiry.day) == (11, 30)
+        assert 2 <= period.expiry.year - day.year <= 3
+        if previous is not None and period != previous:
+            assert (period.start - previous.end).days == 1
+        previous = period
+        day = date.fromordinal(day.toordinal() + 1)
 
 
 @pytest.mark.parametrize("issued_on", [date(2024, 12, 1), date(2024, 1, 1), date(1999, 12, 2)])
@@ -232,10 +251,17 @@ def test_elderly_certificate_month(born: date, month: date) -> None:
 # --------------------------------------------------------------------------- R4 資格情報のお知らせ
 
 # 「すでに加入されている方で前回発行対象の方 令和6年7月30日まで 令和6年9月」
-# 「すでに加入されている方で前回発行対象とならなかった方 令和6年7月31日から令和6年12月1日まで 令和7年1月頃」
+# 「すでに加入されている方で前回発行対象とならなかった方
+#   令和6年7月31日から令和6年12月1日まで 令和7年1月頃」
 # 「新規加入者 令和6年12月2日以降 随時」
 NOTICE_TIMING = [
-    IssueTiming("previous", "すでに加入されている方で前回発行対象の方", None, date(2024, 7, 30), "令和6年9月"),
+    IssueTiming(
+        "previous",
+        "すでに加入されている方で前回発行対象の方",
+        None,
+        date(2024, 7, 30),
+        "令和6年9月",
+    ),
     IssueTiming(
         "second",
         "すでに加入されている方で前回発行対象とならなかった方",
@@ -291,7 +317,9 @@ def test_eligibility_notice_timing(acquired_on: date, key: str, issued: str) -> 
         (True, None, True, VisitPath.UNKNOWN),
     ],
 )
-def test_visit_path(card: bool | None, phone: bool | None, registered: bool | None, path: VisitPath) -> None:
+def test_visit_path(
+    card: bool | None, phone: bool | None, registered: bool | None, path: VisitPath
+) -> None:
     assert visit_path(has_card=card, has_smartphone=phone, myna_registered=registered) is path
 
 
@@ -303,7 +331,10 @@ def test_visit_steps_are_the_charts_own_sentences(notice_text: str) -> None:
     assert visit_steps(VisitPath.NOTICE_WITH_CARD)[0] == (
         "「資格情報のお知らせ」をマイナンバーカードと一緒に携帯してください。"
     )
-    assert visit_steps(VisitPath.GET_CARD)[-1] == "別添1「資格確認書（再）交付申請書」を提出してください。"
+    assert (
+        visit_steps(VisitPath.GET_CARD)[-1]
+        == "別添1「資格確認書（再）交付申請書」を提出してください。"
+    )
     for path in VisitPath:
         steps = visit_steps(path)
         assert steps
@@ -326,7 +357,11 @@ def test_registration_steps(notice_text: str) -> None:
     assert "セブン銀行ATMから行う" in steps[1]
     for step in steps:
         for piece in re.split(r"[（）①②③ ]+", step.removeprefix(step[:5])):
-            if piece and piece not in ("パソコン・スマートフォンから", "カードリーダー", "顔認証・暗証番号"):
+            if piece and piece not in (
+                "パソコン・スマートフォンから",
+                "カードリーダー",
+                "顔認証・暗証番号",
+            ):
                 assert _squash(piece) in notice_text, piece
 
 
@@ -359,8 +394,12 @@ def test_delivery_route_refuses_unknown_membership_and_missing_workplace() -> No
 
 def test_dependents_follow_their_insured_person() -> None:
     # 「被扶養者の手続きの際…についても、日本年金機構本部給与G経由で被保険者の就労先へ送付します。」
-    assert household_route(insured_membership="一般", insured_workplace_code="W7") == Route("workplace", "W7")
-    assert household_route(insured_membership="任意継続", insured_workplace_code=None) == Route("home", None)
+    assert household_route(insured_membership="一般", insured_workplace_code="W7") == Route(
+        "workplace", "W7"
+    )
+    assert household_route(insured_membership="任意継続", insured_workplace_code=None) == Route(
+        "home", None
+    )
 
 
 def test_insurer(notice_text: str) -> None:
@@ -423,7 +462,11 @@ def test_pattern_disabled_accepts_only_explicit_periods(tmp_path: Path) -> None:
         ("from = 2025-12-02", "from = 2025-12-03", "card.handling[2].from"),  # gap
         ("start = 2025-12-01", "start = 2025-11-30", "certificate.periods"),  # overlap
         ("expiry = 2028-11-30", "expiry = 2026-01-01", "certificate.periods[1].expiry"),
-        ("acquired_from = 2024-07-31", "acquired_from = 2024-08-01", "eligibility_notice[1].acquired_from"),
+        (
+            "acquired_from = 2024-07-31",
+            "acquired_from = 2024-08-01",
+            "eligibility_notice[1].acquired_from",
+        ),
         ('"任継" = "home"', '"任継" = "office"', "delivery.routes.任継"),
         ('phone = "03-5216-3223"', "phone = 352163223", "insurer.phone"),
     ],
