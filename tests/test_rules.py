@@ -445,6 +445,18 @@ def test_custom_period_overrides_pattern(tmp_path: Path) -> None:
     assert certificate_expiry(date(2026, 12, 1)) == date(2029, 11, 30)
 
 
+def test_pattern_stops_before_a_later_explicit_period(tmp_path: Path) -> None:
+    text = DEFAULT_TOML.read_text(encoding="utf-8") + (
+        "\n[[certificate.periods]]\nstart = 2027-06-01\nend = 2027-11-30\nexpiry = 2030-03-31\n"
+    )
+    rules = load_rules(_custom(tmp_path, text))
+    assert certificate_period(date(2026, 12, 15), rules=rules) == CertificatePeriod(
+        date(2026, 12, 1), date(2027, 5, 31), date(2029, 11, 30)
+    )
+    assert certificate_expiry(date(2027, 6, 1), rules=rules) == date(2030, 3, 31)
+    assert certificate_expiry(date(2027, 12, 1), rules=rules) == date(2030, 11, 30)
+
+
 def test_pattern_disabled_accepts_only_explicit_periods(tmp_path: Path) -> None:
     text = DEFAULT_TOML.read_text(encoding="utf-8").replace("enabled = true", "enabled = false")
     rules = load_rules(_custom(tmp_path, text))
