@@ -1,0 +1,182 @@
+"""HTML → PDF with WeasyPrint, using the vendored fonts only and reproducible bytes.
+
+WeasyPrint 70 takes no clock of its own for the PDF: the creation and modification dates come
+from ``<meta name="dcterms.created|modified">`` in the HTML and the file identifier from the
+``pdf_identifier`` option; WeasyPrint itself ignores ``SOURCE_DATE_EPOCH``. But fontTools, which
+subsets the embedded fonts, stamps each subset's ``head.modified`` with the clock unless
+``SOURCE_DATE_EPOCH`` is set. So we set the dates and identifier from the document's as-of
+date and a hash of the rendered HTML, and pin ``SOURCE_DATE_EPOCH`` to the as-of date while
+the PDF is written: the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime, time
+from collections.abc import Mapping
+
+from pathlib import Path
+from typing import Any
+
+from kenpo_docs.errors import RenderError
+from kenpo_docs.fonts import font_faces
+from kenpo_docs.paths import fonts_dir
+from kenpo_docs.paths import templates_dir as default_templates_dir
+from kenpo_docs.render.environment import make_environment, render_template
+from kenpo_docs.render.fetcher import SafeFetcher
+from kenpo_docs.render.options import RenderOptions
+
+logger = logging.getLogger("kenpo_docs")
+
+
+def font_face_css() -> str:
+    """``@font-face`` rules for every vendored face, by absolute file URL."""
+    rules = []
+    for face in font_faces():
+        rules.append(
+            "@font-face { font-family: \"%s\"; src: url(\"%s\"); font-weight: %d; }"
+            % (face.family, face.path.resolve().as_uri(), face.weight)
+        )
+    return "\n".join(rules)
+
+
+def _root(options: RenderOptions) -> Path:
+    return Path(options.templates_dir) if options.templates_dir else default_templates_dir()
+
+
+def _document_meta(options: RenderOptions) -> dict[str, Any]:
+    """What base.html needs: PDF metadata and the templates folder's URL for stylesheets."""
+    author = options.author
+    if author is None:
+        from kenpo_docs.rules import insurer
+
+        author = insurer().name
+    created = f"{options.as_of.isoformat()}T00:00:00+09:00" if options.as_of else ""
+    root = _root(options).resolve().as_uri() + "/"
+    return {"author": author, "created": created, "lang": "ja", "root": root}
+
+
+def render_html(
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    options: RenderOptions | None = None,
+) -> str:
+    """Render a template (path relative to the templates folder) to an HTML string.
+
+    Raises:
+        TemplateError: missing template or undefined variable (before anything is written).
+    """
+    options = options or RenderOptions()
+    root = _root(options)
+    env = make_environment(root)
+    full = {"document": _document_meta(options), **context}
+    return render_template(template, full, env=env, root=root)
+
+
+def _identifier(html: str, options: RenderOptions) -> bytes:
+    seed = f"{options.as_of or ''}\n{options.pdf_variant or ''}\n{html}".encode()
+    return hashlib.sha256(seed).hexdigest()[:32].encode()
+
+
+def render_document(
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    options: RenderOptions | None = None,
+    fetcher: SafeFetcher | None = None,
+) -> Any:
+    """Lay out a template and return the WeasyPrint ``Document`` (pages not yet written).
+
+    Callers that put many letters in one document and split the pages later use this; the
+    document carries ``kenpo_html`` and ``kenpo_options`` for :func:`write_pdf`.
+    """
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    options = options or RenderOptions()
+    root = _root(options)
+    html = render_html(template, context, options=options)
+    fetcher = fetcher or SafeFetcher([root, fonts_dir()])
+    font_config = FontConfiguration()
+    try:
+        fonts = CSS(string=font_face_css(), font_config=font_config, url_fetcher=fetcher)
+        page = HTML(
+            string=html,
+            base_url=(root / template).resolve().as_uri(),
+            url_fetcher=fetcher,
+        )
+        document = page.render(
+            font_config=font_config,
+            stylesheets=[fonts],
+            pdf_tags=options.pdf_tags,
+            pdf_variant=options.pdf_variant,
+        )
+    except Exception as exc:  # WeasyPrint raises many types; the caller needs one
+        raise RenderError(f"layout failed: {exc}", template=template) from exc
+    if fetcher.refused and options.strict_fetch:
+        raise RenderError(
+            f"template asked for resources outside the allowed folders: {fetcher.refused}",
+            template=template,
+        )
+    document.kenpo_html = html
+    document.kenpo_options = options
+    document.kenpo_fetcher = fetcher
+    return document
+
+
+_EPOCH_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _source_date_epoch(options: RenderOptions) -> Iterator[None]:
+    """Pin fontTools' clock (``SOURCE_DATE_EPOCH``) to the as-of date while writing."""
+    when = options.as_of
+    stamp = int(datetime.combine(when, time(), UTC).timestamp()) if when else 0
+    with _EPOCH_LOCK:
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(stamp)
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def write_pdf(document: Any, *, options: RenderOptions | None = None) -> bytes:
+    """The PDF bytes of a laid-out document (see :func:`render_document`)."""
+    options = options or getattr(document, "kenpo_options", None) or RenderOptions()
+    html = getattr(document, "kenpo_html", "")
+    try:
+        with _source_date_epoch(options), warnings.catch_warnings():
+            # WeasyPrint 70 opens its bundled sRGB profile (PDF/A output intent) without
+            # closing it; the ResourceWarning is theirs, not a problem of the document.
+            warnings.simplefilter("ignore", ResourceWarning)
+            data: bytes = document.write_pdf(
+                pdf_identifier=_identifier(html, options),
+                pdf_tags=options.pdf_tags,
+                pdf_variant=options.pdf_variant,
+            )
+    except Exception as exc:
+        raise RenderError(f"writing the PDF failed: {exc}") from exc
+    return data
+
+
+def render_pdf(
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    options: RenderOptions | None = None,
+    fetcher: SafeFetcher | None = None,
+) -> bytes:
+    """Render a template straight to PDF bytes."""
+    document = render_document(template, context, options=options, fetcher=fetcher)
+    return write_pdf(document, options=options)
