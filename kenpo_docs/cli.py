@@ -52,6 +52,71 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
 
 
+def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--as-of`` in any form the era calendar reads (2025-12-01, 令和7年12月1日, R7.12.1)."""
+    import datetime
+
+    from kenpo_docs.era import parse_date
+    from kenpo_docs.errors import DateError
+
+    if value is None:
+        return datetime.date.today()
+    try:
+        return parse_date(value, field=param.name)
+    except DateError as exc:
+        raise click.BadParameter(exc.message) from exc
+
+
+@cli.command()
+@click.argument("roster", type=click.Path(dir_okay=False))
+@click.option("--letter", required=True, metavar="NAME",
+              help="Which letter: kakuninsho, oshirase, koureisha or guidance.")
+@click.option("--as-of", "as_of", callback=_as_of_date, metavar="DATE",
+              help="The date every 'until'/'from' statement is made on (default: today).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default="output/merge",
+              show_default=True, help="Folder for pieces, print files and the manifest.")
+@click.option("--batch-id", metavar="ID",
+              help="Name of the batch (default: made from the input, so a rerun resumes).")
+@click.option("--enclose", multiple=True, metavar="WHAT",
+              help="Add to every envelope: notice:539, form:bessou1, form:bessou2, file:PATH. "
+                   "Repeat for several, in envelope order.")
+@click.option("--sort", type=click.Choice(["workplace", "postal"]), default="workplace",
+              show_default=True, help="Order of the pieces.")
+@click.option("--notice", metavar="NUMBER", help="Notice number the letter belongs to (e.g. 539).")
+@click.option("--window", "window", type=click.IntRange(1, 24), default=3, show_default=True,
+              help="koureisha: months ahead to look for members turning 70.")
+@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes (0 = one per core).")
+@click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
+def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
+          enclose: tuple[str, ...], sort: str, notice: str | None, window: int,
+          workers: int, sheet: str | None) -> None:
+    """Make one envelope per household from ROSTER: letters, enclosures, print files and a
+    manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
+
+    Run it again with the same --out to finish an interrupted batch.
+    """
+    from pathlib import Path
+
+    from kenpo_docs.mailing import MergeOptions, merge as run_merge
+
+    options = MergeOptions(
+        letter=letter, out=Path(out), as_of=as_of, batch_id=batch_id, enclosures=enclose,
+        sort=sort, notice=notice, window_months=window, workers=workers, sheet=sheet,
+    )
+    with click.progressbar(length=1, label="Rendering", show_pos=True,
+                           file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        result = run_merge(roster, options=options, progress=progress)
+    click.echo(f"{result.out}: {result.summary()}")
+    if result.rejected:
+        click.echo(f"Some rows were rejected: see {result.out / 'manifest.csv'}", err=True)
+    sys.exit(result.exit_code)
+
+
 def main() -> None:
     cli(prog_name="kenpo-docs")
 

@@ -1,0 +1,23 @@
+"""Mailings: plan a batch from a roster, render one PDF per envelope, print files, manifest."""
+
+from __future__ import annotations
+
+from kenpo_docs.mailing.letters import LETTERS, Envelope, LetterSpec, get_letter, load_envelope
+from kenpo_docs.mailing.merge import MANIFEST_COLUMNS, MergeOptions, MergeResult, merge
+from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, RowOutcome, plan_batch
+
+__all__ = [
+    "LETTERS",
+    "MANIFEST_COLUMNS",
+    "BatchPlan",
+    "Envelope",
+    "LetterSpec",
+    "MergeOptions",
+    "MergeResult",
+    "PiecePlan",
+    "RowOutcome",
+    "get_letter",
+    "load_envelope",
+    "merge",
+    "plan_batch",
+]

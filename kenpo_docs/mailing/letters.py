@@ -1,0 +1,161 @@
+"""The personalised letters: which members each one is for, and what it says about them.
+
+A letter decides, member by member, whether it applies (and with which facts) or why not.
+The facts come from the rules module, so a date changed in the rules data changes every letter.
+Templates live in ``templates/letters/<name>/letter.html`` and receive the pieces to print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from kenpo_docs import rules
+from kenpo_docs.errors import KenpoDocsError, RuleError
+from kenpo_docs.roster import Member
+
+#: What a letter says about one member, or ``None`` plus a reason when it does not apply.
+Decision = tuple[dict[str, Any] | None, str | None]
+
+
+@dataclass(frozen=True)
+class LetterSpec:
+    """One kind of letter.
+
+    Attributes:
+        name: the CLI name (``--letter NAME``) and the template folder.
+        code: three letters used in batch and piece ids.
+        title: the letter's title, as printed.
+        decide: member, as-of date and options -> (facts, None) or (None, reason).
+    """
+
+    name: str
+    code: str
+    title: str
+    decide: Callable[[Member, date, LetterSettings], Decision]
+
+    @property
+    def template(self) -> str:
+        return f"letters/{self.name}/letter.html"
+
+
+@dataclass(frozen=True)
+class LetterSettings:
+    """Per-run settings a letter may use (e.g. the 高齢受給者証 look-ahead window)."""
+
+    window_months: int = 3
+    rules: rules.Rules | None = field(default=None, compare=False)
+
+
+def _kakuninsho(member: Member, as_of: date, settings: LetterSettings) -> Decision:
+    if member.certificate_issued_on is None:
+        return None, "資格確認書交付日がありません (no certificate issue date)"
+    try:
+        period = rules.certificate_period(member.certificate_issued_on, rules=settings.rules)
+    except RuleError as exc:
+        return None, exc.message
+    return {
+        "issued_on": member.certificate_issued_on,
+        "expiry": period.expiry,
+        "period_start": period.start,
+        "period_end": period.end,
+    }, None
+
+
+def _oshirase(member: Member, as_of: date, settings: LetterSettings) -> Decision:
+    timing = rules.eligibility_notice_timing(member.acquired_on, rules=settings.rules)
+    return {"timing": timing}, None
+
+
+def _add_months(d: date, months: int) -> date:
+    index = d.year * 12 + (d.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _koureisha(member: Member, as_of: date, settings: LetterSettings) -> Decision:
+    month = rules.elderly_certificate_month(member.birth_date, rules=settings.rules)
+    first = date(as_of.year, as_of.month, 1)
+    last = _add_months(first, settings.window_months)
+    if not first <= month < last:
+        return None, (
+            f"高齢受給者証の交付月 {month:%Y-%m} が対象期間外 "
+            f"({first:%Y-%m} から {settings.window_months} か月)"
+        )
+    return {"issue_month": month}, None
+
+
+def _guidance(member: Member, as_of: date, settings: LetterSettings) -> Decision:
+    path = rules.visit_path(
+        has_card=member.has_mynumber_card,
+        has_smartphone=member.has_smartphone,
+        myna_registered=member.myna_registered,
+    )
+    return {"path": path, "steps": rules.visit_steps(path, rules=settings.rules)}, None
+
+
+LETTERS: dict[str, LetterSpec] = {
+    spec.name: spec
+    for spec in (
+        LetterSpec("kakuninsho", "KKS", "資格確認書の送付について", _kakuninsho),
+        LetterSpec("oshirase", "OSH", "資格情報のお知らせ", _oshirase),
+        LetterSpec("koureisha", "KRS", "高齢受給者証の交付について", _koureisha),
+        LetterSpec("guidance", "GUI", "医療機関等での受診方法のご案内", _guidance),
+    )
+}
+
+
+def get_letter(name: str) -> LetterSpec:
+    """The letter called ``name``; a one-line error listing the known ones otherwise."""
+    try:
+        return LETTERS[name]
+    except KeyError:
+        known = ", ".join(sorted(LETTERS))
+        raise KenpoDocsError(f"unknown letter {name!r} (known: {known})") from None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A window-envelope profile (mm on the printed A4 sheet)."""
+
+    name: str
+    label: str
+    window_left: float
+    window_top: float
+    window_width: float
+    window_height: float
+    shift: float
+
+    @property
+    def block(self) -> tuple[float, float, float, float]:
+        """(left, top, width, height) of the area the address block may use."""
+        s = self.shift
+        return (
+            self.window_left + s,
+            self.window_top + s,
+            self.window_width - 2 * s,
+            self.window_height - 2 * s,
+        )
+
+
+def load_envelope(name: str = "naga3", path: str | None = None) -> Envelope:
+    """An envelope profile from ``data/envelopes.toml`` (or ``path``)."""
+    import tomllib
+    from pathlib import Path
+
+    from kenpo_docs.paths import data_dir
+
+    file = Path(path) if path else data_dir() / "envelopes.toml"
+    with file.open("rb") as fh:
+        profiles = tomllib.load(fh)
+    if name not in profiles:
+        raise KenpoDocsError(f"unknown envelope profile {name!r}", file=file)
+    p = profiles[name]
+    try:
+        return Envelope(
+            name, str(p["label"]), float(p["window_left"]), float(p["window_top"]),
+            float(p["window_width"]), float(p["window_height"]), float(p["shift"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise KenpoDocsError(f"envelope profile {name!r} is incomplete: {exc}", file=file) from exc

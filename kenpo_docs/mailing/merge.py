@@ -1,0 +1,268 @@
+"""The mail merge: a roster in, one PDF per envelope out, print files and a manifest.
+
+The path of a batch::
+
+    read_roster -> plan_batch (pure: pieces, ids, every row's fate)
+      -> render missing pieces in chunks (one WeasyPrint document per chunk and template,
+         split by the piece anchors; worker processes when asked)
+      -> print files per route -> manifest.csv
+
+Every file is written atomically, and a piece that exists is never rendered again, so a
+batch killed at any point finishes when started again with the same ``--out`` and batch id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+
+from kenpo_docs.errors import ManifestError
+from kenpo_docs.mailing import enclosures as enc
+from kenpo_docs.mailing.letters import LetterSettings, get_letter, load_envelope
+from kenpo_docs.mailing.output import (
+    clean_stale_temps,
+    csv_bytes,
+    private_dir,
+    write_atomic,
+)
+from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, default_batch_id, plan_batch
+from kenpo_docs.mailing.printfiles import write_print_files
+from kenpo_docs.mailing.render import ChunkJob, render_chunk
+from kenpo_docs.roster import read_roster
+
+logger = logging.getLogger("kenpo_docs")
+
+MANIFEST_COLUMNS = (
+    "row",
+    "member_key",
+    "status",
+    "reason",
+    "piece_id",
+    "piece_file",
+    "route",
+    "certificate_expiry",
+    "batch_id",
+    "pages",
+)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class MergeOptions:
+    """Settings of one merge run (keyword-only in every call; unknown keys are a TypeError)."""
+
+    letter: str
+    out: Path
+    as_of: date
+    batch_id: str | None = None
+    enclosures: tuple[str, ...] = ()
+    sort: str = "workplace"
+    notice: str | None = None
+    workers: int = 1
+    chunk_size: int = 25
+    window_months: int = 3
+    envelope: str = "naga3"
+    sheet: str | None = None
+    stamp_codes: bool = True
+
+
+@dataclass
+class MergeResult:
+    out: Path
+    batch_id: str
+    pieces: int = 0
+    pages: int = 0
+    rendered: int = 0
+    resumed: int = 0
+    ok: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    print_files: list[Path] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rejected else 0
+
+    def summary(self) -> str:
+        rate = self.pieces / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.pieces} pieces, {self.pages} pages, {self.rejected} rejected, "
+            f"{self.skipped} skipped, {self.seconds:.1f} s ({rate:.1f} pieces/s)"
+        )
+
+
+def _fingerprint(roster_bytes: bytes, options: MergeOptions, static: Sequence[enc.Enclosure]) -> str:
+    h = hashlib.sha256(roster_bytes)
+    for part in (
+        options.letter,
+        options.as_of.isoformat(),
+        options.sort,
+        options.notice or "",
+        str(options.window_months),
+        options.envelope,
+        options.sheet or "",
+        *options.enclosures,
+        *(e.fingerprint for e in static),
+    ):
+        h.update(b"\0" + part.encode())
+    return h.hexdigest()
+
+
+def _claim_folder(out: Path, batch_id: str, fingerprint: str) -> bool:
+    """Record which batch the folder holds; refuse a folder that holds another one.
+
+    Returns True when the folder already held this batch (a resume).
+    """
+    stamp = out / "batch.json"
+    if stamp.exists():
+        try:
+            held = json.loads(stamp.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ManifestError(f"cannot read {stamp}: {exc}") from exc
+        if held.get("batch_id") != batch_id or held.get("fingerprint") != fingerprint:
+            raise ManifestError(
+                f"{out} holds batch {held.get('batch_id')} made from other input; "
+                "choose another --out folder (or the same roster, options and --batch-id)"
+            )
+        return True
+    write_atomic(
+        stamp,
+        json.dumps({"batch_id": batch_id, "fingerprint": fingerprint}, indent=1).encode(),
+    )
+    return False
+
+
+def _chunks(pieces: Sequence[PiecePlan], size: int) -> Iterator[list[PiecePlan]]:
+    """Small first chunks so the first finished piece comes quickly, then full ones."""
+    i = 0
+    for first in (2, max(2, size // 3)):
+        if i < len(pieces) and first < size:
+            yield list(pieces[i : i + first])
+            i += first
+    while i < len(pieces):
+        yield list(pieces[i : i + size])
+        i += size
+
+
+def merge(
+    roster_path: str | Path,
+    *,
+    options: MergeOptions,
+    progress: Progress | None = None,
+) -> MergeResult:
+    """Run a merge. Whole-input problems raise before anything is written.
+
+    Raises:
+        RosterError, KenpoDocsError: unusable roster, letter, enclosure or output folder.
+    """
+    started = time.monotonic()
+    letter = get_letter(options.letter)
+    envelope = load_envelope(options.envelope)
+    roster_path = Path(roster_path)
+    roster = read_roster(roster_path, as_of=options.as_of, sheet=options.sheet)
+    specs = enc.parse_enclosures(options.enclosures)
+    static = [e for e in specs if e.static]
+    fingerprint = _fingerprint(roster_path.read_bytes(), options, static)
+    batch_id = options.batch_id or default_batch_id(letter, options.as_of, fingerprint)
+    settings = LetterSettings(window_months=options.window_months)
+    plan = plan_batch(
+        roster, letter, as_of=options.as_of, batch_id=batch_id, sort=options.sort,
+        settings=settings,
+    )
+
+    out = private_dir(Path(options.out))
+    resumed_folder = _claim_folder(out, batch_id, fingerprint)
+    pieces_dir = private_dir(out / "pieces")
+    clean_stale_temps(pieces_dir)
+    static_dir = private_dir(out / "static")
+    static_pdfs = enc.materialise_static(static, static_dir)
+
+    todo = [p for p in plan.pieces if not (pieces_dir / f"{p.piece_id}.pdf").exists()]
+    result = MergeResult(out, batch_id, resumed=len(plan.pieces) - len(todo))
+    if resumed_folder:
+        logger.info("resuming batch %s: %d of %d pieces already done",
+                    batch_id, result.resumed, len(plan.pieces))
+
+    job_base = dict(
+        letter=letter.name,
+        as_of=options.as_of,
+        notice=options.notice,
+        envelope=envelope,
+        forms=tuple(e.name for e in specs if not e.static),
+        static=tuple(static_pdfs),
+        pieces_dir=pieces_dir,
+        stamp_codes=options.stamp_codes,
+    )
+    done = result.resumed
+    total = len(plan.pieces)
+    if progress:
+        progress(done, total)
+    jobs = (ChunkJob(pieces=tuple(c), **job_base) for c in _chunks(todo, options.chunk_size))
+    workers = options.workers if options.workers > 0 else (os.cpu_count() or 1)
+    if workers == 1 or len(todo) <= options.chunk_size:
+        for job in jobs:
+            done += len(render_chunk(job))
+            if progress:
+                progress(done, total)
+    else:
+        ctx = get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for written in pool.map(render_chunk, jobs):
+                done += len(written)
+                if progress:
+                    progress(done, total)
+    result.rendered = len(todo)
+
+    page_counts = _page_counts(plan, pieces_dir)
+    result.print_files = write_print_files(plan, out, page_counts, as_of=options.as_of)
+    _write_manifest(plan, out, page_counts)
+    result.pieces = len(plan.pieces)
+    result.pages = sum(page_counts.values())
+    for o in plan.outcomes:
+        setattr(result, o.status, getattr(result, o.status) + 1)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _page_counts(plan: BatchPlan, pieces_dir: Path) -> dict[str, int]:
+    from pypdf import PdfReader
+
+    counts = {}
+    for piece in plan.pieces:
+        path = pieces_dir / f"{piece.piece_id}.pdf"
+        if not path.exists():
+            raise ManifestError(f"piece {piece.piece_id} was not written", file=path)
+        counts[piece.piece_id] = len(PdfReader(path).pages)
+    return counts
+
+
+def _write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> None:
+    rows = []
+    for o in plan.outcomes:
+        rows.append((
+            o.row,
+            o.member_key,
+            o.status,
+            o.reason,
+            o.piece_id,
+            f"pieces/{o.piece_id}.pdf" if o.piece_id else "",
+            o.route,
+            o.certificate_expiry.isoformat() if o.certificate_expiry else "",
+            plan.batch_id,
+            page_counts.get(o.piece_id, "") if o.piece_id else "",
+        ))
+    write_atomic(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))
+
+
+
