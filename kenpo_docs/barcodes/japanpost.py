@@ -84,6 +84,11 @@ def kanji_to_number(kanji: str) -> int:
     return total + current
 
 
+def _arabic_before_suffixes(text: str) -> str:
+    """十一丁目 -> 11丁目: kanji numerals become Arabic only before 丁目, 番地, 号 and the like."""
+    return _KANJI_BEFORE_SUFFIX.sub(lambda m: str(kanji_to_number(m.group(1))), text)
+
+
 def _fold_width(text: str) -> str:
     """Full-width letters, digits and signs to half-width (NFKC), so rules see one alphabet."""
     return unicodedata.normalize("NFKC", text)
@@ -98,9 +103,7 @@ def extract_address_number(address_b: str) -> str:
     番, 号, 地割, 線, の, ノ become Arabic; a hyphen next to a letter goes; ``F`` right after
     digits is a floor (dropped at the end, a hyphen in the middle).
     """
-    text = _fold_width(address_b)
-    text = _KANJI_BEFORE_SUFFIX.sub(lambda m: str(kanji_to_number(m.group(1))), text)
-    text = text.upper().translate(_DELETED)
+    text = _arabic_before_suffixes(_fold_width(address_b)).upper().translate(_DELETED)
     tokens: list[str] = []  # digit runs and single letters, in order
     digits_end = -1  # where the last digit run ended, to spot a floor "F" right after it
     for match in _TOKEN.finditer(text):
@@ -164,8 +167,9 @@ def split_address(address: str, entry: _PostalEntry | None) -> str:
     """住所B: the part of ``address`` after the town-area name.
 
     The prefecture and city are skipped where present (manual examples omit the prefecture),
-    then the town-area name is looked for; if it cannot be found we keep whatever follows the
-    prefecture and city, which is the whole address when neither is written.
+    then the town-area name is looked for before any digit; if it cannot be found we keep
+    whatever follows the prefecture and city, which is the whole address when neither is
+    written.
     """
     text = _fold_width(address).strip()
     if entry is None:
@@ -180,7 +184,9 @@ def split_address(address: str, entry: _PostalEntry | None) -> str:
     best: tuple[int, int] | None = None  # (start, -length): earliest, then longest
     for town in entry.towns:
         at = folded.find(town.translate(_MATCH_FOLD), pos)
-        if at >= 0 and (best is None or (at, -len(town)) < best):
+        if at < 0 or re.search(r"[0-9]", text[pos:at]):
+            continue  # not found, or found after address numbers (in a building name, say)
+        if best is None or (at, -len(town)) < best:
             best = (at, -len(town))
     if best is not None:
         pos = best[0] - best[1]
@@ -201,7 +207,7 @@ def _expand(data: str) -> list[str]:
     """Barcode characters for data of digits, hyphens and letters (a letter takes two)."""
     codes: list[str] = []
     for ch in data:
-        if ch.isdigit() or ch == "-":
+        if ch in "0123456789-":
             codes.append(ch)
         elif "A" <= ch <= "Z":
             n = ord(ch) - ord("A")
@@ -300,10 +306,12 @@ def encode_customer_barcode(postal_code: str, address_number: str = "") -> Custo
 
 def _address_number_for(digits: str, address: str) -> str:
     """住所表示番号 for an address, using Japan Post's data for the split."""
-    po_box = _PO_BOX.search(_fold_width(address))
-    if po_box:  # private box (包括番号): the box number is the address number (manual p22)
-        return po_box.group(1)
     entry = _postal_entry(digits)
+    if entry is not None and entry.office:
+        return ""  # large-office / PO-box individual code: the postal code alone (manual p22)
+    po_box = _PO_BOX.search(_arabic_before_suffixes(_fold_width(address)))
+    if po_box:  # PO box under a shared code (包括番号): the box number follows (manual p22)
+        return po_box.group(1)
     if entry is None:
         logger.debug("postal code %s not in Japan Post data; using the whole address", digits)
     elif entry.representative:
@@ -311,8 +319,6 @@ def _address_number_for(digits: str, address: str) -> str:
             f"postal code {digits[:3]}-{digits[3:]} is a representative code "
             "(以下に掲載がない場合): Japan Post prints no customer barcode for it"
         )
-    elif entry.office:
-        return ""  # large-office individual code: the postal code alone (manual p22)
     return extract_address_number(split_address(address, entry))
 
 
