@@ -22,10 +22,12 @@ Nothing here is our own output pasted back.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from typing import NamedTuple
 
 import pypdfium2
 import pytest
@@ -178,7 +180,8 @@ def test_town_name_with_kanji_numerals_is_not_read_as_a_number() -> None:
 
 
 def test_full_width_input_is_folded() -> None:
-    barcode = japan_post_barcode("２６３－００２３", "千葉市稲毛区緑町３丁目３０－８　郵便ビル４０３号")
+    address = "千葉市稲毛区緑町３丁目３０－８　郵便ビル４０３号"
+    barcode = japan_post_barcode("２６３－００２３", address)
     assert barcode.codes == tuple(P25[0][3].split())
 
 
@@ -283,7 +286,7 @@ def test_svg_geometry(size: float) -> None:
     assert len(rects) == 67
     xs = [float(r.get("x", "nan")) for r in rects]
     assert xs[0] == pytest.approx(2.0)
-    assert [b - a for a, b in zip(xs, xs[1:], strict=False)] == pytest.approx([1.2 * k] * 66)
+    assert [b - a for a, b in itertools.pairwise(xs)] == pytest.approx([1.2 * k] * 66)
     assert {round(float(r.get("width", "nan")), 4) for r in rects} == {round(0.6 * k, 4)}
     # Vertical extent per bar kind, from the top of the symbol (2 mm quiet zone above it).
     spans = {"F": (0, 3.6), "A": (0, 2.4), "D": (1.2, 3.6), "T": (1.2, 2.4)}
@@ -333,12 +336,20 @@ def page() -> Image.Image:
     return image
 
 
-def _read_symbol(region: Image.Image) -> dict[str, object]:
+class Symbol(NamedTuple):
+    box: tuple[int, int, int, int]  # white box, inclusive pixel bounds
+    bars: list[tuple[int, int, int, int]]  # left, width, top, bottom
+    kinds: str  # F/A/D/T read from the bars' extents
+    top: int
+    bottom: int
+
+
+def _read_symbol(region: Image.Image) -> Symbol:
     """Find the white box and the black bars in a crop; measure and classify them."""
     w, h = region.size
-    box = region.point(lambda v: 255 if v < 60 or v > 200 else 0).getbbox()
-    assert box is not None
-    box = (box[0], box[1], box[2] - 1, box[3] - 1)  # inclusive
+    found = region.point(lambda v: 255 if v < 60 or v > 200 else 0).getbbox()
+    assert found is not None
+    box = (found[0], found[1], found[2] - 1, found[3] - 1)  # inclusive
     dark = region.point(lambda v: 255 if v < 128 else 0).transpose(Image.Transpose.TRANSPOSE)
     raw = dark.tobytes()  # one row per column of the crop
     columns: list[tuple[int, int] | None] = []
@@ -346,7 +357,7 @@ def _read_symbol(region: Image.Image) -> dict[str, object]:
         col = raw[x * h : (x + 1) * h]
         first = col.find(255)
         columns.append((first, col.rfind(255)) if first >= 0 else None)
-    bars = []  # (left, width, top, bottom)
+    bars: list[tuple[int, int, int, int]] = []
     x = 0
     while x < w:
         if columns[x] is None:
@@ -363,10 +374,12 @@ def _read_symbol(region: Image.Image) -> dict[str, object]:
     for _, _, top, bottom in bars:
         up, down = abs(top - sym_top) <= 3, abs(bottom - sym_bottom) <= 3
         kinds += {(True, True): "F", (True, False): "A", (False, True): "D"}.get((up, down), "T")
-    return {"box": box, "bars": bars, "kinds": kinds, "top": sym_top, "bottom": sym_bottom}
+    return Symbol(box, bars, kinds, sym_top, sym_bottom)
 
 
-@pytest.mark.parametrize("index", range(len(DRAWN)), ids=lambda i: f"{DRAWN[i][0][0]}@{DRAWN[i][1]}")
+@pytest.mark.parametrize(
+    "index", range(len(DRAWN)), ids=lambda i: f"{DRAWN[i][0][0]}@{DRAWN[i][1]}"
+)
 def test_drawn_symbol_reads_back(page: Image.Image, index: int) -> None:
     vector, size = DRAWN[index]
     k = size / 10
@@ -374,27 +387,28 @@ def test_drawn_symbol_reads_back(page: Image.Image, index: int) -> None:
     crop = page.crop((int(x0), int(y0), int(x0 + 105 * PX_PER_MM), int(y0 + 16 * PX_PER_MM)))
     got = _read_symbol(crop)
 
-    assert got["kinds"] == expected_bars(vector[3].split())  # the sequence, from the pixels
-    bars = got["bars"]
-    assert isinstance(bars, list) and len(bars) == 67
+    assert got.kinds == expected_bars(vector[3].split())  # the sequence, from the pixels
+    bars = got.bars
+    assert len(bars) == 67
     mm = PX_PER_MM * k
-    for _, width, top, bottom in bars:
+    for _, width, _, _ in bars:
         assert abs(width - 0.6 * mm) <= 2
     heights = {"F": 3.6, "A": 2.4, "D": 2.4, "T": 1.2}
-    for (_, _, top, bottom), kind in zip(bars, str(got["kinds"]), strict=True):
+    middle = (got.top + got.bottom) / 2
+    for (_, _, top, bottom), kind in zip(bars, got.kinds, strict=True):
         assert abs((bottom - top + 1) - heights[kind] * mm) <= 2, kind
         if kind == "T":  # the timing bar sits in the middle of the long bar
-            assert abs((top + bottom) / 2 - (got["top"] + got["bottom"]) / 2) <= 2  # type: ignore[operator]
+            assert abs((top + bottom) / 2 - middle) <= 2
     lefts = [b[0] for b in bars]
-    assert all(abs((b - a) - 1.2 * mm) <= 2 for a, b in zip(lefts, lefts[1:], strict=False))
+    assert all(abs((b - a) - 1.2 * mm) <= 2 for a, b in itertools.pairwise(lefts))
     assert abs((lefts[-1] - lefts[0]) / 66 - 1.2 * mm) <= 0.2
 
     # Quiet zone: the white box reaches 2 mm (unscaled) beyond the bars on every side.
-    bx0, by0, bx1, by1 = got["box"]  # type: ignore[misc]
+    bx0, by0, bx1, by1 = got.box
     q = 2.0 * PX_PER_MM
     assert abs((lefts[0] - bx0) - q) <= 2
     assert abs((bx1 - (lefts[-1] + bars[-1][1] - 1)) - q) <= 2
-    assert abs((got["top"] - by0) - q) <= 2  # type: ignore[operator]
-    assert abs((by1 - got["bottom"]) - q) <= 2  # type: ignore[operator]
+    assert abs((got.top - by0) - q) <= 2
+    assert abs((by1 - got.bottom) - q) <= 2
     # And it sits where the page put it: left edge of the SVG at LEFT_MM.
     assert abs((x0 + bx0) - LEFT_MM * PX_PER_MM) <= 2

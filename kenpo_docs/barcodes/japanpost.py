@@ -64,7 +64,9 @@ _REPRESENTATIVE_NOTE = "以下に掲載がない場合"
 _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
                  "九": 9}  # fmt: skip
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-_KANJI_BEFORE_SUFFIX = re.compile(r"([〇一二三四五六七八九十百千]+)(?=丁目|丁|番地|番|号|地割|線|の|ノ)")
+_KANJI_BEFORE_SUFFIX = re.compile(
+    r"([〇一二三四五六七八九十百千]+)(?=丁目|丁|番地|番|号|地割|線|の|ノ)"
+)
 _DELETED = str.maketrans("", "", "&/・.")
 _TOKEN = re.compile(r"(?P<digits>[0-9]+)|(?P<letters>[A-Z]+)")
 _PO_BOX = re.compile(r"私書箱\D*?([0-9]+)")
@@ -128,7 +130,9 @@ def extract_address_number(address_b: str) -> str:
 
 # Spelling variants that must not stop the town-area name from matching (鎌ケ谷 / 鎌ヶ谷,
 # 霞が関 / 霞ヶ関, 一ノ瀬 / 一の瀬). One character for one, so positions stay valid.
-_MATCH_FOLD = str.maketrans({"ヶ": "ケ", "ヵ": "カ", "が": "ケ", "ガ": "ケ", "ノ": "の", "之": "の"})
+_MATCH_FOLD = str.maketrans(
+    {"ヶ": "ケ", "ヵ": "カ", "が": "ケ", "ガ": "ケ", "ノ": "の", "之": "の"}
+)
 
 
 @dataclass(frozen=True)
