@@ -69,6 +69,30 @@ def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 @cli.command()
 @click.argument("roster", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", callback=_as_of_date, metavar="DATE",
+              help="Reference date, e.g. 2026-12-01 or 令和8年12月1日 (default: today).")
+@click.option("--report", type=click.Path(dir_okay=False), metavar="FILE.csv",
+              help="Write rejected rows (row, member_key, column, reason) to this CSV.")
+@click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
+def check(roster: str, as_of: Any, report: str | None, sheet: str | None) -> None:
+    """Validate ROSTER as the merge will and print a summary; writes nothing but --report.
+
+    Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
+    be used at all.
+    """
+    from kenpo_docs.roster import check as run_check
+    from kenpo_docs.roster import write_report
+
+    result = run_check(roster, as_of=as_of, sheet=sheet)
+    if report:
+        write_report(result.errors, report)
+    for line in result.lines():
+        click.echo(line)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("roster", type=click.Path(dir_okay=False))
 @click.option("--letter", required=True, metavar="NAME",
               help="Which letter: kakuninsho, oshirase, koureisha or guidance.")
 @click.option("--as-of", "as_of", callback=_as_of_date, metavar="DATE",
