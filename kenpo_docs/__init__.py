@@ -20,6 +20,7 @@ from kenpo_docs.errors import (
     RuleError,
     TemplateError,
 )
+from kenpo_docs.roster import Member, read_roster
 from kenpo_docs.rules import (
     Rules,
     VisitPath,
@@ -38,6 +39,7 @@ __all__ = [
     "DateError",
     "KenpoDocsError",
     "ManifestError",
+    "Member",
     "RenderError",
     "RepresentativePostalCodeError",
     "RosterError",
@@ -53,5 +55,6 @@ __all__ = [
     "japan_post_barcode",
     "load_rules",
     "parse_date",
+    "read_roster",
     "visit_path",
 ]
