@@ -141,6 +141,49 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     sys.exit(result.exit_code)
 
 
+@cli.group(cls=KenpoGroup)
+def track() -> None:
+    """Check that every envelope holds exactly its own pages (piece codes)."""
+
+
+@track.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--manifest", type=click.Path(dir_okay=False, exists=True), metavar="CSV",
+              help="Batch manifest (piece_id, pages): pieces not in it are foreign, "
+                   "pieces in it but not in FILE are missing.")
+@click.option("--dpi", type=click.IntRange(100, 600), default=200, show_default=True,
+              help="Resolution the code corner is rendered at.")
+def track_verify(file: str, manifest: str | None, dpi: int) -> None:
+    """Read the piece code on every page of FILE and report missing, foreign, duplicate,
+    out-of-order, interleaved and unreadable pages. Exit 1 if anything is wrong."""
+    import contextlib
+    from pathlib import Path
+
+    from kenpo_docs.barcodes.piececode import read_expected, verify_pdf
+
+    expected = read_expected(manifest, pdf_name=Path(file).name) if manifest else None
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
+        def progress(done: int, total: int) -> None:
+            # Opened on the first page, so an unreadable file gives only its one-line error.
+            if not bars and total >= 50:
+                bars.append(stack.enter_context(click.progressbar(
+                    length=total, label="Reading codes", show_pos=True, file=sys.stderr)))
+            if bars:
+                bars[0].update(done - bars[0].pos)
+
+        report = verify_pdf(file, expected=expected, dpi=dpi, progress=progress)
+    if report.problems:
+        click.echo(f"{'kind':<15} {'page':>5}  {'piece_id':<40}  detail")
+        for p in report.problems:
+            page = str(p.page) if p.page is not None else "-"
+            click.echo(f"{p.kind:<15} {page:>5}  {p.piece_id or '-':<40}  {p.detail}")
+    click.echo(report.summary())
+    sys.exit(EXIT_REJECTED if report.problems else EXIT_OK)
+
+
+
 def main() -> None:
     cli(prog_name="kenpo-docs")
 

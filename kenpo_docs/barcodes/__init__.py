@@ -13,11 +13,33 @@ from kenpo_docs.barcodes.japanpost import (
     japan_post_barcode,
     japan_post_barcode_or_none,
 )
+from kenpo_docs.barcodes.piececode import (
+    PieceCode,
+    StampOptions,
+    VerifyProblem,
+    VerifyReport,
+    parse_piece_code,
+    piece_code_text,
+    read_expected,
+    stamp_page,
+    stamp_pieces,
+    verify_pdf,
+)
 
 __all__ = [
     "CustomerBarcode",
+    "PieceCode",
+    "StampOptions",
+    "VerifyProblem",
+    "VerifyReport",
     "encode_customer_barcode",
     "extract_address_number",
     "japan_post_barcode",
     "japan_post_barcode_or_none",
+    "parse_piece_code",
+    "piece_code_text",
+    "read_expected",
+    "stamp_page",
+    "stamp_pieces",
+    "verify_pdf",
 ]

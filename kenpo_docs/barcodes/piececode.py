@@ -1,0 +1,649 @@
+"""Piece codes: a small QR code on every page that says which envelope it belongs in.
+
+The worst incident in a mass mailing is a page in the wrong envelope (誤送付). Every page of
+every piece carries ``<piece_id>|<page>/<pages>`` (IDs only, never personal data) in a fixed
+corner, so an inserter or a scanner can check that each envelope holds exactly its own pages,
+in order. :func:`verify_pdf` does the same check on the print file before it leaves us.
+
+Size and place (the defaults of :class:`StampOptions`):
+
+* QR code (segno), error level M at least (segno raises it for free when the data fits),
+  the smallest version that holds the text: version 2 (25 x 25 modules) for a typical
+  ``B20261128-0001-000123|1/3``, version 4 (33 modules) at most for a 40-character id.
+  Modules are 0.5 mm: 12.5 mm for version 2, 16.5 mm for version 4, about 3.9 pixels per
+  module for a 200 dpi camera, 11.8 printer dots at 600 dpi.
+* A white square under the symbol covers the quiet zone, 2.5 mm on each side (ISO asks for
+  4 modules = 2 mm; the extra 0.5 mm absorbs rendering and print registration), so the code
+  reads even when it lands on page content. Version 2 therefore takes a 17.5 mm square,
+  version 4 21.5 mm.
+* Bottom-right corner, the white square 6 mm from the right and bottom edges (outside the
+  ~4 mm most printers cannot print). That is as far as an A4 page allows from the
+  window-envelope address block (top-left: window 23-113 mm from the left, 13-58 mm from the
+  top, see ``data/envelopes.toml``) and from binding (top-left staple, left-edge punch holes).
+  Templates should keep a 30 x 30 mm box in that corner free of text; the code is drawn on top
+  of whatever is there.
+* Drawn as vector rectangles in a content stream appended to the page; the page's own
+  content is wrapped in ``q``/``Q`` and never re-rendered, so shared enclosures (an external
+  flyer) are stamped the same way. Pages with ``/Rotate`` get the code in the corner as the
+  page is displayed.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pypdf
+import pypdfium2
+import segno
+import zxingcpp
+from pypdf.generic import ArrayObject, DecodedStreamObject, IndirectObject, NameObject
+
+from kenpo_docs.errors import AssemblyError, BarcodeError, ManifestError
+
+logger = logging.getLogger("kenpo_docs")
+
+__all__ = [
+    "PieceCode",
+    "ProblemKind",
+    "StampOptions",
+    "VerifyProblem",
+    "VerifyReport",
+    "make_piece_qr",
+    "parse_piece_code",
+    "piece_code_text",
+    "read_expected",
+    "stamp_page",
+    "stamp_pieces",
+    "verify_pdf",
+]
+
+PIECE_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
+MAX_PAGES = 9999
+_CODE_RE = re.compile(r"([A-Za-z0-9._-]{1,40})\|([1-9][0-9]{0,3})/([1-9][0-9]{0,3})")
+_PT_PER_MM = 72 / 25.4
+_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
+Corner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
+ProblemKind = Literal[
+    "missing_page",
+    "foreign_page",
+    "unreadable",
+    "count_mismatch",
+    "out_of_order",
+    "duplicate_page",
+    "interleaved",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# The text
+
+
+@dataclass(frozen=True)
+class PieceCode:
+    """What one page's code says: the piece (envelope) and the page's place in it."""
+
+    piece_id: str
+    page: int
+    pages: int
+
+    @property
+    def text(self) -> str:
+        return piece_code_text(self.piece_id, self.page, self.pages)
+
+
+def _check_piece_id(piece_id: str) -> None:
+    if not isinstance(piece_id, str) or not PIECE_ID_RE.fullmatch(piece_id):
+        raise BarcodeError(
+            "piece id must be 1-40 characters of A-Z a-z 0-9 . _ - "
+            f"(got {len(piece_id) if isinstance(piece_id, str) else type(piece_id).__name__}"
+            f"{' chars' if isinstance(piece_id, str) else ''})"
+        )
+
+
+def piece_code_text(piece_id: str, page: int, pages: int) -> str:
+    """The exact code content, ``<piece_id>|<page>/<pages>``; page is 1-based."""
+    _check_piece_id(piece_id)
+    if isinstance(pages, bool) or not isinstance(pages, int) or not 1 <= pages <= MAX_PAGES:
+        raise BarcodeError(f"piece page count must be 1-{MAX_PAGES}, got {pages!r}")
+    if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= pages:
+        raise BarcodeError(f"page must be 1-{pages}, got {page!r}")
+    return f"{piece_id}|{page}/{pages}"
+
+
+def parse_piece_code(text: str) -> PieceCode:
+    """Read a decoded code back; anything that is not exactly our format is an error."""
+    m = _CODE_RE.fullmatch(text) if isinstance(text, str) else None
+    if m is None:
+        raise BarcodeError("not a piece code (expected <piece_id>|<page>/<pages>)")
+    page, pages = int(m.group(2)), int(m.group(3))
+    if page > pages:
+        raise BarcodeError(f"piece code page {page} is beyond its page count {pages}")
+    return PieceCode(m.group(1), page, pages)
+
+
+# --------------------------------------------------------------------------------------------
+# Stamping
+
+
+@dataclass(frozen=True)
+class StampOptions:
+    """Where and how big the code is printed. Verification must use the same options.
+
+    Attributes:
+        corner: page corner as the page is displayed (after ``/Rotate``).
+        offset_mm: distance from the two page edges to the white background square.
+        module_mm: size of one QR module; 0.4-0.5 mm reads reliably on office laser prints.
+        quiet_mm: white margin around the symbol, at least 2 mm (and never under 4 modules).
+        error: minimum QR error correction level ("L", "M", "Q", "H").
+        version: force one QR version (1-10) so every code has the same size; None = smallest.
+        mask: force one QR mask pattern (0-7). None (default) lets segno score all eight as
+            ISO 18004 asks, which is ~85% of stamping time; a fixed mask stamps ~3x faster
+            but may leave a pattern that reads less well.
+    """
+
+    corner: Corner = "bottom-right"
+    offset_mm: float = 6.0
+    module_mm: float = 0.5
+    quiet_mm: float = 2.5
+    error: str = "M"
+    version: int | None = None
+    mask: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.corner not in ("bottom-right", "bottom-left", "top-right", "top-left"):
+            raise BarcodeError(f"unknown corner {self.corner!r}")
+        if not 0.25 <= self.module_mm <= 2.0:
+            raise BarcodeError(f"module size {self.module_mm} mm is outside 0.25-2 mm")
+        if self.quiet_mm < 2.0:
+            raise BarcodeError("the quiet zone must be at least 2 mm")
+        if not 0 <= self.offset_mm <= 100:
+            raise BarcodeError(f"offset {self.offset_mm} mm is outside 0-100 mm")
+        if self.error.upper() not in ("L", "M", "Q", "H"):
+            raise BarcodeError(f"unknown QR error level {self.error!r}")
+        if self.version is not None and not 1 <= self.version <= 10:
+            raise BarcodeError(f"QR version must be 1-10, got {self.version}")
+        if self.mask is not None and not 0 <= self.mask <= 7:
+            raise BarcodeError(f"QR mask must be 0-7, got {self.mask}")
+
+    @property
+    def quiet_zone_mm(self) -> float:
+        """The white margin actually drawn: the larger of ``quiet_mm`` and 4 modules (ISO)."""
+        return max(self.quiet_mm, 4 * self.module_mm)
+
+    def footprint_mm(self, modules: int) -> float:
+        """Side of the white square for a symbol of ``modules`` modules."""
+        return modules * self.module_mm + 2 * self.quiet_zone_mm
+
+
+def make_piece_qr(text: str, options: StampOptions | None = None) -> segno.QRCode:
+    """The QR symbol for a piece code text (validated first, so nothing else gets printed)."""
+    options = options or StampOptions()
+    parse_piece_code(text)
+    try:
+        return segno.make_qr(
+            text, error=options.error.lower(), version=options.version, mask=options.mask
+        )
+    except segno.DataOverflowError as exc:
+        raise BarcodeError(f"piece code does not fit QR version {options.version}") from exc
+
+
+def _fmt(v: float) -> str:
+    s = f"{v:.4f}".rstrip("0").rstrip(".")
+    return s if s not in ("", "-0") else "0"
+
+
+def _module_rects(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, int]]:
+    """Dark modules as rectangles (x, y, w, h) in module units, y up from the bottom.
+
+    Horizontal runs in a row are merged, and a run continues a rectangle from the row above
+    when it spans exactly the same columns: a version-2 code needs about 150 rectangles
+    instead of ~320 single modules.
+    """
+    n = len(matrix)
+    done: list[tuple[int, int, int, int]] = []
+    open_: dict[tuple[int, int], int] = {}  # (x0, x1) -> top row where the rect started
+    for r, row in enumerate(matrix):
+        runs: list[tuple[int, int]] = []
+        x = 0
+        width = len(row)
+        while x < width:
+            if row[x]:
+                x0 = x
+                while x < width and row[x]:
+                    x += 1
+                runs.append((x0, x))
+            else:
+                x += 1
+        keep = set(runs)
+        for span, top in list(open_.items()):
+            if span not in keep:
+                done.append((span[0], n - r, span[1] - span[0], r - top))
+                del open_[span]
+        for span in runs:
+            open_.setdefault(span, r)
+    for span, top in open_.items():
+        done.append((span[0], 0, span[1] - span[0], n - top))
+    return done
+
+
+def _display_matrix(page: pypdf.PageObject) -> tuple[tuple[float, ...], float, float]:
+    """The ``cm`` matrix from displayed-page coordinates to user space, and the display size."""
+    box = page.cropbox
+    x0, y0, x1, y1 = (float(box.left), float(box.bottom), float(box.right), float(box.top))
+    w, h = x1 - x0, y1 - y0
+    rot = int(page.get("/Rotate", 0) or 0) % 360
+    if rot == 90:
+        return (0, 1, -1, 0, x1, y0), h, w
+    if rot == 180:
+        return (-1, 0, 0, -1, x1, y1), w, h
+    if rot == 270:
+        return (0, -1, 1, 0, x0, y1), h, w
+    return (1, 0, 0, 1, x0, y0), w, h
+
+
+def _stamp_ops(page: pypdf.PageObject, text: str, options: StampOptions) -> bytes:
+    qr = make_piece_qr(text, options)
+    matrix = qr.matrix
+    n = len(matrix)
+    cm, disp_w, disp_h = _display_matrix(page)
+    side = options.footprint_mm(n) * _PT_PER_MM
+    off = options.offset_mm * _PT_PER_MM
+    if side + off > min(disp_w, disp_h):
+        raise BarcodeError("page is too small for the piece code")
+    left = off if options.corner.endswith("left") else disp_w - off - side
+    bottom = off if options.corner.startswith("bottom") else disp_h - off - side
+    quiet = options.quiet_zone_mm * _PT_PER_MM
+    mod = options.module_mm * _PT_PER_MM
+    parts = [
+        "\nQ\nq",
+        " ".join(_fmt(v) for v in cm) + " cm",
+        f"1 0 0 1 {_fmt(left)} {_fmt(bottom)} cm",
+        f"1 g 0 0 {_fmt(side)} {_fmt(side)} re f",
+        f"{_fmt(mod)} 0 0 {_fmt(mod)} {_fmt(quiet)} {_fmt(quiet)} cm",
+        "0 g",
+    ]
+    # One path, one fill: abutting rectangles show no anti-aliasing seams.
+    parts.extend(f"{x} {y} {w} {h} re" for x, y, w, h in _module_rects(matrix))
+    parts.append("f\nQ\n")
+    return "\n".join(parts).encode("ascii")
+
+
+def stamp_page(page: pypdf.PageObject, text: str, options: StampOptions | None = None) -> None:
+    """Draw the code for ``text`` on a page that belongs to a :class:`pypdf.PdfWriter`.
+
+    The page's existing content streams are kept as they are (not decoded), wrapped in
+    ``q``/``Q`` so their graphics state cannot leak into the code; the code goes in a new
+    stream after them. The page must already be in a writer (``writer.add_page`` or
+    ``PdfWriter(clone_from=...)``) because new streams have to be indirect objects there.
+    """
+    options = options or StampOptions()
+    ref = page.indirect_reference
+    writer = ref.pdf if ref is not None else None
+    if not isinstance(writer, pypdf.PdfWriter):
+        raise BarcodeError("stamp_page needs a page of a PdfWriter (add the page first)")
+    ops = _stamp_ops(page, text, options)
+    before = DecodedStreamObject()
+    before.set_data(b"q\n")
+    stamp = DecodedStreamObject()
+    stamp.set_data(ops)
+    after = stamp.flate_encode()
+    contents = page.get(NameObject("/Contents"))
+    existing: list[IndirectObject] = []
+    if contents is not None:
+        resolved = contents.get_object()
+        if isinstance(resolved, ArrayObject):
+            existing = [
+                c if isinstance(c, IndirectObject) else writer._add_object(c) for c in resolved
+            ]
+        elif isinstance(contents, IndirectObject):
+            existing = [contents]
+        else:
+            existing = [writer._add_object(resolved)]
+    page[NameObject("/Contents")] = ArrayObject(
+        [writer._add_object(before), *existing, writer._add_object(after)]
+    )
+
+
+def _open_reader(src: pypdf.PdfReader | str | Path) -> pypdf.PdfReader:
+    if isinstance(src, pypdf.PdfReader):
+        return src
+    try:
+        reader = pypdf.PdfReader(src)
+        if reader.is_encrypted:
+            raise AssemblyError("PDF is encrypted", file=src)
+        len(reader.pages)
+    except (pypdf.errors.PdfReadError, pypdf.errors.PdfStreamError, ValueError) as exc:
+        raise AssemblyError(f"cannot read PDF: {exc}", file=src) from exc
+    return reader
+
+
+def _check_pieces(pieces: Sequence[tuple[str, int]], page_total: int) -> None:
+    seen: set[str] = set()
+    for piece_id, count in pieces:
+        _check_piece_id(piece_id)
+        if piece_id in seen:
+            raise BarcodeError(f"piece id {piece_id} appears twice in the piece list")
+        seen.add(piece_id)
+        piece_code_text(piece_id, count, count)
+    total = sum(count for _, count in pieces)
+    if total != page_total:
+        raise BarcodeError(f"pieces add up to {total} pages but the PDF has {page_total}")
+
+
+def stamp_pieces(
+    src: pypdf.PdfReader | str | Path,
+    dst_path: str | Path,
+    pieces: Sequence[tuple[str, int]],
+    *,
+    options: StampOptions | None = None,
+) -> int:
+    """Stamp every page of ``src`` and write ``dst_path`` (mode 0600); returns pages stamped.
+
+    ``pieces`` lists ``(piece_id, page_count)`` in the order the pieces' pages appear in the
+    source; they must add up to the page count exactly, so a page cannot go unstamped.
+    """
+    options = options or StampOptions()
+    reader = _open_reader(src)
+    _check_pieces(pieces, len(reader.pages))
+    writer = pypdf.PdfWriter(clone_from=reader)
+    refs = [page.indirect_reference for page in writer.pages]
+    if len({(r.idnum, r.generation) for r in refs if r is not None}) != len(refs):
+        # Two page-tree entries for one page object would get both codes on top of each other.
+        raise BarcodeError("the PDF uses one page object twice; copy the page", file=str(dst_path))
+    index = 0
+    for piece_id, count in pieces:
+        for page_no in range(1, count + 1):
+            stamp_page(writer.pages[index], piece_code_text(piece_id, page_no, count), options)
+            index += 1
+    dst = Path(dst_path)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        writer.write(fh)
+    logger.debug("stamped %d pages of %d pieces into %s", index, len(pieces), dst.name)
+    return index
+
+
+# --------------------------------------------------------------------------------------------
+# Verification
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """One thing wrong with the file; ``page`` is the physical (1-based) page in the PDF.
+
+    ``page`` is None only for a piece that is expected but has no page at all. For a
+    ``missing_page`` it is the physical page the missing one should stand before (or, when
+    the piece's last pages are missing, the piece's last page present).
+    """
+
+    kind: ProblemKind
+    page: int | None
+    piece_id: str | None
+    detail: str
+
+
+@dataclass
+class VerifyReport:
+    """What :func:`verify_pdf` found: one code (or None) per physical page, and the problems."""
+
+    file: str
+    codes: list[PieceCode | None]
+    problems: list[VerifyProblem] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return len(self.codes)
+
+    @property
+    def pieces(self) -> int:
+        return len({c.piece_id for c in self.codes if c is not None})
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        state = "OK" if self.ok else f"{len(self.problems)} problem(s)"
+        return f"{Path(self.file).name}: {self.pages} pages, {self.pieces} pieces, {state}"
+
+
+def _decode(image: object) -> tuple[list[PieceCode], int]:
+    """Piece codes found in an image, and how many QR codes were not piece codes."""
+    found: list[PieceCode] = []
+    other = 0
+    for bc in zxingcpp.read_barcodes(image, formats=_QR):
+        try:
+            found.append(parse_piece_code(bc.text))
+        except BarcodeError:
+            other += 1
+    return found, other
+
+
+def _read_page(page: pypdfium2.PdfPage, scale: float, options: StampOptions) -> tuple[
+    PieceCode | None, str
+]:
+    w, h = page.get_size()  # pdfium's size is already the displayed (rotated) one
+    # Corner region big enough for a version-10 code plus slack, in displayed coordinates.
+    reach = (options.offset_mm + options.footprint_mm(57) + 5) * _PT_PER_MM
+    cw, ch = max(w - reach, 0.0), max(h - reach, 0.0)
+    left, right = (cw, 0.0) if options.corner.endswith("right") else (0.0, cw)
+    bottom, top = (0.0, ch) if options.corner.startswith("bottom") else (ch, 0.0)
+    bitmap = page.render(scale=scale, crop=(left, bottom, right, top), grayscale=True)
+    codes, other = _decode(bitmap.to_pil())
+    if not codes:  # not in its corner: look at the whole page before calling it unreadable
+        bitmap = page.render(scale=scale, grayscale=True)
+        codes, other = _decode(bitmap.to_pil())
+    distinct = set(codes)
+    if len(distinct) == 1:
+        return codes[0], ""
+    if len(distinct) > 1:
+        return None, f"{len(distinct)} different piece codes on one page"
+    if other:
+        return None, "a QR code that is not a piece code, no piece code"
+    return None, "no piece code found"
+
+
+def check_codes(
+    codes: Sequence[PieceCode | None],
+    expected: Mapping[str, int | None] | None = None,
+    *,
+    unreadable_detail: Sequence[str] | None = None,
+) -> list[VerifyProblem]:
+    """The envelope rules over one code per physical page (pure; :func:`verify_pdf` uses it).
+
+    ``expected`` maps piece id to its page count (None when unknown); pieces found that are
+    not in it are foreign, pieces in it that are not found are missing. Without it, only the
+    codes themselves are checked (each piece complete, contiguous and in order).
+    """
+    problems: list[VerifyProblem] = []
+    by_piece: dict[str, list[tuple[int, PieceCode]]] = {}
+    for phys, code in enumerate(codes, 1):
+        if code is None:
+            detail = unreadable_detail[phys - 1] if unreadable_detail else "no piece code found"
+            problems.append(VerifyProblem("unreadable", phys, None, detail))
+        else:
+            by_piece.setdefault(code.piece_id, []).append((phys, code))
+
+    for pid, items in by_piece.items():
+        if expected is not None and pid not in expected:
+            for phys, code in items:
+                problems.append(
+                    VerifyProblem(
+                        "foreign_page", phys, pid, f"page {code.page}/{code.pages} of a piece "
+                        "not in this mailing"
+                    )
+                )
+            continue
+        counts = Counter(code.pages for _, code in items)
+        declared = counts.most_common(1)[0][0]
+        want = expected.get(pid) if expected is not None else None
+        if want is not None:
+            bad = next(((p, c) for p, c in items if c.pages != want), None)
+            if bad is not None:
+                problems.append(
+                    VerifyProblem(
+                        "count_mismatch", bad[0], pid,
+                        f"code says {bad[1].pages} pages, expected {want}",
+                    )
+                )
+        elif len(counts) > 1:
+            phys, code = next((p, c) for p, c in items if c.pages != declared)
+            problems.append(
+                VerifyProblem(
+                    "count_mismatch", phys, pid,
+                    f"code says {code.pages} pages, the piece's other codes say {declared}",
+                )
+            )
+        prev: int | None = None
+        for phys, code in items:
+            if prev is not None and phys != prev + 1:
+                between = codes[prev : phys - 1]  # 0-based slice of pages prev+1 .. phys-1
+                if any(c is not None for c in between):
+                    problems.append(
+                        VerifyProblem(
+                            "interleaved", phys, pid,
+                            f"page {code.page}/{code.pages} is separated from physical page "
+                            f"{prev} of the same piece by other pieces' pages",
+                        )
+                    )
+            prev = phys
+        seen: set[int] = set()
+        highest = 0
+        for phys, code in items:
+            if code.page in seen:
+                problems.append(
+                    VerifyProblem("duplicate_page", phys, pid, f"page {code.page} appears again")
+                )
+                continue
+            seen.add(code.page)
+            if code.page < highest:
+                problems.append(
+                    VerifyProblem(
+                        "out_of_order", phys, pid, f"page {code.page} comes after page {highest}"
+                    )
+                )
+            highest = max(highest, code.page)
+        total = max(declared, want or 0)
+        for missing in range(1, total + 1):
+            if missing in seen:
+                continue
+            later = next((p for p, c in items if c.page > missing), None)
+            if later is not None:
+                phys, where = later, "before this page"
+            else:
+                phys, where = items[-1][0], "after this page"
+            problems.append(
+                VerifyProblem("missing_page", phys, pid, f"page {missing}/{total} missing {where}")
+            )
+
+    if expected is not None:
+        for pid, want in expected.items():
+            if pid not in by_piece:
+                size = f" ({want} pages)" if want else ""
+                problems.append(
+                    VerifyProblem("missing_page", None, pid, f"piece not in the file{size}")
+                )
+    problems.sort(key=lambda p: (p.page if p.page is not None else 1 << 30))
+    return problems
+
+
+def verify_pdf(
+    path: str | Path,
+    *,
+    expected: Mapping[str, int | None] | None = None,
+    dpi: int = 200,
+    options: StampOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifyReport:
+    """Read every page's code (pypdfium2 render + zxing-cpp) and check the envelopes.
+
+    Only the code's corner is rendered; a page without a code there is rendered whole before
+    it is called unreadable. ``progress(done, total)`` is called after each page.
+
+    Raises:
+        AssemblyError: the file cannot be opened as a PDF.
+    """
+    options = options or StampOptions()
+    path = Path(path)
+    try:
+        doc = pypdfium2.PdfDocument(path)
+    except (pypdfium2.PdfiumError, OSError) as exc:
+        raise AssemblyError(f"cannot read PDF: {exc}", file=path) from exc
+    codes: list[PieceCode | None] = []
+    details: list[str] = []
+    scale = dpi / 72
+    try:
+        total = len(doc)
+        for i in range(total):
+            page = doc[i]
+            try:
+                code, detail = _read_page(page, scale, options)
+            finally:
+                page.close()
+            codes.append(code)
+            details.append(detail)
+            if progress is not None:
+                progress(i + 1, total)
+    except pypdfium2.PdfiumError as exc:
+        raise AssemblyError(f"cannot render page {len(codes) + 1}: {exc}", file=path) from exc
+    finally:
+        doc.close()
+    report = VerifyReport(str(path), codes)
+    report.problems = check_codes(codes, expected, unreadable_detail=details)
+    return report
+
+
+def read_expected(path: str | Path, *, pdf_name: str | None = None) -> dict[str, int | None]:
+    """Expected pieces from a CSV (a batch manifest): ``piece_id`` and, if present, ``pages``.
+
+    The manifest has one row per roster row, so a piece id may repeat (one household, several
+    members); rows with an empty piece id (skipped or rejected rows) are ignored. When the CSV
+    has a ``file`` column and ``pdf_name`` is given, only rows for that print file count.
+    Only those columns are read: nothing personal is kept.
+    """
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            if "piece_id" not in header:
+                raise ManifestError("no piece_id column", file=path)
+            reader.fieldnames = header
+            expected: dict[str, int | None] = {}
+            for rowno, row in enumerate(reader, 2):
+                pid = (row.get("piece_id") or "").strip()
+                if not pid:
+                    continue
+                if pdf_name and "file" in header:
+                    if Path((row.get("file") or "").strip()).name != pdf_name:
+                        continue
+                if not PIECE_ID_RE.fullmatch(pid):
+                    raise ManifestError("not a valid piece id", file=path, row=rowno,
+                                        column="piece_id")
+                pages: int | None = None
+                raw = (row.get("pages") or "").strip()
+                if raw:
+                    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGES:
+                        raise ManifestError("pages must be a whole number 1-9999", file=path,
+                                            row=rowno, column="pages")
+                    pages = int(raw)
+                old = expected.get(pid)
+                if pid in expected and old is not None and pages is not None and old != pages:
+                    raise ManifestError(f"piece listed with {old} and {pages} pages", file=path,
+                                        row=rowno, column="pages")
+                expected[pid] = pages if pages is not None else old
+    except UnicodeDecodeError as exc:
+        raise ManifestError("manifest is not UTF-8", file=path) from exc
+    except csv.Error as exc:
+        raise ManifestError(f"manifest is not valid CSV: {exc}", file=path) from exc
+    return expected
