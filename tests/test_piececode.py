@@ -15,8 +15,10 @@ from pathlib import Path
 import pypdf
 import pypdfium2
 import pytest
+import segno
 import zxingcpp
 from click.testing import CliRunner
+from PIL import Image
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from kenpo_docs.barcodes.piececode import (
@@ -398,3 +400,46 @@ def test_cli_unreadable_file_exits_2(work: Path) -> None:
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1
     assert "broken.pdf" in result.output
+
+
+def test_longest_id_fits_and_reads_back(work: Path, source: Path) -> None:
+    long_id = "L" * 39 + "9"
+    reader = pypdf.PdfReader(source)
+    writer = pypdf.PdfWriter()
+    writer.add_page(reader.pages[0])
+    writer.write(work / "long-src.pdf")
+    stamp_pieces(work / "long-src.pdf", work / "long.pdf", [(long_id, 1)])
+    codes = zxingcpp.read_barcodes(_render(work / "long.pdf", 0, 150))
+    assert [c.text for c in codes] == [long_id + "|1/1"]
+    report = verify_pdf(work / "long.pdf", expected={long_id: 1}, dpi=150)
+    assert report.ok
+
+
+def test_codes_that_disagree_on_the_page_count(work: Path, source: Path) -> None:
+    writer = pypdf.PdfWriter(clone_from=source)
+    stamp_page(writer.pages[0], "P|1/2")
+    stamp_page(writer.pages[1], "P|2/3")
+    del writer.pages[2:]
+    writer.write(work / "disagree.pdf")
+    report = verify_pdf(work / "disagree.pdf")
+    # Both say 2 and 3 pages (a tie): the first count seen is taken as the piece's.
+    assert ("count_mismatch", 2, "P") in _rows(report)
+
+
+def test_a_qr_that_is_not_a_piece_code_is_unreadable(work: Path, source: Path) -> None:
+    qr = segno.make("https://www.example.jp/kenpo", error="m")
+    png = work / "url.png"
+    qr.save(png, scale=8)
+    doc = pypdfium2.PdfDocument.new()
+    page = doc.new_page(595.28, 841.89)
+    image = pypdfium2.PdfImage.new(doc)
+    bitmap = pypdfium2.PdfBitmap.from_pil(Image.open(png).convert("RGB"))
+    image.set_bitmap(bitmap)
+    image.set_matrix(pypdfium2.PdfMatrix().scale(100, 100).translate(450, 50))
+    page.insert_obj(image)
+    page.gen_content()
+    doc.save(work / "url.pdf")
+    doc.close()
+    report = verify_pdf(work / "url.pdf")
+    assert _rows(report) == {("unreadable", 1, None)}
+    assert "not a piece code" in report.problems[0].detail
