@@ -249,8 +249,11 @@ def test_stamp_page_works_while_assembling_a_writer(source: Path, work: Path) ->
         "P-1|1/1"
     ]
     report = verify_pdf(work / "assembled.pdf", options=StampOptions(corner="bottom-left"))
-    # Page 1's code sits bottom-right: found by the whole-page fallback.
+    # Page 1's code sits bottom-right: the whole-page fallback reads it, but an inserter
+    # looking at the bottom-left corner would not, so it is reported.
     assert [c.text if c else None for c in report.codes] == ["P-1|1/1", "P-2|1/1"]
+    assert _rows(report) == {("unreadable", 1, "P-1")}
+    assert "outside the bottom-left corner" in report.problems[0].detail
 
 
 def test_stamp_page_refuses_a_reader_page(source: Path) -> None:

@@ -432,6 +432,7 @@ def _decode(image: object) -> tuple[list[PieceCode], int]:
 def _read_page(page: pypdfium2.PdfPage, scale: float, options: StampOptions) -> tuple[
     PieceCode | None, str
 ]:
+    """The page's code and, when something is off, why (a code with a reason is misplaced)."""
     w, h = page.get_size()  # pdfium's size is already the displayed (rotated) one
     # Corner region big enough for a version-10 code plus slack, in displayed coordinates.
     reach = (options.offset_mm + options.footprint_mm(57) + 5) * _PT_PER_MM
@@ -440,12 +441,14 @@ def _read_page(page: pypdfium2.PdfPage, scale: float, options: StampOptions) -> 
     bottom, top = (0.0, ch) if options.corner.startswith("bottom") else (ch, 0.0)
     bitmap = page.render(scale=scale, crop=(left, bottom, right, top), grayscale=True)
     codes, other = _decode(bitmap.to_pil())
+    where = ""
     if not codes:  # not in its corner: look at the whole page before calling it unreadable
         bitmap = page.render(scale=scale, grayscale=True)
         codes, other = _decode(bitmap.to_pil())
+        where = f"piece code found only outside the {options.corner} corner (an inserter misses it)"
     distinct = set(codes)
     if len(distinct) == 1:
-        return codes[0], ""
+        return codes[0], where
     if len(distinct) > 1:
         return None, f"{len(distinct)} different piece codes on one page"
     if other:
@@ -567,8 +570,9 @@ def verify_pdf(
 ) -> VerifyReport:
     """Read every page's code (pypdfium2 render + zxing-cpp) and check the envelopes.
 
-    Only the code's corner is rendered; a page without a code there is rendered whole before
-    it is called unreadable. ``progress(done, total)`` is called after each page.
+    Only the code's corner is rendered. A page without a code there is rendered whole: a code
+    found elsewhere still places the page in its piece, but is reported ``unreadable`` since
+    an inserter reads only the corner. ``progress(done, total)`` is called after each page.
 
     Raises:
         AssemblyError: the file cannot be opened as a PDF.
@@ -599,7 +603,16 @@ def verify_pdf(
     finally:
         doc.close()
     report = VerifyReport(str(path), codes)
-    report.problems = check_codes(codes, expected, unreadable_detail=details)
+    problems = check_codes(codes, expected, unreadable_detail=details)
+    # A code away from its corner still tells which piece the page is in (so the envelope
+    # checks above use it), but the inserter reads only the corner: report it as unreadable.
+    problems.extend(
+        VerifyProblem("unreadable", phys, code.piece_id, detail)
+        for phys, (code, detail) in enumerate(zip(codes, details, strict=True), 1)
+        if code is not None and detail
+    )
+    problems.sort(key=lambda p: (p.page if p.page is not None else 1 << 30))
+    report.problems = problems
     return report
 
 
