@@ -183,6 +183,75 @@ def track_verify(file: str, manifest: str | None, dpi: int) -> None:
     sys.exit(EXIT_REJECTED if report.problems else EXIT_OK)
 
 
+@cli.group(cls=KenpoGroup)
+def notice() -> None:
+    """Numbered notices (年金機構けんぽからのお知らせ 第N号): list, new, build, proof, issue."""
+
+
+@notice.command("list")
+def notice_list() -> None:
+    """Show the notice register."""
+    from kenpo_docs.era import format_short
+    from kenpo_docs.notices import load_register
+
+    for n in load_register():
+        click.echo(f"{n.number}\t{format_short(n.date)}\t{n.status}\t{n.title}")
+
+
+@notice.command("new")
+@click.option("--title", required=True, help="Title of the notice.")
+@click.option("--date", "on", required=True, metavar="DATE",
+              help="Issue date (2025-01-10, 令和7年1月10日, R7.1.10 ...).")
+def notice_new(title: str, on: str) -> None:
+    """Register the next free number as a draft and create its folder from the skeleton."""
+    from kenpo_docs.era import parse_date
+    from kenpo_docs.notices import new_notice
+
+    n = new_notice(title, parse_date(on, field="--date"))
+    click.echo(f"第{n.number}号 created: templates/notices/{n.folder}/ (draft)")
+
+
+@notice.command("build")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=click.Choice(["pdf", "docx", "html"]), default="pdf",
+              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="output/notices",
+              show_default=True)
+@click.option("--pdfa", is_flag=True, help="Write PDF/A-3b (archival).")
+@click.option("--force", is_flag=True, help="Build an issued notice whose template changed.")
+def notice_build(number: int, fmt: str, out: str, pdfa: bool, force: bool) -> None:
+    """Render notice NUMBER to PDF, DOCX or HTML."""
+    from pathlib import Path
+
+    from kenpo_docs.notices import build_notice
+
+    click.echo(build_notice(number, fmt, out_dir=Path(out), pdfa=pdfa, force=force))
+
+
+@notice.command("proof")
+@click.argument("number", type=int)
+@click.option("--out", type=click.Path(file_okay=False), default="output/notices",
+              show_default=True)
+@click.option("--force", is_flag=True, help="Proof an issued notice whose template changed.")
+def notice_proof(number: int, out: str, force: bool) -> None:
+    """Write a PNG thumbnail of every page of notice NUMBER."""
+    from pathlib import Path
+
+    from kenpo_docs.notices import proof_notice
+
+    for path in proof_notice(number, out_dir=Path(out), force=force):
+        click.echo(path)
+
+
+@notice.command("issue")
+@click.argument("number", type=int)
+def notice_issue(number: int) -> None:
+    """Mark notice NUMBER issued and freeze its template folder (hash in the register)."""
+    from kenpo_docs.notices import issue_notice
+
+    n = issue_notice(number)
+    click.echo(f"第{n.number}号 issued; template hash {n.hash[:12] if n.hash else ''}")
+
 
 def main() -> None:
     cli(prog_name="kenpo-docs")

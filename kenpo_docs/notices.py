@@ -1,0 +1,330 @@
+"""Numbered notices (年金機構けんぽからのお知らせ 第N号): the register, new, build, proof.
+
+The register (``templates/notices/register.toml``) lists every notice: number, date, title,
+template folder and status. An issued notice is frozen: the register keeps a hash of its
+template folder, and building it again refuses if the folder changed (``force`` overrides),
+so what we print today is what was sent then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kenpo_docs import rules
+from kenpo_docs.errors import ManifestError, RenderError, TemplateError
+from kenpo_docs.paths import templates_dir
+from kenpo_docs.render import RenderOptions, render_docx, render_html, render_pdf
+
+FORMATS = ("pdf", "docx", "html")
+STATUSES = ("draft", "issued")
+_KEYS = {"number", "date", "title", "folder", "status", "hash"}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One line of the register."""
+
+    number: int
+    date: date
+    title: str
+    folder: str
+    status: str = "draft"
+    hash: str | None = None
+
+    @property
+    def template(self) -> str:
+        """The HTML template, relative to the templates folder."""
+        return f"notices/{self.folder}/notice.html"
+
+    @property
+    def docx_template(self) -> str:
+        return f"notices/{self.folder}/notice.docx"
+
+
+def _root(templates: Path | None) -> Path:
+    return Path(templates) if templates is not None else templates_dir()
+
+
+def register_path(templates: Path | None = None) -> Path:
+    return _root(templates) / "notices" / "register.toml"
+
+
+def load_register(templates: Path | None = None) -> list[Notice]:
+    """Every notice in the register, by number."""
+    path = register_path(templates)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ManifestError("notice register not found", file=path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"notice register is not valid TOML: {exc}", file=path) from exc
+    notices = []
+    for i, row in enumerate(data.get("notice", []), start=1):
+        unknown = set(row) - _KEYS
+        if unknown:
+            raise ManifestError(f"unknown keys {sorted(unknown)}", file=path, row=i)
+        try:
+            notice = Notice(
+                number=int(row["number"]),
+                date=row["date"],
+                title=str(row["title"]),
+                folder=str(row.get("folder", row["number"])),
+                status=str(row.get("status", "draft")),
+                hash=row.get("hash"),
+            )
+        except KeyError as exc:
+            raise ManifestError(f"missing key {exc.args[0]!r}", file=path, row=i) from exc
+        if not isinstance(notice.date, date) or notice.status not in STATUSES:
+            raise ManifestError("date must be a TOML date, status draft|issued", file=path, row=i)
+        notices.append(notice)
+    numbers = [n.number for n in notices]
+    if len(numbers) != len(set(numbers)):
+        raise ManifestError("a notice number appears twice", file=path)
+    return sorted(notices, key=lambda n: n.number)
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def save_register(notices: Iterable[Notice], templates: Path | None = None) -> None:
+    """Write the register back (a plain, stable layout that reads well in a diff)."""
+    lines = [
+        "# Register of numbered notices (年金機構けんぽからのお知らせ).",
+        "# Written by `kenpo-docs notice new` / `notice issue`; an issued notice's hash freezes",
+        "# its template folder (building refuses if the folder changed, unless --force).",
+    ]
+    for n in sorted(notices, key=lambda n: n.number):
+        lines += [
+            "",
+            "[[notice]]",
+            f"number = {n.number}",
+            f"date = {n.date.isoformat()}",
+            f"title = {_toml_str(n.title)}",
+            f"folder = {_toml_str(n.folder)}",
+            f"status = {_toml_str(n.status)}",
+        ]
+        if n.hash:
+            lines.append(f"hash = {_toml_str(n.hash)}")
+    path = register_path(templates)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def get_notice(number: int, templates: Path | None = None) -> Notice:
+    for n in load_register(templates):
+        if n.number == number:
+            return n
+    raise TemplateError(f"notice {number} is not in the register", file=register_path(templates))
+
+
+def folder_hash(folder: Path) -> str:
+    """SHA-256 over the folder's file names and bytes (build outputs and caches excluded)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if "__pycache__" in rel or rel.endswith((".pyc", ".tmp")):
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def new_notice(title: str, on: date, *, templates: Path | None = None) -> Notice:
+    """Register the next free number as a draft and copy the skeleton into its folder."""
+    root = _root(templates)
+    notices = load_register(templates)
+    number = max((n.number for n in notices), default=0) + 1
+    target = root / "notices" / str(number)
+    if target.exists():
+        raise ManifestError(f"folder for notice {number} already exists", file=target)
+    skeleton = root / "notices" / "_skeleton"
+    if not skeleton.is_dir():
+        raise TemplateError("skeleton folder missing", file=skeleton)
+    shutil.copytree(skeleton, target)
+    notice = Notice(number=number, date=on, title=title, folder=str(number))
+    save_register([*notices, notice], templates)
+    return notice
+
+
+def issue_notice(number: int, *, templates: Path | None = None) -> Notice:
+    """Mark a notice issued and freeze its template folder by hash."""
+    notices = load_register(templates)
+    notice = get_notice(number, templates)
+    frozen = replace(
+        notice,
+        status="issued",
+        hash=folder_hash(_root(templates) / "notices" / notice.folder),
+    )
+    save_register([frozen if n.number == number else n for n in notices], templates)
+    return frozen
+
+
+def _mark(value: bool, yes: str = "可", no: str = "不可") -> str:
+    return yes if value else no
+
+
+def notice_context(notice: Notice) -> dict[str, Any]:
+    """Everything a notice template may use: the register line and the rules' tables."""
+    card_rows = []
+    for label, h in rules.card_handling_table():
+        issue = _mark(h.new_issue)
+        if h.new_issue != h.reissue:  # one column in the notice; say both if they differ
+            issue = f"新規{_mark(h.new_issue)}・再交付{_mark(h.reissue)}"
+        card_rows.append(
+            {
+                "label": label,
+                "card_use": _mark(h.card_use),
+                "issue": issue,
+                "collection": _mark(h.collection_required, "必要", "不要"),
+                "self_disposal": _mark(h.self_disposal),
+                "myna_use": _mark(h.myna_use),
+            }
+        )
+    periods = [
+        {
+            "ordinal": i,
+            "start": p.start,
+            "end": p.end,
+            "expiry": p.expiry,
+            "years_after_period": p.expiry.year - p.end.year,
+        }
+        for i, p in enumerate(rules.certificate_periods_table(), start=1)
+    ]
+    from kenpo_docs.era import format_wareki
+
+    timings = []
+    for t in rules.eligibility_notice_table():
+        if t.acquired_from is None and t.acquired_until is not None:
+            acquired = f"{format_wareki(t.acquired_until)}まで"
+        elif t.acquired_until is None and t.acquired_from is not None:
+            acquired = f"{format_wareki(t.acquired_from)}以降"
+        elif t.acquired_from is not None and t.acquired_until is not None:
+            acquired = f"{format_wareki(t.acquired_from)}から{format_wareki(t.acquired_until)}まで"
+        else:
+            acquired = ""
+        timings.append({"who": t.who, "acquired": acquired, "issued": t.issued})
+    ins = rules.insurer()
+    closed = ins.hours.removesuffix("を除く")
+    contact = {
+        "name": ins.name,
+        "department": ins.department,
+        "phone": ins.phone,
+        "hours": ins.hours,
+        "closed": closed,
+    }
+    return {
+        "notice": {
+            "number": notice.number,
+            "date": notice.date,
+            "title": notice.title,
+            "status": notice.status,
+            "folder": notice.folder,
+        },
+        "card_rows": card_rows,
+        "periods": periods,
+        "timings": timings,
+        "contact": contact,
+    }
+
+
+def _check_frozen(notice: Notice, root: Path, force: bool) -> None:
+    if notice.status != "issued" or force:
+        return
+    now = folder_hash(root / "notices" / notice.folder)
+    if notice.hash != now:
+        raise RenderError(
+            f"notice {notice.number} is issued and its template folder changed since "
+            "(hash differs); build with --force to print the changed version",
+            template=notice.template,
+        )
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write a file created 0600 (house rule for outputs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(path, 0o600)
+
+
+def render_notice(
+    number: int,
+    fmt: str = "pdf",
+    *,
+    pdfa: bool = False,
+    force: bool = False,
+    templates: Path | None = None,
+) -> bytes:
+    """The notice as bytes in ``fmt`` (pdf, docx, html), without writing anything."""
+    if fmt not in FORMATS:
+        raise TemplateError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    root = _root(templates)
+    notice = get_notice(number, templates)
+    _check_frozen(notice, root, force)
+    options = RenderOptions(
+        as_of=notice.date,
+        templates_dir=root,
+        pdf_variant="pdf/a-3b" if pdfa else None,
+    )
+    context = notice_context(notice)
+    if fmt == "pdf":
+        return render_pdf(notice.template, context, options=options)
+    if fmt == "docx":
+        return render_docx(notice.docx_template, context, options=options)
+    return render_html(notice.template, context, options=options).encode()
+
+
+def build_notice(
+    number: int,
+    fmt: str = "pdf",
+    *,
+    out_dir: Path | None = None,
+    pdfa: bool = False,
+    force: bool = False,
+    templates: Path | None = None,
+) -> Path:
+    """Render and write ``notice-<number>.<fmt>``; nothing is written if rendering fails."""
+    data = render_notice(number, fmt, pdfa=pdfa, force=force, templates=templates)
+    out = Path(out_dir) if out_dir is not None else Path("output") / "notices"
+    path = out / f"notice-{number}.{fmt}"
+    _write(path, data)
+    return path
+
+
+def proof_notice(
+    number: int,
+    *,
+    out_dir: Path | None = None,
+    scale: float = 80 / 72,
+    force: bool = False,
+    templates: Path | None = None,
+) -> list[Path]:
+    """PNG thumbnails of each page (80 dpi by default), for a quick look before printing."""
+    import pypdfium2 as pdfium
+
+    data = render_notice(number, "pdf", force=force, templates=templates)
+    out = Path(out_dir) if out_dir is not None else Path("output") / "notices"
+    out.mkdir(parents=True, exist_ok=True)
+    pdf = pdfium.PdfDocument(data)
+    paths = []
+    try:
+        for i in range(len(pdf)):
+            image = pdf[i].render(scale=scale).to_pil()
+            path = out / f"notice-{number}-p{i + 1}.png"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                image.save(fh, format="PNG")
+            paths.append(path)
+    finally:
+        pdf.close()
+    return paths

@@ -1,0 +1,115 @@
+"""The notice register: list, new, build, proof, issue/freeze, and the CLI on top."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from kenpo_docs.cli import cli
+from kenpo_docs.errors import RenderError, TemplateError
+from kenpo_docs.notices import (
+    build_notice,
+    issue_notice,
+    load_register,
+    new_notice,
+    proof_notice,
+    render_notice,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of templates/ (never the real register) with the real fonts."""
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    (tmp_path / "fonts").symlink_to(ROOT / "fonts")
+    monkeypatch.setenv("KENPO_DOCS_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_register_lists_539(home: Path) -> None:
+    [n539] = [n for n in load_register() if n.number == 539]
+    assert (n539.date, n539.title, n539.folder) == (date(2024, 11, 19), "マイナ保険証への移行について", "539")
+
+
+def test_new_makes_540_from_the_skeleton(home: Path) -> None:
+    real_register = (ROOT / "templates" / "notices" / "register.toml").read_bytes()
+    n = new_notice("テストのお知らせ", date(2024, 12, 10))
+    assert n.number == 540 and n.status == "draft"
+    folder = home / "templates" / "notices" / "540"
+    assert (folder / "notice.html").read_text(encoding="utf-8") == (
+        home / "templates" / "notices" / "_skeleton" / "notice.html"
+    ).read_text(encoding="utf-8")
+    data = tomllib.loads((home / "templates" / "notices" / "register.toml").read_text("utf-8"))
+    assert [row["number"] for row in data["notice"]] == [539, 540]
+    # The new notice builds, with its own number and date in the header.
+    html = render_notice(540, "html").decode()
+    assert "（第540号）" in html and "6.12.10" in html and "テストのお知らせ" in html
+    assert (ROOT / "templates" / "notices" / "register.toml").read_bytes() == real_register
+
+
+def test_undefined_variable_fails_before_any_file_is_written(home: Path, tmp_path: Path) -> None:
+    n = new_notice("未定義", date(2024, 12, 10))
+    page = home / "templates" / "notices" / str(n.number) / "notice.html"
+    page.write_text(page.read_text("utf-8").replace("（本文）", "{{ member_name }}"), "utf-8")
+    out = tmp_path / "out"
+    for fmt in ("pdf", "html"):
+        with pytest.raises(TemplateError) as info:
+            build_notice(n.number, fmt, out_dir=out)
+        assert "member_name" in str(info.value)
+        assert info.value.template == f"notices/{n.number}/notice.html"
+        assert info.value.lineno == 13  # type: ignore[attr-defined]  # the skeleton's （本文） line
+    assert not out.exists()
+
+
+def test_issued_notice_is_frozen(home: Path, tmp_path: Path) -> None:
+    issue_notice(539)
+    build_notice(539, "html", out_dir=tmp_path)  # unchanged: builds
+    css = home / "templates" / "notices" / "539" / "notice.css"
+    css.write_text(css.read_text("utf-8") + "\n/* changed */\n", "utf-8")
+    with pytest.raises(RenderError, match="--force"):
+        build_notice(539, "pdf", out_dir=tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+    assert build_notice(539, "html", out_dir=tmp_path, force=True).is_file()
+
+
+def test_proof_writes_one_png_per_page(home: Path, tmp_path: Path) -> None:
+    paths = proof_notice(539, out_dir=tmp_path, force=True)
+    assert 4 <= len(paths) <= 5
+    with Image.open(paths[0]) as im:
+        # A4 (210 x 297 mm) at 80 dpi: 210 / 25.4 * 80 = 661.4, 297 / 25.4 * 80 = 935.4 px.
+        assert abs(im.width - 661.4) <= 1.5 and abs(im.height - 935.4) <= 1.5
+
+
+def test_cli_list_new_build(home: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["notice", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "539\t6.11.19" in listed.output
+    made = runner.invoke(cli, ["notice", "new", "--title", "年末年始のお知らせ", "--date", "令和6年12月20日"])
+    assert made.exit_code == 0, made.output
+    assert "第540号" in made.output
+    built = runner.invoke(
+        cli, ["notice", "build", "540", "--format", "html", "--out", str(tmp_path / "o")]
+    )
+    assert built.exit_code == 0, built.output
+    assert (tmp_path / "o" / "notice-540.html").is_file()
+
+
+def test_cli_unknown_notice_is_a_one_line_error(home: Path) -> None:
+    result = CliRunner().invoke(cli, ["notice", "build", "999"])
+    assert result.exit_code == 2
+    assert "notice 999 is not in the register" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_bad_date_is_a_usage_error(home: Path) -> None:
+    result = CliRunner().invoke(cli, ["notice", "new", "--title", "x", "--date", "令和7年2月30日"])
+    assert result.exit_code == 2
