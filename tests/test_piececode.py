@@ -396,9 +396,12 @@ def test_cli_problems_exit_1_with_a_table(stamped: Path, work: Path, foreign_pag
     assert "4 problem(s)" in lines[-1]
 
 
-def test_cli_unreadable_file_exits_2(work: Path) -> None:
+@pytest.mark.parametrize("exists", [True, False])
+def test_cli_unreadable_file_exits_2(work: Path, exists: bool) -> None:
     bad = work / "broken.pdf"
-    bad.write_bytes(b"%PDF-1.7\nnot really")
+    bad.unlink(missing_ok=True)
+    if exists:
+        bad.write_bytes(b"%PDF-1.7\nnot really")
     result = CliRunner().invoke(cli, ["track", "verify", str(bad)])
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1

@@ -579,6 +579,8 @@ def verify_pdf(
     """
     options = options or StampOptions()
     path = Path(path)
+    if not path.is_file():
+        raise AssemblyError("no such file", file=path)
     try:
         doc = pypdfium2.PdfDocument(path)
     except (pypdfium2.PdfiumError, OSError) as exc:
