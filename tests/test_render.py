@@ -227,3 +227,37 @@ def test_unknown_variant_refused() -> None:
 def test_render_document_gives_pages_to_split(templates: Path) -> None:
     doc = render_document("t/page.html", CTX, options=_opts(templates))
     assert len(doc.pages) == 1
+
+
+@pytest.mark.parametrize("follower", ["ょ", "。", "」", "ー", "ッ"])
+def test_kinsoku_no_line_starts_with_a_non_starter(templates: Path, follower: str) -> None:
+    # A fixed-width face in a box exactly ten characters wide: a naive breaker would start
+    # line two with the 11th character. JIS X 4051 forbids these at a line start.
+    text = "あ" * 9 + "き" + follower + "いうえおかきくけこさしすせそ"
+    (templates / "t" / "narrow.html").write_text(
+        '{% extends "base/base.html" %}{% block body %}'
+        '<p class="mincho" style="width: 10em; font-size: 12pt; text-align: left">{{ text }}</p>'
+        "{% endblock %}",
+        encoding="utf-8",
+    )
+    data = render_pdf("t/narrow.html", {"text": text}, options=_opts(templates))
+    lines = [ln for ln in pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()
+             if ln.strip() and "/" not in ln]
+    assert "".join(lines) == text  # nothing lost
+    assert len(lines) >= 2  # it did wrap
+    assert not any(ln.startswith(follower) for ln in lines[1:]), lines
+
+
+def test_kinsoku_setup_breaks_at_the_eleventh_character_otherwise(templates: Path) -> None:
+    # The control for the test above: an ordinary kana in 11th place does start line two.
+    text = "あ" * 9 + "き" + "い" + "いうえおかきくけこさしすせそ"
+    (templates / "t" / "narrow.html").write_text(
+        '{% extends "base/base.html" %}{% block body %}'
+        '<p class="mincho" style="width: 10em; font-size: 12pt; text-align: left">{{ text }}</p>'
+        "{% endblock %}",
+        encoding="utf-8",
+    )
+    data = render_pdf("t/narrow.html", {"text": text}, options=_opts(templates))
+    lines = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()
+    assert lines[0] == "あ" * 9 + "き"
+    assert lines[1].startswith("い")
