@@ -79,7 +79,7 @@ def test_undefined_variable_names_variable_template_and_line(templates: Path) ->
 
 
 def test_missing_template_is_a_template_error(templates: Path) -> None:
-    with pytest.raises(TemplateError, match="nope.html"):
+    with pytest.raises(TemplateError, match=r"nope\.html"):
         render_html("t/nope.html", CTX, options=_opts(templates))
 
 
@@ -101,7 +101,9 @@ def test_sandbox_refuses_python_internals(templates: Path) -> None:
         "ftp://example.com/x",
     ],
 )
-def test_fetcher_refuses_outside_urls(templates: Path, url: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_fetcher_refuses_outside_urls(
+    templates: Path, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     fetcher = SafeFetcher([templates, fonts_dir()])
     with caplog.at_level(logging.WARNING, logger="kenpo_docs"), pytest.raises(FetchRefused):
         fetcher.fetch(url)

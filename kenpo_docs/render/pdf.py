@@ -17,10 +17,8 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, time
-from collections.abc import Mapping
-
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +51,10 @@ def font_face_css() -> str:
     """``@font-face`` rules for every vendored face, by absolute file URL."""
     rules = []
     for face in font_faces():
+        url = face.path.resolve().as_uri()
         rules.append(
-            "@font-face { font-family: \"%s\"; src: url(\"%s\"); font-weight: %d; }"
-            % (face.family, face.path.resolve().as_uri(), face.weight)
+            f'@font-face {{ font-family: "{face.family}"; src: url("{url}"); '
+            f"font-weight: {face.weight}; }}"
         )
     return "\n".join(rules)
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the notice's sentences are kept whole, one per line, to compare with the HTML)
 """Build ``notice.docx``, the Word template of notice No. 539, with python-docx.
 
 Run ``python templates/notices/539/build_docx.py`` after changing the wording; the result is
