@@ -263,3 +263,29 @@ def test_kinsoku_setup_breaks_at_the_eleventh_character_otherwise(templates: Pat
     lines = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text().splitlines()
     assert lines[0] == "あ" * 9 + "き"
     assert lines[1].startswith("い")
+
+
+def test_docx_undefined_variable_is_a_template_error(templates: Path) -> None:
+    import docx as python_docx
+
+    from kenpo_docs.render import render_docx
+
+    page = python_docx.Document()
+    page.add_paragraph("保険者 {{ insurer_name }}")
+    page.add_paragraph("氏名 {{ member_name }}")
+    page.save(str(templates / "t" / "letter.docx"))
+    with pytest.raises(TemplateError) as info:
+        render_docx("t/letter.docx", {"insurer_name": "x"}, options=_opts(templates))
+    assert "member_name" in str(info.value)
+    data = render_docx(
+        "t/letter.docx", {"insurer_name": "<組合>", "member_name": "年金 太郎"},
+        options=_opts(templates),
+    )
+    text = [p.text for p in python_docx.Document(io.BytesIO(data)).paragraphs]
+    assert text == ["保険者 <組合>", "氏名 年金 太郎"]  # escaped in XML, read back as text
+
+
+def test_pdf_ua_variant_is_tagged(templates: Path) -> None:
+    data = render_pdf("t/page.html", CTX, options=_opts(templates, pdf_variant="pdf/ua-1"))
+    root = pypdf.PdfReader(io.BytesIO(data)).trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
