@@ -27,6 +27,7 @@ import csv
 import io
 import logging
 import os
+import re
 import unicodedata
 import warnings
 import zipfile
@@ -49,8 +50,9 @@ _MEMBERSHIP_ALIASES = {"一般": "一般", "任意継続": "任意継続", "任�
 _YES = frozenset({"有", "あり", "登録済", "登録済み", "済", "yes", "y", "true", "1", "○", "〇"})
 _NO = frozenset({"無", "なし", "未登録", "未", "no", "n", "false", "0", "×"})
 _DASHES = "-‐‑‒–—―−ー－"
-# CP932 bytes 0xA0 and 0xFD-0xFF decode to these private-use characters: never real text.
-_CP932_STRAYS = frozenset("\uf8f0\uf8f1\uf8f2\uf8f3")
+# Control characters other than tab/CR/LF, and the private-use characters CP932 bytes 0xA0 and
+# 0xFD-0xFF decode to: never in a real roster, always in binary data decoded by luck.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\uf8f0-\uf8f3]")
 
 
 @dataclass(frozen=True)
@@ -232,13 +234,7 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
 
 def _looks_like_text(text: str) -> bool:
     """Reject decodes that only 'worked' on binary data (NULs, controls, CP932 strays)."""
-    text = text.rstrip("\x1a")  # DOS end-of-file marker some old tools append
-    for ch in text:
-        if ch in "\t\r\n":
-            continue
-        if unicodedata.category(ch) == "Cc" or ch in _CP932_STRAYS:
-            return False
-    return True
+    return _NOT_TEXT.search(text.rstrip("\x1a")) is None  # 0x1A: old DOS end-of-file mark
 
 
 def _csv_rows(text: str, path: Path) -> list[tuple[int, list[object]]]:
@@ -274,6 +270,9 @@ def _load_xlsx(path: Path, sheet: str | None) -> list[tuple[int, list[object]]]:
         else:
             names = ", ".join(book.sheetnames)
             raise RosterError(f"シート {sheet!r} がありません (sheets: {names})", file=path)
+        # Some writers store a wrong <dimension> (e.g. "A1"); read-only mode would trust it and
+        # cut rows and columns off. Forget it and read what is there.
+        ws.reset_dimensions()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return [
@@ -352,10 +351,12 @@ def _is_number(value: object) -> bool:
 class _Row:
     """Collects a row's values and its first problem per column."""
 
-    def __init__(self, number: int, cells: list[object], columns: dict[str, int]) -> None:
+    def __init__(self, number: int, cells: list[object], columns: dict[str, int],
+                 glyphs: dict[str, bool]) -> None:
         self.number = number
         self.cells = cells
         self.columns = columns
+        self.glyphs = glyphs  # character -> the fonts lack it; shared by a roster's rows
         self.problems: dict[str | None, str] = {}
         self.notes: list[tuple[str, str]] = []
 
@@ -448,8 +449,15 @@ def _glyph_check(row: _Row, alias: str, value: str | None) -> None:
     """Warn when a printed field has characters the fonts cannot draw (or 外字)."""
     if not value:
         return
-    bad = missing_glyphs(value)
-    bad |= {ch for ch in value if unicodedata.category(ch) in ("Co", "Cn", "Cs")}
+    known = row.glyphs
+    bad = set()
+    for ch in set(value):
+        lacks = known.get(ch)
+        if lacks is None:  # ask the fonts once per character per roster: 10,000 rows stay fast
+            lacks = bool(missing_glyphs(ch)) or unicodedata.category(ch) in ("Co", "Cn", "Cs")
+            known[ch] = lacks
+        if lacks:
+            bad.add(ch)
     if bad:
         codes = " ".join(f"U+{ord(ch):04X}" for ch in sorted(bad))
         row.warn(alias, f"フォントにない文字があります (characters the fonts lack): {codes}")
@@ -586,8 +594,9 @@ def read_roster(
             "ファイルが空です、または1行目に見出しがありません (no header row)", file=path
         )
     columns, header_notes = _map_header(table[0][1], path)
+    glyphs: dict[str, bool] = {}
     rows = [
-        _Row(number, cells, columns)
+        _Row(number, cells, columns, glyphs)
         for number, cells in table[1:]
         if any(_text(c).strip() for c in cells)
     ]

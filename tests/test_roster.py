@@ -12,7 +12,10 @@ import importlib.util
 import io
 import logging
 import random
+import re
+import time
 import unicodedata
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -102,6 +105,12 @@ def test_random_bytes_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "noise.csv"
     path.write_bytes(random.Random(539).randbytes(4096))
     with pytest.raises(RosterError, match="UTF-8"):
+        read_roster(path)
+
+
+def test_text_with_control_characters_is_not_a_roster(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "r.csv", [person(氏名="髙橋\x00一郎")])
+    with pytest.raises(RosterError, match="CP932"):
         read_roster(path)
 
 
@@ -293,6 +302,23 @@ def test_xlsx_sheet_choice(tmp_path: Path) -> None:
         read_roster(path, sheet="空")  # it was read: its one cell is not a roster header
     with pytest.raises(RosterError, match="他, 空"):
         read_roster(path, sheet="名簿")
+
+
+def test_xlsx_with_a_wrong_dimension_record_is_read_whole(tmp_path: Path) -> None:
+    # Some writers store <dimension ref="A1"/>; read-only openpyxl would trust it.
+    path = _xlsx(tmp_path / "r.xlsx", [_row(), _row(枝番="01", 郵便番号=None, 住所1=None)])
+    patched = tmp_path / "dim.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(patched, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data, count = re.subn(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>',
+                                      data)
+                assert count == 1
+            dst.writestr(info, data)
+    roster = read_roster(patched, as_of=AS_OF)
+    assert roster.errors == []
+    assert [m.key for m in roster.members] == ["0012-000101-00", "0012-000101-01"]
 
 
 # ------------------------------------------------------------------------------ bad rows
@@ -547,3 +573,17 @@ def test_samples_are_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     for name in ("roster.csv", "roster.xlsx"):
         assert (tmp_path / name).read_bytes() == (SAMPLES / name).read_bytes(), name
     (tmp_path / "roster.csv").read_bytes().decode("cp932")  # CP932 as promised
+
+
+def test_ten_thousand_rows_stay_quick(tmp_path: Path) -> None:
+    """A kenpo's roster is thousands of rows: the font preflight must not run per field."""
+    rows = []
+    for n in range(5000):
+        rows.append(person(番号=f"{n:06d}"))
+        rows.append(dependent("01", 番号=f"{n:06d}", 氏名=f"髙橋 花子{n % 7}"))
+    path = write_csv(tmp_path / "big.csv", rows, encoding="cp932")
+    started = time.perf_counter()
+    roster = read_roster(path, as_of=AS_OF)
+    elapsed = time.perf_counter() - started
+    assert (roster.row_count, len(roster.members), len(roster.households)) == (10000, 10000, 5000)
+    assert elapsed < 20, f"{elapsed:.1f} s for 10,000 rows"
