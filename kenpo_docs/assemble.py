@@ -124,7 +124,7 @@ def join(parts: Iterable[Part], *, metadata: dict[str, str] | None = None) -> by
         for i in indexes:
             writer.add_page(reader.pages[i])
         if part.title and len(writer.pages) > first:
-            writer.add_outline_item(part.title, first)
+            writer.add_outline_item(title=part.title, page_number=first)
     if metadata:
         writer.add_metadata(metadata)
     return to_bytes(writer)

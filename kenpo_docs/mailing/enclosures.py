@@ -52,10 +52,14 @@ def parse_enclosures(specs: tuple[str, ...] | list[str]) -> list[Enclosure]:
                 )
             out.append(Enclosure("form", name))
         elif kind == "notice":
-            from kenpo_docs.notices import get_notice
+            from kenpo_docs.notices import folder_hash, get_notice
+            from kenpo_docs.paths import templates_dir
 
-            notice = get_notice(name)
-            out.append(Enclosure("notice", name, f"notice:{name}:{notice.template_hash}"))
+            if not name.isdigit():
+                raise KenpoDocsError(f"--enclose {spec!r}: a notice is named by its number")
+            notice = get_notice(int(name))
+            digest = folder_hash(templates_dir() / "notices" / notice.folder)
+            out.append(Enclosure("notice", name, f"notice:{name}:{digest}"))
         elif kind == "file":
             ext = load_external_pdf(name)
             digest = hashlib.sha256(ext.data).hexdigest()
@@ -79,9 +83,9 @@ def materialise_static(enclosures: list[Enclosure], folder: Path) -> list[Path]:
         target = folder / f"{index:02d}-{enc.kind}-{digest}.pdf"
         if not target.exists():
             if enc.kind == "notice":
-                from kenpo_docs.notices import build_notice_pdf
+                from kenpo_docs.notices import render_notice
 
-                data = build_notice_pdf(enc.name)
+                data = render_notice(int(enc.name), "pdf")
             else:
                 data = Path(enc.name).read_bytes()
             write_atomic(target, data)

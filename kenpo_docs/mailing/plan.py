@@ -140,7 +140,7 @@ def plan_batch(
         parts: list[MemberPart] = []
         for member in household.members:
             expiry = _certificate_expiry(member, settings)
-            reason = no_documents_reason(member, as_of=as_of)
+            reason = no_documents_reason(member, as_of=as_of, insured=insured)
             facts = None
             if reason is None:
                 facts, reason = letter.decide(member, as_of, settings)
@@ -166,9 +166,10 @@ def plan_batch(
                 m.row, m.key, "ok", "", piece.piece_id, str(route),
                 _certificate_expiry(m, settings),
             )
-    expected = set(range(2, roster.row_count + 2))
-    if set(outcomes) != expected:
-        missing = sorted(expected - set(outcomes))[:5]
-        raise ManifestError(f"internal error: roster rows not accounted for: {missing}")
+    if len(outcomes) != roster.row_count:
+        raise ManifestError(
+            f"internal error: {roster.row_count} roster rows read but "
+            f"{len(outcomes)} accounted for"
+        )
     ordered = tuple(outcomes[r] for r in sorted(outcomes))
     return BatchPlan(batch_id, letter, as_of, tuple(pieces), ordered)

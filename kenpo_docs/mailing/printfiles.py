@@ -14,6 +14,7 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 
 from kenpo_docs import rules
+from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
 from kenpo_docs.mailing.output import csv_bytes, private_dir, write_atomic
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
 from kenpo_docs.mailing.render import page_ranges
@@ -102,22 +103,29 @@ def write_print_files(
     groups = _groups(plan)
     covers = _covers(plan, groups, page_counts, as_of)
     written = []
-    for stem, code, pieces in groups:
+    for number, (stem, code, pieces) in enumerate(groups, start=1):
         writer = PdfWriter()
+        rows = []
         if code is not None and covers is not None:
+            # The cover is an item of the bundle in its own right: it carries its own code
+            # and line in the inserter file, so verification accounts for every page.
             reader, ranges = covers
             first, end = ranges[f"cover-{stem}"]
             for i in range(first, end):
                 writer.add_page(reader.pages[i])
-            writer.add_outline_item(f"表紙 {code}", 0)
-        rows = []
+            cover_id = f"{plan.batch_id}-C{number:03d}"
+            for i, page in enumerate(writer.pages, start=1):
+                stamp_page(page, piece_code_text(cover_id, i, end - first))
+            writer.add_outline_item(title=f"表紙 {code}", page_number=0)
+            rows.append((cover_id, 1, end - first, end - first, math.ceil((end - first) / 2),
+                         f"cover:{code}", "", 0))
         for piece in pieces:
             first = len(writer.pages)
             reader = PdfReader(out / "pieces" / f"{piece.piece_id}.pdf")
             for page in reader.pages:
                 writer.add_page(page)
             pages = len(writer.pages) - first
-            writer.add_outline_item(f"{piece.seq:05d} {piece.piece_id}", first)
+            writer.add_outline_item(title=f"{piece.seq:05d} {piece.piece_id}", page_number=first)
             rows.append((
                 piece.piece_id, first + 1, pages, pages, math.ceil(pages / 2),
                 str(piece.route), piece.postal_code or "", enclosure_count,

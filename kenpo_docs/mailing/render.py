@@ -18,6 +18,7 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 
 from kenpo_docs import rules
+from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
 from kenpo_docs.errors import RenderError
 from kenpo_docs.mailing.letters import Envelope, get_letter
 from kenpo_docs.mailing.output import write_atomic
@@ -169,10 +170,6 @@ def render_chunk(job: ChunkJob) -> list[str]:
 
 def _stamp(writer: PdfWriter, piece_id: str) -> None:
     """Put the piece code on every page (``<piece_id>|<page>/<pages>``)."""
-    try:
-        from kenpo_docs.barcodes import piececode
-    except ImportError:  # pragma: no cover - until the piece-code module lands
-        return
     pages = len(writer.pages)
     for index, page in enumerate(writer.pages, start=1):
-        piececode.stamp_page(page, piececode.piece_code_text(piece_id, index, pages))
+        stamp_page(page, piece_code_text(piece_id, index, pages))
