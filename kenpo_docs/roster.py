@@ -12,9 +12,9 @@ file as a whole (undecodable, not a CSV/xlsx, missing column, no data rows) rais
 Normalisation: names and addresses are NFC (never transliterated: 髙 stays 髙), digits,
 dates and postal codes NFKC (``１２３－４５６７`` -> ``1234567``); surrounding whitespace is
 stripped. From ``.xlsx``, numeric cells that lost their leading zeros are repaired where the
-width is known: 郵便番号 is padded to 7 digits, 枝番 to 2. 記号 and 番号 have no fixed width,
-so a numeric cell is kept as its digits and a warning is given when the same column has text
-values with leading zeros elsewhere (the file should store those columns as text).
+width is known: 郵便番号 is padded to 7 digits, 枝番 to 2. 記号, 番号 and 就労先コード have no
+fixed width, so a numeric cell is kept as its digits and a warning is given when the same
+column has text values with leading zeros elsewhere (the file should store them as text).
 
 Personal data stays out of the log: messages name the row, the column and the member key
 (記号-番号-枝番) only.
@@ -617,7 +617,7 @@ def read_roster(
             else:
                 first_row[key] = row.number
         parsed.append((row, key, household, member))
-    _warn_lost_zeros(roster, parsed)
+    _warn_lost_zeros(parsed)
 
     insured_by_household: dict[str, Member] = {}
     insured_row: dict[str, int] = {}
@@ -668,15 +668,14 @@ def read_roster(
     return roster
 
 
-def _warn_lost_zeros(
-    roster: Roster, parsed: list[tuple[_Row, str | None, str | None, Member | None]]
-) -> None:
-    """Warn on numeric 記号/番号 cells when the column elsewhere keeps leading zeros as text.
+def _warn_lost_zeros(parsed: list[tuple[_Row, str | None, str | None, Member | None]]) -> None:
+    """Warn on numeric 記号/番号/就労先コード cells when the column elsewhere keeps leading
+    zeros as text.
 
     Their width is not fixed, so the lost zeros cannot be restored; the row is kept (its key
     may not match the kenpo's records) and staff should store the column as text.
     """
-    for alias in ("symbol", "number"):
+    for alias in ("symbol", "number", "workplace_code"):
         zero_text = any(
             isinstance(row.raw(alias), str) and (row.nfkc(alias) or "").startswith("0")
             for row, *_ in parsed

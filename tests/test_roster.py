@@ -232,6 +232,13 @@ def test_yes_no_columns(tmp_path: Path, typed: str, value: bool | None) -> None:
     assert m.has_smartphone is value
 
 
+def test_kana_that_is_not_katakana_warns_but_keeps_the_row(tmp_path: Path) -> None:
+    roster = read(tmp_path, [person(フリガナ="たかはし いちろう")])
+    assert len(roster.members) == 1
+    assert [(w.row, w.column) for w in roster.warnings] == [(2, "フリガナ")]
+    assert read(tmp_path, [person(フリガナ="ヴァン・デ　ヶ")]).warnings == []
+
+
 def test_membership_alias_of_the_notice(tmp_path: Path) -> None:
     # The notice writes 「任継の方」; 任意継続 members need no workplace.
     m = read(tmp_path, [person(加入区分="任継", 就労先コード="", 就労先名="")]).members[0]
@@ -293,6 +300,14 @@ def test_xlsx_numeric_number_column_warns_when_text_keeps_zeros(tmp_path: Path) 
     assert [m.number for m in roster.members] == ["000101", "202"]
     [warning] = roster.warnings
     assert (warning.row, warning.column, warning.member_key) == (3, "番号", "0012-202-00")
+
+
+def test_xlsx_numeric_workplace_code_warns_too(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "r.xlsx", [_row(就労先コード="0012"),
+                                       _row(番号="000200", 就労先コード=12)])
+    roster = read_roster(path, as_of=AS_OF)
+    assert [m.workplace_code for m in roster.members] == ["0012", "12"]
+    assert [(w.row, w.column) for w in roster.warnings] == [(3, "就労先コード")]
 
 
 def test_xlsx_sheet_choice(tmp_path: Path) -> None:
