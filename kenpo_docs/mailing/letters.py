@@ -87,12 +87,27 @@ def _koureisha(member: Member, as_of: date, settings: LetterSettings) -> Decisio
 
 
 def _guidance(member: Member, as_of: date, settings: LetterSettings) -> Decision:
+    """Flowchart path and next steps; the three STEPs unless registration is confirmed.
+
+    ``condition`` is the chart's own question box for the path (None for UNKNOWN, whose
+    ``steps`` already carry every question), so the letter prints the notice's words.
+    """
     path = rules.visit_path(
         has_card=member.has_mynumber_card,
         has_smartphone=member.has_smartphone,
         myna_registered=member.myna_registered,
     )
-    return {"path": path, "steps": rules.visit_steps(path, rules=settings.rules)}, None
+    texts = dict((settings.rules or rules.default_rules()).visit_texts)
+    condition = texts[path.value].condition if path.value in texts else None
+    registration = (
+        [] if member.myna_registered is True else rules.registration_steps(rules=settings.rules)
+    )
+    return {
+        "path": path,
+        "condition": condition,
+        "steps": rules.visit_steps(path, rules=settings.rules),
+        "registration": registration,
+    }, None
 
 
 LETTERS: dict[str, LetterSpec] = {
