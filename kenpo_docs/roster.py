@@ -470,6 +470,9 @@ def _parse_row(row: _Row, as_of: date) -> Member | None:
     branch = row.digits("branch", width=2)
     if branch is not None and len(branch) < 2:
         branch = branch.zfill(2)  # a CSV saved by Excel writes 枝番 1 as "1"
+    elif branch is not None and len(branch) > 2:
+        row.fail("branch", "枝番は2桁です (00 insured person, 01… dependents)")
+        branch = None
     insured = branch == INSURED_BRANCH
 
     name = row.nfc("name")
@@ -555,6 +558,8 @@ def _row_key(row: _Row) -> tuple[str | None, str | None]:
         if text is None or not text.isascii() or not text.isdigit():
             return None, None
         if alias == "branch":
+            if len(text) > 2:
+                return None, None
             text = text.zfill(2)
         parts.append(text)
     return "-".join(parts), "-".join(parts[:2])

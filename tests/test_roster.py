@@ -354,6 +354,7 @@ def test_xlsx_with_a_wrong_dimension_record_is_read_whole(tmp_path: Path) -> Non
     ({"住所1": ""}, "住所1", "枝番 00"),
     ({"氏名": ""}, "氏名", "required"),
     ({"記号": "A12"}, "記号", "digits"),
+    ({"枝番": "000"}, "枝番", "2桁"),
     ({"番号": ""}, "番号", "required"),
     ({"マイナ保険証": "たぶん"}, "マイナ保険証", "yes/no"),
     ({"生年月日": "2027-01-01"}, "生年月日", "2026-12-01"),  # after the as-of date
