@@ -1,17 +1,55 @@
-"""``make demo``: run the bundled sample roster through the tool into ``output/demo/``."""
+"""``make demo``: a real mailing of the bundled sample roster into ``output/demo/``.
+
+It runs what a member of staff would run::
+
+    kenpo-docs check samples/roster.csv --as-of 2026-12-01
+    kenpo-docs merge samples/roster.csv --letter kakuninsho --notice 539 \\
+        --enclose form:bessou1 --enclose notice:539 --enclose file:samples/bessou3-standin.pdf \\
+        --as-of 2026-12-01 --out output/demo
+
+The sample roster holds a few deliberately bad rows (see ``samples/README.md``), so the merge
+reports rejects (exit 1) by design; the demo succeeds when the batch completed.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from kenpo_docs.paths import samples_dir
+
+AS_OF = "2026-12-01"
+
 
 def main(argv: list[str]) -> int:
     from kenpo_docs.cli import cli
 
     out = Path(argv[0]) if argv else Path("output/demo")
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"kenpo-docs demo: output in {out}/")
+    roster = samples_dir() / "roster.csv"
+    flyer = samples_dir() / "bessou3-standin.pdf"
+    steps = [
+        ["check", str(roster), "--as-of", AS_OF],
+        [
+            "merge", str(roster), "--letter", "kakuninsho", "--notice", "539",
+            "--enclose", "form:bessou1", "--enclose", "notice:539",
+            "--enclose", f"file:{flyer}", "--as-of", AS_OF, "--out", str(out),
+        ],
+    ]
+    for args in steps:
+        print(f"\n$ kenpo-docs {' '.join(args)}", flush=True)
+        try:
+            code = cli.main(args=args, prog_name="kenpo-docs", standalone_mode=False)
+        except SystemExit as exc:
+            code = exc.code
+        if code not in (0, 1, None):
+            print(f"demo: step failed with exit code {code}", file=sys.stderr)
+            return 2
+    print(
+        f"\nDemo done. Look at:\n"
+        f"  {out}/manifest.csv      one line per roster row (ok / skipped / rejected + reason)\n"
+        f"  {out}/pieces/           one PDF per envelope\n"
+        f"  {out}/print/            print-ready files per workplace and for home delivery\n"
+    )
     return 0
 
 

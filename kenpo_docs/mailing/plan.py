@@ -123,7 +123,8 @@ def plan_batch(
     check_batch_id(batch_id)
     outcomes: dict[int, RowOutcome] = {}
     for err in roster.errors:
-        outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", err.reason)
+        reason = f"{err.column}: {err.reason}" if err.column else err.reason
+        outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", reason)
 
     staged: list[tuple[tuple[Any, ...], Household, rules.Route, list[MemberPart]]] = []
     pending: dict[int, tuple[Member, rules.Route]] = {}
