@@ -22,17 +22,12 @@ Personal data stays out of the log: messages name the row, the column and the me
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import logging
 import os
-import re
 import unicodedata
-import warnings
-import zipfile
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +35,7 @@ from kenpo_docs.era import parse_date
 from kenpo_docs.errors import DateError, RosterError, RuleError
 from kenpo_docs.fonts import missing_glyphs
 from kenpo_docs.rules import certificate_expiry, delivery_route
+from kenpo_docs.tables import cell_text, load_table
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -50,9 +46,6 @@ _MEMBERSHIP_ALIASES = {"一般": "一般", "任意継続": "任意継続", "任�
 _YES = frozenset({"有", "あり", "登録済", "登録済み", "済", "yes", "y", "true", "1", "○", "〇"})
 _NO = frozenset({"無", "なし", "未登録", "未", "no", "n", "false", "0", "×"})
 _DASHES = "-‐‑‒–—―−ー－"
-# Control characters other than tab/CR/LF, and the private-use characters CP932 bytes 0xA0 and
-# 0xFD-0xFF decode to: never in a real roster, always in binary data decoded by luck.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\uf8f0-\uf8f3]")
 
 
 @dataclass(frozen=True)
@@ -174,121 +167,11 @@ class Roster:
 
 
 # --------------------------------------------------------------------------------------------
-# Loading: bytes -> header + rows of raw cell values
-
-
-def _load(path: Path, sheet: str | None) -> tuple[str, list[tuple[int, list[object]]]]:
-    """Return (encoding, [(spreadsheet row number, cells)]) including the header row."""
-    if not path.is_file():
-        raise RosterError("ファイルがありません (file not found)", file=path)
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise RosterError(f"cannot read the file: {exc.strerror or exc}", file=path) from exc
-    suffix = path.suffix.lower()
-    if head.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
-        return "xlsx", _load_xlsx(path, sheet)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise RosterError(
-            "古い Excel 形式 (.xls) は読めません。.xlsx か CSV で保存してください "
-            "(old .xls format: save as .xlsx or CSV)",
-            file=path,
-        )
-    if suffix not in (".csv", ".txt", ".tsv"):
-        raise RosterError(
-            "CSV (.csv) か Excel (.xlsx) ではありません "
-            f"(not a CSV or xlsx file: {suffix or 'no suffix'})",
-            file=path,
-        )
-    if sheet is not None:
-        raise RosterError("--sheet は .xlsx にだけ使えます (sheet applies to xlsx only)", file=path)
-    encoding, text = _decode(path.read_bytes(), path)
-    return encoding, _csv_rows(text, path)
-
-
-def _decode(data: bytes, path: Path) -> tuple[str, str]:
-    """Try UTF-8 with BOM, UTF-8, then CP932, each strictly; refuse anything else."""
-    if not data.strip():
-        raise RosterError("ファイルが空です (empty file)", file=path)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise RosterError(
-            "UTF-16 は読めません。UTF-8 か CP932 (Shift_JIS) の CSV で保存してください "
-            "(UTF-16 is not supported)",
-            file=path,
-        )
-    candidates = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "cp932")
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _looks_like_text(text):
-            return encoding, text
-    raise RosterError(
-        "文字コードが UTF-8 でも CP932 (Shift_JIS) でもありません "
-        "(not UTF-8 or CP932 text)",
-        file=path,
-    )
-
-
-def _looks_like_text(text: str) -> bool:
-    """Reject decodes that only 'worked' on binary data (NULs, controls, CP932 strays)."""
-    return _NOT_TEXT.search(text.rstrip("\x1a")) is None  # 0x1A: old DOS end-of-file mark
-
-
-def _csv_rows(text: str, path: Path) -> list[tuple[int, list[object]]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text.rstrip("\x1a"), newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[object]]] = []
-    try:
-        for number, cells in enumerate(reader, start=1):
-            rows.append((number, list(cells)))
-    except csv.Error as exc:
-        raise RosterError(f"CSV として読めません: {exc}", file=path, row=len(rows) + 1) from exc
-    return rows
-
-
-def _load_xlsx(path: Path, sheet: str | None) -> list[tuple[int, list[object]]]:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about features it drops (data validation extensions, conditional
-            # formats); cell values are unaffected, so those warnings are not the user's concern.
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise RosterError(f"Excel (.xlsx) として開けません: {exc}", file=path) from exc
-    try:
-        if sheet is None:
-            ws = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            names = ", ".join(book.sheetnames)
-            raise RosterError(f"シート {sheet!r} がありません (sheets: {names})", file=path)
-        # Some writers store a wrong <dimension> (e.g. "A1"); read-only mode would trust it and
-        # cut rows and columns off. Forget it and read what is there.
-        ws.reset_dimensions()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return [
-                (number, list(cells))
-                for number, cells in enumerate(ws.iter_rows(values_only=True), start=1)
-            ]
-    finally:
-        book.close()
-
-
-# --------------------------------------------------------------------------------------------
 # Header
 
 
 def _header_key(value: object) -> str:
-    text = unicodedata.normalize("NFKC", _text(value)).strip().casefold()
+    text = unicodedata.normalize("NFKC", cell_text(value)).strip().casefold()
     return "".join(text.split()).replace("-", "_")
 
 
@@ -305,7 +188,7 @@ def _map_header(cells: list[object], path: Path) -> tuple[dict[str, int], list[R
     found: dict[str, int] = {}
     notes: list[RowError] = []
     for index, cell in enumerate(cells):
-        shown = _text(cell).strip()
+        shown = cell_text(cell).strip()
         if not shown:
             continue
         alias = known.get(_header_key(cell))
@@ -329,19 +212,6 @@ def _map_header(cells: list[object], path: Path) -> tuple[dict[str, int], list[R
 
 # --------------------------------------------------------------------------------------------
 # Cells
-
-
-def _text(value: object) -> str:
-    """A cell as text; numbers without a spurious '.0' (Excel stores 12 as 12.0)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    return str(value)
 
 
 def _is_number(value: object) -> bool:
@@ -388,7 +258,7 @@ class _Row:
         value = self.raw(alias)
         if value is None:
             return None
-        return unicodedata.normalize(form, _text(value)).strip() or None
+        return unicodedata.normalize(form, cell_text(value)).strip() or None
 
     def digits(self, alias: str, *, width: int | None = None) -> str | None:
         value = self.raw(alias)
@@ -593,8 +463,8 @@ def read_roster(
     """
     path = Path(path)
     as_of = as_of or date.today()
-    encoding, table = _load(path, sheet)
-    if not table or not any(_text(c).strip() for c in table[0][1]):
+    encoding, table = load_table(path, sheet=sheet)
+    if not table or not any(cell_text(c).strip() for c in table[0][1]):
         raise RosterError(
             "ファイルが空です、または1行目に見出しがありません (no header row)", file=path
         )
@@ -603,7 +473,7 @@ def read_roster(
     rows = [
         _Row(number, cells, columns, glyphs)
         for number, cells in table[1:]
-        if any(_text(c).strip() for c in cells)
+        if any(cell_text(c).strip() for c in cells)
     ]
     if not rows:
         raise RosterError("データ行がありません (no data rows)", file=path)
