@@ -2,8 +2,8 @@
 
 The register (``templates/notices/register.toml``) lists every notice: number, date, title,
 template folder and status. An issued notice is frozen: the register keeps a hash of its
-template folder, and building it again refuses if the folder changed (``force`` overrides),
-so what we print today is what was sent then.
+template folder and of the shared ``templates/base/``, and building it again refuses if
+either changed (``force`` overrides), so what we print today is what was sent then.
 """
 
 from __future__ import annotations
@@ -127,15 +127,27 @@ def get_notice(number: int, templates: Path | None = None) -> Notice:
     raise TemplateError(f"notice {number} is not in the register", file=register_path(templates))
 
 
-def folder_hash(folder: Path) -> str:
-    """SHA-256 over the folder's file names and bytes (build outputs and caches excluded)."""
+def folder_hash(*folders: Path) -> str:
+    """SHA-256 over the folders' file names and bytes (caches excluded)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder).as_posix()
-        if "__pycache__" in rel or rel.endswith((".pyc", ".tmp")):
-            continue
-        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    for folder in folders:
+        digest.update(folder.name.encode() + b"/\0")
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            rel = path.relative_to(folder).as_posix()
+            if "__pycache__" in rel or rel.endswith((".pyc", ".tmp")):
+                continue
+            digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def template_hash(notice: Notice, templates: Path | None = None) -> str:
+    """What an issued notice's print depends on: its own folder and the shared base/.
+
+    The shared stylesheet is included because a change there (margins, fonts) changes the
+    printed notice as surely as an edit to its own text.
+    """
+    root = _root(templates)
+    return folder_hash(root / "notices" / notice.folder, root / "base")
 
 
 def new_notice(title: str, on: date, *, templates: Path | None = None) -> Notice:
@@ -159,11 +171,7 @@ def issue_notice(number: int, *, templates: Path | None = None) -> Notice:
     """Mark a notice issued and freeze its template folder by hash."""
     notices = load_register(templates)
     notice = get_notice(number, templates)
-    frozen = replace(
-        notice,
-        status="issued",
-        hash=folder_hash(_root(templates) / "notices" / notice.folder),
-    )
+    frozen = replace(notice, status="issued", hash=template_hash(notice, templates))
     save_register([frozen if n.number == number else n for n in notices], templates)
     return frozen
 
@@ -239,11 +247,10 @@ def notice_context(notice: Notice) -> dict[str, Any]:
 def _check_frozen(notice: Notice, root: Path, force: bool) -> None:
     if notice.status != "issued" or force:
         return
-    now = folder_hash(root / "notices" / notice.folder)
-    if notice.hash != now:
+    if notice.hash != template_hash(notice, root):
         raise RenderError(
-            f"notice {notice.number} is issued and its template folder changed since "
-            "(hash differs); build with --force to print the changed version",
+            f"notice {notice.number} is issued and its template folder or templates/base/ "
+            "changed since (hash differs); build with --force to print the changed version",
             template=notice.template,
         )
 

@@ -11,7 +11,7 @@ import jinja2.meta
 import pypdf
 import pytest
 
-from kenpo_docs.notices import build_notice, folder_hash, get_notice
+from kenpo_docs.notices import build_notice, get_notice, template_hash
 from kenpo_docs.render import docx_variables, make_environment
 from tests.test_render import _vendored_postscript_names, pdf_font_names
 
@@ -143,5 +143,5 @@ def test_register_has_539_issued_and_frozen() -> None:
     assert notice.status == "issued"
     assert notice.date.isoformat() == "2024-11-19"
     assert notice.title == "マイナ保険証への移行について"
-    # The committed template folder is the one that was issued.
-    assert notice.hash == folder_hash(FOLDER)
+    # The committed template folder (and templates/base/) is the one that was issued.
+    assert notice.hash == template_hash(notice)

@@ -81,6 +81,16 @@ def test_issued_notice_is_frozen(home: Path, tmp_path: Path) -> None:
     assert build_notice(539, "html", out_dir=tmp_path, force=True).is_file()
 
 
+def test_issued_notice_is_frozen_against_shared_stylesheet_changes(
+    home: Path, tmp_path: Path
+) -> None:
+    issue_notice(539)
+    css = home / "templates" / "base" / "print.css"
+    css.write_text(css.read_text("utf-8").replace("10pt", "11pt"), "utf-8")
+    with pytest.raises(RenderError, match="base"):
+        build_notice(539, "html", out_dir=tmp_path)
+
+
 def test_proof_writes_one_png_per_page(home: Path, tmp_path: Path) -> None:
     paths = proof_notice(539, out_dir=tmp_path, force=True)
     assert 4 <= len(paths) <= 5
