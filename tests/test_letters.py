@@ -177,6 +177,7 @@ KOUREISHA = [
     _row("10-4003-00", "久保 明", "1980-07-07", "2005-04-01", membership="一般", address=WORK),
     _row("10-4003-01", "久保 トメ", "1957-01-01", "2005-04-01"),  # the 1st: 2026-12
 ]
+R3_QUOTE = "70歳誕生月（誕生日が月の初日の場合は前月）に従来どおり、高齢受給者証を交付します"
 KOUREISHA_ROWS = {
     "10-4001-00": "10-4001-00 加藤 正男 被保険者 昭和31年12月15日 令和8年12月",
     "10-4001-01": "10-4001-01 加藤 和子 被扶養者 昭和32年3月1日 令和9年2月",
@@ -191,8 +192,7 @@ def test_koureisha_issue_month_and_window(tmp_path: Path) -> None:
         assert manifest[key]["status"] == "ok", key
         text = _piece_text(out, manifest, key)
         assert expected in text.splitlines(), key
-        assert _norm("70歳誕生月（誕生日が月の初日の場合は前月）に従来どおり、高齢受給者証を交付します") \
-            in _norm(text)
+        assert _norm(R3_QUOTE) in _norm(text)
     for key, month in (("10-4001-02", "2027-03"), ("10-4002-00", "2026-11"),
                        ("10-4003-00", "2050-07")):
         assert manifest[key]["status"] == "skipped", key
@@ -261,15 +261,18 @@ def test_guidance_prints_each_members_path(tmp_path: Path) -> None:
     lines = household.splitlines()
     # The answers table: 氏名 区分 カード スマホ 利用登録 (有/無/未回答).
     for expected in ("佐藤 一郎 被保険者 有 有 有", "佐藤 陽子 被扶養者 有 無 無",
-                     "佐藤 健太 被扶養者 無 未回答 未回答", "佐藤 美咲 被扶養者 未回答 未回答 未回答"):
+                     "佐藤 健太 被扶養者 無 未回答 未回答",
+                     "佐藤 美咲 被扶養者 未回答 未回答 未回答"):
         assert expected in lines, expected
     # Each path names its members; the three STEPs go to everyone not known to be registered.
     flat = _norm(household)
     assert _norm("マイナンバーカードとスマホを持っている方対象：佐藤 一郎 様") in flat
     assert _norm("スマホはもっていない方対象：佐藤 陽子 様") in flat
     assert _norm("マイナンバーカードを持っていない方対象：佐藤 健太 様") in flat
-    assert _norm("ご回答が確認できていない方（受診方法の全体をご案内します）対象：佐藤 美咲 様") in flat
-    assert _norm("利用登録手続きをしていない方へ対象：佐藤 陽子 様、佐藤 健太 様、佐藤 美咲 様") in flat
+    assert _norm("ご回答が確認できていない方（受診方法の全体をご案内します）"
+                 "対象：佐藤 美咲 様") in flat
+    assert _norm("利用登録手続きをしていない方へ"
+                 "対象：佐藤 陽子 様、佐藤 健太 様、佐藤 美咲 様") in flat
     skipped = manifest["10-5006-00"]
     assert skipped["status"] == "skipped" and "2026-11-30" in skipped["reason"]
 
