@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kenpo_docs.mailing.letters import LETTERS, Envelope, LetterSpec, get_letter, load_envelope
+from kenpo_docs.mailing.letters_docx import render_letter_docx
 from kenpo_docs.mailing.merge import MANIFEST_COLUMNS, MergeOptions, MergeResult, merge
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, RowOutcome, plan_batch
 
@@ -20,4 +21,5 @@ __all__ = [
     "load_envelope",
     "merge",
     "plan_batch",
+    "render_letter_docx",
 ]
