@@ -28,6 +28,8 @@ class RenderOptions:
         strict_fetch: Fail the render when the template asked for a resource outside the
             templates and fonts folders (it is always refused; this makes it an error).
         templates_dir: Folder of templates; ``None`` uses :func:`kenpo_docs.paths.templates_dir`.
+        pdf_forms: Turn ``<input>``/``<textarea>`` elements into real AcroForm fields (the
+            fillable request forms); WeasyPrint applies ``appearance: auto`` to them.
     """
 
     as_of: date | None = None
@@ -36,6 +38,7 @@ class RenderOptions:
     pdf_tags: bool = True
     strict_fetch: bool = True
     templates_dir: Path | None = None
+    pdf_forms: bool = False
 
     def __post_init__(self) -> None:
         if self.pdf_variant is not None and self.pdf_variant not in PDF_VARIANTS:

@@ -130,6 +130,7 @@ def render_document(
             stylesheets=[fonts],
             pdf_tags=options.pdf_tags,
             pdf_variant=options.pdf_variant,
+            pdf_forms=options.pdf_forms,
         )
     except Exception as exc:  # WeasyPrint raises many types; the caller needs one
         raise RenderError(f"layout failed: {exc}", template=template) from exc
