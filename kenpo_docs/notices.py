@@ -25,7 +25,7 @@ from kenpo_docs.render import RenderOptions, render_docx, render_html, render_pd
 
 FORMATS = ("pdf", "docx", "html")
 STATUSES = ("draft", "issued")
-_KEYS = {"number", "date", "title", "folder", "status", "hash"}
+_KEYS = {"number", "date", "title", "folder", "status", "hash", "attachments"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class Notice:
     folder: str
     status: str = "draft"
     hash: str | None = None
+    # 添付資料 in print order: (what, title) with what = "form:NAME" or "file:PATH"
+    # (PATH relative to the project home); see kenpo_docs.pack.
+    attachments: tuple[tuple[str, str], ...] = ()
 
     @property
     def template(self) -> str:
@@ -79,9 +82,17 @@ def load_register(templates: Path | None = None) -> list[Notice]:
                 folder=str(row.get("folder", row["number"])),
                 status=str(row.get("status", "draft")),
                 hash=row.get("hash"),
+                attachments=tuple(
+                    (str(a["enclose"]), str(a.get("title", "")))
+                    for a in row.get("attachments", [])
+                ),
             )
         except KeyError as exc:
             raise ManifestError(f"missing key {exc.args[0]!r}", file=path, row=i) from exc
+        except (TypeError, AttributeError) as exc:
+            raise ManifestError(
+                "attachments must be a list of { enclose = ..., title = ... }", file=path, row=i
+            ) from exc
         if not isinstance(notice.date, date) or notice.status not in STATUSES:
             raise ManifestError("date must be a TOML date, status draft|issued", file=path, row=i)
         notices.append(notice)
@@ -114,6 +125,13 @@ def save_register(notices: Iterable[Notice], templates: Path | None = None) -> N
         ]
         if n.hash:
             lines.append(f"hash = {_toml_str(n.hash)}")
+        if n.attachments:
+            lines.append("attachments = [")
+            lines += [
+                f"  {{ enclose = {_toml_str(what)}, title = {_toml_str(title)} }},"
+                for what, title in n.attachments
+            ]
+            lines.append("]")
     path = register_path(templates)
     tmp = path.with_suffix(".toml.tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
