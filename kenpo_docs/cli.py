@@ -74,7 +74,10 @@ def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option("--report", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write rejected rows (row, member_key, column, reason) to this CSV.")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
-def check(roster: str, as_of: Any, report: str | None, sheet: str | None) -> None:
+@click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
+              help="A column that only looks like My Numbers (個人番号): exempt it.")
+def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
+          allow_columns: tuple[str, ...]) -> None:
     """Validate ROSTER as the merge will and print a summary; writes nothing but --report.
 
     Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
@@ -83,7 +86,7 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None) -> Non
     from kenpo_docs.roster import check as run_check
     from kenpo_docs.roster import write_report
 
-    result = run_check(roster, as_of=as_of, sheet=sheet)
+    result = run_check(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
     if report:
         write_report(result.errors, report)
     for line in result.lines():
@@ -109,12 +112,16 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None) -> Non
 @click.option("--notice", metavar="NUMBER", help="Notice number the letter belongs to (e.g. 539).")
 @click.option("--window", "window", type=click.IntRange(1, 24), default=3, show_default=True,
               help="koureisha: months ahead to look for members turning 70.")
+@click.option("--db", type=click.Path(dir_okay=False), default="output/tracking.sqlite",
+              show_default=True, help="Tracking database the batch and its pieces go into.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Worker processes (0 = one per core).")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
+@click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
+              help="A column that only looks like My Numbers (個人番号): exempt it.")
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
-          enclose: tuple[str, ...], sort: str, notice: str | None, window: int,
-          workers: int, sheet: str | None) -> None:
+          enclose: tuple[str, ...], sort: str, notice: str | None, window: int, db: str,
+          workers: int, sheet: str | None, allow_columns: tuple[str, ...]) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
     manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
 
@@ -122,11 +129,14 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     """
     from pathlib import Path
 
-    from kenpo_docs.mailing import MergeOptions, merge as run_merge
+    from kenpo_docs.mailing import MergeOptions
+    from kenpo_docs.mailing import merge as run_merge
 
     options = MergeOptions(
         letter=letter, out=Path(out), as_of=as_of, batch_id=batch_id, enclosures=enclose,
         sort=sort, notice=notice, window_months=window, workers=workers, sheet=sheet,
+        db=Path(db),
+        allow_columns=allow_columns,
     )
     with click.progressbar(length=1, label="Rendering", show_pos=True,
                            file=sys.stderr) as bar:
@@ -143,7 +153,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
 
 @cli.group(cls=KenpoGroup)
 def track() -> None:
-    """Check that every envelope holds exactly its own pages (piece codes)."""
+    """Check envelopes (piece codes) and follow pieces: printed, mailed, returned (tracking db)."""
 
 
 @track.command("verify")
@@ -181,6 +191,88 @@ def track_verify(file: str, manifest: str | None, dpi: int) -> None:
             click.echo(f"{p.kind:<15} {page:>5}  {p.piece_id or '-':<40}  {p.detail}")
     click.echo(report.summary())
     sys.exit(EXIT_REJECTED if report.problems else EXIT_OK)
+
+
+_TRACK_DB = click.option(
+    "--db", type=click.Path(dir_okay=False), default="output/tracking.sqlite", show_default=True,
+    help="Tracking database (the merge writes it).")
+
+
+@track.command("mark")
+@click.argument("status", type=click.Choice(["printed", "mailed", "delivered", "returned",
+                                             "reissued"]))
+@click.argument("piece_ids", nargs=-1, metavar="[PIECE_ID]...")
+@click.option("--reason", type=click.Choice(["宛所不明", "転居先不明", "受取拒否", "other"]),
+              help="Why a piece came back (required with returned).")
+@click.option("--note", default="", help="Free text kept with the event (no personal data).")
+@click.option("--force", is_flag=True, help="Allow a transition the workflow does not (noted).")
+@_TRACK_DB
+def track_mark(status: str, piece_ids: tuple[str, ...], reason: str | None, note: str,
+               force: bool, db: str) -> None:
+    """Set STATUS on pieces: ids as arguments, or one per line on stdin as a barcode scanner
+    types them (the page code text ID|PAGE/PAGES is reduced to the piece id).
+
+    Exit 1 when some ids are unknown or their change is refused; the others are marked.
+    """
+    from kenpo_docs.mailing.tracking import mark
+
+    refs = piece_ids or tuple(sys.stdin.read().splitlines())
+    result = mark(db, status, refs, reason=reason, note=note, force=force)
+    for pid in result.unknown:
+        click.echo(f"unknown piece: {pid}", err=True)
+    for _pid, why in result.refused:
+        click.echo(f"refused: {why}", err=True)
+    click.echo(result.summary())
+    sys.exit(result.exit_code)
+
+
+@track.command("show")
+@click.argument("piece_id")
+@_TRACK_DB
+def track_show(piece_id: str, db: str) -> None:
+    """Show one piece: batch, route, status, member keys and every event."""
+    from kenpo_docs.mailing.tracking import show
+
+    record = show(db, piece_id)
+    if record is None:
+        click.echo(f"unknown piece: {piece_id}", err=True)
+        sys.exit(EXIT_REJECTED)
+    p = record.piece
+    click.echo(f"piece {p['id']}  batch {p['batch']}  #{p['seq']}  household {p['household_key']}")
+    click.echo(f"route {p['route']}  postal code {p['postal_code'] or '-'}  pages {p['pages']}  "
+               f"sheets {p['sheets']}")
+    click.echo(f"status {p['status']}  (updated {p['updated']})")
+    click.echo("members: " + " ".join(f"{key} (row {row})" for key, row in record.members))
+    for e in record.events:
+        extra = "  ".join(x for x in (e["reason"] or "", e["note"]) if x)
+        click.echo(f"  {e['at']}  {e['status']:<10} {extra}".rstrip())
+
+
+@track.command("report")
+@click.option("--batch", metavar="ID", help="One batch (default: all).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write one line per piece (status, reason, member keys).")
+@_TRACK_DB
+def track_report(batch: str | None, csv_path: str | None, db: str) -> None:
+    """Counts by status, route and workplace, and the returned pieces to follow up."""
+    from kenpo_docs.mailing.tracking import report
+
+    for line in report(db, batch=batch, csv=csv_path).lines():
+        click.echo(line)
+
+
+@track.command("postal")
+@click.option("--batch", metavar="ID", help="Batch to post (default: the latest).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write the home pieces in postal-code order with weight and postage.")
+@_TRACK_DB
+def track_postal(batch: str | None, csv_path: str | None, db: str) -> None:
+    """Home-route pieces for the post office: counts per 3-digit district, postage per piece
+    from data/postage.toml (keep its weights and rates current)."""
+    from kenpo_docs.mailing.postal import postal_report
+
+    for line in postal_report(db, batch=batch, csv=csv_path).lines():
+        click.echo(line)
 
 
 @cli.group(cls=KenpoGroup)

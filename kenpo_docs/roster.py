@@ -23,9 +23,12 @@ Personal data stays out of the log: messages name the row, the column and the me
 from __future__ import annotations
 
 import csv
+import difflib
 import logging
 import os
+import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -34,8 +37,9 @@ from typing import Literal
 from kenpo_docs.era import parse_date
 from kenpo_docs.errors import DateError, RosterError, RuleError
 from kenpo_docs.fonts import missing_glyphs
+from kenpo_docs.mynumber import contains_my_number, is_my_number, is_my_number_header
 from kenpo_docs.rules import certificate_expiry, delivery_route
-from kenpo_docs.tables import cell_text, load_table
+from kenpo_docs.tables import MAX_CELL_CHARS, Unreadable, cell_text, load_table
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -46,6 +50,21 @@ _MEMBERSHIP_ALIASES = {"一般": "一般", "任意継続": "任意継続", "任�
 _YES = frozenset({"有", "あり", "登録済", "登録済み", "済", "yes", "y", "true", "1", "○", "〇"})
 _NO = frozenset({"無", "なし", "未登録", "未", "no", "n", "false", "0", "×"})
 _DASHES = "-‐‑‒–—―−ー－"
+# Invisible characters that are removed (with a warning): they break matching and sorting.
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# Characters that have no place in a printed field: C0/C1 controls (tab and line breaks
+# aside) and bidirectional overrides/isolates, which can make text display reversed.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_FOUR_DIGITS = re.compile("[0-9０-９]{4}")
+# One look at a whole row (cells joined by tab) for anything _scan_cells must examine: bad or
+# invisible characters, combining marks, a 12-digit group. Most rows have none.
+_SUSPECT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    "\u200b\u200c\u200d\u2060\ufeff\u0300-\u036f\u3099\u309a]"
+    "|[0-9０-９]{4}[^0-9０-９]?[0-9０-９]{4}[^0-9０-９]?[0-9０-９]{4}"
+)
+MY_NUMBER_REASON = ("個人番号(マイナンバー)と思われる12桁の数字があります。印刷してはならないため"
+                    "削除してください (looks like a My Number: it must not be printed; remove it)")
 
 
 @dataclass(frozen=True)
@@ -182,18 +201,40 @@ def _by_header() -> dict[str, str]:
     return found
 
 
-def _map_header(cells: list[object], path: Path) -> tuple[dict[str, int], list[RowError]]:
-    """Column alias -> cell index; unknown headers become warnings on row 1."""
+def _closest(shown: str) -> str | None:
+    """The known column a mistyped header most likely meant (生年月目 -> 生年月日)."""
+    key = _header_key(shown)
+    names = {_header_key(c.name): c.name for c in COLUMNS}
+    names.update({_header_key(c.alias): c.name for c in COLUMNS})
+    match = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    return names[match[0]] if match else None
+
+
+def _map_header(
+    cells: list[object], path: Path, allowed: frozenset[str] = frozenset()
+) -> tuple[dict[str, int], list[RowError]]:
+    """Column alias -> cell index; unknown headers become warnings on row 1.
+
+    A header naming a My Number column stops the roster unless it was allowed explicitly.
+    """
     known = _by_header()
     found: dict[str, int] = {}
     notes: list[RowError] = []
+    unknown: list[str] = []
     for index, cell in enumerate(cells):
         shown = cell_text(cell).strip()
         if not shown:
             continue
         alias = known.get(_header_key(cell))
         if alias is None:
-            notes.append(RowError(1, shown, "不明な列のため無視しました (unknown column ignored)"))
+            if is_my_number_header(_header_key(shown)) and _header_key(shown) not in allowed:
+                raise RosterError(_my_number_column_message(shown), file=path, row=1,
+                                  column=shown)
+            unknown.append(shown)
+            guess = _closest(shown)
+            hint = f" {guess} のことですか (did you mean {guess}?)" if guess else ""
+            notes.append(RowError(1, shown,
+                                  f"不明な列のため無視しました (unknown column ignored){hint}"))
             continue
         if alias in found:
             raise RosterError(f"列 {_JA[alias]} が2回あります (column appears twice)", file=path,
@@ -201,13 +242,21 @@ def _map_header(cells: list[object], path: Path) -> tuple[dict[str, int], list[R
         found[alias] = index
     missing = [c.name for c in COLUMNS if c.header_required and c.alias not in found]
     if missing:
+        typos = [f"{u} -> {_closest(u)}" for u in unknown if _closest(u) in missing]
+        hint = f" 見出しの誤字? (typo? {', '.join(typos)})" if typos else ""
         raise RosterError(
-            f"必須の列がありません (missing required column): {', '.join(missing)}",
+            f"必須の列がありません (missing required column): {', '.join(missing)}{hint}",
             file=path,
             row=1,
             column=missing[0],
         )
     return found, notes
+
+
+def _my_number_column_message(column: str) -> str:
+    return (f"列 {column} は個人番号(マイナンバー)です。印刷してはならないため、列を削除して"
+            "ください (a My Number column must not be printed: delete the column, or name it "
+            "with --allow-column if it is not one)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,6 +278,7 @@ class _Row:
         self.glyphs = glyphs  # character -> the fonts lack it; shared by a roster's rows
         self.problems: dict[str | None, str] = {}
         self.notes: list[tuple[str, str]] = []
+        self._folded: dict[tuple[str, str], str | None] = {}  # each field is read several times
 
     def raw(self, alias: str) -> object:
         index = self.columns.get(alias)
@@ -243,6 +293,10 @@ class _Row:
         column = _JA[alias] if alias is not None else None
         self.problems.setdefault(column, reason)
 
+    def fail_column(self, column: str, reason: str) -> None:
+        """A problem in a column by its header text (also columns the roster ignores)."""
+        self.problems.setdefault(column, reason)
+
     def warn(self, alias: str, reason: str) -> None:
         self.notes.append((_JA[alias], reason))
 
@@ -255,10 +309,15 @@ class _Row:
         return self._normalized(alias, "NFKC")
 
     def _normalized(self, alias: str, form: Literal["NFC", "NFKC"]) -> str | None:
+        key = (alias, form)
+        if key in self._folded:
+            return self._folded[key]
         value = self.raw(alias)
-        if value is None:
-            return None
-        return unicodedata.normalize(form, cell_text(value)).strip() or None
+        text = None
+        if value is not None:
+            text = unicodedata.normalize(form, cell_text(value)).strip() or None
+        self._folded[key] = text
+        return text
 
     def digits(self, alias: str, *, width: int | None = None) -> str | None:
         value = self.raw(alias)
@@ -267,7 +326,7 @@ class _Row:
             self.fail(alias, "空欄です (required)")
             return None
         if not text.isascii() or not text.isdigit():
-            self.fail(alias, f"数字だけで書いてください (digits only): {text!r}")
+            self.fail(alias, "数字だけで書いてください (digits only)")
             return None
         if width is not None and _is_number(value):
             text = text.zfill(width)  # Excel dropped the leading zeros of a numeric cell
@@ -282,7 +341,7 @@ class _Row:
         try:
             return parse_date(value, field=_JA[alias])
         except DateError as exc:
-            self.fail(alias, exc.message)
+            self.fail(alias, _date_reason(exc.message))
             return None
 
     def yes_no(self, alias: str) -> bool | None:
@@ -294,8 +353,94 @@ class _Row:
             return True
         if folded in _NO:
             return False
-        self.fail(alias, f"有 か 無 で書いてください (yes/no): {text!r}")
+        self.fail(alias, "有 か 無 で書いてください (yes/no)")
         return None
+
+
+# What is wrong with a date, without the cell's value: dates of birth are personal data and
+# must not reach a log, the console or a report. Keyed by a phrase of era.parse_date's message.
+_DATE_REASONS = (
+    ("曜日", "曜日が日付と合いません (weekday does not match the date)"),
+    ("ended on", "元号の終わった後の日付です (date after the era it names ended)"),
+    ("began", "元号の始まる前の日付です (date before the era it names began)"),
+    ("0年", "0年はありません、1年目は元年です (year 0 does not exist: the first year is 元年)"),
+    ("year 0", "0年はありません (year 0 does not exist)"),
+    ("明治", "明治より前の日付は扱えません (before 明治: out of scope)"),
+    ("Excel serial", "Excel の日付として読めません (not an Excel date)"),
+    ("does not exist", "存在しない日付です (no such day)"),
+    ("out of range", "年が範囲外です (year out of range)"),
+)
+
+
+def _date_reason(message: str) -> str:
+    """A date error's reason without the value (see :data:`_DATE_REASONS`)."""
+    for phrase, reason in _DATE_REASONS:
+        if phrase in message:
+            return reason
+    return ("日付として読めません。2025-12-01、令和7年12月1日、R7.12.1 のように書いてください "
+            "(not a date: write e.g. 2025-12-01, 令和7年12月1日 or R7.12.1)")
+
+
+def _scan_cells(
+    row: _Row, names: dict[int, str], used: frozenset[int], allowed: frozenset[int],
+    my_numbers: dict[int, list[int]],
+) -> None:
+    """Check every cell of a row before any field is read.
+
+    Cells of the columns the roster uses: unreadable (formula, merged), too long, control or
+    bidi characters, a leading combining mark -> the row is rejected; zero-width characters
+    are removed with a warning. Cells of every column (allowed ones aside): a My-Number-like
+    value rejects the row and is counted in ``my_numbers`` (index -> [hits, filled]) so a
+    whole column of them can stop the roster.
+    """
+    cells = row.cells
+    if len(cells) <= len(names) and all(type(c) is str for c in cells):
+        joined = "\t".join(cells)
+        if len(joined) <= MAX_CELL_CHARS and _SUSPECT.search(joined) is None:
+            return  # the common case: nothing to look at cell by cell
+    extra = False
+    for index, value in enumerate(cells):
+        if value is None or value == "":
+            continue
+        name = names.get(index)
+        if name is None:
+            extra = extra or bool(cell_text(value).strip())
+            name = f"{index + 1}列目"
+        if isinstance(value, Unreadable):
+            if index in used:
+                row.fail_column(name, value.reason)
+            continue
+        if isinstance(value, str) and index in used:
+            if len(value) > MAX_CELL_CHARS:
+                row.fail_column(name, f"セルが長すぎます ({len(value)} 文字、上限 "
+                                      f"{MAX_CELL_CHARS}) (cell too long)")
+                row.cells[index] = ""  # nothing downstream needs to see a megabyte
+                continue
+            if bad := _BAD_CHARS.findall(value):
+                codes = " ".join(sorted({f"U+{ord(ch):04X}" for ch in bad}))
+                row.fail_column(name, "制御文字など表示できない文字があります "
+                                      f"(control or bidi-override characters: {codes})")
+            if _ZERO_WIDTH.search(value):
+                value = _ZERO_WIDTH.sub("", value)
+                row.cells[index] = value
+                row.notes.append(
+                    (name, "ゼロ幅文字を取り除きました (zero-width characters removed)"))
+            head = value.strip()[:1]
+            if head and unicodedata.combining(head):
+                row.fail_column(name, "結合文字で始まっています (starts with a combining mark)")
+        if index in allowed or isinstance(value, date | float):
+            continue
+        text = cell_text(value)
+        if not text.strip():
+            continue
+        counts = my_numbers.setdefault(index, [0, 0])
+        counts[1] += 1  # rows that take the fast path are counted in read_roster
+        if _FOUR_DIGITS.search(text) and contains_my_number(text):
+            counts[0] += is_my_number(text)
+            row.fail_column(name, MY_NUMBER_REASON)
+    if extra:
+        row.notes.append(("-", "見出しのない列に値があります、無視しました "
+                               "(cells beyond the last header ignored)"))
 
 
 def _postal_code(row: _Row) -> str | None:
@@ -449,7 +594,11 @@ def _rejection(row: _Row, key: str | None) -> RowError:
 
 
 def read_roster(
-    path: str | Path, *, as_of: date | None = None, sheet: str | None = None
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    sheet: str | None = None,
+    allow_columns: Collection[str] = (),
 ) -> Roster:
     """Read, normalise and validate a roster file.
 
@@ -457,9 +606,11 @@ def read_roster(
         path: a ``.csv`` (UTF-8, UTF-8 with BOM or CP932) or ``.xlsx`` file.
         as_of: the reference date (birth dates after it are refused); default today.
         sheet: the ``.xlsx`` sheet to read; default the first.
+        allow_columns: header names exempt from the My Number checks (by name and by value),
+            for a column the operator knows holds something else.
 
     Raises:
-        RosterError: the file as a whole cannot be used.
+        RosterError: the file as a whole cannot be used, including a My Number column.
     """
     path = Path(path)
     as_of = as_of or date.today()
@@ -468,15 +619,37 @@ def read_roster(
         raise RosterError(
             "ファイルが空です、または1行目に見出しがありません (no header row)", file=path
         )
-    columns, header_notes = _map_header(table[0][1], path)
+    header = table[0][1]
+    names = {i: cell_text(c).strip() for i, c in enumerate(header) if cell_text(c).strip()}
+    allowed_keys = frozenset(_header_key(a) for a in allow_columns)
+    for name in allow_columns:
+        if _header_key(name) not in {_header_key(n) for n in names.values()}:
+            raise RosterError(f"--allow-column {name}: その列はありません (no such column)",
+                              file=path, row=1)
+    columns, header_notes = _map_header(header, path, allowed_keys)
     glyphs: dict[str, bool] = {}
     rows = [
         _Row(number, cells, columns, glyphs)
         for number, cells in table[1:]
         if any(cell_text(c).strip() for c in cells)
     ]
+    del table  # the rows hold the cells now; a 200,000-row roster need not be held twice
     if not rows:
         raise RosterError("データ行がありません (no data rows)", file=path)
+    used = frozenset(columns.values())
+    allowed = frozenset(i for i, n in names.items() if _header_key(n) in allowed_keys)
+    my_numbers: dict[int, list[int]] = {}
+    for row in rows:
+        _scan_cells(row, names, used, allowed, my_numbers)
+    for index, (hits, _) in sorted(my_numbers.items()):
+        if not hits:
+            continue
+        # The fast path of _scan_cells does not count filled cells: count them when it matters.
+        filled = sum(1 for row in rows
+                     if index < len(row.cells) and cell_text(row.cells[index]).strip())
+        if hits and hits * 2 >= filled:
+            column = names.get(index, f"{index + 1}列目")
+            raise RosterError(_my_number_column_message(column), file=path, column=column)
 
     roster = Roster(file=path, encoding=encoding, row_count=len(rows))
     roster.warnings.extend(header_notes)
@@ -667,11 +840,16 @@ def summarize(roster: Roster, *, as_of: date) -> CheckResult:
 
 
 def check(
-    path: str | Path, *, as_of: date | None = None, sheet: str | None = None
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    sheet: str | None = None,
+    allow_columns: Collection[str] = (),
 ) -> CheckResult:
     """Read ``path`` and summarise it: the library side of ``kenpo-docs check``."""
     as_of = as_of or date.today()
-    return summarize(read_roster(path, as_of=as_of, sheet=sheet), as_of=as_of)
+    roster = read_roster(path, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
+    return summarize(roster, as_of=as_of)
 
 
 REPORT_COLUMNS = ("row", "member_key", "column", "reason")

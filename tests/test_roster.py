@@ -340,8 +340,8 @@ def test_xlsx_with_a_wrong_dimension_record_is_read_whole(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("over", "column", "fragment"), [
-    ({"生年月日": "令和5年2月30日"}, "生年月日", "2月30日"),
-    ({"資格取得日": "someday"}, "資格取得日", "someday"),
+    ({"生年月日": "令和5年2月30日"}, "生年月日", "no such day"),  # the value itself is not echoed
+    ({"資格取得日": "someday"}, "資格取得日", "not a date"),
     ({"資格確認書交付日": "2024-12-01"}, "資格確認書交付日", "2024-12-02"),
     ({"資格確認書交付日": "令和6年11月29日"}, "資格確認書交付日", "2024-12-02"),
     ({"加入区分": "正社員"}, "加入区分", "任意継続"),

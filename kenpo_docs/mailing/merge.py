@@ -37,6 +37,7 @@ from kenpo_docs.mailing.output import (
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import write_print_files
 from kenpo_docs.mailing.render import ChunkJob, render_chunk
+from kenpo_docs.mailing.tracking import record_batch
 from kenpo_docs.roster import read_roster
 
 logger = logging.getLogger("kenpo_docs")
@@ -73,7 +74,9 @@ class MergeOptions:
     window_months: int = 3
     envelope: str = "naga3"
     sheet: str | None = None
+    allow_columns: tuple[str, ...] = ()  # hardening: columns exempt from the My Number check
     stamp_codes: bool = True
+    db: Path | None = None  # tracking database to record the batch in (None: do not)
 
 
 @dataclass
@@ -170,7 +173,8 @@ def merge(
     letter = get_letter(options.letter)
     envelope = load_envelope(options.envelope)
     roster_path = Path(roster_path)
-    roster = read_roster(roster_path, as_of=options.as_of, sheet=options.sheet)
+    roster = read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
+                         allow_columns=options.allow_columns)
     specs = enc.parse_enclosures(options.enclosures)
     static = [e for e in specs if e.static]
     fingerprint = _fingerprint(roster_path.read_bytes(), options, static)
@@ -227,6 +231,9 @@ def merge(
     page_counts = _page_counts(plan, pieces_dir)
     result.print_files = write_print_files(plan, out, page_counts, as_of=options.as_of)
     _write_manifest(plan, out, page_counts)
+    if options.db is not None:
+        record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
+                     notice=options.notice)
     result.pieces = len(plan.pieces)
     result.pages = sum(page_counts.values())
     for o in plan.outcomes:
