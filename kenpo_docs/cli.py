@@ -345,6 +345,57 @@ def notice_issue(number: int) -> None:
     click.echo(f"第{n.number}号 issued; template hash {n.hash[:12] if n.hash else ''}")
 
 
+@notice.command("pack")
+@click.argument("number", type=int)
+@click.option("--out", type=click.Path(file_okay=False), default="output/notices",
+              show_default=True)
+@click.option("--flyer", type=click.Path(dir_okay=False), metavar="PATH",
+              help="The external flyer PDF (別添3 for 539), included page for page; "
+                   "default: the file the register lists (a marked stand-in).")
+def notice_pack(number: int, out: str, flyer: str | None) -> None:
+    """Write notice NUMBER followed by its attachments (別添) as one bookmarked PDF."""
+    from pathlib import Path
+
+    from kenpo_docs.pack import build_pack
+
+    click.echo(build_pack(number, out_dir=Path(out), flyer=flyer))
+
+
+@cli.group(cls=KenpoGroup)
+def form() -> None:
+    """Request forms (別添1 資格確認書（再）交付申請書, 別添2 資格情報のお知らせ再交付申請書)."""
+
+
+@form.command("build")
+@click.argument("name", type=click.Choice(["bessou1", "bessou2"]))
+@click.option("--blank", is_flag=True, help="A blank form (the default without --roster).")
+@click.option("--roster", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Roster to prefill from (with --member).")
+@click.option("--member", metavar="記号-番号[-枝番]",
+              help="Whose form: the household, or one member of it with -枝番.")
+@click.option("--fillable", is_flag=True, help="PDF with form fields a member can type into.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "docx"]), default="pdf",
+              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="output/forms",
+              show_default=True)
+@click.option("--as-of", "as_of", callback=_as_of_date, metavar="DATE",
+              help="Date the roster is read on (default: today).")
+@click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
+def form_build(name: str, blank: bool, roster: str | None, member: str | None, fillable: bool,
+               fmt: str, out: str, as_of: Any, sheet: str | None) -> None:
+    """Build request form NAME, blank or prefilled for one roster member."""
+    from pathlib import Path
+
+    from kenpo_docs.forms import write_form
+
+    if blank and (roster or member):
+        raise click.UsageError("--blank cannot be combined with --roster/--member")
+    if bool(roster) != bool(member):
+        raise click.UsageError("--roster and --member go together")
+    click.echo(write_form(name, as_of=as_of, roster=roster, member=member, fillable=fillable,
+                          fmt=fmt, out_dir=Path(out), sheet=sheet))
+
+
 def main() -> None:
     cli(prog_name="kenpo-docs")
 

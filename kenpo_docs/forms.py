@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from kenpo_docs import rules
@@ -247,3 +248,68 @@ def build_form(
     """One form, blank (``household=None``) or prefilled for a household, as bytes."""
     item = form_context(name, household, as_of=as_of, fillable=fillable, branch=branch)
     return render_forms(name, [item], as_of=as_of, fmt=fmt, fillable=fillable)
+
+
+def find_household(households: list[Household], key: str) -> tuple[Household, str | None]:
+    """The household a ``記号-番号`` or ``記号-番号-枝番`` key names, and the 枝番 if given.
+
+    Raises:
+        RosterError: no such member in the roster (named by the key only).
+    """
+    from kenpo_docs.errors import RosterError
+
+    parts = key.strip().split("-")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise RosterError(f"--member {key!r}: use 記号-番号 or 記号-番号-枝番")
+    household_key, branch = "-".join(parts[:2]), (parts[2] if len(parts) == 3 else None)
+    for household in households:
+        if household.key == household_key and (
+            branch is None or branch in {m.branch for m in household.members}
+        ):
+            return household, branch
+    raise RosterError("no such member in the roster", member_key=key)
+
+
+def write_form(
+    name: str,
+    *,
+    as_of: date,
+    roster: str | Path | None = None,
+    member: str | None = None,
+    fillable: bool = False,
+    fmt: str = "pdf",
+    out_dir: Path | None = None,
+    sheet: str | None = None,
+) -> Path:
+    """Build a blank form, or one prefilled from a roster member, into ``out_dir`` (0600).
+
+    The file is ``<name>-blank.<fmt>`` or ``<name>-<記号-番号[-枝番]>.<fmt>`` (ids, no names);
+    ``-fillable`` is added for fillable PDFs. Nothing is written if anything fails.
+
+    Raises:
+        RosterError: the roster cannot be read or has no such member.
+    """
+    from kenpo_docs.mailing.output import write_atomic
+    from kenpo_docs.roster import read_roster
+
+    spec = get_form(name)
+    household: Household | None = None
+    branch: str | None = None
+    if (roster is None) != (member is None):
+        raise KenpoDocsError("give both a roster and a member, or neither (blank form)")
+    if roster is not None and member is not None:
+        result = read_roster(Path(roster), as_of=as_of, sheet=sheet)
+        try:
+            household, branch = find_household(result.households, member)
+        except KenpoDocsError as exc:
+            exc.file = str(roster)
+            raise
+    data = build_form(spec.name, household=household, fillable=fillable, as_of=as_of,
+                      fmt=fmt, branch=branch)
+    stem = f"{spec.name}-{member.strip() if member else 'blank'}"
+    if fillable:
+        stem += "-fillable"
+    out = Path(out_dir) if out_dir is not None else Path("output") / "forms"
+    path = out / f"{stem}.{fmt}"
+    write_atomic(path, data)
+    return path
