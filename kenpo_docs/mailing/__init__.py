@@ -6,20 +6,36 @@ from kenpo_docs.mailing.letters import LETTERS, Envelope, LetterSpec, get_letter
 from kenpo_docs.mailing.letters_docx import render_letter_docx
 from kenpo_docs.mailing.merge import MANIFEST_COLUMNS, MergeOptions, MergeResult, merge
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, RowOutcome, plan_batch
+from kenpo_docs.mailing.postal import PostageTable, load_postage, postal_report
+from kenpo_docs.mailing.tracking import (
+    RETURN_REASONS,
+    STATUSES,
+    MarkResult,
+    TrackReport,
+    record_batch,
+)
 
 __all__ = [
     "LETTERS",
     "MANIFEST_COLUMNS",
+    "RETURN_REASONS",
+    "STATUSES",
     "BatchPlan",
     "Envelope",
     "LetterSpec",
+    "MarkResult",
     "MergeOptions",
     "MergeResult",
     "PiecePlan",
+    "PostageTable",
     "RowOutcome",
+    "TrackReport",
     "get_letter",
     "load_envelope",
+    "load_postage",
     "merge",
     "plan_batch",
+    "postal_report",
+    "record_batch",
     "render_letter_docx",
 ]
