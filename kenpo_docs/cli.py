@@ -216,6 +216,8 @@ def track_mark(status: str, piece_ids: tuple[str, ...], reason: str | None, note
     """
     from kenpo_docs.mailing.tracking import mark
 
+    if not piece_ids and sys.stdin.isatty():
+        click.echo("Scan or type piece ids, one per line; Ctrl-D to finish.", err=True)
     refs = piece_ids or tuple(sys.stdin.read().splitlines())
     result = mark(db, status, refs, reason=reason, note=note, force=force)
     for pid in result.unknown:

@@ -366,5 +366,9 @@ def test_schema_is_made_in_an_empty_file_and_a_newer_one_is_refused(tmp_path: Pa
     res = _run("report", "--db", str(newer))
     assert res.exit_code == 2 and "newer" in res.output
     fresh = tmp_path / "sub" / "fresh.sqlite"
-    tracking.open_db(fresh).close()
-    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    with tracking.connect(fresh) as conn:
+        conn.execute("INSERT INTO batches VALUES ('B', 'kakuninsho', NULL, '2026-12-01', 'x', "
+                     "'t', 't', 0, 0, 0, 0, 0)")
+        # WAL side files exist while a connection is open: private as well.
+        for f in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
