@@ -97,8 +97,8 @@ def _route_lines(spec: FormSpec, household: Household | None) -> list[dict[str, 
                 "applies": household is not None and not continuation,
             },
             {
-                "text": "任意継続被保険者となる方は、「任意継続被保険者資格取得申出書」を提出する際、"
-                f"この申請書を一緒に健康保険組合（{ins.name}）へ提出してください。",
+                "text": "任意継続被保険者となる方は、「任意継続被保険者資格取得申出書」を"
+                f"提出する際、この申請書を一緒に健康保険組合（{ins.name}）へ提出してください。",
                 "applies": continuation,
             },
         ]
