@@ -243,3 +243,14 @@ def test_cli_unknown_member_is_one_line_exit_2(tmp_path: Path) -> None:
         assert len(lines) == 1 and key in lines[0] and "roster.csv" in lines[0]
         assert "髙橋" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_household_of_eight_fits_one_page() -> None:
+    children = tuple(
+        member(f"{i:02d}", f"髙橋 子{i}", "タカハシ", date(2010, 1, i), membership=None)
+        for i in range(1, 8)
+    )
+    pages = text_of(build_form("bessou1", household=Household(FAMILY.insured, children),
+                               as_of=AS_OF))
+    assert len(pages) == 1
+    assert "被扶養者07髙橋子7平成22年1月7日" in flat(pages[0])
