@@ -199,7 +199,7 @@ def test_mark_by_args_stdin_and_page_codes(merged: tuple[Path, Path, Path], db: 
     scanned = f"{home[0]}|1/1\n\n{home[1]}|1/2\n{home[1]}|2/2\n{home[2]}\n"
     res = _run("mark", "mailed", "--db", str(db), input=scanned)
     assert res.exit_code == 0, res.output
-    assert "3 marked mailed" in res.output
+    assert "3 marked mailed, 0 already mailed" in res.output  # two pages of one piece: once
     res = _run("mark", "returned", "--reason", "宛所不明", "--note", "戻り 12/10", "--db",
                str(db), f"{home[0]}|1/1")
     assert res.exit_code == 0, res.output
