@@ -167,7 +167,8 @@ def test_same_input_gives_same_ids_and_text_and_other_folder_is_refused(
     runner = CliRunner()
     res = runner.invoke(cli, ["merge", str(other), "--letter", "kakuninsho", "--as-of",
                               "2026-12-01", "--out", str(a), "--batch-id",
-                              _manifest(a)[0]["batch_id"], "--workers", "1"])
+                              _manifest(a)[0]["batch_id"], "--workers", "1",
+                              "--db", str(tmp_path / "t.sqlite")])
     assert res.exit_code == 2
     assert "other input" in res.output
 
@@ -210,10 +211,12 @@ def test_cli_merge_reports_and_exits_1_on_rejects(roster: Path, tmp_path: Path) 
     runner = CliRunner()
     out = tmp_path / "cli"
     res = runner.invoke(cli, ["merge", str(roster), "--letter", "kakuninsho", "--as-of",
-                              "令和8年12月1日", "--out", str(out), "--workers", "1"])
+                              "令和8年12月1日", "--out", str(out), "--workers", "1",
+                              "--db", str(tmp_path / "t.sqlite")])
     assert res.exit_code == 1, res.output
     assert "2 pieces" in res.output and "1 rejected" in res.output
-    bad = runner.invoke(cli, ["merge", str(roster), "--letter", "nope", "--out", str(out)])
+    bad = runner.invoke(cli, ["merge", str(roster), "--letter", "nope", "--out", str(out),
+                              "--db", str(tmp_path / "t.sqlite")])
     assert bad.exit_code == 2 and "unknown letter" in bad.output
     assert "Traceback" not in bad.output
 
