@@ -26,8 +26,8 @@ from kenpo_docs.cli import cli
 from kenpo_docs.errors import TemplateError
 from kenpo_docs.mailing import MergeOptions, merge
 from kenpo_docs.paths import fonts_dir, templates_dir
-from kenpo_docs.render import pdf as render_pdf
 from kenpo_docs.render import RenderOptions
+from kenpo_docs.render import pdf as render_pdf
 from kenpo_docs.render.fetcher import SafeFetcher
 from kenpo_docs.render.pdf import render_html
 
