@@ -35,8 +35,8 @@ from kenpo_docs.mailing.output import (
     write_atomic,
 )
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, default_batch_id, plan_batch
-from kenpo_docs.mailing.printfiles import write_print_files
-from kenpo_docs.mailing.render import ChunkJob, render_chunk
+from kenpo_docs.mailing.printfiles import remove_parts, write_print_files
+from kenpo_docs.mailing.render import ChunkJob, ChunkResult, render_chunk
 from kenpo_docs.mailing.tracking import record_batch
 from kenpo_docs.roster import read_roster
 
@@ -57,6 +57,9 @@ MANIFEST_COLUMNS = (
 
 Progress = Callable[[int, int], None]
 
+#: Chunks a worker process renders before it is replaced (bounds WeasyPrint's cache growth).
+MAX_TASKS_PER_WORKER = 40
+
 
 @dataclass(frozen=True)
 class MergeOptions:
@@ -70,7 +73,7 @@ class MergeOptions:
     sort: str = "workplace"
     notice: str | None = None
     workers: int = 1
-    chunk_size: int = 25
+    chunk_size: int = 40  # WeasyPrint lays out ~40 letters per document fastest
     window_months: int = 3
     envelope: str = "naga3"
     sheet: str | None = None
@@ -105,7 +108,9 @@ class MergeResult:
         )
 
 
-def _fingerprint(roster_bytes: bytes, options: MergeOptions, static: Sequence[enc.Enclosure]) -> str:
+def _fingerprint(
+    roster_bytes: bytes, options: MergeOptions, static: Sequence[enc.Enclosure]
+) -> str:
     h = hashlib.sha256(roster_bytes)
     for part in (
         options.letter,
@@ -198,6 +203,8 @@ def merge(
         logger.info("resuming batch %s: %d of %d pieces already done",
                     batch_id, result.resumed, len(plan.pieces))
 
+    parts_dir = private_dir(out / "parts")
+    clean_stale_temps(parts_dir)
     job_base = dict(
         letter=letter.name,
         as_of=options.as_of,
@@ -207,33 +214,54 @@ def merge(
         static=tuple(static_pdfs),
         pieces_dir=pieces_dir,
         stamp_codes=options.stamp_codes,
+        parts_dir=parts_dir,
     )
     done = result.resumed
     total = len(plan.pieces)
     if progress:
         progress(done, total)
-    jobs = (ChunkJob(pieces=tuple(c), **job_base) for c in _chunks(todo, options.chunk_size))
+    page_counts: dict[str, int] = {}
+    jobs = [ChunkJob(pieces=tuple(c), **job_base) for c in _chunks(todo, options.chunk_size)]
     workers = options.workers if options.workers > 0 else (os.cpu_count() or 1)
-    if workers == 1 or len(todo) <= options.chunk_size:
+
+    def finished(chunk: ChunkResult) -> None:
+        nonlocal done
+        page_counts.update(chunk.pieces)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+
+    if workers == 1 or len(jobs) <= 1:
         for job in jobs:
-            done += len(render_chunk(job))
-            if progress:
-                progress(done, total)
+            finished(render_chunk(job))
     else:
         ctx = get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for written in pool.map(render_chunk, jobs):
-                done += len(written)
-                if progress:
-                    progress(done, total)
+        # A fresh worker now and then: WeasyPrint's caches grow with every document laid
+        # out, and a long batch must stay in bounded memory.
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, max_tasks_per_child=MAX_TASKS_PER_WORKER
+        ) as pool:
+            # The workers need a few seconds to start (imports, fonts); meanwhile this
+            # process, already warm, renders the small first chunk: the first piece is
+            # out within seconds of the start.
+            futures = [pool.submit(render_chunk, job) for job in jobs[1:]]
+            try:
+                finished(render_chunk(jobs[0]))
+                for future in futures:
+                    finished(future.result())
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
     result.rendered = len(todo)
 
-    page_counts = _page_counts(plan, pieces_dir)
+    page_counts = _page_counts(plan, pieces_dir, page_counts)
     result.print_files = write_print_files(plan, out, page_counts, as_of=options.as_of)
     _write_manifest(plan, out, page_counts)
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
                      notice=options.notice)
+    remove_parts(parts_dir)
     result.pieces = len(plan.pieces)
     result.pages = sum(page_counts.values())
     for o in plan.outcomes:
@@ -242,7 +270,8 @@ def merge(
     return result
 
 
-def _page_counts(plan: BatchPlan, pieces_dir: Path) -> dict[str, int]:
+def _page_counts(plan: BatchPlan, pieces_dir: Path, known: dict[str, int]) -> dict[str, int]:
+    """Pages per piece: from the workers, or read from pieces done by an earlier run."""
     from pypdf import PdfReader
 
     counts = {}
@@ -250,7 +279,8 @@ def _page_counts(plan: BatchPlan, pieces_dir: Path) -> dict[str, int]:
         path = pieces_dir / f"{piece.piece_id}.pdf"
         if not path.exists():
             raise ManifestError(f"piece {piece.piece_id} was not written", file=path)
-        counts[piece.piece_id] = len(PdfReader(path).pages)
+        pages = known.get(piece.piece_id)
+        counts[piece.piece_id] = pages if pages is not None else len(PdfReader(path).pages)
     return counts
 
 

@@ -5,9 +5,11 @@ file beside it so a folding/inserting machine or a mailroom can drive and reconc
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import math
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -16,8 +18,9 @@ from pypdf import PdfReader, PdfWriter
 from kenpo_docs import rules
 from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
 from kenpo_docs.mailing.output import csv_bytes, private_dir, write_atomic
+from kenpo_docs.mailing.pdfstream import PdfStreamWriter
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
-from kenpo_docs.mailing.render import page_ranges
+from kenpo_docs.mailing.render import STAMP_OPTIONS, page_ranges
 from kenpo_docs.render import RenderOptions, render_document, write_pdf
 
 INSERTER_COLUMNS = (
@@ -90,6 +93,54 @@ def _covers(
     return PdfReader(io.BytesIO(write_pdf(document, options=options))), ranges
 
 
+def _sources(out: Path) -> dict[str, tuple[Path, int]]:
+    """Where each piece's pages are: ``piece_id -> (part file, first page)``.
+
+    A chunk's part file holds its pieces' pages with the fonts once per chunk and static
+    enclosures as shared Form XObjects. Pieces without a part (rendered by an earlier run that
+    stopped before writing it) are read from their own piece file.
+    """
+    found: dict[str, tuple[Path, int]] = {}
+    folder = out / "parts"
+    if folder.is_dir():
+        for index in sorted(folder.glob("*.json")):
+            part = index.with_suffix(".pdf")
+            if not part.exists():
+                continue
+            for piece_id, first, _pages in json.loads(index.read_text("utf-8")):
+                found[piece_id] = (part, first)
+    return found
+
+
+def remove_parts(folder: Path) -> None:
+    """Delete the chunk part files once the print files are written (they are scratch)."""
+    if folder.is_dir():
+        for path in folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+class _Readers:
+    """A few open part readers at a time (print order mostly walks the parts in order)."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self.keep = keep
+        self.open: OrderedDict[Path, PdfReader] = OrderedDict()
+
+    def get(self, path: Path, writer: PdfStreamWriter) -> PdfReader:
+        reader = self.open.get(path)
+        if reader is None:
+            reader = PdfReader(path)
+            self.open[path] = reader
+            while len(self.open) > self.keep:
+                _, old = self.open.popitem(last=False)
+                writer.forget(old)
+        self.open.move_to_end(path)
+        return reader
+
+
 def write_print_files(
     plan: BatchPlan,
     out: Path,
@@ -98,43 +149,59 @@ def write_print_files(
     as_of: date,
     enclosure_count: int = 0,
 ) -> list[Path]:
-    """Write ``OUT/print/*.pdf`` and their ``*.inserter.csv``; returns the PDF paths."""
+    """Write ``OUT/print/*.pdf`` and their ``*.inserter.csv``; returns the PDF paths.
+
+    Each file is streamed to disk page by page (see :mod:`kenpo_docs.mailing.pdfstream`):
+    memory stays flat however many pieces there are, fonts come once per chunk and each
+    static enclosure page once per file.
+    """
     folder = private_dir(out / "print")
     groups = _groups(plan)
     covers = _covers(plan, groups, page_counts, as_of)
+    sources = _sources(out)
     written = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
-        writer = PdfWriter()
-        rows = []
-        if code is not None and covers is not None:
-            # The cover is an item of the bundle in its own right: it carries its own code
-            # and line in the inserter file, so verification accounts for every page.
-            reader, ranges = covers
-            first, end = ranges[f"cover-{stem}"]
-            for i in range(first, end):
-                writer.add_page(reader.pages[i])
-            cover_id = f"{plan.batch_id}-C{number:03d}"
-            for i, page in enumerate(writer.pages, start=1):
-                stamp_page(page, piece_code_text(cover_id, i, end - first))
-            writer.add_outline_item(title=f"表紙 {code}", page_number=0)
-            rows.append((cover_id, 1, end - first, end - first, math.ceil((end - first) / 2),
-                         f"cover:{code}", "", 0))
-        for piece in pieces:
-            first = len(writer.pages)
-            reader = PdfReader(out / "pieces" / f"{piece.piece_id}.pdf")
-            for page in reader.pages:
-                writer.add_page(page)
-            pages = len(writer.pages) - first
-            writer.add_outline_item(title=f"{piece.seq:05d} {piece.piece_id}", page_number=first)
-            rows.append((
-                piece.piece_id, first + 1, pages, pages, math.ceil(pages / 2),
-                str(piece.route), piece.postal_code or "", enclosure_count,
-            ))
-        writer.add_metadata({"/Title": f"{plan.letter.title} {plan.batch_id} {stem}"})
-        buf = io.BytesIO()
-        writer.write(buf)
         path = folder / f"{stem}.pdf"
-        write_atomic(path, buf.getvalue())
+        rows = []
+        with PdfStreamWriter(path) as writer:
+            if code is not None and covers is not None:
+                # The cover is an item of the bundle in its own right: it carries its own
+                # code and line in the inserter file, so verification accounts for every page.
+                reader, ranges = covers
+                first, end = ranges[f"cover-{stem}"]
+                cover = PdfWriter()
+                for i in range(first, end):
+                    cover.add_page(reader.pages[i])
+                cover_id = f"{plan.batch_id}-C{number:03d}"
+                for i, page in enumerate(cover.pages, start=1):
+                    stamp_page(page, piece_code_text(cover_id, i, end - first), STAMP_OPTIONS)
+                for i, page in enumerate(cover.pages):
+                    writer.add_page(page, bookmark=f"表紙 {code}" if i == 0 else None)
+                rows.append((cover_id, 1, end - first, end - first,
+                             math.ceil((end - first) / 2), f"cover:{code}", "", 0))
+            readers = _Readers()
+            for piece in pieces:
+                first = writer.pages
+                pages = page_counts[piece.piece_id]
+                source = sources.get(piece.piece_id)
+                if source is None:
+                    reader, start = PdfReader(out / "pieces" / f"{piece.piece_id}.pdf"), 0
+                else:
+                    reader, start = readers.get(source[0], writer), source[1]
+                for i in range(pages):
+                    writer.add_page(
+                        reader.pages[start + i],
+                        bookmark=f"{piece.seq:05d} {piece.piece_id}" if i == 0 else None,
+                    )
+                if source is None:
+                    writer.forget(reader)
+                rows.append((
+                    piece.piece_id, first + 1, pages, pages, math.ceil(pages / 2),
+                    str(piece.route), piece.postal_code or "", enclosure_count,
+                ))
+            writer.info = {"Title": f"{plan.letter.title} {plan.batch_id} {stem}",
+                           "Producer": "kenpo-docs"}
+            writer.close()
         write_atomic(folder / f"{stem}.inserter.csv", csv_bytes(INSERTER_COLUMNS, rows))
         written.append(path)
     return written

@@ -8,7 +8,9 @@ to that piece. A chunk job is a plain picklable value so worker processes can ru
 
 from __future__ import annotations
 
+import functools
 import io
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -16,12 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    TextStringObject,
+)
 
 from kenpo_docs import rules
-from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
+from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
 from kenpo_docs.errors import RenderError
 from kenpo_docs.mailing.letters import Envelope, get_letter
 from kenpo_docs.mailing.output import write_atomic
+from kenpo_docs.mailing.pdfstream import STATIC_KEY, PdfStreamWriter
 from kenpo_docs.mailing.plan import PiecePlan
 from kenpo_docs.render import RenderOptions, render_document, write_pdf
 
@@ -41,6 +51,7 @@ class ChunkJob:
     static: tuple[Path, ...]
     pieces_dir: Path
     stamp_codes: bool = True
+    parts_dir: Path | None = None
 
 
 def _format_postal(code: str | None) -> str:
@@ -122,8 +133,88 @@ def _render_split(
     return PdfReader(io.BytesIO(write_pdf(document, options=options))), ranges
 
 
-def render_chunk(job: ChunkJob) -> list[str]:
-    """Render and write the chunk's pieces; returns the piece ids written, in order."""
+#: Piece codes with one fixed QR mask: segno's ISO mask scoring is ~85 % of stamping time.
+#: Codes with mask 6 read back reliably (tests/test_merge.py decodes every page).
+STAMP_OPTIONS = StampOptions(mask=6)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a worker did: ``(piece_id, pages)`` per piece in order, and the chunk's part file."""
+
+    pieces: tuple[tuple[str, int], ...]
+    part: Path | None
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+
+@functools.lru_cache(maxsize=8)
+def _static_source(path: Path) -> tuple[PdfReader, tuple[tuple[Any, bytes], ...]]:
+    """A static enclosure, read once per process: the reader and each page's content."""
+    reader = PdfReader(path)
+    pages = []
+    for page in reader.pages:
+        contents = page.get_contents()
+        pages.append((page, contents.get_data() if contents is not None else b""))
+    return reader, tuple(pages)
+
+
+def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[tuple[Any, Any]]:
+    """Each static page as a Form XObject in ``writer`` (marked for sharing) and its page.
+
+    The XObject's resources stay references into the enclosure's reader; the stream writer
+    copies them once per output file (see :mod:`kenpo_docs.mailing.pdfstream`).
+    """
+    out = []
+    for path in paths:
+        _, pages = _static_source(path)
+        for number, (page, data) in enumerate(pages, start=1):
+            raw = DecodedStreamObject()
+            raw.set_data(data)
+            form = raw.flate_encode()
+            form[NameObject("/Type")] = NameObject("/XObject")
+            form[NameObject("/Subtype")] = NameObject("/Form")
+            form[NameObject("/BBox")] = ArrayObject(page.mediabox)
+            resources = page.get(NameObject("/Resources"))
+            form[NameObject("/Resources")] = resources if resources is not None \
+                else DictionaryObject()
+            form[STATIC_KEY] = TextStringObject(f"{path.name}#{number}")
+            out.append((writer._add_object(form), page))
+    return out
+
+
+def _add_static_page(writer: PdfWriter, form_ref: Any, source: Any) -> None:
+    """A page that draws a shared static page by reference (``/KS Do``)."""
+    page = writer.add_blank_page(float(source.mediabox.width), float(source.mediabox.height))
+    for key in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/Rotate"):
+        if key in source:
+            page[NameObject(key)] = source[key].get_object() if key == "/Rotate" \
+                else ArrayObject(source[key])
+    content = DecodedStreamObject()
+    content.set_data(b"q /KS Do Q")
+    page[NameObject("/Contents")] = writer._add_object(content)
+    page[NameObject("/Resources")] = DictionaryObject({
+        NameObject("/XObject"): DictionaryObject({NameObject("/KS"): form_ref}),
+    })
+
+
+def _write_stream(path: Path, writer: PdfWriter, pages: range, title: str) -> None:
+    with PdfStreamWriter(path) as out:
+        for index in pages:
+            out.add_page(writer.pages[index])
+        out.info = {"Title": title, "Producer": "kenpo-docs"}
+        out.close()
+
+
+def render_chunk(job: ChunkJob) -> ChunkResult:
+    """Render and write the chunk's pieces and its part file (for the print files).
+
+    All pages of the chunk go into one in-memory pypdf writer: the letter and form pages
+    (sharing their chunk's fonts), the static enclosures as pages drawing one shared Form
+    XObject, each page stamped with its piece code. Each piece file is streamed out of it,
+    then the part file with every page of the chunk, which the print files are built from.
+    """
     options = RenderOptions(as_of=job.as_of, pdf_tags=False)
     spec = get_letter(job.letter)
     ids = [p.piece_id for p in job.pieces]
@@ -143,11 +234,12 @@ def render_chunk(job: ChunkJob) -> list[str]:
             form_module.FORMS[name].template, {"forms": items}, anchors, options
         )
         form_parts.append((reader, ranges, name))
-    statics = [PdfReader(path) for path in job.static]
 
-    written = []
+    writer = PdfWriter()
+    statics = _static_pages(writer, job.static)
+    spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
-        writer = PdfWriter()
+        first_page = len(writer.pages)
         first, end = letter_ranges[f"piece-{piece.piece_id}"]
         for i in range(first, end):
             writer.add_page(letter_pdf.pages[i])
@@ -155,21 +247,21 @@ def render_chunk(job: ChunkJob) -> list[str]:
             first, end = ranges[f"form-{name}-{piece.piece_id}"]
             for i in range(first, end):
                 writer.add_page(reader.pages[i])
-        for reader in statics:
-            for page in reader.pages:
-                writer.add_page(page)
+        for form_ref, source in statics:
+            _add_static_page(writer, form_ref, source)
+        count = len(writer.pages) - first_page
         if job.stamp_codes:
-            _stamp(writer, piece.piece_id)
-        writer.add_metadata({"/Title": f"{spec.title} {piece.piece_id}"})
-        buf = io.BytesIO()
-        writer.write(buf)
-        write_atomic(job.pieces_dir / f"{piece.piece_id}.pdf", buf.getvalue())
-        written.append(piece.piece_id)
-    return written
+            for number in range(1, count + 1):
+                stamp_page(writer.pages[first_page + number - 1],
+                           piece_code_text(piece.piece_id, number, count), STAMP_OPTIONS)
+        spans.append((piece.piece_id, first_page, count))
 
-
-def _stamp(writer: PdfWriter, piece_id: str) -> None:
-    """Put the piece code on every page (``<piece_id>|<page>/<pages>``)."""
-    pages = len(writer.pages)
-    for index, page in enumerate(writer.pages, start=1):
-        stamp_page(page, piece_code_text(piece_id, index, pages))
+    for piece_id, first_page, count in spans:
+        _write_stream(job.pieces_dir / f"{piece_id}.pdf", writer,
+                      range(first_page, first_page + count), f"{spec.title} {piece_id}")
+    part = None
+    if job.parts_dir is not None and spans:
+        part = job.parts_dir / f"{spans[0][0]}.pdf"
+        _write_stream(part, writer, range(len(writer.pages)), f"{spec.title} part")
+        write_atomic(part.with_suffix(".json"), json.dumps(spans).encode())
+    return ChunkResult(tuple((i, c) for i, _, c in spans), part)

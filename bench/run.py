@@ -1,0 +1,269 @@
+"""Mail-merge benchmark (``make bench``): pieces/s, pages/s, peak memory, sizes, vs naive.
+
+For each size in ``BENCH_SIZES`` (default ``1000,10000`` households) it writes a synthetic
+roster (bench/roster_gen.py, fixed seed) and runs the real merge as a subprocess
+(``python -m kenpo_docs merge``) with the standard packet: the ``kakuninsho`` letter, the
+prefilled ``form:bessou1`` and the ``notice:539`` enclosure, piece codes and customer
+barcodes. While it runs, the whole process tree's resident memory is sampled from /proc
+every 50 ms and the pieces folder is watched for the first finished piece.
+
+Then a reference: the naive approach (one WeasyPrint document per letter and per form, the
+notice appended and every page stamped with pypdf, one process) on ``BENCH_NAIVE`` households
+(default 20), and our pieces/s over its pieces/s.
+
+Medians of ``BENCH_RUNS`` runs (default 3 at up to 1,000 households, 1 above: a 10,000 run
+takes many minutes on 2 cores). Results are printed and appended to bench/results.md with the
+commit, the date and the core count. Only synthetic people; nothing personal is printed.
+
+Environment: ``BENCH_SIZES=1000`` for a quick run, ``BENCH_RUNS``, ``BENCH_WORKERS`` (0 = all
+cores), ``BENCH_NAIVE``, ``BENCH_KEEP=1`` to keep the output folders (printed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from roster_gen import write_roster  # noqa: E402
+
+AS_OF = "2026-12-01"
+ENCLOSURES = ("form:bessou1", "notice:539")
+LETTER = "kakuninsho"
+
+
+@dataclass
+class Run:
+    households: int
+    seconds: float
+    pieces: int
+    pages: int
+    peak_rss: int  # bytes, whole process tree
+    first_piece: float | None  # seconds from start
+    piece_sizes: list[int] = field(default_factory=list)
+    print_bytes: int = 0
+    static_bytes: int = 0
+    exit_code: int = 0
+
+    @property
+    def pieces_per_s(self) -> float:
+        return self.pieces / self.seconds
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.seconds
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants, from /proc/<pid>/task/*/children."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run_merge(roster: Path, out: Path, workers: int) -> Run:
+    """Run the CLI merge as a subprocess, sampling its tree's memory and the first piece."""
+    cmd = [sys.executable, "-m", "kenpo_docs", "merge", str(roster), "--letter", LETTER,
+           "--as-of", AS_OF, "--out", str(out), "--db", str(out.parent / f"{out.name}.sqlite"),
+           "--workers", str(workers), "--notice", "539"]
+    for enc in ENCLOSURES:
+        cmd += ["--enclose", enc]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak, first = 0, None
+    pieces = out / "pieces"
+    while proc.poll() is None:
+        peak = max(peak, sum(_rss(p) for p in _tree(proc.pid)))
+        if first is None and pieces.is_dir():
+            with os.scandir(pieces) as it:
+                if any(e.name.endswith(".pdf") and not e.name.startswith(".") for e in it):
+                    first = time.monotonic() - started
+        time.sleep(0.05)
+    seconds = time.monotonic() - started
+    _stdout, stderr = proc.communicate()
+    if proc.returncode not in (0, 1):
+        sys.exit(f"merge failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
+    text = (out / "manifest.csv").read_bytes().decode("utf-8-sig")
+    pages: dict[str, int] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        if row["piece_id"]:
+            pages[row["piece_id"]] = int(row["pages"])
+    sizes = [e.stat().st_size for e in os.scandir(pieces) if e.name.endswith(".pdf")]
+    return Run(
+        households=0, seconds=seconds, pieces=len(pages), pages=sum(pages.values()),
+        peak_rss=peak, first_piece=first, piece_sizes=sizes,
+        print_bytes=sum(p.stat().st_size for p in (out / "print").glob("*.pdf")),
+        static_bytes=sum(p.stat().st_size for p in (out / "static").glob("*.pdf")),
+        exit_code=proc.returncode,
+    )
+
+
+def run_naive(roster: Path, out: Path, households: int) -> tuple[int, float]:
+    """The naive way, in this process: one document per letter and per form. (pieces, s)"""
+    from pypdf import PdfReader, PdfWriter
+
+    from kenpo_docs import forms
+    from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
+    from kenpo_docs.mailing import get_letter, load_envelope, plan_batch
+    from kenpo_docs.mailing.render import ChunkJob, letter_context
+    from kenpo_docs.notices import render_notice
+    from kenpo_docs.render import RenderOptions, render_pdf
+    from kenpo_docs.roster import read_roster
+
+    as_of = date.fromisoformat(AS_OF)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    letter = get_letter(LETTER)
+    plan = plan_batch(read_roster(roster, as_of=as_of), letter, as_of=as_of, batch_id="NAIVE")
+    options = RenderOptions(as_of=as_of, pdf_tags=False)
+    notice = PdfReader(io.BytesIO(render_notice(539, "pdf")))
+    envelope = load_envelope("naga3")
+    pieces = plan.pieces[:households]
+    for piece in pieces:
+        job = ChunkJob(pieces=(piece,), letter=LETTER, as_of=as_of, notice="539",
+                       envelope=envelope, forms=(), static=(), pieces_dir=out)
+        writer = PdfWriter()
+        writer.append(PdfReader(io.BytesIO(
+            render_pdf(letter.template, letter_context(job), options=options))))
+        item = forms.form_context("bessou1", piece.household, as_of=as_of,
+                                  anchor=f"form-bessou1-{piece.piece_id}")
+        writer.append(PdfReader(io.BytesIO(render_pdf(
+            forms.FORMS["bessou1"].template, {"forms": [item]}, options=options))))
+        writer.append(notice)
+        total = len(writer.pages)
+        for i, page in enumerate(writer.pages, start=1):
+            stamp_page(page, piece_code_text(piece.piece_id, i, total))
+        with open(out / f"{piece.piece_id}.pdf", "wb") as fh:
+            writer.write(fh)
+    return len(pieces), time.monotonic() - started
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _mib(n: float) -> str:
+    return f"{n / 2**20:.0f} MiB"
+
+
+def _kb(n: float) -> str:
+    return f"{n / 1000:.0f} KB"
+
+
+def main() -> None:
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000").split(",") if s]
+    workers = int(os.environ.get("BENCH_WORKERS", "0"))
+    naive_n = int(os.environ.get("BENCH_NAIVE", "20"))
+    keep = os.environ.get("BENCH_KEEP") == "1"
+    cores = os.cpu_count() or 1
+    tmp = Path(tempfile.mkdtemp(prefix="kenpo-bench-"))
+    lines = [f"## {datetime.now():%Y-%m-%d %H:%M} commit {_commit()}, {cores} cores, "
+             f"workers {workers or cores}", ""]
+    try:
+        from weasyprint.text.ffi import harfbuzz_subset
+    except ImportError:  # older WeasyPrint
+        harfbuzz_subset = None
+    lines.append(f"Font subsetting: {'HarfBuzz-Subset' if harfbuzz_subset else 'fontTools'}; "
+                 f"packet: letter {LETTER} + {' + '.join(ENCLOSURES)}, piece codes, "
+                 "customer barcodes.")
+    lines.append("")
+    lines.append("| households | runs | pieces | pages | s (median) | pieces/s | pages/s | "
+                 "peak RSS tree | first piece s | piece KB median/max | print files | "
+                 "pieces × static |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    best: float | None = None
+    peaks: dict[int, int] = {}
+    for n in sizes:
+        roster = write_roster(n, tmp / f"roster-{n}.csv")
+        runs_n = int(os.environ.get("BENCH_RUNS", "3" if n <= 1000 else "1"))
+        runs = []
+        for i in range(runs_n):
+            out = tmp / f"out-{n}-{i}"
+            run = run_merge(roster, out, workers)
+            run.households = n
+            runs.append(run)
+            print(f"{n} households run {i + 1}/{runs_n}: {run.pieces} pieces in "
+                  f"{run.seconds:.1f} s = {run.pieces_per_s:.1f} pieces/s, peak "
+                  f"{_mib(run.peak_rss)}, first piece {run.first_piece or 0:.1f} s",
+                  flush=True)
+            if not keep:
+                shutil.rmtree(out, ignore_errors=True)
+        med = statistics.median(r.seconds for r in runs)
+        r0 = runs[0]
+        peak = max(r.peak_rss for r in runs)
+        peaks[n] = peak
+        first = statistics.median(r.first_piece or float("nan") for r in runs)
+        rate = r0.pieces / med
+        best = rate if n == max(sizes) else best
+        sizes_sorted = sorted(r0.piece_sizes)
+        static_total = r0.pieces * r0.static_bytes
+        lines.append(
+            f"| {n:,} | {runs_n} | {r0.pieces:,} | {r0.pages:,} | {med:.1f} | {rate:.1f} | "
+            f"{r0.pages / med:.1f} | {_mib(peak)} | {first:.1f} | "
+            f"{_kb(statistics.median(sizes_sorted))}/{_kb(sizes_sorted[-1])} | "
+            f"{_mib(r0.print_bytes)} | {_mib(static_total)} |"
+        )
+    if len(peaks) > 1:
+        lo, hi = min(peaks), max(peaks)
+        lines.append("")
+        lines.append(f"Peak RSS {hi:,} vs {lo:,} households: "
+                     f"{peaks[hi] / peaks[lo] * 100 - 100:+.0f} %.")
+    pieces, seconds = run_naive(tmp / f"roster-{sizes[0]}.csv", tmp / "naive", naive_n)
+    naive_rate = pieces / seconds
+    rate = best if best is not None else 0.0
+    lines.append("")
+    lines.append(f"Naive reference (one WeasyPrint document per letter and per form, one "
+                 f"process, {pieces} pieces): {naive_rate:.2f} pieces/s. "
+                 f"Ratio at {max(sizes):,} households: {rate / naive_rate:.1f}x.")
+    lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    results = HERE / "results.md"
+    if not results.exists():
+        results.write_text("# Benchmark results (appended by `make bench`)\n\n", "utf-8")
+    with results.open("a", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    if keep:
+        print(f"outputs kept in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

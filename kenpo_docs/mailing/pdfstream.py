@@ -1,0 +1,242 @@
+"""A small streaming PDF writer: pages copied in, objects written out at once, xref at the end.
+
+pypdf's :class:`~pypdf.PdfWriter` keeps every object in memory until ``write``; a print file of
+10,000 pieces would hold the whole batch. Here each copied object goes to disk as soon as it is
+reached, and only the numbers (offsets, page references, outline titles) stay in memory, so
+memory does not grow with the batch.
+
+Objects are copied by reachability from the pages, with one translation table per source: a
+font shared by the 50 letters of a chunk is written once per chunk, not once per piece. A
+dictionary carrying ``/KenpoStatic (name)`` (a static enclosure page made a Form XObject,
+see :mod:`kenpo_docs.mailing.render`) is written once per output file and every later
+reference to the same name points at that one copy, whichever source it comes from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from array import array
+from pathlib import Path
+from typing import Any
+
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    PdfObject,
+    StreamObject,
+)
+
+from kenpo_docs.errors import AssemblyError
+from kenpo_docs.mailing.output import FILE_MODE, private_dir
+
+STATIC_KEY = NameObject("/KenpoStatic")
+_SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
+
+
+class PdfStreamWriter:
+    """Write a PDF to ``path`` (mode 0600, atomically on :meth:`close`) page by page."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        private_dir(self.path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                   dir=self.path.parent)
+        os.fchmod(fd, FILE_MODE)
+        self._tmp = Path(tmp)
+        self._fh = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._fh.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        self._offsets = array("q", [0])  # object number -> file offset (0 = not yet written)
+        self._pages_num = self._alloc()
+        self._page_nums = array("q")
+        self._outline: list[tuple[str, int]] = []
+        self._static: dict[str, int] = {}
+        self._maps: dict[int, dict[int, int]] = {}
+        self._sources: list[Any] = []  # keep sources alive while their id() keys the maps
+        self._pending: list[tuple[int, PdfObject]] = []
+        self.info: dict[str, str] = {}
+
+    # -- numbers and raw writing ------------------------------------------------------------
+
+    def _alloc(self) -> int:
+        self._offsets.append(0)
+        return len(self._offsets) - 1
+
+    def _emit(self, num: int, body: bytes) -> None:
+        self._offsets[num] = self._fh.tell()
+        self._fh.write(b"%d 0 obj\n" % num)
+        self._fh.write(body)
+        self._fh.write(b"\nendobj\n")
+
+    @property
+    def pages(self) -> int:
+        return len(self._page_nums)
+
+    # -- copying ----------------------------------------------------------------------------
+
+    def _map_for(self, source: Any) -> dict[int, int]:
+        key = id(source)
+        if key not in self._maps:
+            self._maps[key] = {}
+            self._sources.append(source)
+        return self._maps[key]
+
+    def forget(self, source: Any) -> None:
+        """Drop the translation table of a source that will not be used again (frees memory)."""
+        self._maps.pop(id(source), None)
+        self._sources = [s for s in self._sources if s is not source]
+
+    def _ref(self, ref: IndirectObject) -> int:
+        """The output number for a source reference, queueing the object on first sight.
+
+        Tables are kept per document the reference points into (``ref.pdf``), so pages may
+        mix objects of several readers and writers safely.
+        """
+        table = self._map_for(ref.pdf)
+        num = table.get(ref.idnum)
+        if num is not None:
+            return num
+        obj = ref.get_object()
+        marker = obj.get(STATIC_KEY) if isinstance(obj, DictionaryObject) else None
+        if marker is not None:
+            name = str(marker)
+            num = self._static.get(name)
+            if num is None:
+                num = self._static[name] = self._alloc()
+                self._pending.append((num, obj))
+            table[ref.idnum] = num
+            return num
+        num = table[ref.idnum] = self._alloc()
+        self._pending.append((num, obj))
+        return num
+
+    def _ser(self, obj: PdfObject, out: io.BytesIO) -> None:
+        if isinstance(obj, IndirectObject):
+            out.write(b"%d 0 R" % self._ref(obj))
+        elif isinstance(obj, DictionaryObject):
+            out.write(b"<<")
+            stream = isinstance(obj, StreamObject)
+            for key, value in obj.items():
+                if stream and key == "/Length":
+                    continue
+                key.write_to_stream(out)
+                out.write(b" ")
+                self._ser(value, out)
+                out.write(b"\n")
+            if stream:
+                data = obj._data  # encoded bytes as stored, with the dict's own /Filter
+                out.write(b"/Length %d>>\nstream\n" % len(data))
+                out.write(data)
+                out.write(b"\nendstream")
+            else:
+                out.write(b">>")
+        elif isinstance(obj, ArrayObject):
+            out.write(b"[")
+            for item in obj:
+                self._ser(item, out)
+                out.write(b" ")
+            out.write(b"]")
+        else:
+            obj.write_to_stream(out)
+
+    def _flush(self) -> None:
+        while self._pending:
+            num, obj = self._pending.pop()
+            buf = io.BytesIO()
+            self._ser(obj, buf)
+            self._emit(num, buf.getvalue())
+
+    def add_page(self, page: DictionaryObject, *, bookmark: str | None = None) -> int:
+        """Copy one page (and what it uses, once per source document); returns its index."""
+        num = self._alloc()
+        buf = io.BytesIO()
+        buf.write(b"<</Parent %d 0 R" % self._pages_num)
+        for key, value in page.items():
+            if key in _SKIP_PAGE_KEYS:
+                continue
+            key.write_to_stream(buf)
+            buf.write(b" ")
+            self._ser(value, buf)
+            buf.write(b"\n")
+        buf.write(b">>")
+        self._emit(num, buf.getvalue())
+        self._flush()
+        self._page_nums.append(num)
+        if bookmark is not None:
+            self._outline.append((bookmark, len(self._page_nums) - 1))
+        return len(self._page_nums) - 1
+
+    # -- finishing --------------------------------------------------------------------------
+
+    def _text(self, value: str) -> bytes:
+        from pypdf.generic import TextStringObject
+
+        buf = io.BytesIO()
+        TextStringObject(value).write_to_stream(buf)
+        return buf.getvalue()
+
+    def close(self) -> Path:
+        """Write page tree, outline, info and xref; rename into place. Returns the path."""
+        if not self._page_nums:
+            self.abort()
+            raise AssemblyError("no pages to write", file=str(self.path))
+        kids = b" ".join(b"%d 0 R" % n for n in self._page_nums)
+        self._emit(self._pages_num, b"<</Type/Pages/Count %d/Kids[%s]>>" % (
+            len(self._page_nums), kids))
+        outline_num = None
+        if self._outline:
+            outline_num = self._alloc()
+            nums = [self._alloc() for _ in self._outline]
+            for i, (title, page_index) in enumerate(self._outline):
+                parts = [b"<</Title ", self._text(title), b"/Parent %d 0 R" % outline_num,
+                         b"/Dest[%d 0 R/Fit]" % self._page_nums[page_index]]
+                if i:
+                    parts.append(b"/Prev %d 0 R" % nums[i - 1])
+                if i + 1 < len(nums):
+                    parts.append(b"/Next %d 0 R" % nums[i + 1])
+                parts.append(b">>")
+                self._emit(nums[i], b"".join(parts))
+            self._emit(outline_num, b"<</Type/Outlines/First %d 0 R/Last %d 0 R/Count %d>>" % (
+                nums[0], nums[-1], len(nums)))
+        root = self._alloc()
+        extra = b"/Outlines %d 0 R/PageMode/UseOutlines" % outline_num if outline_num else b""
+        self._emit(root, b"<</Type/Catalog/Pages %d 0 R%s>>" % (self._pages_num, extra))
+        info = None
+        if self.info:
+            info = self._alloc()
+            body = b"".join(b"/" + k.encode("ascii") + b" " + self._text(v)
+                            for k, v in self.info.items())
+            self._emit(info, b"<<" + body + b">>")
+        xref_at = self._fh.tell()
+        count = len(self._offsets)
+        self._fh.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
+        self._fh.write(b"".join(b"%010d 00000 n \n" % off for off in self._offsets[1:]))
+        trailer = b"trailer\n<</Size %d/Root %d 0 R" % (count, root)
+        if info:
+            trailer += b"/Info %d 0 R" % info
+        self._fh.write(trailer + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at)
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self._tmp, self.path)
+        self._maps.clear()
+        self._sources.clear()
+        return self.path
+
+    def abort(self) -> None:
+        """Give up: close and remove the temp file (nothing appears at ``path``)."""
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._tmp.unlink()
+
+    def __enter__(self) -> PdfStreamWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is not None:
+            self.abort()

@@ -1,0 +1,134 @@
+"""The fast merge path: worker processes, shared static enclosures, streamed print files.
+
+Independent expectations: notice 539 is a five-page notice that opens with 「マイナ保険証への
+移行について」 (notice-539-source.txt); a piece code is ``<piece_id>|<page>/<pages>`` read back
+from the rendered page with zxing-cpp; ids and text must not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from kenpo_docs.barcodes.piececode import read_expected, verify_pdf
+from kenpo_docs.mailing import MergeOptions, merge
+from kenpo_docs.mailing.pdfstream import STATIC_KEY
+
+HEADER = (
+    "記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"
+    "郵便番号,住所1,住所2,就労先コード,就労先名,マイナ保険証,マイナンバーカード,スマートフォン"
+)
+AS_OF = date(2026, 12, 1)
+NOTICE_PAGES = 5
+
+
+def _rows() -> list[str]:
+    """Seven households: four via two workplaces, three to the home address (任意継続)."""
+    rows = []
+    names = ["青木", "井上", "上田", "江藤", "小野", "加藤", "木村"]
+    for i, surname in enumerate(names):
+        number = f"{3001 + i}"
+        if i < 4:
+            tail = f"1000013,東京都千代田区霞が関1丁目3番2号,,W0{i % 2 + 1},第{i % 2 + 1}事業所"
+            kind = "一般"
+        else:
+            tail = "2630023,千葉県千葉市稲毛区緑町3丁目30-8,,,"
+            kind = "任意継続"
+        rows.append(f"20,{number},00,{surname} 太郎,カナ タロウ,1970-01-0{i + 1},2015-04-01,,"
+                    f"{kind},2024-12-02,{tail},,,")
+        if i % 2:
+            rows.append(f"20,{number},01,{surname} 花子,カナ ハナコ,1972-02-02,2015-04-01,,,"
+                        "2025-12-01,,,,,,,,")
+    return rows
+
+
+@pytest.fixture(scope="module")
+def roster(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("roster") / "roster.csv"
+    path.write_bytes(("\n".join([HEADER, *_rows()]) + "\n").encode("utf-8"))
+    return path
+
+
+def _run(roster: Path, out: Path, workers: int) -> None:
+    options = MergeOptions(letter="kakuninsho", out=out, as_of=AS_OF, workers=workers,
+                           chunk_size=2, enclosures=("notice:539",))
+    merge(roster, options=options)
+
+
+@pytest.fixture(scope="module")
+def outputs(roster: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    base = tmp_path_factory.mktemp("merge")
+    result = {}
+    for workers in (1, 2):
+        out = base / f"w{workers}"
+        _run(roster, out, workers)
+        result[workers] = out
+    return result
+
+
+def _manifest(out: Path) -> list[dict[str, str]]:
+    text = (out / "manifest.csv").read_bytes().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _text(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def test_one_worker_and_two_give_the_same_batch(outputs: dict[int, Path]) -> None:
+    one, two = _manifest(outputs[1]), _manifest(outputs[2])
+    assert one == two
+    ids = [r["piece_id"] for r in one if r["piece_id"]]
+    assert len(set(ids)) == 7
+    for piece_id in set(ids):
+        assert _text(outputs[1] / "pieces" / f"{piece_id}.pdf") == \
+            _text(outputs[2] / "pieces" / f"{piece_id}.pdf"), piece_id
+    for name in ("home.pdf", "workplace-W01.pdf", "workplace-W02.pdf"):
+        assert _text(outputs[1] / "print" / name) == _text(outputs[2] / "print" / name)
+    assert not (outputs[2] / "parts").exists()  # scratch files are cleaned up
+
+
+def test_every_piece_page_carries_its_own_code(outputs: dict[int, Path]) -> None:
+    for row in _manifest(outputs[2]):
+        if not row["piece_file"]:
+            continue
+        path = outputs[2] / row["piece_file"]
+        report = verify_pdf(path)
+        pages = int(row["pages"])
+        assert pages == 1 + NOTICE_PAGES
+        assert [(c.piece_id, c.page, c.pages) for c in report.codes if c] == [
+            (row["piece_id"], n, pages) for n in range(1, pages + 1)
+        ]
+        assert "マイナ保険証への移行について" in _text(path)[1]
+
+
+def _static_forms(path: Path) -> set[int]:
+    """Object numbers of the shared static pages drawn by the file's pages."""
+    found = set()
+    for page in PdfReader(path).pages:
+        xobjects = page["/Resources"].get("/XObject", {})
+        for ref in xobjects.values():
+            if STATIC_KEY in ref.get_object():
+                found.add(ref.idnum)
+    return found
+
+
+def test_print_file_holds_each_static_page_once(outputs: dict[int, Path]) -> None:
+    home = outputs[2] / "print" / "home.pdf"
+    reader = PdfReader(home)
+    pieces = list({r["piece_id"]: r for r in _manifest(outputs[2])
+                   if r["route"] == "home" and r["piece_file"]}.values())
+    assert len(pieces) == 3
+    assert len(reader.pages) == 3 * (1 + NOTICE_PAGES)
+    # Three pieces draw the notice, but its five pages are stored once.
+    assert len(_static_forms(home)) == NOTICE_PAGES
+    piece_bytes = sum((outputs[2] / p["piece_file"]).stat().st_size for p in pieces)
+    static = next((outputs[2] / "static").glob("*.pdf")).stat().st_size
+    assert home.stat().st_size < piece_bytes - static
+    report = verify_pdf(home, expected=read_expected(home.with_suffix(".inserter.csv")))
+    assert not report.problems
