@@ -119,9 +119,13 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
 @click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
               help="A column that only looks like My Numbers (個人番号): exempt it.")
+@click.option("--encrypt", is_flag=True,
+              help="Protect piece PDFs and print files with AES-256. The password comes from "
+                   "KENPO_DOCS_PASSWORD or a hidden prompt, never from the command line.")
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
           enclose: tuple[str, ...], sort: str, notice: str | None, window: int, db: str,
-          workers: int, sheet: str | None, allow_columns: tuple[str, ...]) -> None:
+          workers: int, sheet: str | None, allow_columns: tuple[str, ...],
+          encrypt: bool) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
     manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
 
@@ -129,9 +133,16 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     """
     from pathlib import Path
 
-    from kenpo_docs.mailing import MergeOptions
+    from kenpo_docs.mailing import MergeOptions, protect
     from kenpo_docs.mailing import merge as run_merge
 
+    password = _batch_password() if encrypt else None
+    if password is not None and protect.is_encrypted_batch(Path(out)):
+        # A run killed while encrypting: the batch is complete, only encryption remains.
+        count = protect.encrypt_batch(Path(out), password)
+        click.echo(f"{out}: encrypted {count} more files ({protect.ALGORITHM})")
+        sys.exit(EXIT_OK)
+    protect.refuse_encrypted_batch(Path(out))
     options = MergeOptions(
         letter=letter, out=Path(out), as_of=as_of, batch_id=batch_id, enclosures=enclose,
         sort=sort, notice=notice, window_months=window, workers=workers, sheet=sheet,
@@ -145,10 +156,27 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
             bar.update(done - bar.pos)
 
         result = run_merge(roster, options=options, progress=progress)
+    if password is not None:
+        count = protect.encrypt_batch(result.out, password)
+        click.echo(f"{result.out}: {count} files encrypted ({protect.ALGORITHM})")
     click.echo(f"{result.out}: {result.summary()}")
     if result.rejected:
         click.echo(f"Some rows were rejected: see {result.out / 'manifest.csv'}", err=True)
     sys.exit(result.exit_code)
+
+
+def _batch_password() -> str:
+    """The batch password: ``KENPO_DOCS_PASSWORD``, else a hidden prompt typed twice."""
+    import os
+
+    from kenpo_docs.mailing.protect import check_password
+
+    password = os.environ.get("KENPO_DOCS_PASSWORD")
+    if not password:
+        password = click.prompt("Batch password", hide_input=True, confirmation_prompt=True,
+                                err=True)
+    check_password(password)
+    return password
 
 
 @cli.group(cls=KenpoGroup)
