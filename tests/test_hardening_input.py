@@ -92,7 +92,7 @@ def test_whole_file_problems_stop_check_and_merge_in_one_line(
 
     out = tmp_path / "out"
     merged = run("merge", str(path), "--letter", "kakuninsho", "--as-of", AS_OF,
-                 "--out", str(out), "--workers", "1")
+                 "--out", str(out), "--workers", "1", "--db", str(tmp_path / "track.sqlite"))
     assert_clean_failure(merged, 2)
     assert fragment in merged.output
     assert not out.exists() or not any(out.iterdir())
@@ -153,7 +153,7 @@ def test_merge_rejects_bad_rows_and_prints_the_rest(tmp_path: Path) -> None:
     path.write_text(make_bad.csv_text(rows), encoding="utf-8")
     out = tmp_path / "out"
     result = run("merge", str(path), "--letter", "kakuninsho", "--as-of", AS_OF,
-                 "--out", str(out), "--workers", "1")
+                 "--out", str(out), "--workers", "1", "--db", str(tmp_path / "track.sqlite"))
     assert_clean_failure(result, 1)
     manifest = list(csv.DictReader(io.StringIO(
         (out / "manifest.csv").read_bytes().decode("utf-8-sig"))))

@@ -194,6 +194,10 @@ def merge(
     resumed_folder = _claim_folder(out, batch_id, fingerprint)
     pieces_dir = private_dir(out / "pieces")
     clean_stale_temps(pieces_dir)
+    # Hardening (crash safety): a run killed while writing the manifest, batch.json or a print
+    # file leaves its temp file there too.
+    clean_stale_temps(out)
+    clean_stale_temps(out / "print")
     static_dir = private_dir(out / "static")
     static_pdfs = enc.materialise_static(static, static_dir)
 
@@ -221,13 +225,25 @@ def merge(
     if progress:
         progress(done, total)
     page_counts: dict[str, int] = {}
-    jobs = [ChunkJob(pieces=tuple(c), **job_base) for c in _chunks(todo, options.chunk_size)]
+    # Hardening (crash safety): chunks are cut from the whole plan, not from what is left, so
+    # a resumed batch lays each piece out with the same neighbours (same font subsets, same
+    # part file) and writes the same bytes as an uninterrupted run. A chunk is redone whole
+    # when one of its pieces is missing, or its part file is (killed between the two) while
+    # the print files are still to be made; the manifest, written last, says they are made.
+    missing = {p.piece_id for p in todo}
+    complete = (out / "manifest.csv").exists()
+    jobs = [
+        ChunkJob(pieces=tuple(c), **job_base)
+        for c in _chunks(plan.pieces, options.chunk_size)
+        if any(p.piece_id in missing for p in c)
+        or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())
+    ]
     workers = options.workers if options.workers > 0 else (os.cpu_count() or 1)
 
     def finished(chunk: ChunkResult) -> None:
         nonlocal done
         page_counts.update(chunk.pieces)
-        done += len(chunk)
+        done += sum(1 for piece_id, _ in chunk.pieces if piece_id in missing)
         if progress:
             progress(done, total)
 
@@ -256,7 +272,10 @@ def merge(
     result.rendered = len(todo)
 
     page_counts = _page_counts(plan, pieces_dir, page_counts)
-    result.print_files = write_print_files(plan, out, page_counts, as_of=options.as_of)
+    if complete:  # hardening: made from the part files, which a finished batch no longer has
+        result.print_files = sorted((out / "print").glob("*.pdf"))
+    else:
+        result.print_files = write_print_files(plan, out, page_counts, as_of=options.as_of)
     _write_manifest(plan, out, page_counts)
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
