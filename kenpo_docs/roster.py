@@ -32,7 +32,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from kenpo_docs.era import parse_date
 from kenpo_docs.errors import DateError, RosterError, RuleError
@@ -395,7 +395,7 @@ def _scan_cells(
     """
     cells = row.cells
     if len(cells) <= len(names) and all(type(c) is str for c in cells):
-        joined = "\t".join(cells)
+        joined = "\t".join(cast("list[str]", cells))
         if len(joined) <= MAX_CELL_CHARS and _SUSPECT.search(joined) is None:
             return  # the common case: nothing to look at cell by cell
     extra = False

@@ -164,7 +164,8 @@ def _csv_rows(text: str, path: Path) -> Table:
     previous = csv.field_size_limit(_CSV_FIELD_LIMIT)
     try:
         for cells in reader:
-            rows.append((len(rows) + 1, cells))  # numbered by record, as Excel shows them
+            row: list[object] = list(cells)
+            rows.append((len(rows) + 1, row))  # numbered by record, as Excel shows them
     except csv.Error as exc:
         raise RosterError(f"CSV として読めません (cannot read as CSV): {exc}", file=path,
                           row=len(rows) + 1) from exc
