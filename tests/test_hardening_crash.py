@@ -9,7 +9,11 @@ opens as a PDF and the manifest, if any, parses whole. The final run must equal 
 uninterrupted one: the same files, the same manifest and inserter files byte for byte, the
 same text and piece ids on every page, no temp files.
 
-The batch size is ``KENPO_CRASH_HOUSEHOLDS`` (default 1000, the issue's size).
+The batch size is ``KENPO_CRASH_HOUSEHOLDS`` (default 1000, the issue's size). On the shared
+2-core machine 1000 households took 690 s up to the comparison (uninterrupted run 222 s, 23
+kills and resumes 468 s), far over the ~3 minutes hoped for: the render speed sets the floor
+(the batch is rendered twice, plus the chunks redone after each kill).
+Set e.g. ``KENPO_CRASH_HOUSEHOLDS=120`` for a quick local run (about 3.5 minutes).
 """
 
 from __future__ import annotations
@@ -156,7 +160,12 @@ def test_sigkill_at_20_points_then_resume_equals_an_uninterrupted_run(tmp_path: 
     for name in ref_files:
         if name.endswith(".csv"):
             assert got_files[name].read_bytes() == ref_files[name].read_bytes(), name
-        elif name.endswith(".pdf"):
-            assert _pages_text(got_files[name]) == _pages_text(ref_files[name]), name
     different = [n for n in ref_files if got_files[n].read_bytes() != ref_files[n].read_bytes()]
+    # Equal bytes mean equal text and codes; where bytes differ, tell whether the text does.
+    text_differs = [n for n in different if n.endswith(".pdf")
+                    and _pages_text(got_files[n]) != _pages_text(ref_files[n])]
+    assert text_differs == [], f"{len(text_differs)} PDFs differ in text: {text_differs[:3]}"
     assert different == [], f"{len(different)} files differ in bytes, e.g. {different[:3]}"
+    for piece_id in rng.sample(piece_ids, min(20, len(piece_ids))):  # read a few back
+        text = _pages_text(got_files[f"pieces/{piece_id}.pdf"])
+        assert piece_id in text[0], piece_id
