@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from kenpo_docs.cli import cli
 from kenpo_docs.era import parse_date
@@ -286,6 +287,24 @@ def test_allow_column_exempts_a_column_explicitly() -> None:
     unknown = run("check", path, "--allow-column", "ない列", "--as-of", AS_OF)
     assert_clean_failure(unknown, 2)
     assert "ない列" in unknown.output
+
+
+def test_merge_allow_column_prints_the_batch_and_keeps_its_own_batch_id(tmp_path: Path) -> None:
+    path = str(BAD / "my_number_values.csv")
+    common = ["--letter", "kakuninsho", "--as-of", AS_OF, "--workers", "1",
+              "--db", str(tmp_path / "track.sqlite")]
+    refused = run("merge", path, "--out", str(tmp_path / "no"), *common)
+    assert_clean_failure(refused, 2)
+    assert not (tmp_path / "no").exists()
+    out = tmp_path / "out"
+    allowed = run("merge", path, "--out", str(out), "--allow-column", "備考", *common)
+    assert allowed.exit_code == 0, allowed.output
+    assert len(list((out / "pieces").glob("*.pdf"))) == 2
+    manifest = (out / "manifest.csv").read_bytes().decode("utf-8-sig")
+    assert make_bad.MY_NUMBER not in manifest and "621498320257" not in manifest
+    for piece in (out / "pieces").glob("*.pdf"):  # the exempt column is not printed
+        text = "".join(p.extract_text() for p in PdfReader(piece).pages)
+        assert "8126" not in text and "62149832" not in text
 
 
 def test_card_columns_are_not_my_number_columns(tmp_path: Path) -> None:

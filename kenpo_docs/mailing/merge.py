@@ -120,6 +120,8 @@ def _fingerprint(
         str(options.window_months),
         options.envelope,
         options.sheet or "",
+        # hardening: exempt columns change which rows are kept (absent: fingerprints unchanged)
+        *(["allow:" + "\0".join(options.allow_columns)] if options.allow_columns else []),
         *options.enclosures,
         *(e.fingerprint for e in static),
     ):
