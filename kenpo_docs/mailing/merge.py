@@ -4,8 +4,14 @@ The path of a batch::
 
     read_roster -> plan_batch (pure: pieces, ids, every row's fate)
       -> render missing pieces in chunks (one WeasyPrint document per chunk and template,
-         split by the piece anchors; worker processes when asked)
-      -> print files per route -> manifest.csv
+         split by the piece anchors; worker processes when asked); each chunk writes its
+         pieces and a scratch part file (OUT/parts/) with the fonts once per chunk and
+         static enclosures drawn from one shared Form XObject
+      -> print files per route, streamed from the part files -> manifest.csv
+
+Memory does not grow with the batch: PDFs are held one chunk at a time and print files
+are written page by page (see :mod:`kenpo_docs.mailing.pdfstream`). Timing and where the
+time goes: ``make bench`` and bench/NOTES.md.
 
 Every file is written atomically, and a piece that exists is never rendered again, so a
 batch killed at any point finishes when started again with the same ``--out`` and batch id.

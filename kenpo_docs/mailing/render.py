@@ -4,6 +4,10 @@ Rendering many letters in one document lays out and subsets the fonts once per c
 of once per letter (the slow part). Each piece starts with an element whose id is its anchor
 (``piece-<piece_id>``, ``form-<name>-<piece_id>``); the pages from one anchor to the next belong
 to that piece. A chunk job is a plain picklable value so worker processes can run it.
+
+Static enclosures (a notice, an external PDF) are not copied into every piece: each of their
+pages becomes one Form XObject that each piece's page draws by reference, so a print file
+built from many pieces stores it once.
 """
 
 from __future__ import annotations
