@@ -1,6 +1,6 @@
 """Mail-merge benchmark (``make bench``): pieces/s, pages/s, peak memory, sizes, vs naive.
 
-For each size in ``BENCH_SIZES`` (default ``1000,10000`` households) it writes a synthetic
+For each size in ``BENCH_SIZES`` (default ``200,1000`` households) it writes a synthetic
 roster (bench/roster_gen.py, fixed seed) and runs the real merge as a subprocess
 (``python -m kenpo_docs merge``) with the standard packet: the ``kakuninsho`` letter, the
 prefilled ``form:bessou1`` and the ``notice:539`` enclosure, piece codes and customer
@@ -11,11 +11,13 @@ Then a reference: the naive approach (one WeasyPrint document per letter and per
 notice appended and every page stamped with pypdf, one process) on ``BENCH_NAIVE`` households
 (default 20), and our pieces/s over its pieces/s.
 
-Medians of ``BENCH_RUNS`` runs (default 3 at up to 1,000 households, 1 above: a 10,000 run
-takes many minutes on 2 cores). Results are printed and appended to bench/results.md with the
+Medians of ``BENCH_RUNS`` runs (default 3 at up to 200 households, 1 above). The default
+keeps ``make bench`` near 10 minutes on 2 idle cores: the merge costs ~0.7 CPU s per piece
+(bench/NOTES.md), so ``BENCH_SIZES=1000,10000`` (the issue's sizes) takes over an hour.
+Results are printed and appended to bench/results.md with the
 commit, the date and the core count. Only synthetic people; nothing personal is printed.
 
-Environment: ``BENCH_SIZES=1000`` for a quick run, ``BENCH_RUNS``, ``BENCH_WORKERS`` (0 = all
+Environment: ``BENCH_SIZES=200`` for a quick run, ``BENCH_RUNS``, ``BENCH_WORKERS`` (0 = all
 cores), ``BENCH_NAIVE``, ``BENCH_KEEP=1`` to keep the output folders (printed).
 """
 
@@ -196,7 +198,7 @@ def _kb(n: float) -> str:
 
 
 def main() -> None:
-    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000").split(",") if s]
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "200,1000").split(",") if s]
     workers = int(os.environ.get("BENCH_WORKERS", "0"))
     naive_n = int(os.environ.get("BENCH_NAIVE", "20"))
     keep = os.environ.get("BENCH_KEEP") == "1"
@@ -221,7 +223,7 @@ def main() -> None:
     cpu_rates: list[float] = []
     for n in sizes:
         roster = write_roster(n, tmp / f"roster-{n}.csv")
-        runs_n = int(os.environ.get("BENCH_RUNS", "3" if n <= 1000 else "1"))
+        runs_n = int(os.environ.get("BENCH_RUNS", "3" if n <= 200 else "1"))
         runs = []
         for i in range(runs_n):
             out = tmp / f"out-{n}-{i}"
