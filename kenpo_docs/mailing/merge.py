@@ -13,8 +13,10 @@ Memory does not grow with the batch: PDFs are held one chunk at a time and print
 are written page by page (see :mod:`kenpo_docs.mailing.pdfstream`). Timing and where the
 time goes: ``make bench`` and bench/NOTES.md.
 
-Every file is written atomically, and a piece that exists is never rendered again, so a
-batch killed at any point finishes when started again with the same ``--out`` and batch id.
+Every file is written atomically, so a batch killed at any point finishes when started
+again with the same ``--out`` and batch id. Chunks whose pieces all exist (and whose part file
+is still there while the print files are to be made) are not rendered again; a chunk that was
+cut off is rendered again whole, so the resumed batch is byte for byte the uninterrupted one.
 """
 
 from __future__ import annotations
