@@ -52,6 +52,11 @@ _EXCEL_FAKE_LEAP_DAY = 60
 _EXCEL_MAX = (date(9999, 12, 31) - _EXCEL_EPOCH).days
 
 _ERA = "|".join([e.name for e in ERAS] + [e.letter for e in ERAS])
+#: A time of day after a western date, as spreadsheets write date cells exported to CSV
+#: ("2025-12-01 00:00:00", "2025/12/1 0:00", "2025-12-01T00:00"): dropped, like the time of
+#: a ``datetime`` cell.
+_TIME_SUFFIX = re.compile(r"^([0-9]{4}[./-][0-9]{1,2}[./-][0-9]{1,2})(?:[ T]+(?:[01]?[0-9]|2[0-3])"
+                          r":[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?)$")
 _WEEKDAY_SUFFIX = re.compile(r"\s*\(\s*([月火水木金土日])(?:曜日?)?\s*\)$")
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("wareki", re.compile(
@@ -172,6 +177,8 @@ def _parse_text(raw: str) -> date:
     if m := _WEEKDAY_SUFFIX.search(text):
         wanted_weekday = m.group(1)
         text = text[: m.start()].rstrip()
+    if m := _TIME_SUFFIX.fullmatch(text):
+        text = m.group(1)
     for kind, pattern in _PATTERNS:
         m = pattern.fullmatch(text) or pattern.fullmatch(text.upper())
         if m is None:

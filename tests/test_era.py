@@ -157,6 +157,12 @@ def test_formats() -> None:
         ("2025-12-01（月）", date(2025, 12, 1)),
         ("R7.12.1(月)", date(2025, 12, 1)),
         ("㋿7年12月1日", date(2025, 12, 1)),  # the one-character 令和 sign, NFKC -> 令和
+        # Date cells exported to CSV with their time of day (the time is dropped, as for a
+        # datetime cell): Python's str(datetime), Excel's "yyyy/m/d h:mm", ISO 8601 with T.
+        (str(datetime(2025, 12, 1)), date(2025, 12, 1)),
+        ("2025/12/1 0:00", date(2025, 12, 1)),
+        ("2025-12-01T00:00", date(2025, 12, 1)),
+        ("2025-12-01 23:59:59.5", date(2025, 12, 1)),
         (date(2025, 12, 1), date(2025, 12, 1)),
         (datetime(2025, 12, 1, 23, 59), date(2025, 12, 1)),
     ],
@@ -190,6 +196,10 @@ def test_parse_forms(value: object, expected: date) -> None:
         ("45627", ["cannot read"]),  # an Excel serial only counts as a number, never as text
         ("", ["empty"]),
         ("   ", ["empty"]),
+        ("2025-12-01 24:00", ["cannot read"]),  # not a time of day
+        ("2025-12-01 12:60", ["cannot read"]),
+        ("2025-02-29 00:00:00", ["2月29日 does not exist"]),  # the date is still checked
+        ("令和7年12月1日 0:00", ["cannot read"]),  # only western dates carry a time
     ],
 )
 def test_parse_errors(text: str, fragments: list[str]) -> None:
