@@ -42,7 +42,7 @@ HOSTILE = {
     # household 1, 一般 (workplace route): the letter and the print file's cover print these
     "img": '<img src="file:///etc/passwd">',
     "jinja_workplace": "{{ 7*7 }}支所{% raw %}",
-    # household 2, 任意継続 (home route: the address is printed)
+    # household 2, 任意継続 (home route: the address is printed); "style" is a dependent's name
     "jinja_name": "{{ 7*7 }} {{ config }}",
     "link": "<link rel=stylesheet href=http://example.invalid/x.css>",
     "style": "<style>@import url(http://example.invalid/y.css);</style>",
@@ -59,9 +59,16 @@ def _rows() -> list[list[str]]:
     return [
         r(1, 氏名=HOSTILE["img"], 就労先名=HOSTILE["jinja_workplace"]),
         r(2, 氏名=HOSTILE["jinja_name"], 加入区分="任意継続", 就労先コード="", 就労先名="",
-          郵便番号="263-0023", 住所1=HOSTILE["link"], 住所2=HOSTILE["style"]),
+          郵便番号="263-0023", 住所1=HOSTILE["link"]),
+        r(2, 枝番="01", 氏名=HOSTILE["style"], 加入区分="", 郵便番号="", 住所1="",
+          就労先コード="", 就労先名=""),
         r(7, 氏名="試験 長子", 加入区分="任意継続", 就労先コード="", 就労先名="",
-          郵便番号="263-0023", 住所1=HOSTILE["css_url"], 住所2=LONG),
+          郵便番号="263-0023", 住所1=HOSTILE["css_url"], 住所2="大字テスト町"),
+        r(7, 枝番="01", 氏名=LONG, 加入区分="", 郵便番号="", 住所1="", 就労先コード="",
+          就労先名=""),  # a very long name: the members table wraps it
+        # An address that cannot fit the envelope window: rejected (the name would be hidden)
+        r(8, 氏名="試験 窓外", 加入区分="任意継続", 就労先コード="", 就労先名="",
+          郵便番号="263-0023", 住所1="千葉県千葉市稲毛区緑町3丁目30-8", 住所2=LONG),
         r(3, 氏名=SECRETS[2]),
         r(3, 枝番="01", 氏名=HOSTILE["raw_block"], 加入区分="", 郵便番号="", 住所1="",
           就労先コード="", 就労先名=""),
@@ -226,9 +233,13 @@ def test_debug_log_of_the_merge_has_no_names_or_addresses(runs: Runs) -> None:
     assert "kenpo_docs" in runs.log  # the capture did see our logger
     for secret in [*SECRETS, "試験 拒否", HOSTILE["img"], "長い住所", "昭和45年2月30日"]:
         assert secret not in runs.log, secret
-    rejected = [r for r in _manifest(runs.first) if r["status"] == "rejected"]
-    assert [r["member_key"] for r in rejected] == ["30-6-00"]
-    assert "昭和45年" not in rejected[0]["reason"] and "no such day" in rejected[0]["reason"]
+    rejected = {r["member_key"]: r for r in _manifest(runs.first) if r["status"] == "rejected"}
+    assert sorted(rejected) == ["30-6-00", "30-8-00"]
+    bad_date, too_long = rejected["30-6-00"], rejected["30-8-00"]
+    assert "昭和45年" not in bad_date["reason"] and "no such day" in bad_date["reason"]
+    assert "too long for the envelope window" in too_long["reason"]
+    assert "長い住所" not in too_long["reason"] and "試験 窓外" not in too_long["reason"]
+    assert too_long["piece_id"] == "" and too_long["piece_file"] == ""
 
 
 def test_check_at_debug_level_logs_and_reports_no_personal_data(

@@ -48,9 +48,10 @@ def render_letter_docx(
     batch = batch_id or default_batch_id(
         spec, as_of, _fingerprint(roster_path.read_bytes(), options, [])
     )
-    plan = plan_batch(
+    envelope = load_envelope(options.envelope)
+    plan = plan_batch(  # as the merge plans it, so the piece ids are the merge's
         roster, spec, as_of=as_of, batch_id=batch,
-        settings=LetterSettings(window_months=window_months),
+        settings=LetterSettings(window_months=window_months), envelope=envelope,
     )
     outcome = next((o for o in plan.outcomes if o.member_key == member_key), None)
     if outcome is None:
@@ -63,7 +64,7 @@ def render_letter_docx(
     piece = next(p for p in plan.pieces if p.piece_id == outcome.piece_id)
     job = ChunkJob(
         pieces=(piece,), letter=letter, as_of=as_of, notice=notice,
-        envelope=load_envelope(options.envelope), forms=(), static=(), pieces_dir=Path("."),
+        envelope=envelope, forms=(), static=(), pieces_dir=Path("."),
     )
     context = letter_context(job)
     context["piece"] = context["pieces"][0]

@@ -197,7 +197,7 @@ def merge(
     settings = LetterSettings(window_months=options.window_months)
     plan = plan_batch(
         roster, letter, as_of=options.as_of, batch_id=batch_id, sort=options.sort,
-        settings=settings,
+        settings=settings, envelope=envelope,
     )
 
     out = private_dir(Path(options.out))

@@ -1,0 +1,91 @@
+"""Does a piece's address block fit its envelope window?
+
+The window shows a fixed area of the folded sheet (the envelope profile, minus the margin for
+the sheet shifting). A postal address or workplace name too long for it would push the
+addressee's name out of view (the window block clips, it cannot grow): a piece the post
+cannot deliver, or that reaches the wrong desk. The merge therefore rejects such a household
+before anything is printed, with the line count it needs and the count the window holds.
+
+The estimate lays the text out the way the letter does: the same font (the vendored BIZ
+UDPGothic, its real advance widths), the sizes and line heights of the ``.window`` rules in
+``templates/letters/_letter.html`` (the constants below; keep them in step), each address line
+its own block, and a few per cent of the width kept back for line-breaking rules (kinsoku).
+tests/test_letters.py renders the longest address the estimate accepts and reads the name
+back from inside the window area of the printed page.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from kenpo_docs.mailing.letters import Envelope
+from kenpo_docs.paths import fonts_dir
+from kenpo_docs.roster import Member
+
+MM_PER_PT = 25.4 / 72
+
+# From the .window rules of templates/letters/_letter.html (points unless noted).
+ADDRESS_PT = 10.5
+POSTAL_PT = 11.0
+NAME_PT = 13.0
+LINE_HEIGHT = 1.35
+NAME_GAP_MM = 1.5
+BARCODE_MM = 1.0 + 7.6  # margin-top + the 10 pt customer barcode's drawn height
+WIDTH_USED = 0.96  # share of the window width counted as usable (kinsoku moves characters)
+
+
+@functools.lru_cache(maxsize=1)
+def _advances() -> dict[int, float]:
+    """Advance width in em of every character BIZ UDPGothic has."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(fonts_dir() / "BIZUDPGothic-Regular.ttf", lazy=True) as font:
+        units = font["head"].unitsPerEm
+        metrics = font["hmtx"].metrics
+        return {cp: metrics[glyph][0] / units for cp, glyph in font.getBestCmap().items()}
+
+
+def line_count(text: str, size_pt: float, width_mm: float) -> int:
+    """Lines ``text`` takes at ``size_pt`` in a block ``width_mm`` wide (greedy, per character).
+
+    Characters the font lacks (rare kanji drawn by the IPAmj fallback) count one em.
+    """
+    if not text:
+        return 0
+    advances = _advances()
+    room = width_mm * WIDTH_USED / MM_PER_PT
+    lines, used = 1, 0.0
+    for ch in text:
+        width = advances.get(ord(ch), 1.0) * size_pt
+        if used + width > room and used > 0:
+            lines, used = lines + 1, 0.0
+        used += width
+    return lines
+
+
+def _line_mm(size_pt: float) -> float:
+    return size_pt * LINE_HEIGHT * MM_PER_PT
+
+
+def window_problem(insured: Member, *, home: bool, payroll_group: str,
+                   envelope: Envelope) -> str | None:
+    """Why the address block of ``insured``'s piece would not fit the window, or None."""
+    _, _, width, height = envelope.block
+    name_lines = line_count(f"{insured.name} 様", NAME_PT, width)
+    used = NAME_GAP_MM + name_lines * _line_mm(NAME_PT)
+    if home:
+        used += _line_mm(POSTAL_PT) + BARCODE_MM
+        what = "住所1/住所2"
+        lines = sum(line_count(a or "", ADDRESS_PT, width)
+                    for a in (insured.address1, insured.address2) if a)
+    else:
+        what = "就労先名"
+        lines = line_count(insured.workplace_name or "", ADDRESS_PT, width) \
+            + line_count(f"（{payroll_group}経由）", ADDRESS_PT, width)
+    room = max(0, math.floor((height - used) / _line_mm(ADDRESS_PT) + 1e-9))
+    if lines <= room:
+        return None
+    return (f"{what} too long for the envelope window ({envelope.label}): it needs {lines} "
+            f"lines, the window holds {room} beside the name; shorten it (e.g. abbreviate "
+            "the building name) or use another envelope profile")

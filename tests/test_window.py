@@ -1,0 +1,92 @@
+"""The address block never loses the addressee's name out of the envelope window.
+
+長形3号 profile (kenpo_docs/data/envelopes.toml): window 90 x 45 mm at 23 mm from the left and
+13 mm from the top, 3 mm kept free all round for the sheet shifting, so the block is 84 x 39
+mm. Worked out by hand from the letter's CSS (templates/letters/_letter.html): the address is
+10.5 pt (3.70 mm, one kanji of BIZ UDPGothic is one em) with line height 1.35 (5.0 mm a line);
+postal code line 11 pt x 1.35 = 5.2 mm; name 13 pt x 1.35 = 6.2 mm plus 1.5 mm; customer
+barcode 1 + 7.6 mm. Home route: 39 - 5.2 - 7.7 - 8.6 = 17.5 mm, three address lines. A line
+of 84 mm holds 22 kanji (21 with a few per cent kept back for kinsoku). Workplace route:
+39 - 7.7 = 31.3 mm, six lines: the workplace name and the （…経由） line.
+
+The pages are read back: the text pdfium finds inside the window rectangle of the printed page
+must hold the name and 様.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pypdfium2
+from click.testing import CliRunner
+
+from kenpo_docs.cli import cli
+
+HEADER = ("記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,加入区分,資格確認書交付日,"
+          "郵便番号,住所1,住所2,就労先コード,就労先名")
+KANJI = "国"  # one em wide in BIZ UDPGothic, like every kanji
+PT_PER_MM = 72 / 25.4
+A4_HEIGHT_PT = 297 * PT_PER_MM
+
+
+def _home(number: int, name: str, address2: str) -> str:
+    return (f"40,{number},00,{name},カナ,1970-04-01,2010-04-01,任意継続,2024-12-02,263-0023,"
+            f"千葉県千葉市稲毛区緑町3丁目30-8,{address2},,")
+
+
+def _work(number: int, name: str, workplace: str) -> str:
+    return (f"40,{number},00,{name},カナ,1970-04-01,2010-04-01,一般,2024-12-02,100-0013,"
+            f"東京都千代田区霞が関1丁目3番2号,,W{number:02d},{workplace}")
+
+
+def _window_text(pdf: Path) -> str:
+    """Text inside the 90 x 45 mm window (23 mm from the left, 13 mm from the top)."""
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        text = doc[0].get_textpage()
+        left, right = 23 * PT_PER_MM, (23 + 90) * PT_PER_MM
+        top, bottom = A4_HEIGHT_PT - 13 * PT_PER_MM, A4_HEIGHT_PT - (13 + 45) * PT_PER_MM
+        return text.get_text_bounded(left, bottom, right, top).replace("\r\n", "")
+    finally:
+        doc.close()
+
+
+def test_longest_addresses_that_fit_keep_the_name_in_the_window(tmp_path: Path) -> None:
+    rows = [
+        _home(1, "窓内 一郎", KANJI * 42),  # 1 + 2 address lines: the most that fit
+        _home(2, "窓外 二郎", KANJI * 43),  # 1 + 3 lines: one too many
+        _work(3, "窓内 三郎", KANJI * 105),  # 5 lines + the 経由 line
+        _work(4, "窓外 四郎", KANJI * 106),  # 6 + 1 lines
+        _home(5, "普通 五郎", "郵便ビル403号"),
+    ]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["merge", str(roster), "--letter", "kakuninsho",
+                                      "--as-of", date(2026, 12, 1).isoformat(),
+                                      "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 1, result.output  # some rows rejected, the batch completed
+    manifest = {r["member_key"]: r for r in csv.DictReader(io.StringIO(
+        (out / "manifest.csv").read_bytes().decode("utf-8-sig")))}
+
+    for key in ("40-2-00", "40-4-00"):
+        row = manifest[key]
+        assert row["status"] == "rejected" and row["piece_file"] == "", row
+        assert "too long for the envelope window" in row["reason"], row
+        assert KANJI * 5 not in row["reason"]  # names the columns, never the address
+    assert "住所1/住所2 too long" in manifest["40-2-00"]["reason"]
+    assert "it needs 4 lines, the window holds 3" in manifest["40-2-00"]["reason"]
+    assert "就労先名 too long" in manifest["40-4-00"]["reason"]
+    assert "it needs 7 lines, the window holds 6" in manifest["40-4-00"]["reason"]
+
+    for key, name in (("40-1-00", "窓内 一郎"), ("40-3-00", "窓内 三郎"),
+                      ("40-5-00", "普通 五郎")):
+        row = manifest[key]
+        assert row["status"] == "ok", row
+        window = _window_text(out / row["piece_file"])
+        assert f"{name} 様" in window, (key, window)
+    # The whole address is in the window too, not only the name.
+    assert KANJI * 42 in _window_text(out / manifest["40-1-00"]["piece_file"])
