@@ -9,11 +9,12 @@ opens as a PDF and the manifest, if any, parses whole. The final run must equal 
 uninterrupted one: the same files, the same manifest and inserter files byte for byte, the
 same text and piece ids on every page, no temp files.
 
-The batch size is ``KENPO_CRASH_HOUSEHOLDS`` (default 1000, the issue's size). On the shared
-2-core machine 1000 households took 690 s up to the comparison (uninterrupted run 222 s, 23
-kills and resumes 468 s), far over the ~3 minutes hoped for: the render speed sets the floor
-(the batch is rendered twice, plus the chunks redone after each kill).
-Set e.g. ``KENPO_CRASH_HOUSEHOLDS=120`` for a quick local run (about 3.5 minutes).
+The batch size is ``KENPO_CRASH_HOUSEHOLDS`` (default 1000, the issue's size, and what CI
+runs). On the 2-core machine 1000 households took 357 s in all (uninterrupted run 89 s, 23
+kills and resumes, comparison) with HarfBuzz-Subset, 383 s without it (fontTools subsetting);
+on a loaded machine it took 690 s. The render speed sets the floor: the batch is rendered
+twice, plus the chunks redone after each kill.
+Set e.g. ``KENPO_CRASH_HOUSEHOLDS=120`` for a quick local run (about a minute).
 """
 
 from __future__ import annotations
