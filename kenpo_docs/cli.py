@@ -83,10 +83,10 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
     Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
     be used at all.
     """
-    from kenpo_docs.roster import check as run_check
+    from kenpo_docs.mailing.window import check_for_mailing
     from kenpo_docs.roster import write_report
 
-    result = run_check(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
+    result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
     if report:
         write_report(result.errors, report)
     for line in result.lines():

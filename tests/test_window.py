@@ -58,6 +58,7 @@ def test_longest_addresses_that_fit_keep_the_name_in_the_window(tmp_path: Path) 
     rows = [
         _home(1, "窓内 一郎", KANJI * 42),  # 1 + 2 address lines: the most that fit
         _home(2, "窓外 二郎", KANJI * 43),  # 1 + 3 lines: one too many
+        "40,2,01,窓外 花子,カナ,1975-04-01,2010-04-01,,2024-12-02,,,,,",  # travels with 40-2-00
         _work(3, "窓内 三郎", KANJI * 105),  # 5 lines + the 経由 line
         _work(4, "窓外 四郎", KANJI * 106),  # 6 + 1 lines
         _home(5, "普通 五郎", "郵便ビル403号"),
@@ -77,9 +78,11 @@ def test_longest_addresses_that_fit_keep_the_name_in_the_window(tmp_path: Path) 
         assert row["status"] == "rejected" and row["piece_file"] == "", row
         assert "too long for the envelope window" in row["reason"], row
         assert KANJI * 5 not in row["reason"]  # names the columns, never the address
-    assert "住所1/住所2 too long" in manifest["40-2-00"]["reason"]
+    dependent = manifest["40-2-01"]
+    assert dependent["status"] == "rejected" and "3 行目" in dependent["reason"], dependent
+    assert manifest["40-2-00"]["reason"].startswith("住所1, 住所2: too long")
     assert "it needs 4 lines, the window holds 3" in manifest["40-2-00"]["reason"]
-    assert "就労先名 too long" in manifest["40-4-00"]["reason"]
+    assert manifest["40-4-00"]["reason"].startswith("就労先名: too long")
     assert "it needs 7 lines, the window holds 6" in manifest["40-4-00"]["reason"]
 
     for key, name in (("40-1-00", "窓内 一郎"), ("40-3-00", "窓内 三郎"),
@@ -90,3 +93,18 @@ def test_longest_addresses_that_fit_keep_the_name_in_the_window(tmp_path: Path) 
         assert f"{name} 様" in window, (key, window)
     # The whole address is in the window too, not only the name.
     assert KANJI * 42 in _window_text(out / manifest["40-1-00"]["piece_file"])
+
+
+def test_check_reports_what_the_merge_will_reject(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join([HEADER, _home(1, "窓内 一郎", KANJI * 42),
+                                 _home(2, "窓外 二郎", KANJI * 43)]) + "\n", encoding="utf-8")
+    report = tmp_path / "rejects.csv"
+    result = CliRunner().invoke(cli, ["check", str(roster), "--as-of", "2026-12-01",
+                                      "--report", str(report)])
+    assert result.exit_code == 1, result.output
+    assert "窓外" not in result.output and KANJI * 5 not in result.output  # no personal data
+    rows = list(csv.DictReader(io.StringIO(report.read_bytes().decode("utf-8-sig"))))
+    assert [(r["row"], r["member_key"], r["column"]) for r in rows] == \
+        [("3", "40-2-00", "住所1, 住所2")]
+    assert "it needs 4 lines, the window holds 3" in rows[0]["reason"]

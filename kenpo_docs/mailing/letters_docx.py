@@ -16,6 +16,7 @@ from kenpo_docs.mailing.letters import LetterSettings, get_letter, load_envelope
 from kenpo_docs.mailing.merge import MergeOptions, _fingerprint
 from kenpo_docs.mailing.plan import default_batch_id, plan_batch
 from kenpo_docs.mailing.render import ChunkJob, letter_context
+from kenpo_docs.mailing.window import fit_households
 from kenpo_docs.render import RenderOptions, render_docx
 from kenpo_docs.roster import read_roster
 
@@ -50,8 +51,8 @@ def render_letter_docx(
     )
     envelope = load_envelope(options.envelope)
     plan = plan_batch(  # as the merge plans it, so the piece ids are the merge's
-        roster, spec, as_of=as_of, batch_id=batch,
-        settings=LetterSettings(window_months=window_months), envelope=envelope,
+        fit_households(roster, envelope), spec, as_of=as_of, batch_id=batch,
+        settings=LetterSettings(window_months=window_months),
     )
     outcome = next((o for o in plan.outcomes if o.member_key == member_key), None)
     if outcome is None:

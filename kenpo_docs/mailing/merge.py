@@ -46,6 +46,7 @@ from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, default_batch_id, plan
 from kenpo_docs.mailing.printfiles import remove_parts, write_print_files
 from kenpo_docs.mailing.render import ChunkJob, ChunkResult, render_chunk
 from kenpo_docs.mailing.tracking import record_batch
+from kenpo_docs.mailing.window import fit_households
 from kenpo_docs.roster import read_roster
 
 logger = logging.getLogger("kenpo_docs")
@@ -188,8 +189,8 @@ def merge(
     letter = get_letter(options.letter)
     envelope = load_envelope(options.envelope)
     roster_path = Path(roster_path)
-    roster = read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
-                         allow_columns=options.allow_columns)
+    roster = fit_households(read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
+                                        allow_columns=options.allow_columns), envelope)
     specs = enc.parse_enclosures(options.enclosures)
     static = [e for e in specs if e.static]
     fingerprint = _fingerprint(roster_path.read_bytes(), options, static)
@@ -197,7 +198,7 @@ def merge(
     settings = LetterSettings(window_months=options.window_months)
     plan = plan_batch(
         roster, letter, as_of=options.as_of, batch_id=batch_id, sort=options.sort,
-        settings=settings, envelope=envelope,
+        settings=settings,
     )
 
     out = private_dir(Path(options.out))

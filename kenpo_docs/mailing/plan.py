@@ -15,8 +15,7 @@ from typing import Any, Literal
 
 from kenpo_docs import rules
 from kenpo_docs.errors import KenpoDocsError, ManifestError, RuleError
-from kenpo_docs.mailing.letters import Envelope, LetterSettings, LetterSpec
-from kenpo_docs.mailing.window import window_problem
+from kenpo_docs.mailing.letters import LetterSettings, LetterSpec
 from kenpo_docs.roster import Household, Member, Roster, no_documents_reason
 
 BATCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
@@ -116,14 +115,8 @@ def plan_batch(
     batch_id: str,
     sort: str = "workplace",
     settings: LetterSettings | None = None,
-    envelope: Envelope | None = None,
 ) -> BatchPlan:
-    """Decide every row's fate and the pieces, in print order, with stable ids.
-
-    With an ``envelope``, a household whose address block would not fit its window is
-    rejected (every member's row, with the reason) instead of printed with the name out of
-    view: see :mod:`kenpo_docs.mailing.window`.
-    """
+    """Decide every row's fate and the pieces, in print order, with stable ids."""
     if sort not in ("workplace", "postal"):
         raise KenpoDocsError(f"unknown sort {sort!r} (use postal or workplace)")
     settings = settings or LetterSettings()
@@ -134,7 +127,6 @@ def plan_batch(
         outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", reason)
 
     staged: list[tuple[tuple[Any, ...], Household, rules.Route, list[MemberPart]]] = []
-    payroll_group = rules.insurer().payroll_group  # printed in the window (workplace route)
     pending: dict[int, tuple[Member, rules.Route]] = {}
     for household in roster.households:
         insured = household.insured
@@ -146,15 +138,6 @@ def plan_batch(
             for m in household.members:
                 outcomes[m.row] = RowOutcome(m.row, m.key, "rejected", exc.message)
             continue
-        if envelope is not None:
-            problem = window_problem(insured, home=route.kind == "home", envelope=envelope,
-                                     payroll_group=payroll_group)
-            if problem is not None:
-                for m in household.members:
-                    reason = problem if m.is_insured else f"the insured person's {problem}"
-                    outcomes[m.row] = RowOutcome(m.row, m.key, "rejected", reason,
-                                                 route=str(route))
-                continue
         parts: list[MemberPart] = []
         for member in household.members:
             expiry = _certificate_expiry(member, settings)

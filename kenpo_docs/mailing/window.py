@@ -3,8 +3,11 @@
 The window shows a fixed area of the folded sheet (the envelope profile, minus the margin for
 the sheet shifting). A postal address or workplace name too long for it would push the
 addressee's name out of view (the window block clips, it cannot grow): a piece the post
-cannot deliver, or that reaches the wrong desk. The merge therefore rejects such a household
-before anything is printed, with the line count it needs and the count the window holds.
+cannot deliver, or that reaches the wrong desk. Such a household is therefore rejected before
+anything is printed (its insured person's row names the column, with the line count it needs
+and the count the window holds; its dependents' rows point at that row). ``kenpo-docs check``
+and the merge apply the same test (:func:`fit_households`), so check reports what the merge
+will reject.
 
 The estimate lays the text out the way the letter does: the same font (the vendored BIZ
 UDPGothic, its real advance widths), the sizes and line heights of the ``.window`` rules in
@@ -18,10 +21,16 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
-from kenpo_docs.mailing.letters import Envelope
+from kenpo_docs import rules
+from kenpo_docs.errors import RuleError
+from kenpo_docs.mailing.letters import Envelope, load_envelope
 from kenpo_docs.paths import fonts_dir
-from kenpo_docs.roster import Member
+from kenpo_docs.roster import CheckResult, Member, Roster, RowError, read_roster, summarize
 
 MM_PER_PT = 25.4 / 72
 
@@ -69,14 +78,15 @@ def _line_mm(size_pt: float) -> float:
 
 
 def window_problem(insured: Member, *, home: bool, payroll_group: str,
-                   envelope: Envelope) -> str | None:
-    """Why the address block of ``insured``'s piece would not fit the window, or None."""
+                   envelope: Envelope) -> tuple[str, str] | None:
+    """``(columns, reason)`` when the address block of ``insured``'s piece would not fit the
+    window, else None."""
     _, _, width, height = envelope.block
     name_lines = line_count(f"{insured.name} 様", NAME_PT, width)
     used = NAME_GAP_MM + name_lines * _line_mm(NAME_PT)
     if home:
         used += _line_mm(POSTAL_PT) + BARCODE_MM
-        what = "住所1/住所2"
+        what = "住所1, 住所2"
         lines = sum(line_count(a or "", ADDRESS_PT, width)
                     for a in (insured.address1, insured.address2) if a)
     else:
@@ -86,6 +96,49 @@ def window_problem(insured: Member, *, home: bool, payroll_group: str,
     room = max(0, math.floor((height - used) / _line_mm(ADDRESS_PT) + 1e-9))
     if lines <= room:
         return None
-    return (f"{what} too long for the envelope window ({envelope.label}): it needs {lines} "
-            f"lines, the window holds {room} beside the name; shorten it (e.g. abbreviate "
-            "the building name) or use another envelope profile")
+    return what, (f"too long for the envelope window ({envelope.label}): it needs {lines} "
+                  f"lines, the window holds {room} beside the name; shorten it (e.g. "
+                  "abbreviate the building name) or use another envelope profile")
+
+
+def fit_households(roster: Roster, envelope: Envelope) -> Roster:
+    """``roster`` without the households whose address block would not fit ``envelope``'s
+    window: their rows move to ``errors`` (the insured person's with the columns and the
+    reason, the dependents' pointing at that row)."""
+    payroll_group = rules.insurer().payroll_group  # printed in the window (workplace route)
+    keep, errors = [], list(roster.errors)
+    for household in roster.households:
+        insured = household.insured
+        try:
+            route = rules.delivery_route(membership=insured.membership or "",
+                                         workplace_code=insured.workplace_code)
+        except RuleError:  # no route: the plan rejects the household with that reason
+            keep.append(household)
+            continue
+        problem = window_problem(insured, home=route.kind == "home", envelope=envelope,
+                                 payroll_group=payroll_group)
+        if problem is None:
+            keep.append(household)
+            continue
+        columns, reason = problem
+        for member in household.members:
+            if member.is_insured:
+                errors.append(RowError(member.row, columns, reason, member.key))
+            else:
+                errors.append(RowError(
+                    member.row, None,
+                    f"被保険者(枝番00)の {insured.row} 行目が不合格のため "
+                    "(the insured person's row was rejected)", member.key))
+    if len(keep) == len(roster.households):
+        return roster
+    dropped = {m.key for h in roster.households if h not in keep for m in h.members}
+    return replace(roster, households=keep, errors=sorted(errors, key=lambda e: e.row),
+                   members=[m for m in roster.members if m.key not in dropped])
+
+
+def check_for_mailing(path: str | Path, *, as_of: date, sheet: str | None = None,
+                      allow_columns: Collection[str] = (),
+                      envelope: str = "naga3") -> CheckResult:
+    """``kenpo-docs check``: the roster as the merge will see it, window test included."""
+    roster = read_roster(path, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
+    return summarize(fit_households(roster, load_envelope(envelope)), as_of=as_of)
