@@ -32,7 +32,6 @@ from kenpo_docs.mailing.letters_docx import render_letter_docx
 from kenpo_docs.render import docx_variables, make_environment
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "reference"
 AS_OF = date(2026, 12, 1)
 INSURER = "日本年金機構健康保険組合"
 HEADER = (
@@ -106,7 +105,7 @@ OSHIRASE_ROWS = {
 
 def _notice_faq() -> list[str]:
     """Q1-A5 from the notice text: each item's sentences joined, its Q/A label dropped."""
-    lines = (SHARED / "notice-539-source.txt").read_text("utf-8").splitlines()
+    lines = (ROOT / "tests" / "data" / "notice-539-source.txt").read_text("utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Q1 "))
     items: list[str] = []
     for line in lines[start:]:
