@@ -132,3 +132,7 @@ def test_print_file_holds_each_static_page_once(outputs: dict[int, Path]) -> Non
     assert home.stat().st_size < piece_bytes - static
     report = verify_pdf(home, expected=read_expected(home.with_suffix(".inserter.csv")))
     assert not report.problems
+    # The inserter file tells the machine how many inserts go with each letter: one (notice).
+    rows = list(csv.DictReader(io.StringIO(
+        home.with_suffix(".inserter.csv").read_bytes().decode("utf-8-sig"))))
+    assert [r["enclosures"] for r in rows] == ["1", "1", "1"]

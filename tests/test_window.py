@@ -68,7 +68,8 @@ def test_longest_addresses_that_fit_keep_the_name_in_the_window(tmp_path: Path) 
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["merge", str(roster), "--letter", "kakuninsho",
                                       "--as-of", date(2026, 12, 1).isoformat(),
-                                      "--out", str(out), "--workers", "1"])
+                                      "--out", str(out), "--workers", "1",
+                                      "--db", str(tmp_path / "track.sqlite")])
     assert result.exit_code == 1, result.output  # some rows rejected, the batch completed
     manifest = {r["member_key"]: r for r in csv.DictReader(io.StringIO(
         (out / "manifest.csv").read_bytes().decode("utf-8-sig")))}

@@ -286,7 +286,8 @@ def merge(
     if complete:  # hardening: made from the part files, which a finished batch no longer has
         result.print_files = sorted((out / "print").glob("*.pdf"))
     else:
-        result.print_files = write_print_files(plan, out, page_counts, as_of=options.as_of)
+        result.print_files = write_print_files(plan, out, page_counts, as_of=options.as_of,
+                                                enclosure_count=len(specs))
     _write_manifest(plan, out, page_counts)
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,

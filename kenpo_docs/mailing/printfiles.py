@@ -151,6 +151,9 @@ def write_print_files(
 ) -> list[Path]:
     """Write ``OUT/print/*.pdf`` and their ``*.inserter.csv``; returns the PDF paths.
 
+    ``enclosure_count`` is the inserter file's ``enclosures`` column: how many documents go
+    into each envelope besides the letter (one per ``--enclose``); cover sheets have none.
+
     Each file is streamed to disk page by page (see :mod:`kenpo_docs.mailing.pdfstream`):
     memory stays flat however many pieces there are, fonts come once per chunk and each
     static enclosure page once per file.
