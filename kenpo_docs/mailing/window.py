@@ -13,7 +13,7 @@ The estimate lays the text out the way the letter does: the same font (the vendo
 UDPGothic, its real advance widths), the sizes and line heights of the ``.window`` rules in
 ``templates/letters/_letter.html`` (the constants below; keep them in step), each address line
 its own block, and a few per cent of the width kept back for line-breaking rules (kinsoku).
-tests/test_letters.py renders the longest address the estimate accepts and reads the name
+tests/test_window.py renders the longest address the estimate accepts and reads the name
 back from inside the window area of the printed page.
 """
 
@@ -106,7 +106,7 @@ def fit_households(roster: Roster, envelope: Envelope) -> Roster:
     window: their rows move to ``errors`` (the insured person's with the columns and the
     reason, the dependents' pointing at that row)."""
     payroll_group = rules.insurer().payroll_group  # printed in the window (workplace route)
-    keep, errors = [], list(roster.errors)
+    keep, errors, dropped = [], list(roster.errors), set()
     for household in roster.households:
         insured = household.insured
         try:
@@ -121,6 +121,7 @@ def fit_households(roster: Roster, envelope: Envelope) -> Roster:
             keep.append(household)
             continue
         columns, reason = problem
+        dropped.update(m.key for m in household.members)
         for member in household.members:
             if member.is_insured:
                 errors.append(RowError(member.row, columns, reason, member.key))
@@ -129,9 +130,8 @@ def fit_households(roster: Roster, envelope: Envelope) -> Roster:
                     member.row, None,
                     f"被保険者(枝番00)の {insured.row} 行目が不合格のため "
                     "(the insured person's row was rejected)", member.key))
-    if len(keep) == len(roster.households):
+    if not dropped:
         return roster
-    dropped = {m.key for h in roster.households if h not in keep for m in h.members}
     return replace(roster, households=keep, errors=sorted(errors, key=lambda e: e.row),
                    members=[m for m in roster.members if m.key not in dropped])
 
