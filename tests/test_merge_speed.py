@@ -80,6 +80,11 @@ def _text(path: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(path).pages]
 
 
+def _raw(value: object) -> bytes:
+    """The bytes of a PDF string (pypdf gives text strings for bytes that decode)."""
+    return bytes(getattr(value, "original_bytes", value))  # type: ignore[arg-type]
+
+
 def test_one_worker_and_two_give_the_same_batch(outputs: dict[int, Path]) -> None:
     one, two = _manifest(outputs[1]), _manifest(outputs[2])
     assert one == two
@@ -91,6 +96,17 @@ def test_one_worker_and_two_give_the_same_batch(outputs: dict[int, Path]) -> Non
     for name in ("home.pdf", "workplace-W01.pdf", "workplace-W02.pdf"):
         assert _text(outputs[1] / "print" / name) == _text(outputs[2] / "print" / name)
     assert not (outputs[2] / "parts").exists()  # scratch files are cleaned up
+    # Every file has a PDF file identifier (two equal halves, as written first), the same
+    # for the same content whatever the worker count, and no two files share one.
+    files = sorted((outputs[1] / "pieces").glob("*.pdf")) + sorted((outputs[1] / "print").glob("*.pdf"))
+    ids = {}
+    for path in files:
+        first, second = (_raw(x) for x in PdfReader(path).trailer["/ID"])
+        assert first == second and len(first) == 16, path
+        ids[path.name] = first
+        twin = outputs[2] / path.parent.name / path.name
+        assert _raw(PdfReader(twin).trailer["/ID"][0]) == first, path.name
+    assert len(set(ids.values())) == len(files)
 
 
 def test_every_piece_page_carries_its_own_code(outputs: dict[int, Path]) -> None:

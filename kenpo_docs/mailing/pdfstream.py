@@ -15,6 +15,7 @@ reference to the same name points at that one copy, whichever source it comes fr
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import tempfile
@@ -215,7 +216,8 @@ class PdfStreamWriter:
         count = len(self._offsets)
         self._fh.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
         self._fh.write(b"".join(b"%010d 00000 n \n" % off for off in self._offsets[1:]))
-        trailer = b"trailer\n<</Size %d/Root %d 0 R" % (count, root)
+        trailer = b"trailer\n<</Size %d/Root %d 0 R/ID[<%s><%s>]" % (
+            count, root, *[self._file_id()] * 2)
         if info:
             trailer += b"/Info %d 0 R" % info
         self._fh.write(trailer + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at)
@@ -226,6 +228,15 @@ class PdfStreamWriter:
         self._maps.clear()
         self._sources.clear()
         return self.path
+
+    def _file_id(self) -> bytes:
+        """The trailer's /ID (PDF 2.0 14.4: readers and print servers expect one): a digest of
+        the file's name, info and object layout, so the same content always gets the same id
+        (reproducible output) and different files practically never share one."""
+        digest = hashlib.md5(self.path.name.encode(), usedforsecurity=False)
+        digest.update(repr(sorted(self.info.items())).encode())
+        digest.update(self._offsets.tobytes())
+        return digest.hexdigest().encode("ascii")
 
     def abort(self) -> None:
         """Give up: close and remove the temp file (nothing appears at ``path``)."""
