@@ -33,6 +33,7 @@ from pypdf.generic import (
 from kenpo_docs import rules
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
 from kenpo_docs.errors import RenderError
+from kenpo_docs.mailing import formoverlay
 from kenpo_docs.mailing.letters import Envelope, get_letter
 from kenpo_docs.mailing.output import write_atomic
 from kenpo_docs.mailing.pdfstream import STATIC_KEY, PdfStreamWriter
@@ -211,13 +212,30 @@ def _write_stream(path: Path, writer: PdfWriter, pages: range, title: str) -> No
         out.close()
 
 
+def _form_overlays(
+    name: str, items: list[dict[str, Any]], anchors: list[str], as_of: date,
+    options: RenderOptions,
+) -> dict[str, tuple[Any, Any]]:
+    """The chunk's forms that can be printed as background + values (see
+    :mod:`kenpo_docs.mailing.formoverlay`); the others, or all on any error, are laid out
+    in full as before."""
+    try:
+        return formoverlay.render_overlays(name, items, anchors, as_of=as_of, options=options)
+    except Exception as exc:  # the full layout is always a correct answer
+        logger.info("form overlay not used for a chunk (%s); forms laid out in full",
+                    type(exc).__name__)
+        return {}
+
+
 def render_chunk(job: ChunkJob) -> ChunkResult:
     """Render and write the chunk's pieces and its part file (for the print files).
 
     All pages of the chunk go into one in-memory pypdf writer: the letter and form pages
-    (sharing their chunk's fonts), the static enclosures as pages drawing one shared Form
-    XObject, each page stamped with its piece code. Each piece file is streamed out of it,
-    then the part file with every page of the chunk, which the print files are built from.
+    (sharing their chunk's fonts; a prefilled form is, where it can be, a page of values
+    drawn over its shape's shared background), the static enclosures as pages drawing one
+    shared Form XObject, each page stamped with its piece code. Each piece file is streamed
+    out of it, then the part file with every page of the chunk, which the print files are
+    built from.
     """
     options = RenderOptions(as_of=job.as_of, pdf_tags=False)
     spec = get_letter(job.letter)
@@ -225,7 +243,8 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
     letter_pdf, letter_ranges = _render_split(
         spec.template, letter_context(job), [f"piece-{i}" for i in ids], options
     )
-    form_parts: list[tuple[PdfReader, dict[str, tuple[int, int]], str]] = []
+    form_parts: list[tuple[PdfReader | None, dict[str, tuple[int, int]], str,
+                           dict[str, tuple[Any, Any]]]] = []
     for name in job.forms:
         from kenpo_docs import forms as form_module
 
@@ -234,21 +253,38 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
             form_module.form_context(name, p.household, as_of=job.as_of, anchor=a)
             for p, a in zip(job.pieces, anchors, strict=True)
         ]
-        reader, ranges = _render_split(
-            form_module.FORMS[name].template, {"forms": items}, anchors, options
-        )
-        form_parts.append((reader, ranges, name))
+        overlays = _form_overlays(name, items, anchors, job.as_of, options)
+        full = [(a, item) for a, item in zip(anchors, items, strict=True)
+                if a not in overlays]
+        reader: PdfReader | None = None
+        ranges: dict[str, tuple[int, int]] = {}
+        if full:
+            reader, ranges = _render_split(
+                form_module.FORMS[name].template, {"forms": [i for _, i in full]},
+                [a for a, _ in full], options,
+            )
+        form_parts.append((reader, ranges, name, overlays))
 
     writer = PdfWriter()
     statics = _static_pages(writer, job.static)
+    backgrounds: dict[str, Any] = {}
     spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
         first_page = len(writer.pages)
         first, end = letter_ranges[f"piece-{piece.piece_id}"]
         for i in range(first, end):
             writer.add_page(letter_pdf.pages[i])
-        for reader, ranges, name in form_parts:
-            first, end = ranges[f"form-{name}-{piece.piece_id}"]
+        for reader, ranges, name, overlays in form_parts:
+            anchor = f"form-{name}-{piece.piece_id}"
+            if anchor in overlays:
+                overlay, background = overlays[anchor]
+                if background.name not in backgrounds:
+                    backgrounds[background.name] = formoverlay.background_xobject(
+                        writer, background)
+                formoverlay.add_overlay_page(writer, overlay, backgrounds[background.name])
+                continue
+            assert reader is not None
+            first, end = ranges[anchor]
             for i in range(first, end):
                 writer.add_page(reader.pages[i])
         for form_ref, source in statics:
