@@ -13,6 +13,7 @@ import csv
 import io
 import tempfile
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -271,3 +272,50 @@ def test_weasyprint_page_box_internals() -> None:
     assert type(div).__name__ == "BlockBox" and div.position_x == 10 and div.position_y == 20
     (text,) = [b for b, _ in formoverlay._walk(div) if type(b).__name__ == "TextBox"]
     assert text.text == "X" and 20 < text.position_y + text.baseline < 38
+
+
+@pytest.mark.parametrize("form", ["bessou1", "bessou2"])
+def test_overlay_outside_the_merge_matches_full_layout(form: str, tmp_path: Path) -> None:
+    """Both forms, a workplace and a home household, composed as render_chunk composes."""
+    from pypdf import PdfWriter
+
+    from kenpo_docs.mailing.pdfstream import PdfStreamWriter
+
+    family = _family("髙橋")
+    home = Household(replace(family.insured, membership="任意継続", workplace_code=None,
+                             workplace_name=None, address2="第3ビル1203号"))
+    households = [family, home]
+    anchors = [f"a{i}" for i in range(len(households))]
+    contexts = [form_context(form, h, as_of=AS_OF, anchor=a)
+                for h, a in zip(households, anchors, strict=True)]
+    overlays = formoverlay.render_overlays(form, contexts, anchors, as_of=AS_OF,
+                                           options=RenderOptions(as_of=AS_OF, pdf_tags=False))
+    assert sorted(overlays) == anchors
+    writer = PdfWriter()
+    for anchor in anchors:
+        page, background = overlays[anchor]
+        formoverlay.add_overlay_page(writer, page,
+                                     formoverlay.background_xobject(writer, background))
+    path = tmp_path / "overlay.pdf"
+    with PdfStreamWriter(path) as out:
+        for page in writer.pages:
+            out.add_page(page)
+        out.close()
+    mine = pdfium.PdfDocument(path)
+    for i, household in enumerate(households):
+        full = pdfium.PdfDocument(build_form(form, household=household, as_of=AS_OF))
+        assert _chars(_text(mine, i)) == _chars(_text(full, 0))
+        assert household.insured.name.replace(" ", "") in _text(mine, i).replace(" ", "")
+        assert_same_picture(_picture(mine, i), _picture(full, 0), f"{form}-{i}")
+
+
+def test_a_key_short_enough_to_stay_on_the_contact_line_is_laid_out_in_full() -> None:
+    """The background's key wraps below the 照会先 line; a key that would fit on that line
+    (here ``1-2``) is placed there by the full layout, so it must not be overlaid."""
+    family = _family("髙橋")
+    short = Household(replace(family.insured, symbol="1", number="2"))
+    full = pdfium.PdfDocument(build_form("bessou1", household=short, as_of=AS_OF))
+    lines = _text(full, 0).splitlines()
+    assert any("記号・番号" in line and "1-2" in line for line in lines)  # really on that line
+    assert not _overlay_for(short)
+    assert _overlay_for(Household(family.insured))

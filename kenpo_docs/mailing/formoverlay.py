@@ -56,7 +56,8 @@ OVERLAY_TEMPLATE = "forms/_overlay.html"
 _SLOT_PREFIX = "kenpo-ov-"
 #: Placeholder laid out (hidden) where a value goes: a glyph of the form's font.
 _PLACEHOLDER = "あ"
-_KEY_PLACEHOLDER = "0000-000000"
+#: The key's placeholder: narrow digits, so that real keys (as long or longer) are no narrower.
+_KEY_PLACEHOLDER = "1111-111111"
 #: Values allowed in a slot that starts a soft-wrapped line: no break opportunity inside
 #: (UAX #14: letters and digits hold together, a hyphen holds before digits).
 _UNBREAKABLE = re.compile(r"[0-9A-Za-z]+(-[0-9]+)*")
@@ -105,7 +106,7 @@ def _background_context(ctx: dict[str, Any]) -> dict[str, Any]:
             bg[key] = _hidden(key)
     if ctx["key"]:
         # The key follows the 照会先 line and wraps below it: the placeholder must be as wide
-        # as a key, or it would stay on that line where real keys do not.
+        # as a key, or it would stay on that line where real keys do not (see Slot.min_width).
         bg["key"] = _hidden("key", _KEY_PLACEHOLDER)
     for key, slot in (("workplace_name", "workplace_name"), ("postal", "postal"),
                       ("address", "address")):
@@ -180,10 +181,10 @@ class Slot:
     baseline: float  # page y of the baseline the value sits on
     x: float  # where the placeholder started (left-aligned slots start the value here)
     css: str  # font and colour declarations
-    #: For a slot that starts a line the previous one wrapped onto: the room left at the end
-    #: of that line (the value must not fit there, or the full layout would keep it there).
-    room_before: float | None = None
-    font_size: float = 0.0
+    #: For a slot that starts a line the previous one wrapped onto: the placeholder's width.
+    #: The placeholder did not fit at the end of that line, so an unbreakable value at least
+    #: as wide does not either and wraps the same way; a narrower one might not.
+    min_width: float | None = None
 
 
 def _line_height_css(value: Any) -> str:
@@ -242,15 +243,13 @@ def _slots_of_page(page_box: Any) -> dict[str, Slot] | None:
         lines = [c for c in block.children if type(c).__name__ == "LineBox"]
         align = block.style["text_align_all"]
         index = lines.index(line)
-        room_before = None
+        min_width = None
         if index > 0 and not any(getattr(b, "element_tag", None) == "br"
                                  for b, _ in _walk(lines[index - 1])):
             line_texts = [b for b, _ in _walk(line) if type(b).__name__ == "TextBox"]
-            before = [b for b, _ in _walk(lines[index - 1]) if type(b).__name__ == "TextBox"]
-            if line_texts[:1] != [text] or not before:
+            if line_texts[:1] != [text]:
                 return None
-            end = max(b.position_x + b.width for b in before)
-            room_before = block.content_box_x() + block.width - end
+            min_width = text.width
         if text.justification_spacing or (align == "justify" and lines[-1] is not line):
             return None  # a justified (not last) line would space the value differently
         left = block.content_box_x()
@@ -272,8 +271,7 @@ def _slots_of_page(page_box: Any) -> dict[str, Slot] | None:
         slots[name] = Slot(
             name=name, left=left, width=width, align=mode, top=text.position_y,
             baseline=text.position_y + text.baseline, x=text.position_x,
-            css=_font_css(text.style), room_before=room_before,
-            font_size=float(text.style["font_size"]),
+            css=_font_css(text.style), min_width=min_width,
         )
     return slots
 
@@ -297,7 +295,7 @@ def _drawable(value: str, slot: Slot) -> bool:
     """True if the slot's first font draws every character, with no movable white space."""
     if any(c in value for c in "\t\n\r\x0c") or value != value.strip(" ") or "  " in value:
         return False
-    if slot.room_before is not None and not _UNBREAKABLE.fullmatch(value):
+    if slot.min_width is not None and not _UNBREAKABLE.fullmatch(value):
         return False
     family = slot.css.split('"')[1]
     weight = int(slot.css.split("font-weight: ")[1].split(";")[0])
@@ -436,7 +434,7 @@ def overlay_problem(page_box: Any, values: list[dict[str, Any]]) -> str | None:
         width = text.width
         if width > slot.width + 1e-6:
             return f"{slot.name}: too wide"  # the full layout would wrap it
-        if slot.room_before is not None and width <= slot.room_before + slot.font_size:
+        if slot.min_width is not None and width < slot.min_width:
             return f"{slot.name}: might fit on the line before"
         expected_x = slot.x if slot.align == "left" else slot.left + (slot.width - width) / 2
         if abs(text.position_x - expected_x) > _TOLERANCE:
