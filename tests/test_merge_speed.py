@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -152,3 +154,33 @@ def test_print_file_holds_each_static_page_once(outputs: dict[int, Path]) -> Non
     rows = list(csv.DictReader(io.StringIO(
         home.with_suffix(".inserter.csv").read_bytes().decode("utf-8-sig"))))
     assert [r["enclosures"] for r in rows] == ["1", "1", "1"]
+
+
+def test_workers_are_replaced_without_hanging(roster: Path, outputs: dict[int, Path],
+                                              tmp_path: Path) -> None:
+    """More chunks than the workers may render before they are replaced: the merge must go
+    on with fresh workers and finish (Python 3.11's ``max_tasks_per_child`` deadlocked here,
+    CPython gh-115634, hanging every batch over ~3,200 pieces). Run in a child process so a
+    hang fails the test instead of stopping the suite."""
+    out = tmp_path / "recycled"
+    script = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from pathlib import Path\n"
+        "import importlib\n"
+        "m = importlib.import_module('kenpo_docs.mailing.merge')\n"
+        "m.MAX_TASKS_PER_WORKER = 2\n"  # 6 chunks for 2 workers: each is replaced once
+        "m.merge(Path(sys.argv[1]), options=m.MergeOptions(letter='kakuninsho',"
+        " out=Path(sys.argv[2]), as_of=date(2026, 12, 1), workers=2, chunk_size=1,"
+        " enclosures=('notice:539',)))\n"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", script, str(roster), str(out)],
+                              timeout=300, capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the merge hung when its worker processes were replaced")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert _manifest(out) == _manifest(outputs[1])
+    for row in _manifest(out):
+        if row["piece_file"]:
+            assert _text(out / row["piece_file"]) == _text(outputs[1] / row["piece_file"])

@@ -67,6 +67,10 @@ MANIFEST_COLUMNS = (
 Progress = Callable[[int, int], None]
 
 #: Chunks a worker process renders before it is replaced (bounds WeasyPrint's cache growth).
+#: Replacement is done by starting a new pool for each generation of chunks, not with
+#: ``max_tasks_per_child``: on Python 3.11-3.14 that option deadlocks once a worker retires
+#: with work still queued (CPython gh-115634), which hung every batch of more than
+#: workers x 40 chunks (~3,200 pieces on 2 cores).
 MAX_TASKS_PER_WORKER = 40
 
 
@@ -263,23 +267,27 @@ def merge(
             finished(render_chunk(job))
     else:
         ctx = get_context("spawn")
-        # A fresh worker now and then: WeasyPrint's caches grow with every document laid
-        # out, and a long batch must stay in bounded memory.
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, max_tasks_per_child=MAX_TASKS_PER_WORKER
-        ) as pool:
-            # The workers need a few seconds to start (imports, fonts); meanwhile this
-            # process, already warm, renders the small first chunk: the first piece is
-            # out within seconds of the start.
-            futures = [pool.submit(render_chunk, job) for job in jobs[1:]]
-            try:
-                finished(render_chunk(jobs[0]))
-                for future in futures:
-                    finished(future.result())
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+        # Fresh workers now and then: WeasyPrint's caches grow with every document laid
+        # out, and a long batch must stay in bounded memory. Each generation of chunks gets
+        # its own pool (see MAX_TASKS_PER_WORKER).
+        rest = jobs[1:]
+        generation = workers * MAX_TASKS_PER_WORKER
+        for start in range(0, len(rest), generation):
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = [pool.submit(render_chunk, job)
+                           for job in rest[start:start + generation]]
+                try:
+                    if start == 0:
+                        # The workers need a few seconds to start (imports, fonts);
+                        # meanwhile this process, already warm, renders the small first
+                        # chunk: the first piece is out within seconds of the start.
+                        finished(render_chunk(jobs[0]))
+                    for future in futures:
+                        finished(future.result())
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
     result.rendered = len(todo)
 
     page_counts = _page_counts(plan, pieces_dir, page_counts)
