@@ -45,10 +45,9 @@ from pypdf.generic import (
     IndirectObject,
     NameObject,
     StreamObject,
-    TextStringObject,
 )
 
-from kenpo_docs.mailing.pdfstream import STATIC_KEY
+from kenpo_docs.mailing.pdfstream import shared_form_xobject
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -383,16 +382,7 @@ def backgrounds(form: str, contexts: list[dict[str, Any]], options: Any) -> list
 
 def background_xobject(writer: PdfWriter, background: Background) -> IndirectObject:
     """The background page as a Form XObject in ``writer``, marked to be stored once."""
-    raw = DecodedStreamObject()
-    raw.set_data(background.data)
-    form = raw.flate_encode()
-    form[NameObject("/Type")] = NameObject("/XObject")
-    form[NameObject("/Subtype")] = NameObject("/Form")
-    form[NameObject("/BBox")] = ArrayObject(background.page.mediabox)
-    resources = background.page.get(NameObject("/Resources"))
-    form[NameObject("/Resources")] = resources if resources is not None else DictionaryObject()
-    form[STATIC_KEY] = TextStringObject(background.name)
-    return writer._add_object(form)
+    return shared_form_xobject(writer, background.data, background.page, background.name)
 
 
 # -- overlays --------------------------------------------------------------------------------

@@ -25,11 +25,13 @@ from typing import Any
 
 from pypdf.generic import (
     ArrayObject,
+    DecodedStreamObject,
     DictionaryObject,
     IndirectObject,
     NameObject,
     PdfObject,
     StreamObject,
+    TextStringObject,
 )
 
 from kenpo_docs.errors import AssemblyError
@@ -37,6 +39,22 @@ from kenpo_docs.mailing.output import FILE_MODE, private_dir
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
+
+
+def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str) -> IndirectObject:
+    """``page`` (its decoded content ``data``) as a Form XObject in the pypdf ``writer``,
+    marked with :data:`STATIC_KEY` ``name`` so :class:`PdfStreamWriter` stores it once per
+    file. Its resources stay references into the page's own reader."""
+    raw = DecodedStreamObject()
+    raw.set_data(data)
+    form = raw.flate_encode()
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(page.mediabox)
+    resources = page.get(NameObject("/Resources"))
+    form[NameObject("/Resources")] = resources if resources is not None else DictionaryObject()
+    form[STATIC_KEY] = TextStringObject(name)
+    return writer._add_object(form)
 
 
 class PdfStreamWriter:

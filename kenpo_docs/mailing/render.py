@@ -27,7 +27,6 @@ from pypdf.generic import (
     DecodedStreamObject,
     DictionaryObject,
     NameObject,
-    TextStringObject,
 )
 
 from kenpo_docs import rules
@@ -36,7 +35,7 @@ from kenpo_docs.errors import RenderError
 from kenpo_docs.mailing import formoverlay
 from kenpo_docs.mailing.letters import Envelope, get_letter
 from kenpo_docs.mailing.output import write_atomic
-from kenpo_docs.mailing.pdfstream import STATIC_KEY, PdfStreamWriter
+from kenpo_docs.mailing.pdfstream import PdfStreamWriter, shared_form_xobject
 from kenpo_docs.mailing.plan import PiecePlan
 from kenpo_docs.render import RenderOptions, render_document, write_pdf
 
@@ -175,17 +174,7 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[tuple[Any,
     for path in paths:
         _, pages = _static_source(path)
         for number, (page, data) in enumerate(pages, start=1):
-            raw = DecodedStreamObject()
-            raw.set_data(data)
-            form = raw.flate_encode()
-            form[NameObject("/Type")] = NameObject("/XObject")
-            form[NameObject("/Subtype")] = NameObject("/Form")
-            form[NameObject("/BBox")] = ArrayObject(page.mediabox)
-            resources = page.get(NameObject("/Resources"))
-            form[NameObject("/Resources")] = resources if resources is not None \
-                else DictionaryObject()
-            form[STATIC_KEY] = TextStringObject(f"{path.name}#{number}")
-            out.append((writer._add_object(form), page))
+            out.append((shared_form_xobject(writer, data, page, f"{path.name}#{number}"), page))
     return out
 
 
