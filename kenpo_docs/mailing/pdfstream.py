@@ -10,6 +10,11 @@ font shared by the 50 letters of a chunk is written once per chunk, not once per
 dictionary carrying ``/KenpoStatic (name)`` (a static enclosure page made a Form XObject,
 see :mod:`kenpo_docs.mailing.render`) is written once per output file and every later
 reference to the same name points at that one copy, whichever source it comes from.
+
+A :class:`Segment` is pages serialized once and kept as bytes with the places of their object
+references: a worker records its chunk once, writes each piece file from it and saves it for
+the print files, which then copy pages by splicing numbers into bytes instead of parsing the
+chunk's PDF again (which was most of the print files' time).
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ import contextlib
 import hashlib
 import io
 import os
+import pickle
 import tempfile
 from array import array
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +42,7 @@ from pypdf.generic import (
 )
 
 from kenpo_docs.errors import AssemblyError
-from kenpo_docs.mailing.output import FILE_MODE, private_dir
+from kenpo_docs.mailing.output import FILE_MODE, private_dir, write_atomic
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -57,7 +64,151 @@ def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str) -> Indir
     return writer._add_object(form)
 
 
-class PdfStreamWriter:
+class _Serializer:
+    """PDF syntax for pypdf objects; subclasses say what an indirect reference becomes."""
+
+    def _ser_ref(self, ref: IndirectObject, out: Any) -> None:
+        raise NotImplementedError
+
+    def _ser(self, obj: PdfObject, out: Any) -> None:
+        if isinstance(obj, IndirectObject):
+            self._ser_ref(obj, out)
+        elif isinstance(obj, DictionaryObject):
+            out.write(b"<<")
+            stream = isinstance(obj, StreamObject)
+            for key, value in obj.items():
+                if stream and key == "/Length":
+                    continue
+                key.write_to_stream(out)
+                out.write(b" ")
+                self._ser(value, out)
+                out.write(b"\n")
+            if stream:
+                data = obj._data  # encoded bytes as stored, with the dict's own /Filter
+                out.write(b"/Length %d>>\nstream\n" % len(data))
+                out.write(data)
+                out.write(b"\nendstream")
+            else:
+                out.write(b">>")
+        elif isinstance(obj, ArrayObject):
+            out.write(b"[")
+            for item in obj:
+                self._ser(item, out)
+                out.write(b" ")
+            out.write(b"]")
+        else:
+            obj.write_to_stream(out)
+
+    def _ser_page_body(self, page: DictionaryObject, out: Any) -> None:
+        """A page dictionary's entries (without ``<<``, ``>>`` and the keys a copy drops)."""
+        for key, value in page.items():
+            if key in _SKIP_PAGE_KEYS:
+                continue
+            key.write_to_stream(out)
+            out.write(b" ")
+            self._ser(value, out)
+            out.write(b"\n")
+
+
+#: A serialized object: bytes with object references (ints, local numbers) between them.
+Body = tuple[bytes | int, ...]
+
+
+@dataclass
+class Segment:
+    """Pages and everything they use, serialized once (see :class:`SegmentRecorder`).
+
+    ``objects[n]`` is local object ``n``: its :data:`STATIC_KEY` name (or None) and its body;
+    ``pages[i]`` the local number of page ``i``, whose body holds only the page's entries.
+    """
+
+    objects: list[tuple[str | None, Body]] = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        """Write the segment to ``path`` (mode 0600, atomically)."""
+        write_atomic(path, pickle.dumps((self.objects, self.pages), protocol=5))
+
+    @classmethod
+    def load(cls, path: Path) -> Segment:
+        """Read a segment saved by :meth:`save` (our own scratch file in a 0700 folder)."""
+        with open(path, "rb") as fh:
+            objects, pages = pickle.load(fh)  # noqa: S301 - written by this program only
+        return cls(objects, pages)
+
+
+class _Parts:
+    """An output that splits at object references."""
+
+    __slots__ = ("buf", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[bytes | int] = []
+        self.buf = io.BytesIO()
+
+    def write(self, data: bytes) -> None:
+        self.buf.write(data)
+
+    def ref(self, num: int) -> None:
+        self.parts.append(self.buf.getvalue())
+        self.parts.append(num)
+        self.buf = io.BytesIO()
+
+    def body(self) -> Body:
+        self.parts.append(self.buf.getvalue())
+        return tuple(self.parts)
+
+
+class SegmentRecorder(_Serializer):
+    """Serialize pypdf pages into a :class:`Segment`: each object once, static ones by name."""
+
+    def __init__(self) -> None:
+        self.segment = Segment()
+        self._maps: dict[int, dict[int, int]] = {}
+        self._sources: list[Any] = []
+        self._static: dict[str, int] = {}
+        self._pending: list[tuple[int, PdfObject]] = []
+
+    def _alloc(self, name: str | None) -> int:
+        self.segment.objects.append((name, ()))
+        return len(self.segment.objects) - 1
+
+    def _ser_ref(self, ref: IndirectObject, out: Any) -> None:
+        key = id(ref.pdf)
+        table = self._maps.get(key)
+        if table is None:
+            table = self._maps[key] = {}
+            self._sources.append(ref.pdf)
+        num = table.get(ref.idnum)
+        if num is None:
+            obj = ref.get_object()
+            marker = obj.get(STATIC_KEY) if isinstance(obj, DictionaryObject) else None
+            name = str(marker) if marker is not None else None
+            num = self._static.get(name) if name is not None else None
+            if num is None:
+                num = self._alloc(name)
+                if name is not None:
+                    self._static[name] = num
+                self._pending.append((num, obj))
+            table[ref.idnum] = num
+        out.ref(num)
+
+    def add_page(self, page: DictionaryObject) -> int:
+        """Record one page; returns its index in the segment."""
+        num = self._alloc(None)
+        out = _Parts()
+        self._ser_page_body(page, out)
+        self.segment.objects[num] = (None, out.body())
+        while self._pending:
+            obj_num, obj = self._pending.pop()
+            out = _Parts()
+            self._ser(obj, out)
+            self.segment.objects[obj_num] = (self.segment.objects[obj_num][0], out.body())
+        self.segment.pages.append(num)
+        return len(self.segment.pages) - 1
+
+
+class PdfStreamWriter(_Serializer):
     """Write a PDF to ``path`` (mode 0600, atomically on :meth:`close`) page by page."""
 
     def __init__(self, path: Path) -> None:
@@ -76,7 +227,7 @@ class PdfStreamWriter:
         self._static: dict[str, int] = {}
         self._maps: dict[int, dict[int, int]] = {}
         self._sources: list[Any] = []  # keep sources alive while their id() keys the maps
-        self._pending: list[tuple[int, PdfObject]] = []
+        self._pending: list[tuple[int, Any]] = []
         self.info: dict[str, str] = {}
 
     # -- numbers and raw writing ------------------------------------------------------------
@@ -133,38 +284,39 @@ class PdfStreamWriter:
         self._pending.append((num, obj))
         return num
 
-    def _ser(self, obj: PdfObject, out: io.BytesIO) -> None:
-        if isinstance(obj, IndirectObject):
-            out.write(b"%d 0 R" % self._ref(obj))
-        elif isinstance(obj, DictionaryObject):
-            out.write(b"<<")
-            stream = isinstance(obj, StreamObject)
-            for key, value in obj.items():
-                if stream and key == "/Length":
-                    continue
-                key.write_to_stream(out)
-                out.write(b" ")
-                self._ser(value, out)
-                out.write(b"\n")
-            if stream:
-                data = obj._data  # encoded bytes as stored, with the dict's own /Filter
-                out.write(b"/Length %d>>\nstream\n" % len(data))
-                out.write(data)
-                out.write(b"\nendstream")
-            else:
-                out.write(b">>")
-        elif isinstance(obj, ArrayObject):
-            out.write(b"[")
-            for item in obj:
-                self._ser(item, out)
-                out.write(b" ")
-            out.write(b"]")
-        else:
-            obj.write_to_stream(out)
+    def _ser_ref(self, ref: IndirectObject, out: Any) -> None:
+        out.write(b"%d 0 R" % self._ref(ref))
+
+    def _seg_ref(self, segment: Segment, table: dict[int, int], local: int) -> int:
+        """The output number of a segment's object, queueing it on first sight."""
+        num = table.get(local)
+        if num is not None:
+            return num
+        name = segment.objects[local][0]
+        if name is not None:
+            num = self._static.get(name)
+            if num is None:
+                num = self._static[name] = self._alloc()
+                self._pending.append((num, (segment, table, local)))
+            table[local] = num
+            return num
+        num = table[local] = self._alloc()
+        self._pending.append((num, (segment, table, local)))
+        return num
+
+    def _splice(self, segment: Segment, table: dict[int, int], body: Body) -> bytes:
+        return b"".join(
+            part if isinstance(part, bytes) else b"%d 0 R" % self._seg_ref(segment, table, part)
+            for part in body
+        )
 
     def _flush(self) -> None:
         while self._pending:
             num, obj = self._pending.pop()
+            if isinstance(obj, tuple):  # (segment, table, local number)
+                segment, table, local = obj
+                self._emit(num, self._splice(segment, table, segment.objects[local][1]))
+                continue
             buf = io.BytesIO()
             self._ser(obj, buf)
             self._emit(num, buf.getvalue())
@@ -174,15 +326,23 @@ class PdfStreamWriter:
         num = self._alloc()
         buf = io.BytesIO()
         buf.write(b"<</Parent %d 0 R" % self._pages_num)
-        for key, value in page.items():
-            if key in _SKIP_PAGE_KEYS:
-                continue
-            key.write_to_stream(buf)
-            buf.write(b" ")
-            self._ser(value, buf)
-            buf.write(b"\n")
+        self._ser_page_body(page, buf)
         buf.write(b">>")
-        self._emit(num, buf.getvalue())
+        return self._finish_page(num, buf.getvalue(), bookmark)
+
+    def add_segment_page(
+        self, segment: Segment, index: int, *, bookmark: str | None = None
+    ) -> int:
+        """Copy page ``index`` of a recorded segment (and what it uses, once per segment);
+        returns its index in this file."""
+        table = self._map_for(segment)
+        num = self._alloc()
+        body = self._splice(segment, table, segment.objects[segment.pages[index]][1])
+        return self._finish_page(
+            num, b"<</Parent %d 0 R" % self._pages_num + body + b">>", bookmark)
+
+    def _finish_page(self, num: int, body: bytes, bookmark: str | None) -> int:
+        self._emit(num, body)
         self._flush()
         self._page_nums.append(num)
         if bookmark is not None:

@@ -18,7 +18,7 @@ from pypdf import PdfReader, PdfWriter
 from kenpo_docs import rules
 from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
 from kenpo_docs.mailing.output import csv_bytes, private_dir, write_atomic
-from kenpo_docs.mailing.pdfstream import PdfStreamWriter
+from kenpo_docs.mailing.pdfstream import PdfStreamWriter, Segment
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
 from kenpo_docs.mailing.render import STAMP_OPTIONS, page_ranges
 from kenpo_docs.render import RenderOptions, render_document, write_pdf
@@ -96,15 +96,16 @@ def _covers(
 def _sources(out: Path) -> dict[str, tuple[Path, int]]:
     """Where each piece's pages are: ``piece_id -> (part file, first page)``.
 
-    A chunk's part file holds its pieces' pages with the fonts once per chunk and static
-    enclosures as shared Form XObjects. Pieces without a part (rendered by an earlier run that
-    stopped before writing it) are read from their own piece file.
+    A chunk's part file (a saved :class:`~kenpo_docs.mailing.pdfstream.Segment`) holds its
+    pieces' pages serialized, with the fonts once per chunk and static enclosures as shared
+    Form XObjects. Pieces without a part (rendered by an earlier run that stopped before
+    writing it) are read from their own piece file.
     """
     found: dict[str, tuple[Path, int]] = {}
     folder = out / "parts"
     if folder.is_dir():
         for index in sorted(folder.glob("*.json")):
-            part = index.with_suffix(".pdf")
+            part = index.with_suffix(".seg")
             if not part.exists():
                 continue
             for piece_id, first, _pages in json.loads(index.read_text("utf-8")):
@@ -122,17 +123,17 @@ def remove_parts(folder: Path) -> None:
             folder.rmdir()
 
 
-class _Readers:
-    """A few open part readers at a time (print order mostly walks the parts in order)."""
+class _Parts:
+    """A few loaded part segments at a time (print order mostly walks the parts in order)."""
 
     def __init__(self, keep: int = 4) -> None:
         self.keep = keep
-        self.open: OrderedDict[Path, PdfReader] = OrderedDict()
+        self.open: OrderedDict[Path, Segment] = OrderedDict()
 
-    def get(self, path: Path, writer: PdfStreamWriter) -> PdfReader:
+    def get(self, path: Path, writer: PdfStreamWriter) -> Segment:
         reader = self.open.get(path)
         if reader is None:
-            reader = PdfReader(path)
+            reader = Segment.load(path)
             self.open[path] = reader
             while len(self.open) > self.keep:
                 _, old = self.open.popitem(last=False)
@@ -182,22 +183,22 @@ def write_print_files(
                     writer.add_page(page, bookmark=f"表紙 {code}" if i == 0 else None)
                 rows.append((cover_id, 1, end - first, end - first,
                              math.ceil((end - first) / 2), f"cover:{code}", "", 0))
-            readers = _Readers()
+            parts = _Parts()
             for piece in pieces:
                 first = writer.pages
                 pages = page_counts[piece.piece_id]
                 source = sources.get(piece.piece_id)
+                mark = f"{piece.seq:05d} {piece.piece_id}"
                 if source is None:
-                    reader, start = PdfReader(out / "pieces" / f"{piece.piece_id}.pdf"), 0
-                else:
-                    reader, start = readers.get(source[0], writer), source[1]
-                for i in range(pages):
-                    writer.add_page(
-                        reader.pages[start + i],
-                        bookmark=f"{piece.seq:05d} {piece.piece_id}" if i == 0 else None,
-                    )
-                if source is None:
+                    reader = PdfReader(out / "pieces" / f"{piece.piece_id}.pdf")
+                    for i in range(pages):
+                        writer.add_page(reader.pages[i], bookmark=mark if i == 0 else None)
                     writer.forget(reader)
+                else:
+                    segment, start = parts.get(source[0], writer), source[1]
+                    for i in range(pages):
+                        writer.add_segment_page(segment, start + i,
+                                                bookmark=mark if i == 0 else None)
                 rows.append((
                     piece.piece_id, first + 1, pages, pages, math.ceil(pages / 2),
                     str(piece.route), piece.postal_code or "", enclosure_count,

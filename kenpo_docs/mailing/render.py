@@ -32,10 +32,16 @@ from pypdf.generic import (
 from kenpo_docs import rules
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
 from kenpo_docs.errors import RenderError
-from kenpo_docs.mailing import formoverlay
+from kenpo_docs.mailing import formoverlay, letteroverlay
+from kenpo_docs.mailing import overlay as overlay_pages
 from kenpo_docs.mailing.letters import Envelope, get_letter
 from kenpo_docs.mailing.output import write_atomic
-from kenpo_docs.mailing.pdfstream import PdfStreamWriter, shared_form_xobject
+from kenpo_docs.mailing.pdfstream import (
+    PdfStreamWriter,
+    Segment,
+    SegmentRecorder,
+    shared_form_xobject,
+)
 from kenpo_docs.mailing.plan import PiecePlan
 from kenpo_docs.render import RenderOptions, render_document, write_pdf
 
@@ -193,10 +199,10 @@ def _add_static_page(writer: PdfWriter, form_ref: Any, source: Any) -> None:
     })
 
 
-def _write_stream(path: Path, writer: PdfWriter, pages: range, title: str) -> None:
+def _write_stream(path: Path, segment: Segment, pages: range, title: str) -> None:
     with PdfStreamWriter(path) as out:
         for index in pages:
-            out.add_page(writer.pages[index])
+            out.add_segment_page(segment, index)
         out.info = {"Title": title, "Producer": "kenpo-docs"}
         out.close()
 
@@ -216,22 +222,43 @@ def _form_overlays(
         return {}
 
 
+def _letter_overlays(
+    letter: str, template: str, context: dict[str, Any], options: RenderOptions,
+) -> dict[str, tuple[Any, Any]]:
+    """The chunk's letters that can be printed as background + values (see
+    :mod:`kenpo_docs.mailing.letteroverlay`); the others, or all on any error, are laid out
+    in full as before."""
+    try:
+        return letteroverlay.render_overlays(letter, template, context, options=options)
+    except Exception as exc:  # the full layout is always a correct answer
+        logger.info("letter overlay not used for a chunk (%s); letters laid out in full",
+                    type(exc).__name__)
+        return {}
+
+
 def render_chunk(job: ChunkJob) -> ChunkResult:
     """Render and write the chunk's pieces and its part file (for the print files).
 
     All pages of the chunk go into one in-memory pypdf writer: the letter and form pages
     (sharing their chunk's fonts; a prefilled form is, where it can be, a page of values
     drawn over its shape's shared background), the static enclosures as pages drawing one
-    shared Form XObject, each page stamped with its piece code. Each piece file is streamed
-    out of it, then the part file with every page of the chunk, which the print files are
-    built from.
+    shared Form XObject, each page stamped with its piece code. The chunk's pages are then
+    serialized once (a :class:`~kenpo_docs.mailing.pdfstream.Segment`): each piece file is
+    spliced out of it, and it is saved as the chunk's part file for the print files.
     """
     options = RenderOptions(as_of=job.as_of, pdf_tags=False)
     spec = get_letter(job.letter)
     ids = [p.piece_id for p in job.pieces]
-    letter_pdf, letter_ranges = _render_split(
-        spec.template, letter_context(job), [f"piece-{i}" for i in ids], options
-    )
+    letters = letter_context(job)
+    letter_overlays = _letter_overlays(job.letter, spec.template, letters, options)
+    full_letters = [p for p in letters["pieces"] if p["anchor"] not in letter_overlays]
+    letter_pdf: PdfReader | None = None
+    letter_ranges: dict[str, tuple[int, int]] = {}
+    if full_letters:
+        letter_pdf, letter_ranges = _render_split(
+            spec.template, {**letters, "pieces": full_letters},
+            [p["anchor"] for p in full_letters], options,
+        )
     form_parts: list[tuple[PdfReader | None, dict[str, tuple[int, int]], str,
                            dict[str, tuple[Any, Any]]]] = []
     for name in job.forms:
@@ -260,9 +287,18 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
     spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
         first_page = len(writer.pages)
-        first, end = letter_ranges[f"piece-{piece.piece_id}"]
-        for i in range(first, end):
-            writer.add_page(letter_pdf.pages[i])
+        anchor = f"piece-{piece.piece_id}"
+        if anchor in letter_overlays:
+            overlay, background = letter_overlays[anchor]
+            if background.name not in backgrounds:
+                backgrounds[background.name] = overlay_pages.background_xobject(
+                    writer, background)
+            overlay_pages.add_overlay_page(writer, overlay, backgrounds[background.name])
+        else:
+            assert letter_pdf is not None
+            first, end = letter_ranges[anchor]
+            for i in range(first, end):
+                writer.add_page(letter_pdf.pages[i])
         for reader, ranges, name, overlays in form_parts:
             anchor = f"form-{name}-{piece.piece_id}"
             if anchor in overlays:
@@ -285,12 +321,18 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
                            piece_code_text(piece.piece_id, number, count), STAMP_OPTIONS)
         spans.append((piece.piece_id, first_page, count))
 
+    # Every page of the chunk is serialized once; the piece files and the print files (from
+    # the saved segment, the chunk's "part") are spliced together from those bytes.
+    recorder = SegmentRecorder()
+    for page in writer.pages:
+        recorder.add_page(page)
+    segment = recorder.segment
     for piece_id, first_page, count in spans:
-        _write_stream(job.pieces_dir / f"{piece_id}.pdf", writer,
+        _write_stream(job.pieces_dir / f"{piece_id}.pdf", segment,
                       range(first_page, first_page + count), f"{spec.title} {piece_id}")
     part = None
     if job.parts_dir is not None and spans:
-        part = job.parts_dir / f"{spans[0][0]}.pdf"
-        _write_stream(part, writer, range(len(writer.pages)), f"{spec.title} part")
+        part = job.parts_dir / f"{spans[0][0]}.seg"
+        segment.save(part)
         write_atomic(part.with_suffix(".json"), json.dumps(spans).encode())
     return ChunkResult(tuple((i, c) for i, _, c in spans), part)
