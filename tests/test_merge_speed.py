@@ -126,12 +126,14 @@ def test_every_piece_page_carries_its_own_code(outputs: dict[int, Path]) -> None
 
 
 def _static_forms(path: Path) -> set[int]:
-    """Object numbers of the shared static pages drawn by the file's pages."""
+    """Object numbers of the shared static enclosure pages drawn by the file's pages (not
+    the letter and form backgrounds, which are marked the same way)."""
     found = set()
     for page in PdfReader(path).pages:
         xobjects = page["/Resources"].get("/XObject", {})
         for ref in xobjects.values():
-            if STATIC_KEY in ref.get_object():
+            marker = ref.get_object().get(STATIC_KEY)
+            if marker is not None and not str(marker).startswith(("letter-", "form-")):
                 found.add(ref.idnum)
     return found
 

@@ -35,6 +35,17 @@ def _need_date(name: str, value: object) -> date:
     return value
 
 
+@jinja2.pass_context
+def _slot(context: Any, value: Any, name: str) -> Any:
+    """``{{ value | slot("name") }}``: a per-piece value, printed as is. While the merge lays
+    out a page's shared background (kenpo_docs/mailing/letteroverlay.py) the context holds
+    ``kenpo_slots``, which records the value and returns a hidden placeholder instead."""
+    recorder = context.get("kenpo_slots")
+    if recorder is None:
+        return value
+    return recorder(name, value)
+
+
 FILTERS = {
     "wareki": lambda d: era.format_wareki(_need_date("wareki", d)),
     "wareki_weekday": lambda d: era.format_wareki(_need_date("wareki_weekday", d), weekday=True),
@@ -43,6 +54,7 @@ FILTERS = {
     "year_month": lambda d: era.format_year_month(_need_date("year_month", d)),
     "weekday": lambda d: era.weekday_ja(_need_date("weekday", d)),
     "fullwidth": _fullwidth,
+    "slot": _slot,
 }
 
 

@@ -80,15 +80,18 @@ def render_html(
     context: Mapping[str, Any],
     *,
     options: RenderOptions | None = None,
+    env: Any = None,
 ) -> str:
-    """Render a template (path relative to the templates folder) to an HTML string.
+    """Render a template (path relative to the templates folder) to an HTML string
+    (``env``: a Jinja environment from :func:`make_environment` to reuse, for callers that
+    render one template many times).
 
     Raises:
         TemplateError: missing template or undefined variable (before anything is written).
     """
     options = options or RenderOptions()
     root = _root(options)
-    env = make_environment(root)
+    env = env or make_environment(root)
     full = {"document": _document_meta(options), **context}
     return render_template(template, full, env=env, root=root)
 
@@ -110,12 +113,25 @@ def render_document(
     Callers that put many letters in one document and split the pages later use this; the
     document carries ``kenpo_html`` and ``kenpo_options`` for :func:`write_pdf`.
     """
+    options = options or RenderOptions()
+    html = render_html(template, context, options=options)
+    return layout_html(html, template, options=options, fetcher=fetcher)
+
+
+def layout_html(
+    html: str,
+    template: str,
+    *,
+    options: RenderOptions | None = None,
+    fetcher: SafeFetcher | None = None,
+) -> Any:
+    """Lay out HTML rendered from ``template`` (see :func:`render_html`), as
+    :func:`render_document` does."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     options = options or RenderOptions()
     root = _root(options)
-    html = render_html(template, context, options=options)
     fetcher = fetcher or SafeFetcher([root, fonts_dir()])
     font_config = FontConfiguration()
     try:

@@ -1,0 +1,525 @@
+"""Pages printed as a shared background plus a small overlay of their values.
+
+Used by the prefilled forms (:mod:`kenpo_docs.mailing.formoverlay`) and the letters
+(:mod:`kenpo_docs.mailing.letteroverlay`) of the merge. A page of one *shape* is the same page
+for every piece with a few values in fixed boxes, so:
+
+* the **background** of a shape is laid out once per process, alone in its own document (its
+  bytes depend on the shape only): the page with every value replaced by a hidden placeholder
+  (same font, so every line and box keeps its place) whose element id starts with
+  :data:`SLOT_PREFIX`. It becomes a Form XObject marked with
+  :data:`~kenpo_docs.mailing.pdfstream.STATIC_KEY`, stored once per piece, part and print
+  file like a static enclosure page;
+* the positions and styles of the values (:class:`Slot`) are read from the background's box
+  tree (:func:`_page_box`, the one place that uses WeasyPrint internals);
+* per chunk, one small **overlay** document prints only the values, absolutely positioned at
+  those slots in the same font and size (an SVG, such as a customer barcode, at the same
+  place and size); each overlay page draws its background first (:func:`add_overlay_page`).
+
+After the overlay is laid out every value is checked against its slot (:func:`overlay_problem`):
+one line of exactly its text, baseline and x within :data:`TOLERANCE` of the background's, no
+wider than the room the background leaves it. A page that fails any check is left out, and the
+caller lays it out in full.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+)
+
+from kenpo_docs.mailing.pdfstream import shared_form_xobject
+
+logger = logging.getLogger("kenpo_docs")
+
+OVERLAY_TEMPLATE = "forms/_overlay.html"
+SLOT_PREFIX = "kenpo-ov-"
+#: Placeholder laid out (hidden) where a value goes: a glyph of the page's font.
+PLACEHOLDER = "あ"
+#: Values allowed in a slot that starts a soft-wrapped line: no break opportunity inside
+#: (UAX #14: letters and digits hold together, a hyphen holds before digits).
+_UNBREAKABLE = re.compile(r"[0-9A-Za-z]+(-[0-9]+)*")
+#: How far (CSS px) an overlay value may sit from where the background says it goes.
+TOLERANCE = 0.01
+_BG_NAME = NameObject("/KFB")
+
+
+def hidden(slot: str, text: str = PLACEHOLDER, *, close: bool = True) -> Markup:
+    """The hidden placeholder of ``slot`` (``close=False``: the caller closes the span)."""
+    tail = "</span>" if close else ""
+    return Markup(f'<span id="{SLOT_PREFIX}{slot}" style="visibility: hidden">'
+                  f"{Markup.escape(text)}{tail}")
+
+
+# -- the background's box tree ---------------------------------------------------------------
+
+def _page_box(page: Any) -> Any:
+    """The laid-out page box of a WeasyPrint ``Page``.
+
+    WeasyPrint 70 keeps it in the private ``Page._page_box`` (there is no public accessor);
+    tests/test_form_overlay.py::test_weasyprint_page_box_internals fails if that changes.
+    """
+    return page._page_box
+
+
+def _unwrap(box: Any) -> Any:
+    """The box an absolutely positioned element's placeholder stands for.
+
+    WeasyPrint 70 puts absolute boxes in the tree as ``AbsolutePlaceholder`` holding the
+    laid-out box in the private ``_box`` (tested with :func:`_page_box`).
+    """
+    return getattr(box, "_box", box) if type(box).__name__ == "AbsolutePlaceholder" else box
+
+
+def _walk(box: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    yield box, path
+    for child in getattr(box, "children", ()) or ():
+        yield from _walk(child, (*path, box))
+
+
+def _css_color(color: Any) -> str:
+    r, g, b, a = (float(c) for c in color)
+    return f"rgba({round(r * 255)}, {round(g * 255)}, {round(b * 255)}, {a:g})"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where one value goes on the page (CSS px of the page) and how it is set."""
+
+    name: str
+    left: float  # the overlay box: left edge and width of the value's line
+    width: float
+    align: str  # "left" or "center"
+    top: float  # top of the value's text box; baseline = top + (same font, same strut)
+    baseline: float  # page y of the baseline the value sits on
+    x: float  # where the placeholder started (left-aligned slots start the value here)
+    css: str  # font and colour declarations
+    #: For a slot that starts a line the previous one wrapped onto: the placeholder's width.
+    #: The placeholder did not fit at the end of that line, so an unbreakable value at least
+    #: as wide does not either and wraps the same way; a narrower one might not.
+    min_width: float | None = None
+    kind: str = "text"  # or "svg": an SVG of exactly the placeholder's size at (x, top)
+    height: float = 0.0  # svg slots: the picture's height
+    #: A left-aligned value that cannot wrap (``white-space: nowrap``) may overflow its room
+    #: as it would in the full layout, up to the nearest clipping edge (inf: none).
+    max_width: float | None = None
+
+
+def _line_height_css(value: Any) -> str:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "NORMAL":
+        return "normal"
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "unit"):
+        if value.unit is None:
+            return f"{float(value.value):g}"
+        return f"{float(value.value):g}{value.unit}"
+    return f"{float(value):g}"
+
+
+def _font_css(style: Any) -> str:
+    families = ", ".join(f'"{f}"' for f in style["font_family"])
+    parts = [
+        f"font-family: {families}",
+        f"font-size: {float(style['font_size']):.10g}px",
+        f"font-weight: {int(style['font_weight'])}",
+        f"font-style: {style['font_style']}",
+        f"line-height: {_line_height_css(style['line_height'])}",
+        f"color: {_css_color(style['color'])}",
+    ]
+    spacing = style["letter_spacing"]
+    if spacing != "normal":
+        parts.append(f"letter-spacing: {float(spacing):.10g}px")
+    return "; ".join(parts)
+
+
+#: Computed styles a value must have for the overlay to set it exactly as the full layout
+#: (letter-spacing is copied by :func:`_font_css`).
+_PLAIN_TEXT = {"word_spacing": 0, "text_transform": "none",
+               "font_stretch": "normal", "font_kerning": "auto",
+               "font_feature_settings": "normal", "font_variant_ligatures": "normal",
+               "font_variant_numeric": "normal", "font_variant_east_asian": "normal",
+               "font_variant_caps": "normal", "font_variant_position": "normal",
+               "font_variant_alternates": "normal", "font_language_override": "normal"}
+
+
+def _inside_clips(path: tuple[Any, ...], x: float, y: float, w: float, h: float) -> bool:
+    """True if the rectangle lies inside every ``overflow: hidden`` ancestor (the full layout
+    clips there; the overlay does not)."""
+    for box in path:
+        style = getattr(box, "style", None)
+        if style is None or style["overflow"] == "visible":
+            continue
+        bx, by = box.padding_box_x(), box.padding_box_y()
+        if (x < bx - TOLERANCE or y < by - TOLERANCE
+                or x + w > bx + box.padding_width() + TOLERANCE
+                or y + h > by + box.padding_height() + TOLERANCE):
+            return False
+    return True
+
+
+def _clip_right(path: tuple[Any, ...]) -> float:
+    edges = [box.padding_box_x() + box.padding_width() for box in path
+             if getattr(box, "style", None) is not None and box.style["overflow"] != "visible"]
+    return min(edges, default=float("inf"))
+
+
+def _sized_by_content(path: tuple[Any, ...]) -> bool:
+    """True if an ancestor's size depends on its content (an automatic table layout, a
+    shrink-to-fit float, absolute or inline-block box): the placeholder could then give it
+    another size than the value does. Not detected: a flex item sized by its content (the
+    form's footer has one, sized by its long notes rather than the key in it)."""
+    for box in path:
+        kind = type(box).__name__
+        style = getattr(box, "style", None)
+        if style is None:
+            continue
+        if kind in ("TableBox", "InlineTableBox") and style["table_layout"] != "fixed":
+            return True
+        shrinks = (style["position"] in ("absolute", "fixed") or style["float"] != "none"
+                   or "InlineBlock" in kind)
+        if shrinks and style["width"] == "auto":
+            return True
+    return False
+
+
+def _svg_slot(name: str, box: Any, path: tuple[Any, ...]) -> Slot | None:
+    x, y = box.content_box_x(), box.content_box_y()
+    if not _inside_clips(path, x, y, box.width, box.height) or _sized_by_content(path):
+        return None
+    return Slot(name=name, left=x, width=box.width, align="left", top=y, baseline=y, x=x,
+                css="", kind="svg", height=box.height)
+
+
+def slots_of_page(page_box: Any) -> dict[str, Slot] | None:
+    """The value slots of a background page, or None if one cannot be overlaid safely."""
+    slots: dict[str, Slot] = {}
+    for box, path in _walk(page_box):
+        element = getattr(box, "element", None)
+        ident = element.get("id") if element is not None else None
+        if not ident or not ident.startswith(SLOT_PREFIX):
+            continue
+        name = ident[len(SLOT_PREFIX):]
+        kind = type(box).__name__
+        if not kind.endswith("ReplacedBox") and kind != "InlineBox":
+            continue  # the span's text box, or a box of another kind (see `wanted`)
+        if name in slots:
+            return None  # split over two lines, or laid out twice
+        if kind.endswith("ReplacedBox"):
+            svg = _svg_slot(name, box, path)
+            if svg is None:
+                return None
+            slots[name] = svg
+            continue
+        texts = [b for b in box.children if type(b).__name__ == "TextBox"]
+        if len(texts) != 1 or len(box.children) != 1:
+            return None  # split over two lines
+        text = texts[0]
+        if any(text.style[k] != v for k, v in _PLAIN_TEXT.items()):
+            return None  # spacing, transforms or features the overlay does not copy
+        line = next((p for p in reversed(path) if type(p).__name__ == "LineBox"), None)
+        if line is None:
+            return None
+        block = path[path.index(line) - 1]
+        lines = [c for c in block.children if type(c).__name__ == "LineBox"]
+        align = block.style["text_align_all"]
+        index = lines.index(line)
+        min_width = None
+        if index > 0 and not any(getattr(b, "element_tag", None) == "br"
+                                 for b, _ in _walk(lines[index - 1])):
+            line_texts = [b for b, _ in _walk(line) if type(b).__name__ == "TextBox"]
+            if line_texts[:1] != [text]:
+                return None
+            min_width = text.width
+        if text.justification_spacing or (align == "justify" and lines[-1] is not line):
+            return None  # a justified (not last) line would space the value differently
+        leaves = [b for b, _ in _walk(line) if type(b).__name__ == "TextBox"
+                  or type(b).__name__.endswith(("ReplacedBox", "BlockBox"))]
+        if leaves[-1] is not text:
+            return None  # what follows the value on its line would move with its width
+        left = block.content_box_x()
+        width = block.width
+        if align in ("start", "left", "justify"):
+            if block.style["direction"] != "ltr":
+                return None
+            mode = "left"
+            width = left + width - text.position_x
+            left = text.position_x
+        elif align == "center":
+            # Centred: the value must be alone on its line, or its width would move others.
+            inline_texts = [b for b, _ in _walk(line) if type(b).__name__ == "TextBox"]
+            if inline_texts != [text]:
+                return None
+            mode = "center"
+        else:
+            return None
+        if not _inside_clips(path, left, text.position_y, width, text.height) or \
+                _sized_by_content(path):
+            return None
+        max_width = None
+        if mode == "left" and text.style["white_space"] in ("nowrap", "pre"):
+            max_width = _clip_right(path) - text.position_x
+        slots[name] = Slot(
+            name=name, left=left, width=width, align=mode, top=text.position_y,
+            baseline=text.position_y + text.baseline, x=text.position_x,
+            css=_font_css(text.style), min_width=min_width, max_width=max_width,
+        )
+    return slots
+
+
+# -- glyph coverage --------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=8)
+def _cmap(family: str, weight: int) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    from kenpo_docs.fonts import font_faces
+
+    for face in font_faces():
+        if face.family == family and face.weight == weight:
+            with TTFont(face.path, lazy=True) as font:
+                return frozenset(font.getBestCmap())
+    return frozenset()
+
+
+def drawable(value: str, slot: Slot) -> bool:
+    """True if the slot's first font draws every character, with no movable white space."""
+    if slot.kind != "text":
+        return False
+    if any(c in value for c in "\t\n\r\x0c") or value != value.strip(" ") or "  " in value:
+        return False
+    if slot.min_width is not None and not _UNBREAKABLE.fullmatch(value):
+        return False
+    family = slot.css.split('"')[1]
+    weight = int(slot.css.split("font-weight: ")[1].split(";")[0])
+    cmap = _cmap(family, weight)
+    return bool(cmap) and all(ord(c) in cmap for c in value if c != " ")
+
+
+# -- backgrounds -----------------------------------------------------------------------------
+
+@dataclass
+class Background:
+    """One shape's background: its page (for the XObject) and the slots, or unusable."""
+
+    key: str
+    name: str  # the /KenpoStatic name: a prefix + digest of the drawn content and its fonts
+    page: Any  # pypdf page of the background's own PDF
+    data: bytes  # the page's content stream, decoded
+    slots: dict[str, Slot] | None
+    size: tuple[float, float] = (0.0, 0.0)  # CSS px of the laid-out page
+
+    @property
+    def usable(self) -> bool:
+        return self.slots is not None
+
+
+def _digest(obj: Any, h: Any, seen: set[int]) -> None:
+    if isinstance(obj, IndirectObject):
+        if obj.idnum in seen:
+            h.update(b"@%d" % obj.idnum)
+            return
+        seen.add(obj.idnum)
+        obj = obj.get_object()
+    if isinstance(obj, StreamObject):
+        h.update(obj._data)
+    if isinstance(obj, DictionaryObject):
+        for k in sorted(obj):
+            if k == "/Parent":
+                continue
+            h.update(str(k).encode())
+            _digest(obj[k], h, seen)
+    elif isinstance(obj, ArrayObject):
+        for item in obj:
+            _digest(item, h, seen)
+    else:
+        h.update(repr(obj).encode())
+
+
+def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
+                    wanted: set[str] | None) -> Background:
+    """The background of a document laid out alone (its first page), named ``prefix-<digest>``.
+
+    ``wanted``: the slots the page must have, exactly (None: the shape is not to be overlaid).
+    """
+    reader = PdfReader(io.BytesIO(pdf))
+    slots = None
+    if wanted is not None and len(document.pages) == 1:
+        slots = slots_of_page(_page_box(document.pages[0]))
+        if slots is not None and set(slots) != wanted:
+            slots = None
+    page = reader.pages[0]
+    contents = page.get_contents()
+    data = contents.get_data() if contents is not None else b""
+    h = hashlib.sha256(data)
+    _digest(page.get(NameObject("/Resources")), h, set())
+    first = document.pages[0]
+    return Background(key, f"{prefix}-{h.hexdigest()[:24]}", page, data, slots,
+                      (float(first.width), float(first.height)))
+
+
+def background_xobject(writer: PdfWriter, background: Background) -> IndirectObject:
+    """The background page as a Form XObject in ``writer``, marked to be stored once."""
+    return shared_form_xobject(writer, background.data, background.page, background.name)
+
+
+# -- overlays --------------------------------------------------------------------------------
+
+def _check_svg(div: Any, slot: Slot) -> str | None:
+    pictures = [b for b, _ in _walk(div) if type(b).__name__.endswith("ReplacedBox")]
+    if len(pictures) != 1 or any(type(b).__name__ == "TextBox" for b, _ in _walk(div)):
+        return f"{slot.name}: not one picture"
+    box = pictures[0]
+    for got, want, what in ((box.content_box_x(), slot.x, "x"),
+                            (box.content_box_y(), slot.top, "y"),
+                            (box.width, slot.width, "width"),
+                            (box.height, slot.height, "height")):
+        if abs(got - want) > TOLERANCE:
+            return f"{slot.name}: {what} off by {got - want}"
+    return None
+
+
+def overlay_problem(page_box: Any, values: list[dict[str, Any]]) -> str | None:
+    """Why an overlay page is not safe (None if every value lies on one line where its slot
+    is, no wider than the full layout leaves it room for; every picture where and as large
+    as its slot)."""
+    divs = [_unwrap(b) for b, _ in _walk(page_box)
+            if type(b).__name__ in ("AbsolutePlaceholder", "BlockBox")
+            and getattr(b, "element_tag", None) == "div"
+            and "v" in (b.element.get("class") or "").split()]
+    if len(divs) != len(values) or any(type(d).__name__ != "BlockBox" for d in divs):
+        return "unexpected boxes"
+    for div, value in zip(divs, values, strict=True):
+        slot: Slot = value["slot"]
+        if slot.kind == "svg":
+            problem = _check_svg(div, slot)
+            if problem:
+                return problem
+            continue
+        lines = [c for c in div.children if type(c).__name__ == "LineBox"]
+        texts = [b for line in lines for b, _ in _walk(line) if type(b).__name__ == "TextBox"]
+        if len(lines) != 1 or len(texts) != 1 or texts[0].text != value["text"]:
+            return f"{slot.name}: not one line of its text"
+        text = texts[0]
+        if text.justification_spacing:
+            return f"{slot.name}: justified"
+        if abs(text.position_y + text.baseline - slot.baseline) > TOLERANCE:
+            return f"{slot.name}: baseline off by {text.position_y + text.baseline - slot.baseline}"
+        width = text.width
+        if width > (slot.width if slot.max_width is None else slot.max_width) + 1e-6:
+            return f"{slot.name}: too wide"  # the full layout would wrap (or clip) it
+        if slot.min_width is not None and width < slot.min_width:
+            return f"{slot.name}: might fit on the line before"
+        expected_x = slot.x if slot.align == "left" else slot.left + (slot.width - width) / 2
+        if abs(text.position_x - expected_x) > TOLERANCE:
+            return f"{slot.name}: x off by {text.position_x - expected_x}"
+    return None
+
+
+def overlay_css(values: list[list[dict[str, Any]]]) -> tuple[str, dict[str, str]]:
+    """One class per distinct font style."""
+    classes: dict[str, str] = {}
+    for page in values:
+        for v in page:
+            if v["slot"].kind == "text":
+                classes.setdefault(v["slot"].css, f"s{len(classes)}")
+    # div.v.sN: more specific than the template's div.v (which resets letter-spacing).
+    css = "\n".join(f"div.v.{c} {{ {css} }}" for css, c in classes.items())
+    return css, classes
+
+
+def render_overlay_pages(
+    pages: list[tuple[str, list[dict[str, Any]], Background]], *, options: Any, what: str,
+) -> dict[str, tuple[Any, Background]]:
+    """Lay out one overlay document for ``(anchor, values, background)`` pages and check each
+    page: ``{anchor: (pypdf page, background)}`` for the pages that are exact. ``values``
+    are ``{"slot": Slot, "text": str}`` (an svg slot's text is the SVG markup)."""
+    from kenpo_docs.mailing.render import page_ranges
+    from kenpo_docs.render import render_document, write_pdf
+
+    if not pages:
+        return {}
+    css, classes = overlay_css([v for _, v, _ in pages])
+    # One class per place too: a rule is parsed once, where a style attribute is per value.
+    places: dict[str, str] = {}
+    items = []
+    for anchor, values, _ in pages:
+        boxes = []
+        for v in values:
+            slot: Slot = v["slot"]
+            svg = slot.kind == "svg"
+            place = (f"left: {slot.x if svg else slot.left:.4f}px; top: {slot.top:.4f}px; "
+                     f"width: {slot.width:.4f}px; text-align: {slot.align}")
+            boxes.append({"text": Markup(v["text"]) if svg else v["text"],
+                          "cls": ("svg" if svg else classes[slot.css]) + " " +
+                          places.setdefault(place, f"p{len(places)}")})
+        items.append({"anchor": anchor, "boxes": boxes})
+    css += "\n" + "\n".join(f"div.v.{c} {{ {place} }}" for place, c in places.items())
+    document = render_document(OVERLAY_TEMPLATE, {"pages": items, "css": Markup(css)},
+                               options=options)
+    ranges = page_ranges(document, [a for a, _, _ in pages])
+    ok: dict[str, int] = {}
+    for anchor, values, bg in pages:
+        first, end = ranges[anchor]
+        page = document.pages[first]
+        if end - first != 1:
+            problem: str | None = "two pages"
+        elif abs(page.width - bg.size[0]) > TOLERANCE or abs(page.height - bg.size[1]) > TOLERANCE:
+            problem = "page size"
+        else:
+            problem = overlay_problem(_page_box(page), values)
+        if problem is None:
+            ok[anchor] = first
+        else:
+            logger.debug("%s overlay: %s laid out in full (%s)", what, anchor, problem)
+    if len(ok) < len(pages):
+        logger.debug("%s overlay: %d of %d laid out in full after the check",
+                     what, len(pages) - len(ok), len(pages))
+    if not ok:
+        return {}
+    reader = PdfReader(io.BytesIO(write_pdf(document, options=options)))
+    by_anchor = {a: bg for a, _, bg in pages}
+    return {a: (reader.pages[i], by_anchor[a]) for a, i in ok.items()}
+
+
+def add_overlay_page(writer: PdfWriter, overlay: Any, background_ref: IndirectObject) -> None:
+    """Add the overlay page to ``writer`` drawing its background first (``/KFB Do``)."""
+    page = writer.add_page(overlay)
+    # WeasyPrint shares one resource dictionary between the pages of a document: each page
+    # gets its own (same entries) before its background is named in it.
+    shared = page.get(NameObject("/Resources"))
+    resources = DictionaryObject(shared.get_object() if shared is not None else {})
+    xobjects = resources.get(NameObject("/XObject"))
+    xobjects = DictionaryObject(xobjects.get_object() if xobjects is not None else {})
+    xobjects[_BG_NAME] = background_ref
+    resources[NameObject("/XObject")] = xobjects
+    page[NameObject("/Resources")] = resources
+    prefix = DecodedStreamObject()
+    prefix.set_data(b"q /KFB Do Q\n")
+    contents = page.get(NameObject("/Contents"))
+    existing: list[Any] = []
+    if contents is not None:
+        resolved = contents.get_object()
+        if isinstance(resolved, ArrayObject):
+            existing = list(resolved)
+        elif isinstance(contents, IndirectObject):
+            existing = [contents]
+        else:
+            existing = [writer._add_object(resolved)]
+    page[NameObject("/Contents")] = ArrayObject([writer._add_object(prefix), *existing])
