@@ -7,9 +7,10 @@ the medians. Usage::
 
     .venv/bin/python bench/cpu_piece.py [HOUSEHOLDS=50] [RUNS=3]
 
-Run it from another checkout (``cd /tmp/wt-before && /work/main/.venv/bin/python
-/work/main/bench/cpu_piece.py``) to measure that checkout's code: the current directory's
-``kenpo_docs`` is imported first.
+``BENCH_NO_LETTER_OVERLAY=1`` lays every letter out in full (the path before the letter
+overlay) for a comparison on the same code. Run it from another checkout (``cd
+/tmp/wt-before && /work/main/.venv/bin/python /work/main/bench/cpu_piece.py``) to measure
+that checkout's code: the current directory's ``kenpo_docs`` is imported first.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def one(households: int) -> dict[str, float]:
     import kenpo_docs
     from kenpo_docs.mailing.merge import MergeOptions, merge
 
-    counts = {"forms": 0, "overlaid": 0}
+    counts = {"forms": 0, "overlaid": 0, "letters": 0, "letters_overlaid": 0}
     try:
         from kenpo_docs.mailing import formoverlay, render
 
@@ -48,6 +49,30 @@ def one(households: int) -> dict[str, float]:
             return out
 
         render.formoverlay.render_overlays = counting  # type: ignore[attr-defined]
+    except ImportError:
+        pass
+    try:
+        from kenpo_docs.mailing import letteroverlay
+
+        original_letters = letteroverlay.render_overlays
+
+        def counting_letters(letter, template, context, **kw):  # type: ignore[no-untyped-def]
+            out = original_letters(letter, template, context, **kw)
+            counts["letters_overlaid"] += len(out)
+            return out
+
+        def chunks(job, *args, **kw):  # type: ignore[no-untyped-def]
+            counts["letters"] += len(job.pieces)
+            return render_chunk(job, *args, **kw)
+
+        import importlib
+
+        merge_module = importlib.import_module("kenpo_docs.mailing.merge")
+        render_chunk = merge_module.render_chunk
+        merge_module.render_chunk = chunks  # type: ignore[attr-defined]
+        letteroverlay.render_overlays = counting_letters  # type: ignore[attr-defined]
+        if os.environ.get("BENCH_NO_LETTER_OVERLAY"):
+            letteroverlay.OVERLAY_LETTERS = frozenset()  # type: ignore[misc]
     except ImportError:
         pass
     with tempfile.TemporaryDirectory() as tmp:
