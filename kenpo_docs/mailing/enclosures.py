@@ -10,6 +10,8 @@ Static enclosures are produced once into ``OUT/static/`` and reused for every pi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,21 +75,41 @@ def parse_enclosures(specs: tuple[str, ...] | list[str]) -> list[Enclosure]:
     return out
 
 
-def materialise_static(enclosures: list[Enclosure], folder: Path) -> list[Path]:
-    """Render or copy each static enclosure once into ``folder``; reuse what is there."""
+def render_static(enclosure: Enclosure) -> bytes:
+    """The PDF of one static enclosure (a worker process may render it in advance)."""
+    if enclosure.kind == "notice":
+        from kenpo_docs.notices import render_notice
+
+        return render_notice(int(enclosure.name), "pdf")
+    return Path(enclosure.name).read_bytes()
+
+
+def static_paths(enclosures: list[Enclosure], folder: Path) -> list[Path]:
+    """Where :func:`materialise_static` puts each static enclosure (named by its content)."""
     paths = []
     for index, enc in enumerate(enclosures, start=1):
-        if not enc.static:
-            continue
-        digest = hashlib.sha256(enc.fingerprint.encode()).hexdigest()[:8]
-        target = folder / f"{index:02d}-{enc.kind}-{digest}.pdf"
-        if not target.exists():
-            if enc.kind == "notice":
-                from kenpo_docs.notices import render_notice
+        if enc.static:
+            digest = hashlib.sha256(enc.fingerprint.encode()).hexdigest()[:8]
+            paths.append(folder / f"{index:02d}-{enc.kind}-{digest}.pdf")
+    return paths
 
-                data = render_notice(int(enc.name), "pdf")
-            else:
-                data = Path(enc.name).read_bytes()
-            write_atomic(target, data)
-        paths.append(target)
+
+def materialise_static(
+    enclosures: list[Enclosure],
+    folder: Path,
+    *,
+    rendered: Mapping[int, Future[bytes]] | None = None,
+) -> list[Path]:
+    """Render or copy each static enclosure once into ``folder``; reuse what is there.
+
+    ``rendered`` maps an enclosure's index in ``enclosures`` to its PDF being rendered in
+    another process (started before the roster was read); it is used when the file is not
+    already there.
+    """
+    statics = [e for e in enclosures if e.static]
+    paths = static_paths(enclosures, folder)
+    for enc, target in zip(statics, paths, strict=True):
+        if not target.exists():
+            future = (rendered or {}).get(enclosures.index(enc))
+            write_atomic(target, future.result() if future is not None else render_static(enc))
     return paths

@@ -36,6 +36,7 @@ from pypdf.generic import (
     DictionaryObject,
     IndirectObject,
     NameObject,
+    NullObject,
     PdfObject,
     StreamObject,
     TextStringObject,
@@ -133,7 +134,7 @@ class Segment:
     def load(cls, path: Path) -> Segment:
         """Read a segment saved by :meth:`save` (our own scratch file in a 0700 folder)."""
         with open(path, "rb") as fh:
-            objects, pages = pickle.load(fh)  # noqa: S301 - written by this program only
+            objects, pages = pickle.load(fh)
         return cls(objects, pages)
 
 
@@ -189,7 +190,7 @@ class SegmentRecorder(_Serializer):
                 num = self._alloc(name)
                 if name is not None:
                     self._static[name] = num
-                self._pending.append((num, obj))
+                self._pending.append((num, obj if obj is not None else NullObject()))
             table[ref.idnum] = num
         out.ref(num)
 

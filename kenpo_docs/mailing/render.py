@@ -16,6 +16,7 @@ import functools
 import io
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -236,7 +237,7 @@ def _letter_overlays(
         return {}
 
 
-def render_chunk(job: ChunkJob) -> ChunkResult:
+def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = None) -> ChunkResult:
     """Render and write the chunk's pieces and its part file (for the print files).
 
     All pages of the chunk go into one in-memory pypdf writer: the letter and form pages
@@ -282,6 +283,8 @@ def render_chunk(job: ChunkJob) -> ChunkResult:
         form_parts.append((reader, ranges, name, overlays))
 
     writer = PdfWriter()
+    if static_ready is not None:
+        static_ready()  # the static enclosures may still be rendering in another process
     statics = _static_pages(writer, job.static)
     backgrounds: dict[str, Any] = {}
     spans: list[tuple[str, int, int]] = []
