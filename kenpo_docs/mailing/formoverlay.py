@@ -141,7 +141,8 @@ def _lay_out_background(form: str, key: str, ctx: dict[str, Any], options: Any) 
     from kenpo_docs.render import render_document, write_pdf
 
     document = render_document(form_module.FORMS[form].template,
-                               {"forms": [_background_context(ctx)]}, options=options)
+                               {"forms": [_background_context(ctx)]}, options=options,
+                               shared_fonts=True)
     wanted = None if ctx["fillable"] else {s for s, v in _slot_values(ctx).items() if v}
     return make_background(document, write_pdf(document, options=options), key=key,
                            prefix=f"form-{form}", wanted=wanted)

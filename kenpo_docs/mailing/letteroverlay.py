@@ -111,7 +111,7 @@ def _background(letter: str, template: str, html: str, recorder: _Recorder,
     if key not in _BACKGROUNDS:
         if len(_BACKGROUNDS) >= MAX_BACKGROUNDS:
             _BACKGROUNDS.clear()
-        document = layout_html(html, template, options=options)
+        document = layout_html(html, template, options=options, shared_fonts=True)
         _BACKGROUNDS[key] = make_background(
             document, write_pdf(document, options=options), key=key,
             prefix=f"letter-{letter}", wanted=set(recorder.values))
