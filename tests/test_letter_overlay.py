@@ -73,6 +73,7 @@ CASES: dict[str, tuple[list[list[str]], bool | None]] = {
     "000206": (_household("000206", "鈴木", 4), True),  # same shape as 000202 but 1 period
     "000207": (_household("000207", "濵田", 1, home=True, address=LONG), False),  # wraps
     "000208": (_household("000208", "田中", 2, given=["𠮷男", "花子"]), False),  # no glyph
+    "000209": (_household("000209", "中村", 12), False),  # a letter of two pages
 }
 
 
@@ -139,10 +140,13 @@ def test_merged_letter_is_the_full_layout(runs: tuple[Path, Path], number: str) 
     assert not _letter_backgrounds(PdfReader(full_path), 0)
     mine, full = pdfium.PdfDocument(mine_path), pdfium.PdfDocument(full_path)
     assert len(mine) == len(full)
+    if number == "000209":
+        assert len(full) == 4  # two letter pages, two form pages: laid out in full
     for i in range(len(full)):  # the letter, and the form after it
         assert _chars(mine[i]) == _chars(full[i])
         assert_same_picture(_picture(mine[i]), _picture(full[i]), f"letter-{number}-{i + 1}")
-    text = mine[0].get_textpage().get_text_range().replace(" ", "")
+    text = "".join(mine[i].get_textpage().get_text_range() for i in range(len(mine)))
+    text = text.replace(" ", "")
     rows = CASES[number][0]
     for row in rows:  # the values are really there, not just glyphs
         assert row[3].replace(" ", "") in text
@@ -160,6 +164,7 @@ def test_the_roster_covers_the_shapes() -> None:
 
     assert barcode("000203") and barcode("000204") and not barcode("000205")
     assert len({row[13] for row in CASES["000202"][0]}) == 3
+    assert len(CASES["000209"][0]) == 12  # its letter takes two pages (asserted below)
 
 
 def test_barcode_is_printed_by_the_overlay(runs: tuple[Path, Path]) -> None:
