@@ -19,7 +19,8 @@ for every piece with a few values in fixed boxes, so:
 After the overlay is laid out every value is checked against its slot (:func:`overlay_problem`):
 one line of exactly its text, baseline and x within :data:`TOLERANCE` of the background's, no
 wider than the room the background leaves it. A page that fails any check is left out, and the
-caller lays it out in full.
+caller lays it out in full. The PDF side (the background's digest, pictures drawn straight
+into a page, :func:`add_overlay_page`) is in :mod:`kenpo_docs.mailing.overlaypdf`.
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ from typing import Any
 from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
     IndirectObject,
     NameObject,
-    StreamObject,
 )
 
+from kenpo_docs.mailing.overlaypdf import (  # noqa: F401  (add_overlay_page: the API)
+    OverlayPage,
+    add_overlay_page,
+    digest,
+    rect_svg_ops,
+)
 from kenpo_docs.mailing.pdfstream import shared_form_xobject
 
 logger = logging.getLogger("kenpo_docs")
@@ -57,7 +60,6 @@ PLACEHOLDER = "あ"
 _UNBREAKABLE = re.compile(r"[0-9A-Za-z]+(-[0-9]+)*")
 #: How far (CSS px) an overlay value may sit from where the background says it goes.
 TOLERANCE = 0.01
-_BG_NAME = NameObject("/KFB")
 
 
 def hidden(slot: str, text: str = PLACEHOLDER, *, close: bool = True) -> Markup:
@@ -342,28 +344,6 @@ class Background:
         return self.slots is not None
 
 
-def _digest(obj: Any, h: Any, seen: set[int]) -> None:
-    if isinstance(obj, IndirectObject):
-        if obj.idnum in seen:
-            h.update(b"@%d" % obj.idnum)
-            return
-        seen.add(obj.idnum)
-        obj = obj.get_object()
-    if isinstance(obj, StreamObject):
-        h.update(obj._data)
-    if isinstance(obj, DictionaryObject):
-        for k in sorted(obj):
-            if k == "/Parent":
-                continue
-            h.update(str(k).encode())
-            _digest(obj[k], h, seen)
-    elif isinstance(obj, ArrayObject):
-        for item in obj:
-            _digest(item, h, seen)
-    else:
-        h.update(repr(obj).encode())
-
-
 def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
                     wanted: set[str] | None) -> Background:
     """The background of a document laid out alone (its first page), named ``prefix-<digest>``.
@@ -380,7 +360,7 @@ def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
     contents = page.get_contents()
     data = contents.get_data() if contents is not None else b""
     h = hashlib.sha256(data)
-    _digest(page.get(NameObject("/Resources")), h, set())
+    digest(page.get(NameObject("/Resources")), h, set())
     first = document.pages[0]
     return Background(key, f"{prefix}-{h.hexdigest()[:24]}", page, data, slots,
                       (float(first.width), float(first.height)))
@@ -494,67 +474,6 @@ def overlay_css(values: list[list[dict[str, Any]]]) -> tuple[str, dict[str, str]
     return css, classes
 
 
-_SVG_NS = "{http://www.w3.org/2000/svg}"
-_MM = re.compile(r"([0-9]+(?:\.[0-9]+)?)mm")
-_PX_PER_MM = 96 / 25.4
-
-
-def _num(value: float) -> str:
-    """A number as WeasyPrint's PDF writer (pydyf) prints it."""
-    return str(int(value)) if float(value).is_integer() else f"{value:f}".rstrip("0")
-
-
-def _rect_svg_ops(markup: str, slot: Slot) -> bytes | None:
-    """PDF operators drawing a plain-rectangle SVG (the customer barcode: a white rectangle,
-    then black bars in one group) at its slot exactly as WeasyPrint draws it, in CSS px of a
-    page whose content starts from the default user space (see :func:`add_overlay_page`).
-    None for any other SVG (the overlay document lays it out instead)."""
-    from xml.etree import ElementTree
-
-    try:
-        root = ElementTree.fromstring(markup)
-        width, height = (_MM.fullmatch(root.get(k, "")) for k in ("width", "height"))
-        box = [float(v) for v in root.get("viewBox", "").split()]
-    except (ElementTree.ParseError, ValueError):
-        return None
-    allowed = {"xmlns", "class", "width", "height", "viewBox", "role", "aria-label"}
-    if (root.tag != f"{_SVG_NS}svg" or width is None or height is None or len(box) != 4
-            or box[:2] != [0, 0] or set(root.attrib) - allowed or len(root) != 2):
-        return None
-    w_px, h_px = float(width.group(1)) * _PX_PER_MM, float(height.group(1)) * _PX_PER_MM
-    if abs(w_px - slot.width) > TOLERANCE or abs(h_px - slot.height) > TOLERANCE or \
-            abs(box[2] / box[3] - w_px / h_px) > 1e-9 * w_px / h_px:
-        return None
-    white, group = root
-    if (white.tag != f"{_SVG_NS}rect" or white.attrib != {"width": _num(box[2]),
-                                                         "height": _num(box[3]),
-                                                         "fill": "#fff"}
-            or group.tag != f"{_SVG_NS}g" or group.attrib != {"fill": "#000"}):
-        return None
-    ops = [f"q 1 0 0 -1 0 {{page_height}} cm 0.75 0 0 0.75 0 0 cm "
-           f"{_num(slot.x)} {_num(slot.top)} {_num(slot.width)} {_num(slot.height)} re W n "
-           f"1 0 0 1 {_num(slot.x)} {_num(slot.top)} cm "
-           f"{_num(slot.width / box[2])} 0 0 {_num(slot.height / box[3])} 0 0 cm "
-           f"1 1 1 rg 0 0 {_num(box[2])} {_num(box[3])} re f 0 0 0 rg"]
-    for bar in group:
-        if bar.tag != f"{_SVG_NS}rect" or set(bar.attrib) != {"x", "y", "width", "height"} \
-                or len(bar):
-            return None
-        ops.append(" ".join(_num(float(bar.get(k, ""))) for k in ("x", "y", "width", "height"))
-                   + " re f")
-    ops.append("Q")
-    return "\n".join(ops).encode()
-
-
-@dataclass(frozen=True)
-class OverlayPage:
-    """An overlay page plus pictures drawn straight into it (PDF operators, ``{page_height}``
-    to fill in), which :func:`add_overlay_page` appends."""
-
-    page: Any
-    drawn: bytes
-
-
 def render_overlay_pages(
     pages: list[tuple[str, list[dict[str, Any]], Background]], *, options: Any, what: str,
 ) -> dict[str, tuple[Any, Background]]:
@@ -573,7 +492,8 @@ def render_overlay_pages(
     for anchor, values, bg in pages:
         keep = []
         for v in values:
-            ops = _rect_svg_ops(str(v["text"]), v["slot"]) if v["slot"].kind == "svg" else None
+            ops = rect_svg_ops(str(v["text"]), v["slot"], TOLERANCE) \
+                if v["slot"].kind == "svg" else None
             if ops is None:
                 keep.append(v)
             else:
@@ -634,41 +554,3 @@ def render_overlay_pages(
     by_anchor = {a: bg for a, _, bg in pages}
     return {a: (OverlayPage(reader.pages[i], drawn[a]) if a in drawn else reader.pages[i],
                 by_anchor[a]) for a, i in ok.items()}
-
-
-def add_overlay_page(writer: PdfWriter, overlay: Any, background_ref: IndirectObject) -> None:
-    """Add the overlay page (a pypdf page or an :class:`OverlayPage`) to ``writer`` drawing its
-    background first (``/KFB Do``) and its directly drawn pictures last."""
-    drawn = overlay.drawn if isinstance(overlay, OverlayPage) else b""
-    page = writer.add_page(overlay.page if isinstance(overlay, OverlayPage) else overlay)
-    # WeasyPrint shares one resource dictionary between the pages of a document: each page
-    # gets its own (same entries) before its background is named in it.
-    shared = page.get(NameObject("/Resources"))
-    resources = DictionaryObject(shared.get_object() if shared is not None else {})
-    xobjects = resources.get(NameObject("/XObject"))
-    xobjects = DictionaryObject(xobjects.get_object() if xobjects is not None else {})
-    xobjects[_BG_NAME] = background_ref
-    resources[NameObject("/XObject")] = xobjects
-    page[NameObject("/Resources")] = resources
-    prefix = DecodedStreamObject()
-    prefix.set_data(b"q /KFB Do Q\n")
-    contents = page.get(NameObject("/Contents"))
-    existing: list[Any] = []
-    if contents is not None:
-        resolved = contents.get_object()
-        if isinstance(resolved, ArrayObject):
-            existing = list(resolved)
-        elif isinstance(contents, IndirectObject):
-            existing = [contents]
-        else:
-            existing = [writer._add_object(resolved)]
-    streams = [writer._add_object(prefix), *existing]
-    if drawn:
-        # WeasyPrint's content leaves its y-flip on the stack: wrap it, then draw from the
-        # default user space.
-        prefix.set_data(b"q /KFB Do Q\nq\n")
-        suffix = DecodedStreamObject()
-        height = _num(float(page.mediabox.height))
-        suffix.set_data(b"\nQ\n" + drawn.replace(b"{page_height}", height.encode()) + b"\n")
-        streams.append(writer._add_object(suffix))
-    page[NameObject("/Contents")] = ArrayObject(streams)
