@@ -64,12 +64,27 @@ def _run(roster: Path, out: Path, workers: int) -> None:
 
 @pytest.fixture(scope="module")
 def outputs(roster: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    """The same batch with one worker and with two. Cover sheets are cut into documents of
+    at most 2 listed pieces (one per workplace here), so with two workers they are laid out
+    in the worker pool, and the print files must still come out the same."""
+    import importlib
+
+    from kenpo_docs.mailing import printfiles
+
+    # (kenpo_docs.mailing.merge the module, not the function the package exports)
+    merge_module = importlib.import_module("kenpo_docs.mailing.merge")
+
     base = tmp_path_factory.mktemp("merge")
     result = {}
-    for workers in (1, 2):
-        out = base / f"w{workers}"
-        _run(roster, out, workers)
-        result[workers] = out
+    saved = printfiles.COVER_ROWS_PER_DOCUMENT
+    printfiles.COVER_ROWS_PER_DOCUMENT = merge_module.COVER_ROWS_PER_DOCUMENT = 2
+    try:
+        for workers in (1, 2):
+            out = base / f"w{workers}"
+            _run(roster, out, workers)
+            result[workers] = out
+    finally:
+        printfiles.COVER_ROWS_PER_DOCUMENT = merge_module.COVER_ROWS_PER_DOCUMENT = saved
     return result
 
 

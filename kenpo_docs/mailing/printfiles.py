@@ -10,8 +10,10 @@ import io
 import json
 import math
 from collections import OrderedDict, defaultdict
+from concurrent.futures import Executor
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 
@@ -53,12 +55,31 @@ def _groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
     return groups
 
 
+#: Cover rows laid out per document. Covers are cut into documents of about this many rows
+#: (whole covers, in print order) whatever the number of workers, so the print files come out
+#: the same with one worker or several; several documents are laid out in parallel.
+COVER_ROWS_PER_DOCUMENT = 400
+
+#: Where each cover's pages are: anchor -> (reader, first page, end page).
+Covers = dict[str, tuple[PdfReader, int, int]]
+
+
+def render_covers(context: dict[str, Any], as_of: date) -> tuple[bytes, dict[str, tuple[int, int]]]:
+    """One document of cover sheets: its PDF and each cover's page range (picklable, so a
+    worker process can do it)."""
+    options = RenderOptions(as_of=as_of, pdf_tags=False)
+    document = render_document("mailing/cover.html", context, options=options)
+    ranges = page_ranges(document, [item["anchor"] for item in context["covers"]])
+    return write_pdf(document, options=options), ranges
+
+
 def _covers(
     plan: BatchPlan,
     groups: list[tuple[str, str | None, list[PiecePlan]]],
     page_counts: dict[str, int],
     as_of: date,
-) -> tuple[PdfReader, dict[str, tuple[int, int]]] | None:
+    pool: Executor | None = None,
+) -> Covers:
     items = []
     for stem, code, pieces in groups:
         if code is None:
@@ -78,19 +99,32 @@ def _covers(
                 for p in pieces
             ],
         })
-    if not items:
-        return None
-    context = {
-        "covers": items,
+    batches: list[list[dict[str, Any]]] = []
+    rows = COVER_ROWS_PER_DOCUMENT
+    for item in items:
+        if rows + len(item["pieces"]) > COVER_ROWS_PER_DOCUMENT and (
+                not batches or batches[-1]):
+            batches.append([])
+            rows = 0
+        batches[-1].append(item)
+        rows += len(item["pieces"])
+    contexts = [{
+        "covers": batch,
         "batch_id": plan.batch_id,
         "letter": plan.letter,
         "as_of": as_of,
         "insurer": rules.insurer(),
-    }
-    options = RenderOptions(as_of=as_of, pdf_tags=False)
-    document = render_document("mailing/cover.html", context, options=options)
-    ranges = page_ranges(document, [item["anchor"] for item in items])
-    return PdfReader(io.BytesIO(write_pdf(document, options=options))), ranges
+    } for batch in batches]
+    if pool is not None and len(contexts) > 1:
+        done = list(pool.map(render_covers, contexts, [as_of] * len(contexts)))
+    else:
+        done = [render_covers(c, as_of) for c in contexts]
+    covers: Covers = {}
+    for data, ranges in done:
+        reader = PdfReader(io.BytesIO(data))
+        for anchor, (first, end) in ranges.items():
+            covers[anchor] = (reader, first, end)
+    return covers
 
 
 def _sources(out: Path) -> dict[str, tuple[Path, int]]:
@@ -149,11 +183,13 @@ def write_print_files(
     *,
     as_of: date,
     enclosure_count: int = 0,
+    pool: Executor | None = None,
 ) -> list[Path]:
     """Write ``OUT/print/*.pdf`` and their ``*.inserter.csv``; returns the PDF paths.
 
     ``enclosure_count`` is the inserter file's ``enclosures`` column: how many documents go
     into each envelope besides the letter (one per ``--enclose``); cover sheets have none.
+    With a ``pool``, documents of cover sheets are laid out in parallel.
 
     Each file is streamed to disk page by page (see :mod:`kenpo_docs.mailing.pdfstream`):
     memory stays flat however many pieces there are, fonts come once per chunk and each
@@ -161,18 +197,17 @@ def write_print_files(
     """
     folder = private_dir(out / "print")
     groups = _groups(plan)
-    covers = _covers(plan, groups, page_counts, as_of)
+    covers = _covers(plan, groups, page_counts, as_of, pool)
     sources = _sources(out)
     written = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
         path = folder / f"{stem}.pdf"
         rows = []
         with PdfStreamWriter(path) as writer:
-            if code is not None and covers is not None:
+            if code is not None:
                 # The cover is an item of the bundle in its own right: it carries its own
                 # code and line in the inserter file, so verification accounts for every page.
-                reader, ranges = covers
-                first, end = ranges[f"cover-{stem}"]
+                reader, first, end = covers[f"cover-{stem}"]
                 cover = PdfWriter()
                 for i in range(first, end):
                     cover.add_page(reader.pages[i])
