@@ -16,6 +16,7 @@ on 1868-01-25 (明治元年 = 1868) and nothing earlier is in scope.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -168,6 +169,8 @@ def _from_excel(serial: float) -> date:
     return _EXCEL_EPOCH + timedelta(days=days)
 
 
+#: A roster repeats its dates (issue dates, 資格取得日) thousands of times: parse each once.
+@functools.lru_cache(maxsize=8192)
 def _parse_text(raw: str) -> date:
     text = unicodedata.normalize("NFKC", raw).strip()
     shown = raw.strip()[:40] or repr(raw)
