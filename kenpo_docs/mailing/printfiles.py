@@ -165,15 +165,15 @@ class _Parts:
         self.open: OrderedDict[Path, Segment] = OrderedDict()
 
     def get(self, path: Path, writer: PdfStreamWriter) -> Segment:
-        reader = self.open.get(path)
-        if reader is None:
-            reader = Segment.load(path)
-            self.open[path] = reader
+        segment = self.open.get(path)
+        if segment is None:
+            segment = Segment.load(path)
+            self.open[path] = segment
             while len(self.open) > self.keep:
                 _, old = self.open.popitem(last=False)
                 writer.forget(old)
         self.open.move_to_end(path)
-        return reader
+        return segment
 
 
 def write_print_files(
