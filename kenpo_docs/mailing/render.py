@@ -237,6 +237,28 @@ def _letter_overlays(
         return {}
 
 
+def _add_document_pages(
+    writer: PdfWriter,
+    anchor: str,
+    overlays: dict[str, tuple[Any, Any]],
+    reader: PdfReader | None,
+    ranges: dict[str, tuple[int, int]],
+    backgrounds: dict[str, Any],
+) -> None:
+    """A letter's or form's pages: its overlay page drawing its shape's background (added to
+    ``writer`` once per chunk, kept in ``backgrounds``), or its pages of the full layout."""
+    if anchor in overlays:
+        overlay, background = overlays[anchor]
+        if background.name not in backgrounds:
+            backgrounds[background.name] = overlay_pages.background_xobject(writer, background)
+        overlay_pages.add_overlay_page(writer, overlay, backgrounds[background.name])
+        return
+    assert reader is not None
+    first, end = ranges[anchor]
+    for i in range(first, end):
+        writer.add_page(reader.pages[i])
+
+
 def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = None) -> ChunkResult:
     """Render and write the chunk's pieces and its part file (for the print files).
 
@@ -290,31 +312,11 @@ def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = N
     spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
         first_page = len(writer.pages)
-        anchor = f"piece-{piece.piece_id}"
-        if anchor in letter_overlays:
-            overlay, background = letter_overlays[anchor]
-            if background.name not in backgrounds:
-                backgrounds[background.name] = overlay_pages.background_xobject(
-                    writer, background)
-            overlay_pages.add_overlay_page(writer, overlay, backgrounds[background.name])
-        else:
-            assert letter_pdf is not None
-            first, end = letter_ranges[anchor]
-            for i in range(first, end):
-                writer.add_page(letter_pdf.pages[i])
+        _add_document_pages(writer, f"piece-{piece.piece_id}", letter_overlays, letter_pdf,
+                            letter_ranges, backgrounds)
         for reader, ranges, name, overlays in form_parts:
-            anchor = f"form-{name}-{piece.piece_id}"
-            if anchor in overlays:
-                overlay, background = overlays[anchor]
-                if background.name not in backgrounds:
-                    backgrounds[background.name] = formoverlay.background_xobject(
-                        writer, background)
-                formoverlay.add_overlay_page(writer, overlay, backgrounds[background.name])
-                continue
-            assert reader is not None
-            first, end = ranges[anchor]
-            for i in range(first, end):
-                writer.add_page(reader.pages[i])
+            _add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, reader,
+                                ranges, backgrounds)
         for form_ref, source in statics:
             _add_static_page(writer, form_ref, source)
         count = len(writer.pages) - first_page
