@@ -72,11 +72,13 @@ CASES = {
 }
 
 
-def _write_roster(path: Path) -> Path:
+def write_roster(path: Path, cases: dict[str, tuple[list[list[str]], object]] | None = None
+                 ) -> Path:
+    """A roster (HEADER columns) of the cases' rows; tests/test_letter_overlay.py uses it too."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADER)
-    for rows, _ in CASES.values():
+    for rows, _ in (CASES if cases is None else cases).values():
         writer.writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
     return path
@@ -142,7 +144,7 @@ def _stored(path: Path) -> Counter[str]:
 @pytest.fixture(scope="module")
 def merged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("overlay")
-    roster = _write_roster(tmp / "roster.csv")
+    roster = write_roster(tmp / "roster.csv")
     options = MergeOptions(letter="kakuninsho", out=tmp / "out", as_of=AS_OF,
                            enclosures=("form:bessou1",), workers=1, stamp_codes=False)
     result = merge(roster, options=options)

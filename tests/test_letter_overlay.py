@@ -11,7 +11,6 @@ background; one laid out in full does not.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
 from datetime import date
@@ -20,7 +19,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
-from test_form_overlay import assert_same_picture
+from test_form_overlay import assert_same_picture, write_roster
 
 from kenpo_docs.barcodes.japanpost import japan_post_barcode_or_none
 from kenpo_docs.mailing import letteroverlay
@@ -29,8 +28,6 @@ from kenpo_docs.render import make_environment
 
 AS_OF = date(2026, 12, 1)
 DPI = 100
-HEADER = ["記号", "番号", "枝番", "氏名", "フリガナ", "生年月日", "資格取得日", "加入区分",
-          "郵便番号", "住所1", "住所2", "就労先コード", "就労先名", "資格確認書交付日"]
 KIDS = ["一郎", "花子", "健太", "美咲", "誠", "由美", "大輔", "幸子", "翔", "葵", "蓮", "陽"]
 TOKYO = ("1000013", "東京都千代田区霞が関1丁目3番2号", "")
 #: Issue dates in three issue periods (2024-12-02.., 2025-12-01.., 2026-12-01..).
@@ -77,16 +74,6 @@ CASES: dict[str, tuple[list[list[str]], bool | None]] = {
 }
 
 
-def _write_roster(path: Path, cases: dict[str, tuple[list[list[str]], bool | None]]) -> Path:
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for rows, _ in cases.values():
-        writer.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path
-
-
 def _merge(roster: Path, out: Path, *, overlay: bool) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         if not overlay:
@@ -101,7 +88,7 @@ def _merge(roster: Path, out: Path, *, overlay: bool) -> Path:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("letter-overlay")
-    roster = _write_roster(tmp / "roster.csv", CASES)
+    roster = write_roster(tmp / "roster.csv", CASES)
     return _merge(roster, tmp / "overlay", overlay=True), _merge(roster, tmp / "full",
                                                                    overlay=False)
 
