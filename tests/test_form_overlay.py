@@ -276,12 +276,22 @@ def test_weasyprint_page_box_internals() -> None:
     assert text.text == "X" and 20 < text.position_y + text.baseline < 38
 
 
+def _no_overlay_document(*args: object, **kwargs: object) -> None:
+    raise AssertionError("an overlay document was laid out: the values were not drawn directly")
+
+
 @pytest.mark.parametrize("form", ["bessou1", "bessou2"])
-def test_overlay_outside_the_merge_matches_full_layout(form: str, tmp_path: Path) -> None:
-    """Both forms, a workplace and a home household, composed as render_chunk composes."""
+def test_overlay_outside_the_merge_matches_full_layout(form: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both forms, a workplace and a home household, composed as render_chunk composes; the
+    values are drawn straight into the page (kenpo_docs/mailing/overlaytext.py), with no
+    overlay document laid out."""
     from pypdf import PdfWriter
 
+    from kenpo_docs.mailing import overlay
     from kenpo_docs.mailing.pdfstream import PdfStreamWriter
+
+    monkeypatch.setattr(overlay, "_laid_out_overlay_pages", _no_overlay_document)
 
     family = _family("髙橋")
     home = Household(replace(family.insured, membership="任意継続", workplace_code=None,
@@ -321,3 +331,24 @@ def test_a_key_short_enough_to_stay_on_the_contact_line_is_laid_out_in_full() ->
     assert any("記号・番号" in line and "1-2" in line for line in lines)  # really on that line
     assert not _overlay_for(short)
     assert _overlay_for(Household(family.insured))
+
+
+def test_a_tagged_pdf_overlay_is_laid_out_as_a_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drawing values straight into the page writes no structure tags: a tagged PDF's
+    overlay goes through the laid-out overlay document, which does."""
+    from kenpo_docs.mailing import overlay
+
+    calls = []
+    laid_out = overlay._laid_out_overlay_pages
+
+    def spy(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append([anchor for anchor, _, _ in pages])
+        return laid_out(pages, *args, **kwargs)
+
+    monkeypatch.setattr(overlay, "_laid_out_overlay_pages", spy)
+    ctx = form_context("bessou1", _family("髙橋"), as_of=AS_OF, anchor="a")
+    tagged = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
+                                         options=RenderOptions(as_of=AS_OF, pdf_tags=True))
+    assert sorted(tagged) == ["a"] and calls == [["a"]]
+    calls.clear()
+    assert sorted(_overlay_for(_family("髙橋"))) == ["a"] and calls == []

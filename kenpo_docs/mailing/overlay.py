@@ -31,7 +31,7 @@ import io
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
@@ -47,6 +47,7 @@ from kenpo_docs.mailing.overlaypdf import (  # noqa: F401  (add_overlay_page: th
     digest,
     rect_svg_ops,
 )
+from kenpo_docs.mailing import overlaytext
 from kenpo_docs.mailing.pdfstream import shared_form_xobject
 
 logger = logging.getLogger("kenpo_docs")
@@ -123,6 +124,9 @@ class Slot:
     max_width: float | None = None
     #: The used line height (CSS px), or None where it is not a plain length ("normal").
     line_height: float | None = None
+    #: The placeholder's computed style (WeasyPrint's), which values are shaped and drawn
+    #: with (:mod:`kenpo_docs.mailing.overlaytext`); None: not drawn directly.
+    style: Any = field(default=None, compare=False, repr=False)
 
 
 def _line_height_css(value: Any) -> str:
@@ -292,7 +296,7 @@ def slots_of_page(page_box: Any) -> dict[str, Slot] | None:
             name=name, left=left, width=width, align=mode, top=text.position_y,
             baseline=text.position_y + text.baseline, x=text.position_x,
             css=_font_css(text.style), min_width=min_width, max_width=max_width,
-            line_height=_line_height_px(text.style),
+            line_height=_line_height_px(text.style), style=text.style,
         )
     return slots
 
@@ -477,12 +481,13 @@ def overlay_css(values: list[list[dict[str, Any]]]) -> tuple[str, dict[str, str]
 def render_overlay_pages(
     pages: list[tuple[str, list[dict[str, Any]], Background]], *, options: Any, what: str,
 ) -> dict[str, tuple[Any, Background]]:
-    """Lay out one overlay document for ``(anchor, values, background)`` pages and check each
-    page: ``{anchor: (pypdf page, background)}`` for the pages that are exact. ``values``
-    are ``{"slot": Slot, "text": str}`` (an svg slot's text is the SVG markup)."""
-    from kenpo_docs.mailing.render import page_ranges
-    from kenpo_docs.render import render_document, write_pdf
+    """The overlay pages of ``(anchor, values, background)`` pages: ``{anchor: (pypdf page,
+    background)}`` for the pages that print exactly as the full layout. ``values`` are
+    ``{"slot": Slot, "text": str}`` (an svg slot's text is the SVG markup).
 
+    Text values are drawn straight into the page (:mod:`kenpo_docs.mailing.overlaytext`);
+    pages with a picture other than plain rectangles, or written as a tagged PDF or a PDF
+    variant, go through one laid-out overlay document (:func:`_laid_out_overlay_pages`)."""
     if not pages:
         return {}
     # Plain-rectangle SVGs are drawn straight into the page (WeasyPrint spends ~45 ms laying
@@ -500,6 +505,34 @@ def render_overlay_pages(
                 drawn[anchor] = drawn.get(anchor, b"") + ops
         laid_out.append((anchor, keep, bg))
     pages = laid_out
+    result: dict[str, tuple[Any, Background]] = {}
+    if overlaytext.supported(options):
+        direct = [p for p in pages if all(v["slot"].kind == "text" and v["slot"].style is not None
+                                         for v in p[1])]
+        if direct:
+            got, problems = overlaytext.draw_pages(direct, placeholder=PLACEHOLDER,
+                                                   options=options)
+            for anchor, problem in problems.items():
+                logger.debug("%s overlay: %s laid out in full (%s)", what, anchor, problem)
+            by_anchor = {a: bg for a, _, bg in direct}
+            result = {a: (OverlayPage(page, drawn[a]) if a in drawn else page, by_anchor[a])
+                      for a, page in got.items()}
+            done = {a for a, _, _ in direct}
+            pages = [p for p in pages if p[0] not in done]
+    if pages:
+        result.update(_laid_out_overlay_pages(pages, drawn, options=options, what=what))
+    return result
+
+
+def _laid_out_overlay_pages(
+    pages: list[tuple[str, list[dict[str, Any]], Background]], drawn: dict[str, bytes], *,
+    options: Any, what: str,
+) -> dict[str, tuple[Any, Background]]:
+    """The overlay pages as one laid-out document (values in absolutely positioned boxes),
+    each page checked against its slots; for pages :mod:`overlaytext` cannot draw."""
+    from kenpo_docs.mailing.render import page_ranges
+    from kenpo_docs.render import render_document, write_pdf
+
     css, classes = overlay_css([v for _, v, _ in pages])
     # One class per place too: a rule is parsed once, where a style attribute is per value.
     places: dict[str, str] = {}

@@ -1,0 +1,173 @@
+"""Overlay values drawn straight into PDF pages, without laying out an overlay document.
+
+:func:`kenpo_docs.mailing.overlay.render_overlay_pages` used to lay out one small WeasyPrint
+document per chunk holding only the values, absolutely positioned at their slots, and then
+check every laid-out value against its slot. Laying out that document (HTML, CSS cascade,
+boxes) cost ~0.04-0.05 CPU s per letter or form, most of what is left of a piece. The values
+need none of it: each one is a single line of known text in a known font at a known baseline.
+So this module does, per value, exactly what WeasyPrint does for one line of text, with
+WeasyPrint's own functions:
+
+* the text is shaped by Pango in a ``weasyprint.text.line_break.Layout`` made from the
+  computed style of the slot's placeholder (same font description, language, features and
+  letter spacing as in the full layout), and measured with ``line_size`` (its logical width);
+* the value is checked as the overlay document's values were (:func:`value_problem`): one
+  line, every glyph from the placeholder's font file, no wider than its room (and, for a value
+  that wrapped onto its line, no narrower than the placeholder); its x follows from the slot's
+  alignment and that width, its baseline is the slot's;
+* it is drawn with ``weasyprint.draw.text.draw_first_line`` into a WeasyPrint ``Stream``, in
+  the slot's colour, as ``draw_text`` does;
+* the fonts the chunk's values use are embedded (and subset) once per chunk by
+  ``weasyprint.pdf.fonts.build_fonts_dictionary``, as ``write_pdf`` does for a document.
+
+These are WeasyPrint internals (70.x); tests/test_form_overlay.py and tests/test_letter_overlay.py
+compare the merged pages with the full layout pixel by pixel, and
+``test_overlay_text_internals`` fails if the functions change shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from types import SimpleNamespace
+from typing import Any
+
+#: A font file hash per (slot style): the file the placeholder was set in.
+_PLACEHOLDER_FONT: dict[int, tuple[Any, str]] = {}
+
+
+def supported(options: Any) -> bool:
+    """True if pages can be drawn here (no tagged PDF or PDF variant, which need more than
+    drawing: structure tags, output intents)."""
+    return not getattr(options, "pdf_tags", False) and not getattr(options, "pdf_variant", None)
+
+
+def _layout(text: str, style: Any) -> tuple[Any, Any, int | None]:
+    from weasyprint.text.line_break import Layout
+
+    layout = Layout(style)
+    layout.set_text(text)
+    first_line, index = layout.get_first_line()
+    return layout, first_line, index
+
+
+def _run_fonts(first_line: Any) -> list[Any]:
+    from weasyprint.text.ffi import ffi
+
+    fonts = []
+    run = first_line.runs
+    while run != ffi.NULL:
+        fonts.append(run.data.item.analysis.font)
+        run = run.next
+    return fonts
+
+
+def _font_key(pango_font: Any) -> str:
+    from weasyprint.text.fonts import get_pango_font_key
+
+    return str(get_pango_font_key(pango_font)[0])
+
+
+def _placeholder_font(style: Any, placeholder: str) -> str | None:
+    """The font (key) Pango sets the slot's placeholder in."""
+    cached = _PLACEHOLDER_FONT.get(id(style))
+    if cached is not None and cached[0] is style:
+        return cached[1]
+    layout, line, _ = _layout(placeholder, style)  # the line lives as long as its layout
+    fonts = {_font_key(f) for f in _run_fonts(line)}
+    del layout
+    key = fonts.pop() if len(fonts) == 1 else None
+    if key is not None:
+        _PLACEHOLDER_FONT[id(style)] = (style, key)
+    return key
+
+
+def value_problem(slot: Any, text: str, width: float, index: int | None,
+                  fonts: set[str], placeholder_font: str | None) -> str | None:
+    """Why a shaped value does not print as the full layout would (None: it does)."""
+    if index is not None:
+        return f"{slot.name}: more than one line"
+    if placeholder_font is None or fonts != {placeholder_font}:
+        return f"{slot.name}: not all in the placeholder's font"
+    if width > (slot.width if slot.max_width is None else slot.max_width) + 1e-6:
+        return f"{slot.name}: too wide"  # the full layout would wrap (or clip) it
+    if slot.min_width is not None and width < slot.min_width:
+        return f"{slot.name}: might fit on the line before"
+    return None
+
+
+def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholder: str,
+               options: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Draw the text values of ``(anchor, values, background)`` pages (pictures are the
+    caller's): ``({anchor: pypdf page}, {anchor: problem})`` where a page with any value that
+    would not print as in the full layout is left out with its reason."""
+    import pydyf
+    from pypdf import PdfReader
+    from weasyprint.draw.text import draw_first_line
+    from weasyprint.matrix import Matrix
+    from weasyprint.pdf.fonts import build_fonts_dictionary
+    from weasyprint.pdf.stream import Stream
+    from weasyprint.text.line_break import line_size
+
+    from kenpo_docs.render.pdf import _source_date_epoch
+
+    fonts: dict[Any, Any] = {}
+    pdf = pydyf.PDF()
+    resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary(),
+                                  "XObject": pydyf.Dictionary(),
+                                  "Pattern": pydyf.Dictionary(),
+                                  "Shading": pydyf.Dictionary(),
+                                  "ColorSpace": pydyf.Dictionary()})
+    pdf.add_object(resources)
+    problems: dict[str, str] = {}
+    drawn: list[str] = []
+    digest = hashlib.sha256()
+    for anchor, values, bg in pages:
+        width, height = bg.size
+        stream = Stream(fonts, (0, 0, width, height), resources, {}, None, {}, None,
+                        compress=True)
+        stream.transform(d=-1, f=height * 0.75)
+        stream.transform(a=0.75, d=0.75)
+        problem = None
+        for value in values:
+            slot, text = value["slot"], value["text"]
+            style = slot.style
+            layout, line, index = _layout(text, style)
+            text_width, _ = line_size(line, style)
+            problem = value_problem(slot, text, text_width, index,
+                                    {_font_key(f) for f in _run_fonts(line)},
+                                    _placeholder_font(style, placeholder))
+            if problem:
+                break
+            x = slot.x if slot.align == "left" else slot.left + (slot.width - text_width) / 2
+            stream.set_color(style["color"])
+            stream.begin_text()
+            box = SimpleNamespace(text=text, style=style, pango_layout=layout,
+                                  baseline=slot.baseline - slot.top)
+            if draw_first_line(stream, box, "clip", "none",
+                               Matrix(d=-1, e=x, f=slot.baseline)):
+                problem = f"{slot.name}: a colour glyph"
+                break
+            stream.end_text()
+        if problem:
+            problems[anchor] = problem
+            continue
+        pdf.add_object(stream)
+        pdf.add_page(pydyf.Dictionary({
+            "Type": "/Page", "Parent": pdf.pages.reference,
+            "MediaBox": pydyf.Array([0, 0, width * 0.75, height * 0.75]),
+            "Contents": stream.reference, "Resources": resources.reference,
+        }))
+        drawn.append(anchor)
+        digest.update("\0".join([anchor, *(v["text"] for v in values)]).encode() + b"\n")
+    if not drawn:
+        return {}, problems
+    with _source_date_epoch(options):
+        pdf_fonts = build_fonts_dictionary(pdf, fonts, True, True,
+                                           {"hinting": False, "pdf_version": None})
+        pdf.add_object(pdf_fonts)
+        resources["Font"] = pdf_fonts.reference
+        out = io.BytesIO()
+        pdf.write(out, None, digest.hexdigest()[:32].encode(), True)
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    return {a: reader.pages[i] for i, a in enumerate(drawn)}, problems
