@@ -144,9 +144,9 @@ def _render_split(
     return PdfReader(io.BytesIO(write_pdf(document, options=options))), ranges
 
 
-#: Piece codes with one fixed QR mask: segno's ISO mask scoring is ~85 % of stamping time.
-#: Codes with mask 6 read back reliably (tests/test_merge.py decodes every page).
-STAMP_OPTIONS = StampOptions(mask=6)
+#: Piece codes as made by zxing-cpp's writer (ISO mask scoring, mixed segments, in C++; see
+#: StampOptions.mask). tests/test_merge.py decodes every page.
+STAMP_OPTIONS = StampOptions()
 
 
 @dataclass(frozen=True)
