@@ -197,10 +197,10 @@ def make_piece_qr(text: str, options: StampOptions | None = None) -> segno.QRCod
         raise BarcodeError(f"piece code does not fit QR version {options.version}") from exc
 
 
-def _modules(text: str, options: StampOptions) -> list[list[int]]:
+def _modules(text: str, options: StampOptions) -> list[bytes]:
     """The code's modules, row by row (1 dark, 0 light), without the quiet zone."""
     if options.mask is not None:
-        return [list(row) for row in make_piece_qr(text, options).matrix]
+        return [bytes(row) for row in make_piece_qr(text, options).matrix]
     parse_piece_code(text)
     kwargs: dict[str, object] = {"ec_level": options.error.upper()}
     if options.version is not None:
@@ -214,12 +214,18 @@ def _modules(text: str, options: StampOptions) -> list[list[int]]:
     data = image.tobytes()
     if rows != cols or not 21 <= rows <= 57 or (rows - 17) % 4 or len(data) != rows * cols:
         raise BarcodeError(f"unexpected QR symbol of {rows}x{cols} modules")
-    return [[1 if data[r * cols + c] < 128 else 0 for c in range(cols)] for r in range(rows)]
+    return [data[r * cols:(r + 1) * cols].translate(_DARK_PIXEL) for r in range(rows)]
 
 
 def _fmt(v: float) -> str:
     s = f"{v:.4f}".rstrip("0").rstrip(".")
     return s if s not in ("", "-0") else "0"
+
+
+#: A byte that is not 0 (a dark module), run after run.
+_DARK_RUN = re.compile(rb"[^\x00]+")
+#: zxing-cpp's symbol image: black (0) is a dark module (1), white (255) a light one (0).
+_DARK_PIXEL = bytes(1 if v < 128 else 0 for v in range(256))
 
 
 def _module_rects(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, int]]:
@@ -233,17 +239,7 @@ def _module_rects(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, 
     done: list[tuple[int, int, int, int]] = []
     open_: dict[tuple[int, int], int] = {}  # (x0, x1) -> top row where the rect started
     for r, row in enumerate(matrix):
-        runs: list[tuple[int, int]] = []
-        x = 0
-        width = len(row)
-        while x < width:
-            if row[x]:
-                x0 = x
-                while x < width and row[x]:
-                    x += 1
-                runs.append((x0, x))
-            else:
-                x += 1
+        runs = [m.span() for m in _DARK_RUN.finditer(bytes(row))]
         keep = set(runs)
         for span, top in list(open_.items()):
             if span not in keep:

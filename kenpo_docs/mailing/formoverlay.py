@@ -187,8 +187,21 @@ def render_overlays(
 
     Anchors left out must be laid out in full.
     """
+    return render_overlay_pages(overlay_pages(form, contexts, anchors, options=options),
+                                options=options, what="form")
+
+
+def overlay_pages(
+    form: str,
+    contexts: list[dict[str, Any]],
+    anchors: list[str],
+    *,
+    options: Any,
+) -> list[tuple[str, list[dict[str, Any]], Background]]:
+    """The ``(anchor, values, background)`` of the forms that can take an overlay, for
+    :func:`~kenpo_docs.mailing.overlay.render_overlay_pages`."""
     if not contexts:
-        return {}
+        return []
     bgs = backgrounds(form, contexts, options)
     pages: list[tuple[str, list[dict[str, Any]], Background]] = []
     for anchor, ctx, bg in zip(anchors, contexts, bgs, strict=True):
@@ -197,4 +210,4 @@ def render_overlays(
         values = _overlay_item(ctx, bg)
         if values is not None:
             pages.append((anchor, values, bg))
-    return render_overlay_pages(pages, options=options, what="form")
+    return pages

@@ -141,8 +141,22 @@ def render_overlays(
     """Overlay pages for the chunk's letters that can take one: ``{anchor: (pypdf page,
     background)}``; ``context`` is the letter context of the chunk (its ``pieces``). Anchors
     left out must be laid out in full."""
+    return render_overlay_pages(overlay_pages(letter, template, context, options=options),
+                                options=options, what="letter")
+
+
+def overlay_pages(
+    letter: str,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    options: Any,
+) -> list[tuple[str, list[dict[str, Any]], Background]]:
+    """The ``(anchor, values, background)`` of the chunk's letters that can take an overlay,
+    for :func:`~kenpo_docs.mailing.overlay.render_overlay_pages` (the merge draws a chunk's
+    letters and forms in one call, so that they share one font subset)."""
     if letter not in OVERLAY_LETTERS:
-        return {}
+        return []
     pages: list[tuple[str, list[dict[str, Any]], Background]] = []
     unsure = 0
     for piece in context["pieces"]:
@@ -164,4 +178,4 @@ def render_overlays(
     if unsure:
         logger.debug("letter overlay: %d of %d letters laid out in full before the overlay",
                      unsure, len(context["pieces"]))
-    return render_overlay_pages(pages, options=options, what="letter")
+    return pages

@@ -208,31 +208,21 @@ def _write_stream(path: Path, segment: Segment, pages: range, title: str) -> Non
         out.close()
 
 
-def _form_overlays(
-    name: str, items: list[dict[str, Any]], anchors: list[str], as_of: date,
-    options: RenderOptions,
+def _overlays(
+    letter: str, template: str, letters: dict[str, Any],
+    forms: list[tuple[str, list[dict[str, Any]], list[str]]], options: RenderOptions,
 ) -> dict[str, tuple[Any, Any]]:
-    """The chunk's forms that can be printed as background + values (see
-    :mod:`kenpo_docs.mailing.formoverlay`); the others, or all on any error, are laid out
-    in full as before."""
+    """The chunk's letters and forms that can be printed as background + values (see
+    :mod:`kenpo_docs.mailing.overlay`), drawn in one go so that they share one font subset:
+    ``{anchor: (page, background)}``. The others, or all on any error, are laid out in full
+    as before."""
     try:
-        return formoverlay.render_overlays(name, items, anchors, as_of=as_of, options=options)
+        pages = letteroverlay.overlay_pages(letter, template, letters, options=options)
+        for name, items, anchors in forms:
+            pages += formoverlay.overlay_pages(name, items, anchors, options=options)
+        return overlay_pages.render_overlay_pages(pages, options=options, what="chunk")
     except Exception as exc:  # the full layout is always a correct answer
-        logger.info("form overlay not used for a chunk (%s); forms laid out in full",
-                    type(exc).__name__)
-        return {}
-
-
-def _letter_overlays(
-    letter: str, template: str, context: dict[str, Any], options: RenderOptions,
-) -> dict[str, tuple[Any, Any]]:
-    """The chunk's letters that can be printed as background + values (see
-    :mod:`kenpo_docs.mailing.letteroverlay`); the others, or all on any error, are laid out
-    in full as before."""
-    try:
-        return letteroverlay.render_overlays(letter, template, context, options=options)
-    except Exception as exc:  # the full layout is always a correct answer
-        logger.info("letter overlay not used for a chunk (%s); letters laid out in full",
+        logger.info("overlays not used for a chunk (%s); letters and forms laid out in full",
                     type(exc).__name__)
         return {}
 
@@ -273,8 +263,18 @@ def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = N
     spec = get_letter(job.letter)
     ids = [p.piece_id for p in job.pieces]
     letters = letter_context(job)
-    letter_overlays = _letter_overlays(job.letter, spec.template, letters, options)
-    full_letters = [p for p in letters["pieces"] if p["anchor"] not in letter_overlays]
+    from kenpo_docs import forms as form_module
+
+    form_items = []
+    for name in job.forms:
+        anchors = [f"form-{name}-{i}" for i in ids]
+        items = [
+            form_module.form_context(name, p.household, as_of=job.as_of, anchor=a)
+            for p, a in zip(job.pieces, anchors, strict=True)
+        ]
+        form_items.append((name, items, anchors))
+    overlays = _overlays(job.letter, spec.template, letters, form_items, options)
+    full_letters = [p for p in letters["pieces"] if p["anchor"] not in overlays]
     letter_pdf: PdfReader | None = None
     letter_ranges: dict[str, tuple[int, int]] = {}
     if full_letters:
@@ -284,15 +284,7 @@ def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = N
         )
     form_parts: list[tuple[PdfReader | None, dict[str, tuple[int, int]], str,
                            dict[str, tuple[Any, Any]]]] = []
-    for name in job.forms:
-        from kenpo_docs import forms as form_module
-
-        anchors = [f"form-{name}-{i}" for i in ids]
-        items = [
-            form_module.form_context(name, p.household, as_of=job.as_of, anchor=a)
-            for p, a in zip(job.pieces, anchors, strict=True)
-        ]
-        overlays = _form_overlays(name, items, anchors, job.as_of, options)
+    for name, items, anchors in form_items:
         full = [(a, item) for a, item in zip(anchors, items, strict=True)
                 if a not in overlays]
         reader: PdfReader | None = None
@@ -312,7 +304,7 @@ def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = N
     spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
         first_page = len(writer.pages)
-        _add_document_pages(writer, f"piece-{piece.piece_id}", letter_overlays, letter_pdf,
+        _add_document_pages(writer, f"piece-{piece.piece_id}", overlays, letter_pdf,
                             letter_ranges, backgrounds)
         for reader, ranges, name, overlays in form_parts:
             _add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, reader,
