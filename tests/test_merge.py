@@ -126,34 +126,6 @@ def test_print_files_group_by_route_with_covers_and_bookmarks(roster: Path, tmp_
         assert path.stat().st_mode & 0o077 == 0, path
 
 
-def test_a_long_cover_sheet_starts_its_list_on_page_one_and_repeats_the_header() -> None:
-    """A workplace with more envelopes than fit on one page: the list starts under the cover's
-    heading (it used to jump whole to page 2, leaving page 1 empty), runs on with the column
-    headings repeated, every piece id whole on one line, and numbered rows."""
-    from kenpo_docs import rules
-    from kenpo_docs.mailing.letters import get_letter
-    from kenpo_docs.render import RenderOptions, render_document, write_pdf
-
-    ids = [f"KKS20261201-C55B65-{n:05d}" for n in range(1, 61)]
-    pieces = [{"piece_id": i, "household_key": f"0010-{n:06d}", "name": "青木 一郎",
-               "members": 2, "pages": 7} for n, i in enumerate(ids, start=1)]
-    context = {"covers": [{"anchor": "cover-w", "workplace_code": "W01",
-                           "workplace_name": "本部事務局", "pieces": pieces}],
-               "batch_id": "KKS20261201-C55B65", "letter": get_letter("kakuninsho"),
-               "as_of": AS_OF, "insurer": rules.insurer()}
-    options = RenderOptions(as_of=AS_OF, pdf_tags=False)
-    pdf = write_pdf(render_document("mailing/cover.html", context, options=options),
-                    options=options)
-    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
-    assert len(pages) >= 2
-    assert "送付一覧" in pages[0] and ids[0] in pages[0]
-    assert all("文書番号" in text for text in pages)
-    lines = "\n".join(pages).splitlines()
-    for piece_id in ids:
-        assert sum(piece_id in line for line in lines) == 1, piece_id
-    assert ids[-1] in pages[-1] and "照会先" in pages[-1]
-
-
 def test_resumed_batch_equals_an_uninterrupted_one(roster: Path, tmp_path: Path) -> None:
     # Same options as the interrupted run (the chunk size is part of how pieces are laid out).
     whole = tmp_path / "whole"

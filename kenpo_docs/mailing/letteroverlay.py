@@ -89,20 +89,21 @@ def _environment(root: str) -> Any:
     return make_environment(Path(root))
 
 
-def _background_html(template: str, context: Mapping[str, Any], piece: Mapping[str, Any],
-                     options: Any) -> tuple[str, _Recorder]:
+def _slotted_html(template: str, context: Mapping[str, Any], options: Any
+                  ) -> tuple[str, _Recorder]:
+    """``template`` rendered with a recorder: every slotted value recorded, a placeholder
+    printed (the shape's HTML)."""
     from kenpo_docs.paths import templates_dir
     from kenpo_docs.render import render_html
 
     recorder = _Recorder()
     root = str(options.templates_dir or templates_dir())
-    html = render_html(template, {**context, "pieces": [{**piece, "anchor": _BG_ANCHOR}],
-                                  "kenpo_slots": recorder},
+    html = render_html(template, {**context, "kenpo_slots": recorder},
                        options=options, env=_environment(root))
     return html, recorder
 
 
-def _background(letter: str, template: str, html: str, recorder: _Recorder,
+def _background(prefix: str, template: str, html: str, recorder: _Recorder,
                 options: Any) -> Background:
     from kenpo_docs.render import write_pdf
     from kenpo_docs.render.pdf import layout_html
@@ -114,7 +115,7 @@ def _background(letter: str, template: str, html: str, recorder: _Recorder,
         document = layout_html(html, template, options=options, shared_fonts=True)
         _BACKGROUNDS[key] = make_background(
             document, write_pdf(document, options=options), key=key,
-            prefix=f"letter-{letter}", wanted=set(recorder.values))
+            prefix=prefix, wanted=set(recorder.values))
     return _BACKGROUNDS[key]
 
 
@@ -157,25 +158,43 @@ def overlay_pages(
     letters and forms in one call, so that they share one font subset)."""
     if letter not in OVERLAY_LETTERS:
         return []
+    items = [(piece["anchor"], {**context, "pieces": [{**piece, "anchor": _BG_ANCHOR}]})
+             for piece in context["pieces"]]
+    return template_overlay_pages(f"letter-{letter}", template, items, options=options,
+                                  what="letter")
+
+
+def template_overlay_pages(
+    prefix: str,
+    template: str,
+    items: list[tuple[str, Mapping[str, Any]]],
+    *,
+    options: Any,
+    what: str,
+) -> list[tuple[str, list[dict[str, Any]], Background]]:
+    """``(anchor, values, background)`` for each ``(anchor, context)`` that renders one page
+    of ``template`` (with :data:`_BG_ANCHOR` for its own anchor) which can take an overlay;
+    the anchors left out must be laid out in full. Backgrounds are named ``prefix-<digest>``.
+    """
     pages: list[tuple[str, list[dict[str, Any]], Background]] = []
     unsure = 0
-    for piece in context["pieces"]:
-        html, recorder = _background_html(template, context, piece, options)
+    for anchor, context in items:
+        html, recorder = _slotted_html(template, context, options)
         if not recorder.usable or not recorder.values:
             unsure += 1
             continue
-        bg = _background(letter, template, html, recorder, options)
+        bg = _background(prefix, template, html, recorder, options)
         if not bg.usable:
             unsure += 1
             continue
         values = _values(recorder, bg)
         if values is None:
-            logger.debug("letter overlay: %s laid out in full (a value the slot cannot take)",
-                         piece["anchor"])
+            logger.debug("%s overlay: %s laid out in full (a value the slot cannot take)",
+                         what, anchor)
             unsure += 1
             continue
-        pages.append((piece["anchor"], values, bg))
+        pages.append((anchor, values, bg))
     if unsure:
-        logger.debug("letter overlay: %d of %d letters laid out in full before the overlay",
-                     unsure, len(context["pieces"]))
+        logger.debug("%s overlay: %d of %d laid out in full before the overlay",
+                     what, unsure, len(items))
     return pages

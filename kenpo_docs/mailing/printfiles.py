@@ -6,7 +6,6 @@ file beside it so a folding/inserting machine or a mailroom can drive and reconc
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 from collections import OrderedDict, defaultdict
@@ -15,15 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 
 from kenpo_docs import rules
-from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
+from kenpo_docs.mailing.covers import cover_item, render_covers
 from kenpo_docs.mailing.output import csv_bytes, private_dir, write_atomic
 from kenpo_docs.mailing.pdfstream import PdfStreamWriter, Segment
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
-from kenpo_docs.mailing.render import STAMP_OPTIONS, page_ranges
-from kenpo_docs.render import RenderOptions, render_document, write_pdf
 
 INSERTER_COLUMNS = (
     "piece_id",
@@ -60,17 +57,8 @@ def _groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
 #: the same with one worker or several; several documents are laid out in parallel.
 COVER_ROWS_PER_DOCUMENT = 400
 
-#: Where each cover's pages are: anchor -> (reader, first page, end page).
-Covers = dict[str, tuple[PdfReader, int, int]]
-
-
-def render_covers(context: dict[str, Any], as_of: date) -> tuple[bytes, dict[str, tuple[int, int]]]:
-    """One document of cover sheets: its PDF and each cover's page range (picklable, so a
-    worker process can do it)."""
-    options = RenderOptions(as_of=as_of, pdf_tags=False)
-    document = render_document("mailing/cover.html", context, options=options)
-    ranges = page_ranges(document, [item["anchor"] for item in context["covers"]])
-    return write_pdf(document, options=options), ranges
+#: Where each cover's pages are: anchor -> (segment, first page, end page).
+Covers = dict[str, tuple[Segment, int, int]]
 
 
 def _covers(
@@ -81,14 +69,12 @@ def _covers(
     pool: Executor | None = None,
 ) -> Covers:
     items = []
-    for stem, code, pieces in groups:
+    for number, (stem, code, pieces) in enumerate(groups, start=1):
         if code is None:
             continue
-        items.append({
-            "anchor": f"cover-{stem}",
-            "workplace_code": code,
-            "workplace_name": pieces[0].addressee.workplace_name or "",
-            "pieces": [
+        items.append(cover_item(
+            f"cover-{stem}", code, pieces[0].addressee.workplace_name or "",
+            [
                 {
                     "piece_id": p.piece_id,
                     "household_key": p.household.key,
@@ -98,16 +84,16 @@ def _covers(
                 }
                 for p in pieces
             ],
-        })
+            cover_id=cover_id(plan, number),
+        ))
     batches: list[list[dict[str, Any]]] = []
     rows = COVER_ROWS_PER_DOCUMENT
     for item in items:
-        if rows + len(item["pieces"]) > COVER_ROWS_PER_DOCUMENT and (
-                not batches or batches[-1]):
+        if rows + item["count"] > COVER_ROWS_PER_DOCUMENT and (not batches or batches[-1]):
             batches.append([])
             rows = 0
         batches[-1].append(item)
-        rows += len(item["pieces"])
+        rows += item["count"]
     contexts = [{
         "covers": batch,
         "batch_id": plan.batch_id,
@@ -120,11 +106,15 @@ def _covers(
     else:
         done = [render_covers(c, as_of) for c in contexts]
     covers: Covers = {}
-    for data, ranges in done:
-        reader = PdfReader(io.BytesIO(data))
+    for segment, ranges in done:
         for anchor, (first, end) in ranges.items():
-            covers[anchor] = (reader, first, end)
+            covers[anchor] = (segment, first, end)
     return covers
+
+
+def cover_id(plan: BatchPlan, number: int) -> str:
+    """The piece id of the cover of the ``number``-th print file (its pages' codes)."""
+    return f"{plan.batch_id}-C{number:03d}"
 
 
 def _sources(out: Path) -> dict[str, tuple[Path, int]]:
@@ -207,16 +197,12 @@ def write_print_files(
             if code is not None:
                 # The cover is an item of the bundle in its own right: it carries its own
                 # code and line in the inserter file, so verification accounts for every page.
-                reader, first, end = covers[f"cover-{stem}"]
-                cover = PdfWriter()
+                cover, first, end = covers[f"cover-{stem}"]
                 for i in range(first, end):
-                    cover.add_page(reader.pages[i])
-                cover_id = f"{plan.batch_id}-C{number:03d}"
-                for i, page in enumerate(cover.pages, start=1):
-                    stamp_page(page, piece_code_text(cover_id, i, end - first), STAMP_OPTIONS)
-                for i, page in enumerate(cover.pages):
-                    writer.add_page(page, bookmark=f"表紙 {code}" if i == 0 else None)
-                rows.append((cover_id, 1, end - first, end - first,
+                    writer.add_segment_page(cover, i,
+                                            bookmark=f"表紙 {code}" if i == first else None)
+                writer.forget(cover)
+                rows.append((cover_id(plan, number), 1, end - first, end - first,
                              math.ceil((end - first) / 2), f"cover:{code}", "", 0))
             parts = _Parts()
             for piece in pieces:

@@ -1,0 +1,119 @@
+"""Cover sheets of the workplace print files (送付一覧): a page per ~30 envelopes.
+
+A cover lists every envelope of a workplace's bundle. Laid out as one long table it cost
+~6 ms of WeasyPrint per listed envelope, a quarter of a whole piece's CPU. So a cover is cut
+into pages here (:func:`cover_pages`: :data:`ROWS_FIRST` rows under the heading, then
+:data:`ROWS_NEXT` a page), and ``templates/mailing/cover.html`` prints each page as a section
+of its own, with every per-workplace and per-envelope value marked ``| slot(...)``. A page
+is then the page of its *shape* (first or not, last or not, how many rows) plus its values:
+the shape is laid out once per process and the values are drawn on it, checked value by value
+as the letters' are (:mod:`kenpo_docs.mailing.letteroverlay`,
+:mod:`kenpo_docs.mailing.overlay`). A page that cannot take the overlay (a name too long for
+its cell wraps its row) is laid out in full, the same template; the page count of a cover is
+then read from what was laid out, so its piece code and the inserter file stay right.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import date
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+
+from kenpo_docs.mailing.pdfstream import Segment, SegmentRecorder
+from kenpo_docs.render import RenderOptions, render_document, write_pdf
+
+logger = logging.getLogger("kenpo_docs")
+
+TEMPLATE = "mailing/cover.html"
+#: Rows on a cover's first page (under its heading) and on each further page. Both leave
+#: room for a few rows wrapped by a long name and for the closing note.
+ROWS_FIRST = 26
+ROWS_NEXT = 32
+
+
+def cover_pages(anchor: str, pieces: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pages of one cover: ``anchor``-p<n>, first/last flags, its rows (numbered from 1
+    through the whole cover) and a ``n／m枚目`` label."""
+    rows = [{**p, "number": n} for n, p in enumerate(pieces, start=1)]
+    pages: list[dict[str, Any]] = []
+    start = 0
+    while start < len(rows) or not pages:
+        size = ROWS_FIRST if not pages else ROWS_NEXT
+        pages.append({"anchor": f"{anchor}-p{len(pages) + 1}", "first": not pages,
+                      "rows": rows[start:start + size]})
+        start += size
+    for n, page in enumerate(pages, start=1):
+        page["last"] = n == len(pages)
+        page["label"] = f"{n}／{len(pages)}枚目"
+    return pages
+
+
+def cover_item(anchor: str, code: str, name: str, pieces: list[dict[str, Any]], *,
+               cover_id: str | None = None) -> dict[str, Any]:
+    """One cover of the template's ``covers``; ``cover_id``: the piece id its pages' codes
+    carry (None: no codes)."""
+    return {"anchor": anchor, "workplace_code": code, "workplace_name": name,
+            "count": len(pieces), "pages": cover_pages(anchor, pieces), "cover_id": cover_id}
+
+
+def _overlays(base: dict[str, Any], pages: list[tuple[str, dict[str, Any], dict[str, Any]]],
+              options: RenderOptions) -> dict[str, tuple[Any, Any]]:
+    from kenpo_docs.mailing import letteroverlay
+    from kenpo_docs.mailing.overlay import render_overlay_pages
+
+    try:
+        items = [(anchor, {**base, "covers": [{**cover, "pages": [
+            {**page, "anchor": letteroverlay._BG_ANCHOR}]}]}) for anchor, cover, page in pages]
+        found = letteroverlay.template_overlay_pages("cover", TEMPLATE, items, options=options,
+                                                     what="cover")
+        return render_overlay_pages(found, options=options, what="cover")
+    except Exception as exc:  # the full layout is always a correct answer
+        logger.info("cover overlay not used (%s); cover pages laid out in full",
+                    type(exc).__name__)
+        return {}
+
+
+def render_covers(context: dict[str, Any], as_of: date
+                  ) -> tuple[Segment, dict[str, tuple[int, int]]]:
+    """The covers in ``context["covers"]`` (see :func:`cover_item`), each page stamped with
+    its cover's code, serialized once (a :class:`~kenpo_docs.mailing.pdfstream.Segment` the
+    print files copy pages from), and each cover's page range. Picklable both ways, so a
+    worker process can do it."""
+    from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
+    from kenpo_docs.mailing.render import STAMP_OPTIONS, _add_document_pages, page_ranges
+
+    options = RenderOptions(as_of=as_of, pdf_tags=False)
+    base = {k: v for k, v in context.items() if k != "covers"}
+    pages = [(page["anchor"], cover, page) for cover in context["covers"]
+             for page in cover["pages"]]
+    overlays = _overlays(base, pages, options)
+    full = [(anchor, cover, page) for anchor, cover, page in pages if anchor not in overlays]
+    reader: PdfReader | None = None
+    full_ranges: dict[str, tuple[int, int]] = {}
+    if full:
+        document = render_document(
+            TEMPLATE, {**base, "covers": [{**cover, "pages": [page]} for _, cover, page in full]},
+            options=options)
+        full_ranges = page_ranges(document, [anchor for anchor, _, _ in full])
+        reader = PdfReader(io.BytesIO(write_pdf(document, options=options)))
+    writer = PdfWriter()
+    backgrounds: dict[str, Any] = {}
+    ranges: dict[str, tuple[int, int]] = {}
+    for cover in context["covers"]:
+        first = len(writer.pages)
+        for page in cover["pages"]:
+            _add_document_pages(writer, page["anchor"], overlays, reader, full_ranges,
+                                backgrounds)
+        end = len(writer.pages)
+        if cover.get("cover_id"):
+            for i in range(first, end):
+                stamp_page(writer.pages[i], piece_code_text(cover["cover_id"], i - first + 1,
+                                                            end - first), STAMP_OPTIONS)
+        ranges[cover["anchor"]] = (first, end)
+    recorder = SegmentRecorder()
+    for page in writer.pages:
+        recorder.add_page(page)
+    return recorder.segment, ranges
