@@ -42,10 +42,14 @@ def supported(options: Any) -> bool:
     return not getattr(options, "pdf_tags", False) and not getattr(options, "pdf_variant", None)
 
 
-def _layout(text: str, style: Any) -> tuple[Any, Any, int | None]:
+def _layout(text: str, style: Any, layout: Any = None) -> tuple[Any, Any, int | None]:
+    """``text`` shaped in ``style``: the layout (``layout`` reused if given: a Pango context
+    and layout cost more than shaping a short value), its first line and where a second
+    line would start (None: one line)."""
     from weasyprint.text.line_break import Layout
 
-    layout = Layout(style)
+    if layout is None:
+        layout = Layout(style)
     layout.set_text(text)
     first_line, index = layout.get_first_line()
     return layout, first_line, index
@@ -121,6 +125,7 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
     pdf.add_object(resources)
     problems: dict[str, str] = {}
     drawn: list[str] = []
+    layouts: dict[int, Any] = {}  # by id of the style (the slots keep the styles alive)
     digest = hashlib.sha256()
     for anchor, values, bg in pages:
         width, height = bg.size
@@ -132,7 +137,8 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
         for value in values:
             slot, text = value["slot"], value["text"]
             style = slot.style
-            layout, line, index = _layout(text, style)
+            layout, line, index = _layout(text, style, layouts.get(id(style)))
+            layouts[id(style)] = layout  # each value is drawn before the next is shaped
             text_width, _ = line_size(line, style)
             problem = value_problem(slot, text, text_width, index,
                                     {_font_key(f) for f in _run_fonts(line)},
