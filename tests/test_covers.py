@@ -67,11 +67,15 @@ def _same_pictures(a: Path, b: Path) -> None:
 
 def test_cover_pages_cut_rows_in_order() -> None:
     pages = covers.cover_pages("c", _pieces(covers.ROWS_FIRST + covers.ROWS_NEXT + 1))
-    assert [len(p["rows"]) for p in pages] == [covers.ROWS_FIRST, covers.ROWS_NEXT, 1]
+    assert [len(p["rows"]) for p in pages] == [covers.ROWS_FIRST, covers.ROWS_NEXT,
+                                               covers.ROWS_NEXT]  # every sheet's lines
+    assert [sum(r is not None for r in p["rows"]) for p in pages] == [
+        covers.ROWS_FIRST, covers.ROWS_NEXT, 1]
+    assert pages[-1]["rows"][1:] == [None] * (covers.ROWS_NEXT - 1)
     assert [p["first"] for p in pages] == [True, False, False]
     assert [p["last"] for p in pages] == [False, False, True]
     assert [p["label"] for p in pages] == ["1／3枚目", "2／3枚目", "3／3枚目"]
-    numbers = [row["number"] for p in pages for row in p["rows"]]
+    numbers = [row["number"] for p in pages for row in p["rows"] if row is not None]
     assert numbers == list(range(1, covers.ROWS_FIRST + covers.ROWS_NEXT + 2))
 
 

@@ -2,10 +2,12 @@
 
 A cover lists every envelope of a workplace's bundle. Laid out as one long table it cost
 ~6 ms of WeasyPrint per listed envelope, a quarter of a whole piece's CPU. So a cover is cut
-into pages here (:func:`cover_pages`: :data:`ROWS_FIRST` rows under the heading, then
-:data:`ROWS_NEXT` a page), and ``templates/mailing/cover.html`` prints each page as a section
+into sheets of fixed lines here (:func:`cover_pages`: :data:`ROWS_FIRST` lines under the
+heading, then :data:`ROWS_NEXT` a sheet; lines left over print blank, ready for a note by
+hand), and ``templates/mailing/cover.html`` prints each page as a section
 of its own, with every per-workplace and per-envelope value marked ``| slot(...)``. A page
-is then the page of its *shape* (first or not, last or not, how many rows) plus its values:
+is then the page of its *shape* (first or not, last or not, which lines are blank) plus its
+values:
 the shape is laid out once per process and the values are drawn on it, checked value by value
 as the letters' are (:mod:`kenpo_docs.mailing.letteroverlay`,
 :mod:`kenpo_docs.mailing.overlay`). A page that cannot take the overlay (a name too long for
@@ -30,20 +32,23 @@ logger = logging.getLogger("kenpo_docs")
 TEMPLATE = "mailing/cover.html"
 #: Rows on a cover's first page (under its heading) and on each further page. Both leave
 #: room for a few rows wrapped by a long name and for the closing note.
-ROWS_FIRST = 26
-ROWS_NEXT = 32
+ROWS_FIRST = 24
+ROWS_NEXT = 30
 
 
 def cover_pages(anchor: str, pieces: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The pages of one cover: ``anchor``-p<n>, first/last flags, its rows (numbered from 1
-    through the whole cover) and a ``n／m枚目`` label."""
+    through the whole cover; a sheet's unused lines are None, printed blank, so that every
+    sheet has the same lines and a batch has four sheet shapes, not one per row count) and a
+    ``n／m枚目`` label."""
     rows = [{**p, "number": n} for n, p in enumerate(pieces, start=1)]
     pages: list[dict[str, Any]] = []
     start = 0
     while start < len(rows) or not pages:
         size = ROWS_FIRST if not pages else ROWS_NEXT
+        listed = rows[start:start + size]
         pages.append({"anchor": f"{anchor}-p{len(pages) + 1}", "first": not pages,
-                      "rows": rows[start:start + size]})
+                      "rows": listed + [None] * (size - len(listed))})
         start += size
     for n, page in enumerate(pages, start=1):
         page["last"] = n == len(pages)
