@@ -124,9 +124,36 @@ class Slot:
     max_width: float | None = None
     #: The used line height (CSS px), or None where it is not a plain length ("normal").
     line_height: float | None = None
-    #: The placeholder's computed style (WeasyPrint's), which values are shaped and drawn
-    #: with (:mod:`kenpo_docs.mailing.overlaytext`); None: not drawn directly.
+    #: The placeholder's text properties (:func:`_detached`), which values are shaped and
+    #: drawn with (:mod:`kenpo_docs.mailing.overlaytext`); None: not drawn directly.
     style: Any = field(default=None, compare=False, repr=False)
+
+
+#: The computed properties WeasyPrint 70 reads to shape, measure and draw one line of text
+#: (``Layout.setup``/``set_text``, ``get_font_description``, ``line_size``,
+#: ``draw_first_line``, ``Stream.set_color``); :func:`_detached` copies them.
+_TEXT_PROPERTIES = (
+    "direction", "lang", "font_language_override", "font_family", "font_style", "font_stretch",
+    "font_weight", "font_size", "font_variant_caps", "font_variation_settings",
+    "text_decoration_line", "font_kerning", "font_variant_ligatures", "font_variant_position",
+    "font_variant_numeric", "font_variant_alternates", "font_variant_east_asian",
+    "font_feature_settings", "word_spacing", "letter_spacing", "overflow_wrap", "white_space",
+    "tab_size", "hyphenate_character", "color",
+)
+
+
+class _TextStyle(dict):  # type: ignore[type-arg]
+    """The text properties of a computed style, without the style itself: a WeasyPrint
+    ``ComputedStyle`` holds its parents and its document's shared cache, which a background
+    kept for the rest of the batch would keep alive (memory would grow with the shapes)."""
+
+    font_config: Any
+
+
+def _detached(style: Any) -> _TextStyle:
+    copy = _TextStyle((key, style[key]) for key in _TEXT_PROPERTIES)
+    copy.font_config = style.font_config
+    return copy
 
 
 def _line_height_css(value: Any) -> str:
@@ -296,7 +323,7 @@ def slots_of_page(page_box: Any) -> dict[str, Slot] | None:
             name=name, left=left, width=width, align=mode, top=text.position_y,
             baseline=text.position_y + text.baseline, x=text.position_x,
             css=_font_css(text.style), min_width=min_width, max_width=max_width,
-            line_height=_line_height_px(text.style), style=text.style,
+            line_height=_line_height_px(text.style), style=_detached(text.style),
         )
     return slots
 
