@@ -352,3 +352,50 @@ def test_a_tagged_pdf_overlay_is_laid_out_as_a_document(monkeypatch: pytest.Monk
     assert sorted(tagged) == ["a"] and calls == [["a"]]
     calls.clear()
     assert sorted(_overlay_for(_family("髙橋"))) == ["a"] and calls == []
+
+
+def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's processes share the shapes they lay out (the parts folder): a process that
+    has not laid a shape out loads it, and prints the same page as the full layout; a torn
+    file is laid out again."""
+    from kenpo_docs.mailing import overlay
+
+    family = _family("髙橋")
+    ctx = form_context("bessou1", family, as_of=AS_OF, anchor="a")
+    options = RenderOptions(as_of=AS_OF, pdf_tags=False)
+    monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})
+    with overlay.shared_shapes(tmp_path):
+        laid_out = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
+                                               options=options)
+    (saved,) = tmp_path.glob("*.shape")
+    monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})  # another process
+    monkeypatch.setattr(formoverlay, "_lay_out_background",
+                        lambda *a: pytest.fail("laid out again instead of loaded"))
+    with overlay.shared_shapes(tmp_path):
+        loaded = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
+                                             options=options)
+    assert loaded["a"][1].name == laid_out["a"][1].name  # same background, same bytes
+    assert loaded["a"][1].data == laid_out["a"][1].data
+    from pypdf import PdfWriter
+
+    from kenpo_docs.mailing.pdfstream import PdfStreamWriter
+
+    writer = PdfWriter()
+    page, background = loaded["a"]
+    formoverlay.add_overlay_page(writer, page, formoverlay.background_xobject(writer, background))
+    path = tmp_path / "loaded.pdf"
+    with PdfStreamWriter(path) as out:
+        out.add_page(writer.pages[0])
+        out.close()
+    full = pdfium.PdfDocument(build_form("bessou1", household=family, as_of=AS_OF))
+    assert_same_picture(_picture(pdfium.PdfDocument(path), 0), _picture(full, 0), "loaded")
+
+    saved.write_bytes(saved.read_bytes()[:100])  # torn
+    monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})
+    monkeypatch.undo()
+    monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})
+    with overlay.shared_shapes(tmp_path):
+        again = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
+                                            options=options)
+    assert again["a"][1].name == laid_out["a"][1].name

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import logging
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
@@ -81,12 +82,21 @@ def _overlays(base: dict[str, Any], pages: list[tuple[str, dict[str, Any], dict[
         return {}
 
 
-def render_covers(context: dict[str, Any], as_of: date
+def render_covers(context: dict[str, Any], as_of: date, shapes: Path | None = None
                   ) -> tuple[Segment, dict[str, tuple[int, int]]]:
     """The covers in ``context["covers"]`` (see :func:`cover_item`), each page stamped with
     its cover's code, serialized once (a :class:`~kenpo_docs.mailing.pdfstream.Segment` the
     print files copy pages from), and each cover's page range. Picklable both ways, so a
-    worker process can do it."""
+    worker process can do it. ``shapes``: the batch's shared shapes folder (see
+    :func:`~kenpo_docs.mailing.overlay.shared_shapes`)."""
+    from kenpo_docs.mailing.overlay import shared_shapes
+
+    with shared_shapes(shapes):
+        return _render_covers(context, as_of)
+
+
+def _render_covers(context: dict[str, Any], as_of: date
+                   ) -> tuple[Segment, dict[str, tuple[int, int]]]:
     from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
     from kenpo_docs.mailing.render import STAMP_OPTIONS, _add_document_pages, page_ranges
 

@@ -29,6 +29,8 @@ exactly where the background says (checked on every value of every overlay page)
 from __future__ import annotations
 
 import copy
+import functools
+import hashlib
 import json
 import logging
 from datetime import date
@@ -45,6 +47,7 @@ from kenpo_docs.mailing.overlay import (  # noqa: F401  (re-exported for the tes
     add_overlay_page,
     background_xobject,
     drawable,
+    load_shape,
     make_background,
     overlay_problem,
     render_overlay_pages,
@@ -144,19 +147,43 @@ def _lay_out_background(form: str, key: str, ctx: dict[str, Any], options: Any) 
                                {"forms": [_background_context(ctx)]}, options=options,
                                shared_fonts=True)
     wanted = None if ctx["fillable"] else {s for s, v in _slot_values(ctx).items() if v}
-    return make_background(document, write_pdf(document, options=options), key=key,
+    return make_background(document, write_pdf(document, options=options),
+                           key=_shared_key(form, key, options),
                            prefix=f"form-{form}", wanted=wanted)
 
 
 def backgrounds(form: str, contexts: list[dict[str, Any]], options: Any) -> list[Background]:
-    """The background of each context's shape, laid out once per process."""
+    """The background of each context's shape, laid out once per process (or loaded from
+    the batch's shared shapes, see :func:`~kenpo_docs.mailing.overlay.shared_shapes`)."""
     keys = [shape_key(c) for c in contexts]
     for key, ctx in zip(keys, contexts, strict=True):
         if key not in _BACKGROUNDS:
             if len(_BACKGROUNDS) >= MAX_BACKGROUNDS:
                 _BACKGROUNDS.clear()
-            _BACKGROUNDS[key] = _lay_out_background(form, key, ctx, options)
+            _BACKGROUNDS[key] = load_shape(_shared_key(form, key, options), options) or \
+                _lay_out_background(form, key, ctx, options)
     return [_BACKGROUNDS[k] for k in keys]
+
+
+def _shared_key(form: str, key: str, options: Any) -> str:
+    """A shape's key among the batch's processes: the form, the digest of its template's
+    folder (a resumed batch whose templates changed lays its shapes out again) and the
+    shape."""
+    return f"form-{form}\n{_templates_digest(str(options.templates_dir or ''))}\n{key}"
+
+
+@functools.lru_cache(maxsize=4)
+def _templates_digest(folder: str) -> str:
+    from pathlib import Path
+
+    from kenpo_docs.paths import templates_dir
+
+    root = Path(folder) if folder else templates_dir()
+    h = hashlib.sha256()
+    for path in sorted((root / "forms").rglob("*")) + sorted((root / "base").rglob("*")):
+        if path.is_file():
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 # -- overlays --------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from kenpo_docs.mailing.overlay import (
     Background,
     drawable,
     hidden,
+    load_shape,
     make_background,
     render_overlay_pages,
 )
@@ -112,6 +113,10 @@ def _background(prefix: str, template: str, html: str, recorder: _Recorder,
     if key not in _BACKGROUNDS:
         if len(_BACKGROUNDS) >= MAX_BACKGROUNDS:
             _BACKGROUNDS.clear()
+        loaded = load_shape(key, options)
+        if loaded is not None:
+            _BACKGROUNDS[key] = loaded
+            return loaded
         document = layout_html(html, template, options=options, shared_fonts=True)
         _BACKGROUNDS[key] = make_background(
             document, write_pdf(document, options=options), key=key,

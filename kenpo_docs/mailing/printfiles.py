@@ -67,6 +67,7 @@ def _covers(
     page_counts: dict[str, int],
     as_of: date,
     pool: Executor | None = None,
+    shapes: Path | None = None,
 ) -> Covers:
     items = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
@@ -101,10 +102,12 @@ def _covers(
         "as_of": as_of,
         "insurer": rules.insurer(),
     } for batch in batches]
+    shapes = shapes if shapes is not None and shapes.is_dir() else None
     if pool is not None and len(contexts) > 1:
-        done = list(pool.map(render_covers, contexts, [as_of] * len(contexts)))
+        done = list(pool.map(render_covers, contexts, [as_of] * len(contexts),
+                             [shapes] * len(contexts)))
     else:
-        done = [render_covers(c, as_of) for c in contexts]
+        done = [render_covers(c, as_of, shapes) for c in contexts]
     covers: Covers = {}
     for segment, ranges in done:
         for anchor, (first, end) in ranges.items():
@@ -187,7 +190,7 @@ def write_print_files(
     """
     folder = private_dir(out / "print")
     groups = _groups(plan)
-    covers = _covers(plan, groups, page_counts, as_of, pool)
+    covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts")
     sources = _sources(out)
     written = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):

@@ -250,6 +250,15 @@ def _add_document_pages(
 
 
 def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = None) -> ChunkResult:
+    """Render and write the chunk's pieces and its part file (see :func:`_render_chunk`);
+    the shapes' backgrounds are shared with the batch's other processes through its parts
+    folder (:func:`~kenpo_docs.mailing.overlay.shared_shapes`)."""
+    with overlay_pages.shared_shapes(job.parts_dir):
+        return _render_chunk(job, static_ready=static_ready)
+
+
+def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = None
+                  ) -> ChunkResult:
     """Render and write the chunk's pieces and its part file (for the print files).
 
     All pages of the chunk go into one in-memory pypdf writer: the letter and form pages
