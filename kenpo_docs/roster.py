@@ -270,6 +270,8 @@ def _is_number(value: object) -> bool:
 class _Row:
     """Collects a row's values and its first problem per column."""
 
+    __slots__ = ("number", "cells", "columns", "glyphs", "problems", "notes", "_folded")
+
     def __init__(self, number: int, cells: list[object], columns: dict[str, int],
                  glyphs: dict[str, bool]) -> None:
         self.number = number
@@ -658,6 +660,9 @@ def read_roster(
     for row in rows:
         member = _parse_row(row, as_of)
         key, household = _row_key(row)
+        # The folded values were for parsing: held for every row until the end they were
+        # most of a big roster's peak memory (a 21,703-row roster: 72 -> 45 MB traced).
+        row._folded = {}
         if key is not None:
             if key in first_row:
                 row.fail(None, f"{key} は {first_row[key]} 行目と重複しています (duplicate key)")

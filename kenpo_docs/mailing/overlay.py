@@ -1,26 +1,33 @@
 """Pages printed as a shared background plus a small overlay of their values.
 
-Used by the prefilled forms (:mod:`kenpo_docs.mailing.formoverlay`) and the letters
-(:mod:`kenpo_docs.mailing.letteroverlay`) of the merge. A page of one *shape* is the same page
-for every piece with a few values in fixed boxes, so:
+Used by the prefilled forms (:mod:`kenpo_docs.mailing.formoverlay`), the letters
+(:mod:`kenpo_docs.mailing.letteroverlay`) and the cover sheets (:mod:`kenpo_docs.mailing.covers`)
+of the merge. A page of one *shape* is the same page for every piece with a few values in
+fixed boxes, so:
 
-* the **background** of a shape is laid out once per process, alone in its own document (its
+* the **background** of a shape is laid out once per batch, alone in its own document (its
   bytes depend on the shape only): the page with every value replaced by a hidden placeholder
   (same font, so every line and box keeps its place) whose element id starts with
   :data:`SLOT_PREFIX`. It becomes a Form XObject marked with
   :data:`~kenpo_docs.mailing.pdfstream.STATIC_KEY`, stored once per piece, part and print
-  file like a static enclosure page;
+  file like a static enclosure page. The batch's processes share the shapes they lay out
+  (:func:`shared_shapes`);
 * the positions and styles of the values (:class:`Slot`) are read from the background's box
-  tree (:func:`_page_box`, the one place that uses WeasyPrint internals);
-* per chunk, one small **overlay** document prints only the values, absolutely positioned at
-  those slots in the same font and size (an SVG, such as a customer barcode, at the same
-  place and size); each overlay page draws its background first (:func:`add_overlay_page`).
+  tree (:func:`_page_box`, the one place that reads WeasyPrint's boxes);
+* per chunk, the values are drawn straight into one small page per piece, each shaped and
+  drawn as WeasyPrint draws a line of text, in its slot's style
+  (:mod:`kenpo_docs.mailing.overlaytext`), and checked there: one line, in the placeholder's
+  font, no wider than the room the background leaves it. Plain-rectangle pictures (the
+  customer barcode) are drawn straight into the page too; each overlay page draws its
+  background first (:func:`add_overlay_page`).
 
-After the overlay is laid out every value is checked against its slot (:func:`overlay_problem`):
-one line of exactly its text, baseline and x within :data:`TOLERANCE` of the background's, no
-wider than the room the background leaves it. A page that fails any check is left out, and the
-caller lays it out in full. The PDF side (the background's digest, pictures drawn straight
-into a page, :func:`add_overlay_page`) is in :mod:`kenpo_docs.mailing.overlaypdf`.
+Tagged PDFs and other pictures go through one laid-out **overlay document** instead
+(:func:`_laid_out_overlay_pages`): the values absolutely positioned at their slots, every
+laid-out value checked against its slot (:func:`overlay_problem`: one line of exactly its
+text, baseline and x within :data:`TOLERANCE` of the background's, no wider than its room).
+A page that fails any check is left out, and the caller lays it out in full. The PDF side
+(the background's digest, pictures drawn straight into a page, :func:`add_overlay_page`) is
+in :mod:`kenpo_docs.mailing.overlaypdf`.
 """
 
 from __future__ import annotations
@@ -33,8 +40,8 @@ import logging
 import pickle
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -44,13 +51,13 @@ from pypdf.generic import (
     NameObject,
 )
 
+from kenpo_docs.mailing import overlaytext
 from kenpo_docs.mailing.overlaypdf import (  # noqa: F401  (add_overlay_page: the API)
     OverlayPage,
     add_overlay_page,
     digest,
     rect_svg_ops,
 )
-from kenpo_docs.mailing import overlaytext
 from kenpo_docs.mailing.pdfstream import shared_form_xobject
 
 logger = logging.getLogger("kenpo_docs")
@@ -409,7 +416,7 @@ def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
 # -- shapes shared by the batch's processes --------------------------------------------------
 
 #: Folder where this process shares the backgrounds it lays out with the batch's other
-#: processes (None: not shared). See :func:`share_shapes`.
+#: processes (None: not shared). See :func:`shared_shapes`.
 _SHAPES: Path | None = None
 
 
@@ -419,7 +426,9 @@ def shared_shapes(folder: Path | None) -> Iterator[None]:
     process that lays out a shape saves it there, and the batch's other processes (the other
     workers, later generations of workers, a resumed run) load it instead of laying it out
     again (~0.2-0.5 s a shape, a few dozen shapes a process). A background's bytes depend on
-    its shape only, so a loaded one is the one that would have been laid out."""
+    its shape only, so a loaded one is the one that would have been laid out. The files are
+    pickles: ``folder`` must be the batch's own private (0700) folder, never one others can
+    write to."""
     global _SHAPES
     before, _SHAPES = _SHAPES, folder
     try:

@@ -20,9 +20,10 @@ WeasyPrint's own functions:
 * the fonts the chunk's values use are embedded (and subset) once per chunk by
   ``weasyprint.pdf.fonts.build_fonts_dictionary``, as ``write_pdf`` does for a document.
 
-These are WeasyPrint internals (70.x); tests/test_form_overlay.py and tests/test_letter_overlay.py
-compare the merged pages with the full layout pixel by pixel, and
-``test_overlay_text_internals`` fails if the functions change shape.
+These are WeasyPrint internals (70.x). tests/test_form_overlay.py, tests/test_letter_overlay.py
+and tests/test_covers.py compare drawn pages with the full layout pixel by pixel, and
+``test_overlay_outside_the_merge_matches_full_layout`` forbids the laid-out overlay document,
+so a change in these functions fails there rather than slowing the merge down unnoticed.
 """
 
 from __future__ import annotations
