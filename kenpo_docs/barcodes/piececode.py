@@ -7,8 +7,9 @@ in order. :func:`verify_pdf` does the same check on the print file before it lea
 
 Size and place (the defaults of :class:`StampOptions`):
 
-* QR code (segno), error level M at least (segno raises it for free when the data fits),
-  the smallest version that holds the text: version 2 (25 x 25 modules) for a typical
+* QR code made by zxing-cpp's writer (segno when a mask is forced, see
+  :attr:`StampOptions.mask`), error level M, the smallest version that holds the text in
+  mixed numeric/alphanumeric/byte segments: version 2 (25 x 25 modules) for a typical
   ``B20261128-0001-000123|1/3``, version 4 (33 modules) at most for a 40-character id.
   Modules are 0.5 mm: 12.5 mm for version 2, 16.5 mm for version 4, about 3.9 pixels per
   module for a 200 dpi camera, 11.8 printer dots at 600 dpi.
