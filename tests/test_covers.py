@@ -110,16 +110,17 @@ def test_covers_of_several_workplaces_share_shapes_and_draw_no_document(
     without laying out anything; the pictures stay the full layout's."""
     first = covers.cover_item("cover-a", "W01", "本部事務局", _pieces(5), cover_id=f"{BATCH}-C001")
     covers.render_covers(_context(first), AS_OF)  # the 5-row one-page shape, laid out
+    from kenpo_docs.mailing import letteroverlay
+    from kenpo_docs.mailing import render as merge_render
+
     laid_out = []
-    real = covers.render_document
+    real = merge_render.render_document
 
     def spy(*args: object, **kwargs: object) -> object:
         laid_out.append(args)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    from kenpo_docs.mailing import letteroverlay
-
-    monkeypatch.setattr(covers, "render_document", spy)
+    monkeypatch.setattr(merge_render, "render_document", spy)
     monkeypatch.setattr(letteroverlay, "make_background", lambda *a, **k: pytest.fail(
         "a shape was laid out again"))
     second = covers.cover_item("cover-b", "W02", "第2営業所（千代田区）", _pieces(5, 200),
@@ -143,14 +144,16 @@ def test_a_name_too_long_for_its_cell_is_laid_out_in_full(tmp_path: Path,
     pieces = _pieces(covers.ROWS_FIRST + 3)
     pieces[-1] = {**pieces[-1], "name": long_name}
     item = covers.cover_item("cover-w", "W01", "本部事務局", pieces, cover_id=f"{BATCH}-C001")
+    from kenpo_docs.mailing import render as merge_render
+
     laid_out = []
-    real = covers.render_document
+    real = merge_render.render_document
 
     def spy(template: str, context: dict[str, object], **kwargs: object) -> object:
         laid_out.append([p["label"] for c in context["covers"] for p in c["pages"]])
         return real(template, context, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(covers, "render_document", spy)
+    monkeypatch.setattr(merge_render, "render_document", spy)
     drawn = tmp_path / "drawn.pdf"
     first, end = _write(_context(item), drawn)["cover-w"]
     assert laid_out == [["2／2枚目"]]

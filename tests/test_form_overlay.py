@@ -399,3 +399,25 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
         again = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
                                             options=options)
     assert again["a"][1].name == laid_out["a"][1].name
+
+
+def test_pages_laid_out_in_full_are_cut_into_small_documents() -> None:
+    """The odd ones of an overlaid chunk are laid out a few per document (a document's boxes
+    stay in memory until it is written); every anchor still gets its own pages."""
+    from kenpo_docs.mailing.render import _render_split
+
+    names = ["髙橋", "山﨑", "渡邉", "草彅", "濵田"]
+    anchors = [f"form-{i}" for i in range(len(names))]
+    items = [form_context("bessou1", _family(n), as_of=AS_OF, anchor=a)
+             for n, a in zip(names, anchors, strict=True)]
+    options = RenderOptions(as_of=AS_OF, pdf_tags=False)
+    full = _render_split("forms/bessou1/form.html", "forms", items, anchors, options,
+                         per_document=2)
+    assert sorted(full) == sorted(anchors)
+    assert len({id(reader) for reader, _, _ in full.values()}) == 3
+    for name, anchor in zip(names, anchors, strict=True):
+        reader, first, end = full[anchor]
+        assert end - first == 1
+        assert name in reader.pages[first].extract_text()
+    one = _render_split("forms/bessou1/form.html", "forms", items, anchors, options)
+    assert len({id(reader) for reader, _, _ in one.values()}) == 1

@@ -17,16 +17,15 @@ then read from what was laid out, so its piece code and the inserter file stay r
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 
 from kenpo_docs.mailing.pdfstream import Segment, SegmentRecorder
-from kenpo_docs.render import RenderOptions, render_document, write_pdf
+from kenpo_docs.render import RenderOptions
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -98,30 +97,30 @@ def render_covers(context: dict[str, Any], as_of: date, shapes: Path | None = No
 def _render_covers(context: dict[str, Any], as_of: date
                    ) -> tuple[Segment, dict[str, tuple[int, int]]]:
     from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
-    from kenpo_docs.mailing.render import STAMP_OPTIONS, _add_document_pages, page_ranges
+    from kenpo_docs.mailing.render import (
+        FULL_PER_DOCUMENT,
+        STAMP_OPTIONS,
+        _add_document_pages,
+        _render_split,
+    )
 
     options = RenderOptions(as_of=as_of, pdf_tags=False)
     base = {k: v for k, v in context.items() if k != "covers"}
     pages = [(page["anchor"], cover, page) for cover in context["covers"]
              for page in cover["pages"]]
     overlays = _overlays(base, pages, options)
-    full = [(anchor, cover, page) for anchor, cover, page in pages if anchor not in overlays]
-    reader: PdfReader | None = None
-    full_ranges: dict[str, tuple[int, int]] = {}
-    if full:
-        document = render_document(
-            TEMPLATE, {**base, "covers": [{**cover, "pages": [page]} for _, cover, page in full]},
-            options=options)
-        full_ranges = page_ranges(document, [anchor for anchor, _, _ in full])
-        reader = PdfReader(io.BytesIO(write_pdf(document, options=options)))
+    left = [(anchor, cover, page) for anchor, cover, page in pages if anchor not in overlays]
+    full = _render_split(TEMPLATE, "covers",
+                         [{**cover, "pages": [page]} for _, cover, page in left],
+                         [anchor for anchor, _, _ in left], options, base=base,
+                         per_document=FULL_PER_DOCUMENT if overlays else None)
     writer = PdfWriter()
     backgrounds: dict[str, Any] = {}
     ranges: dict[str, tuple[int, int]] = {}
     for cover in context["covers"]:
         first = len(writer.pages)
         for page in cover["pages"]:
-            _add_document_pages(writer, page["anchor"], overlays, reader, full_ranges,
-                                backgrounds)
+            _add_document_pages(writer, page["anchor"], overlays, full, backgrounds)
         end = len(writer.pages)
         if cover.get("cover_id"):
             for i in range(first, end):

@@ -136,12 +136,34 @@ def page_ranges(document: Any, anchors: list[str]) -> dict[str, tuple[int, int]]
     return ranges
 
 
+#: Letters or forms laid out in full per document when the rest of their chunk is overlaid:
+#: they are the chunk's odd ones (an address too long for its box, 9+ members), and a
+#: document's boxes stay in memory until it is written (a 16-letter document of a chunk of
+#: home pieces was most of a worker's peak at 10,000 households). A chunk with no overlay
+#: (a letter without slots) keeps one document: ~0.3 s fixed cost a document.
+FULL_PER_DOCUMENT = 6
+
+#: Where a page range laid out in full is: anchor -> (reader, first page, end page).
+FullPages = dict[str, tuple[PdfReader, int, int]]
+
+
 def _render_split(
-    template: str, context: dict[str, Any], anchors: list[str], options: RenderOptions
-) -> tuple[PdfReader, dict[str, tuple[int, int]]]:
-    document = render_document(template, context, options=options)
-    ranges = page_ranges(document, anchors)
-    return PdfReader(io.BytesIO(write_pdf(document, options=options))), ranges
+    template: str, key: str, items: list[Any], anchors: list[str], options: RenderOptions,
+    *, base: dict[str, Any] | None = None, per_document: int | None = None,
+) -> FullPages:
+    """Lay out ``items`` (the template's ``key`` list, with ``base``) in documents of at most
+    ``per_document`` (None: one document) and say where each anchor's pages are."""
+    size = per_document or max(1, len(items))
+    found: FullPages = {}
+    for start in range(0, len(items), size):
+        part = anchors[start:start + size]
+        document = render_document(template, {**(base or {}), key: items[start:start + size]},
+                                   options=options)
+        ranges = page_ranges(document, part)
+        reader = PdfReader(io.BytesIO(write_pdf(document, options=options)))
+        del document
+        found.update({a: (reader, first, end) for a, (first, end) in ranges.items()})
+    return found
 
 
 #: Piece codes as made by zxing-cpp's writer (ISO mask scoring, mixed segments, in C++; see
@@ -231,8 +253,7 @@ def _add_document_pages(
     writer: PdfWriter,
     anchor: str,
     overlays: dict[str, tuple[Any, Any]],
-    reader: PdfReader | None,
-    ranges: dict[str, tuple[int, int]],
+    full: FullPages,
     backgrounds: dict[str, Any],
 ) -> None:
     """A letter's or form's pages: its overlay page drawing its shape's background (added to
@@ -243,8 +264,7 @@ def _add_document_pages(
             backgrounds[background.name] = overlay_pages.background_xobject(writer, background)
         overlay_pages.add_overlay_page(writer, overlay, backgrounds[background.name])
         return
-    assert reader is not None
-    first, end = ranges[anchor]
+    reader, first, end = full[anchor]
     for i in range(first, end):
         writer.add_page(reader.pages[i])
 
@@ -283,27 +303,16 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         ]
         form_items.append((name, items, anchors))
     overlays = _overlays(job.letter, spec.template, letters, form_items, options)
+    per_document = FULL_PER_DOCUMENT if overlays else None
     full_letters = [p for p in letters["pieces"] if p["anchor"] not in overlays]
-    letter_pdf: PdfReader | None = None
-    letter_ranges: dict[str, tuple[int, int]] = {}
-    if full_letters:
-        letter_pdf, letter_ranges = _render_split(
-            spec.template, {**letters, "pieces": full_letters},
-            [p["anchor"] for p in full_letters], options,
-        )
-    form_parts: list[tuple[PdfReader | None, dict[str, tuple[int, int]], str,
-                           dict[str, tuple[Any, Any]]]] = []
+    full = _render_split(spec.template, "pieces", full_letters,
+                         [p["anchor"] for p in full_letters], options, base=letters,
+                         per_document=per_document)
     for name, items, anchors in form_items:
-        full = [(a, item) for a, item in zip(anchors, items, strict=True)
-                if a not in overlays]
-        reader: PdfReader | None = None
-        ranges: dict[str, tuple[int, int]] = {}
-        if full:
-            reader, ranges = _render_split(
-                form_module.FORMS[name].template, {"forms": [i for _, i in full]},
-                [a for a, _ in full], options,
-            )
-        form_parts.append((reader, ranges, name, overlays))
+        left = [(a, item) for a, item in zip(anchors, items, strict=True) if a not in overlays]
+        full.update(_render_split(form_module.FORMS[name].template, "forms",
+                                  [i for _, i in left], [a for a, _ in left], options,
+                                  per_document=per_document))
 
     writer = PdfWriter()
     if static_ready is not None:
@@ -313,11 +322,10 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
         first_page = len(writer.pages)
-        _add_document_pages(writer, f"piece-{piece.piece_id}", overlays, letter_pdf,
-                            letter_ranges, backgrounds)
-        for reader, ranges, name, overlays in form_parts:
-            _add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, reader,
-                                ranges, backgrounds)
+        _add_document_pages(writer, f"piece-{piece.piece_id}", overlays, full, backgrounds)
+        for name in job.forms:
+            _add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, full,
+                                backgrounds)
         for form_ref, source in statics:
             _add_static_page(writer, form_ref, source)
         count = len(writer.pages) - first_page
