@@ -13,7 +13,7 @@ notice appended and every page stamped with pypdf, one process) on ``BENCH_NAIVE
 
 Medians of ``BENCH_RUNS`` runs (default 3 at up to 200 households, 1 above). The default
 keeps ``make bench`` to a few minutes on 2 cores; ``BENCH_SIZES=1000,10000`` (the issue's
-sizes) takes ~2-2.5 minutes a run (~1.5 minutes for the 10,000, at ~110-130 pieces/s), so
+sizes) takes ~2-2.5 minutes a run (~1.5 minutes for the 10,000, at ~95-130 pieces/s), so
 ``BENCH_RUNS=3`` for medians takes about 8.
 Results are printed and appended to bench/results.md with the
 commit, the date and the core count. Only synthetic people; nothing personal is printed.
