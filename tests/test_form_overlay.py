@@ -392,7 +392,6 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
     assert_same_picture(_picture(pdfium.PdfDocument(path), 0), _picture(full, 0), "loaded")
 
     saved.write_bytes(saved.read_bytes()[:100])  # torn
-    monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})
     monkeypatch.undo()
     monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})
     with overlay.shared_shapes(tmp_path):
@@ -404,14 +403,14 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
 def test_pages_laid_out_in_full_are_cut_into_small_documents() -> None:
     """The odd ones of an overlaid chunk are laid out a few per document (a document's boxes
     stay in memory until it is written); every anchor still gets its own pages."""
-    from kenpo_docs.mailing.render import _render_split
+    from kenpo_docs.mailing.render import render_split
 
     names = ["髙橋", "山﨑", "渡邉", "草彅", "濵田"]
     anchors = [f"form-{i}" for i in range(len(names))]
     items = [form_context("bessou1", _family(n), as_of=AS_OF, anchor=a)
              for n, a in zip(names, anchors, strict=True)]
     options = RenderOptions(as_of=AS_OF, pdf_tags=False)
-    full = _render_split("forms/bessou1/form.html", "forms", items, anchors, options,
+    full = render_split("forms/bessou1/form.html", "forms", items, anchors, options,
                          per_document=2)
     assert sorted(full) == sorted(anchors)
     assert len({id(reader) for reader, _, _ in full.values()}) == 3
@@ -419,5 +418,5 @@ def test_pages_laid_out_in_full_are_cut_into_small_documents() -> None:
         reader, first, end = full[anchor]
         assert end - first == 1
         assert name in reader.pages[first].extract_text()
-    one = _render_split("forms/bessou1/form.html", "forms", items, anchors, options)
+    one = render_split("forms/bessou1/form.html", "forms", items, anchors, options)
     assert len({id(reader) for reader, _, _ in one.values()}) == 1

@@ -71,7 +71,7 @@ def _overlays(base: dict[str, Any], pages: list[tuple[str, dict[str, Any], dict[
 
     try:
         items = [(anchor, {**base, "covers": [{**cover, "pages": [
-            {**page, "anchor": letteroverlay._BG_ANCHOR}]}]}) for anchor, cover, page in pages]
+            {**page, "anchor": letteroverlay.BG_ANCHOR}]}]}) for anchor, cover, page in pages]
         found = letteroverlay.template_overlay_pages("cover", TEMPLATE, items, options=options,
                                                      what="cover")
         return render_overlay_pages(found, options=options, what="cover")
@@ -100,8 +100,8 @@ def _render_covers(context: dict[str, Any], as_of: date
     from kenpo_docs.mailing.render import (
         FULL_PER_DOCUMENT,
         STAMP_OPTIONS,
-        _add_document_pages,
-        _render_split,
+        add_document_pages,
+        render_split,
     )
 
     options = RenderOptions(as_of=as_of, pdf_tags=False)
@@ -110,7 +110,7 @@ def _render_covers(context: dict[str, Any], as_of: date
              for page in cover["pages"]]
     overlays = _overlays(base, pages, options)
     left = [(anchor, cover, page) for anchor, cover, page in pages if anchor not in overlays]
-    full = _render_split(TEMPLATE, "covers",
+    full = render_split(TEMPLATE, "covers",
                          [{**cover, "pages": [page]} for _, cover, page in left],
                          [anchor for anchor, _, _ in left], options, base=base,
                          per_document=FULL_PER_DOCUMENT if overlays else None)
@@ -120,7 +120,7 @@ def _render_covers(context: dict[str, Any], as_of: date
     for cover in context["covers"]:
         first = len(writer.pages)
         for page in cover["pages"]:
-            _add_document_pages(writer, page["anchor"], overlays, full, backgrounds)
+            add_document_pages(writer, page["anchor"], overlays, full, backgrounds)
         end = len(writer.pages)
         if cover.get("cover_id"):
             for i in range(first, end):

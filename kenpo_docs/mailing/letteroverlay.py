@@ -47,7 +47,7 @@ logger = logging.getLogger("kenpo_docs")
 #: Letters whose template marks every per-piece value with ``slot``.
 OVERLAY_LETTERS = frozenset({"kakuninsho"})
 #: The piece anchor while a background is laid out (the real one is in the overlay).
-_BG_ANCHOR = "kenpo-background"
+BG_ANCHOR = "kenpo-background"
 _SVG_START = re.compile(r"\s*<svg\b([^>]*)>", re.IGNORECASE)
 _BACKGROUNDS: dict[str, Background] = {}
 #: Shapes kept per process (a bench batch of 1,000 households has a few dozen).
@@ -163,7 +163,7 @@ def overlay_pages(
     letters and forms in one call, so that they share one font subset)."""
     if letter not in OVERLAY_LETTERS:
         return []
-    items = [(piece["anchor"], {**context, "pieces": [{**piece, "anchor": _BG_ANCHOR}]})
+    items = [(piece["anchor"], {**context, "pieces": [{**piece, "anchor": BG_ANCHOR}]})
              for piece in context["pieces"]]
     return template_overlay_pages(f"letter-{letter}", template, items, options=options,
                                   what="letter")
@@ -178,7 +178,7 @@ def template_overlay_pages(
     what: str,
 ) -> list[tuple[str, list[dict[str, Any]], Background]]:
     """``(anchor, values, background)`` for each ``(anchor, context)`` that renders one page
-    of ``template`` (with :data:`_BG_ANCHOR` for its own anchor) which can take an overlay;
+    of ``template`` (with :data:`BG_ANCHOR` for its own anchor) which can take an overlay;
     the anchors left out must be laid out in full. Backgrounds are named ``prefix-<digest>``.
     """
     pages: list[tuple[str, list[dict[str, Any]], Background]] = []

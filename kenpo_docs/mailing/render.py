@@ -147,7 +147,7 @@ FULL_PER_DOCUMENT = 6
 FullPages = dict[str, tuple[PdfReader, int, int]]
 
 
-def _render_split(
+def render_split(
     template: str, key: str, items: list[Any], anchors: list[str], options: RenderOptions,
     *, base: dict[str, Any] | None = None, per_document: int | None = None,
 ) -> FullPages:
@@ -249,7 +249,7 @@ def _overlays(
         return {}
 
 
-def _add_document_pages(
+def add_document_pages(
     writer: PdfWriter,
     anchor: str,
     overlays: dict[str, tuple[Any, Any]],
@@ -305,12 +305,12 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     overlays = _overlays(job.letter, spec.template, letters, form_items, options)
     per_document = FULL_PER_DOCUMENT if overlays else None
     full_letters = [p for p in letters["pieces"] if p["anchor"] not in overlays]
-    full = _render_split(spec.template, "pieces", full_letters,
+    full = render_split(spec.template, "pieces", full_letters,
                          [p["anchor"] for p in full_letters], options, base=letters,
                          per_document=per_document)
     for name, items, anchors in form_items:
         left = [(a, item) for a, item in zip(anchors, items, strict=True) if a not in overlays]
-        full.update(_render_split(form_module.FORMS[name].template, "forms",
+        full.update(render_split(form_module.FORMS[name].template, "forms",
                                   [i for _, i in left], [a for a, _ in left], options,
                                   per_document=per_document))
 
@@ -322,9 +322,9 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
         first_page = len(writer.pages)
-        _add_document_pages(writer, f"piece-{piece.piece_id}", overlays, full, backgrounds)
+        add_document_pages(writer, f"piece-{piece.piece_id}", overlays, full, backgrounds)
         for name in job.forms:
-            _add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, full,
+            add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, full,
                                 backgrounds)
         for form_ref, source in statics:
             _add_static_page(writer, form_ref, source)
