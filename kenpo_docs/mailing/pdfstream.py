@@ -169,6 +169,9 @@ class SegmentRecorder(_Serializer):
         self._sources: list[Any] = []
         self._static: dict[str, int] = {}
         self._pending: list[tuple[int, PdfObject]] = []
+        #: The Type0 font dictionaries recorded, by local number (for
+        #: :func:`kenpo_docs.mailing.fontmerge.piece_aliases`).
+        self.type0_fonts: dict[int, DictionaryObject] = {}
 
     def _alloc(self, name: str | None) -> int:
         self.segment.objects.append((name, ()))
@@ -190,6 +193,8 @@ class SegmentRecorder(_Serializer):
                 num = self._alloc(name)
                 if name is not None:
                     self._static[name] = num
+                elif isinstance(obj, DictionaryObject) and obj.get("/Subtype") == "/Type0":
+                    self.type0_fonts[num] = obj
                 self._pending.append((num, obj if obj is not None else NullObject()))
             table[ref.idnum] = num
         out.ref(num)
@@ -304,6 +309,14 @@ class PdfStreamWriter(_Serializer):
         num = table[local] = self._alloc()
         self._pending.append((num, (segment, table, local)))
         return num
+
+    def alias(self, segment: Segment, aliases: dict[int, int]) -> None:
+        """Write ``segment``'s object ``aliases[n]`` wherever its object ``n`` is referenced
+        (a piece's fonts replaced by their merged font, see
+        :mod:`kenpo_docs.mailing.fontmerge`). Call before adding the segment's pages."""
+        table = self._map_for(segment)
+        for old, new in aliases.items():
+            table[old] = self._seg_ref(segment, table, new)
 
     def _splice(self, segment: Segment, table: dict[int, int], body: Body) -> bytes:
         return b"".join(

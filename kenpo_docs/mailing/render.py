@@ -33,7 +33,7 @@ from pypdf.generic import (
 from kenpo_docs import rules
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
 from kenpo_docs.errors import RenderError
-from kenpo_docs.mailing import formoverlay, letteroverlay
+from kenpo_docs.mailing import fontmerge, formoverlay, letteroverlay
 from kenpo_docs.mailing import overlay as overlay_pages
 from kenpo_docs.mailing.letters import Envelope, get_letter
 from kenpo_docs.mailing.output import write_atomic
@@ -222,8 +222,11 @@ def _add_static_page(writer: PdfWriter, form_ref: Any, source: Any) -> None:
     })
 
 
-def _write_stream(path: Path, segment: Segment, pages: range, title: str) -> None:
+def _write_stream(path: Path, segment: Segment, pages: range, title: str,
+                  aliases: dict[int, int] | None = None) -> None:
     with PdfStreamWriter(path) as out:
+        if aliases:
+            out.alias(segment, aliases)
         for index in pages:
             out.add_segment_page(segment, index)
         out.info = {"Title": title, "Producer": "kenpo-docs"}
@@ -341,9 +344,16 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     for page in writer.pages:
         recorder.add_page(page)
     segment = recorder.segment
-    for piece_id, first_page, count in spans:
+    # A piece file gets one font subset per face (its parts' subsets merged); the print
+    # files, from the saved segment, keep the chunk's subsets, stored once per chunk or file.
+    recorded = len(segment.objects)
+    aliases = fontmerge.piece_aliases(
+        segment, recorder.type0_fonts, [range(f, f + c) for _, f, c in spans])
+    for (piece_id, first_page, count), piece_aliases in zip(spans, aliases, strict=True):
         _write_stream(job.pieces_dir / f"{piece_id}.pdf", segment,
-                      range(first_page, first_page + count), f"{spec.title} {piece_id}")
+                      range(first_page, first_page + count), f"{spec.title} {piece_id}",
+                      piece_aliases)
+    del segment.objects[recorded:]
     part = None
     if job.parts_dir is not None and spans:
         part = job.parts_dir / f"{spans[0][0]}.seg"
