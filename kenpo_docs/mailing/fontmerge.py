@@ -90,12 +90,12 @@ _PARSED: dict[bytes, _Subset] = {}
 
 def _parse(font: bytes) -> _Subset:
     key = hashlib.blake2b(font, digest_size=16).digest()
-    subset = _PARSED.get(key)
+    subset = _PARSED.pop(key, None)
     if subset is None:
         subset = _parse_font(font)
         if len(_PARSED) >= 32:
-            _PARSED.clear()
-        _PARSED[key] = subset
+            del _PARSED[next(iter(_PARSED))]  # the least recently used
+    _PARSED[key] = subset
     return subset
 
 
@@ -418,40 +418,38 @@ def piece_aliases(segment: Any, fonts: dict[int, DictionaryObject],
                   pieces: Sequence[range]) -> list[dict[int, int]]:
     """For each piece (a range of the segment's pages), ``{font: merged font}``: the Type0
     fonts it uses (local numbers, ``fonts`` maps them to their dictionaries) replaced by one
-    merged font per face. The merged fonts' objects are appended to ``segment.objects``;
-    pieces using the same fonts (all the overlaid pieces of a chunk) share them.
+    merged font per face. The merged fonts' objects are appended to ``segment.objects``.
+
+    One merged font per face serves the whole chunk: its pieces differ in which backgrounds
+    they use (a shape per route and household size, each with its own subset), but those
+    subsets hold nearly the same glyphs, so one merge per chunk costs a piece a few glyphs it
+    does not use instead of a merge for each combination (6-14 a chunk).
 
     A face whose subsets cannot be merged keeps them (logged; the piece is only larger)."""
-    faces: dict[int, _Face | None] = {}
-    merged: dict[frozenset[int], dict[int, int]] = {}
-    out = []
-    for pages in pieces:
-        used = _fonts_of(segment, pages, fonts)
-        if used not in merged:
-            merged[used] = _merge_group(segment, used, fonts, faces)
-        out.append(merged[used])
-    return out
+    used = [_fonts_of(segment, pages, fonts) for pages in pieces]
+    merged = _merge_group(segment, frozenset().union(*used), fonts)
+    return [{font: merged[font] for font in piece if font in merged} for piece in used]
 
 
-def _merge_group(segment: Any, used: frozenset[int], fonts: dict[int, DictionaryObject],
-                 faces: dict[int, _Face | None]) -> dict[int, int]:
+def _merge_group(segment: Any, used: frozenset[int], fonts: dict[int, DictionaryObject]
+                 ) -> dict[int, int]:
+    faces: dict[int, _Face] = {}
     by_name: dict[bytes, list[int]] = {}
     for num in sorted(used):
-        if num not in faces:
-            try:
-                faces[num] = _face(fonts[num])
-            except (FontMergeError, KeyError, TypeError, ValueError, IndexError) as exc:
-                logger.debug("font %d not merged: %s", num, exc)
-                faces[num] = None
-        face = faces[num]
+        try:
+            face = _face(fonts[num])
+        except (FontMergeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            logger.debug("font %d not merged: %s", num, exc)
+            continue
         if face is not None:
+            faces[num] = face
             by_name.setdefault(face.name, []).append(num)
     aliases: dict[int, int] = {}
     for name, nums in by_name.items():
         if len(nums) < 2:
             continue
         try:
-            bodies = merged_objects([faces[n] for n in nums])  # type: ignore[misc]
+            bodies = merged_objects([faces[n] for n in nums])
         except FontMergeError as exc:
             logger.info("font subsets of %s not merged: %s", name.decode("latin-1"), exc)
             continue
