@@ -10,6 +10,7 @@ own subsets.
 from __future__ import annotations
 
 import io
+import zlib
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from kenpo_docs.mailing import MergeOptions, fontmerge, merge
+from kenpo_docs.mailing import MergeOptions, fontmerge, merge, piecefonts
 
 ROOT = Path(__file__).resolve().parent.parent
 REGULAR = ROOT / "fonts" / "BIZUDPGothic-Regular.ttf"
@@ -128,8 +129,7 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                                chunk_size=5)
         if label == "parts":
             with pytest.MonkeyPatch.context() as mp:
-                mp.setattr(fontmerge, "piece_aliases",
-                           lambda segment, fonts, pieces: [{} for _ in pieces])
+                mp.setattr(piecefonts.ChunkFonts, "piece", lambda self, index: {})
                 merge(roster, options=options)
         else:
             merge(roster, options=options)
@@ -171,3 +171,73 @@ def test_merged_pieces_print_and_read_as_the_parts_did(batches: dict[str, Path])
             text = merged[i].get_textpage().get_text_range()
             assert text == parts[i].get_textpage().get_text_range()
             assert text.strip(), f"{piece.name} page {i + 1} has no text"
+
+
+def test_a_program_with_appended_glyphs_is_one_valid_font() -> None:
+    original = TTFont(REGULAR)
+    shared, values = _subset(REGULAR, TEXTS[0]), _subset(REGULAR, TEXTS[2])
+    program = fontmerge.prepare([fontmerge.FontFile.of(shared)], [fontmerge.FontFile.of(values)])
+    cmap = original.getBestCmap()
+    wanted = [original.getGlyphID(cmap[ord(c)]) for c in "健康保険組合"]
+    source = fontmerge.glyph_source(fontmerge.FontFile.of(values))
+    extra = [source(gid) for gid in wanted]
+    data, length = program.stream(extra)
+    raw = zlib.decompress(data)  # the spliced runs make one zlib stream with a right Adler-32
+    assert raw == program.font_bytes(extra) and len(raw) == length
+    font = TTFont(io.BytesIO(raw), checkChecksums=2)
+    assert font["maxp"].numGlyphs == program.count + len(wanted)
+    for k, gid in enumerate(wanted):
+        new = program.count + k
+        assert _outline(font, new) == _outline(original, gid) != ([], [], [])
+        assert font["hmtx"][font.getGlyphOrder()[new]] == \
+            original["hmtx"][original.getGlyphOrder()[gid]]
+
+
+def test_text_the_scanner_cannot_read_is_refused() -> None:
+    fonts = {b"F1": 7}
+    text = b"BT /F1 12 Tf [<00c604fd>-24<0502>] TJ /F2 9 Tf <0001> Tj ET"
+    found, font = piecefonts._scan(text, fonts)
+    assert font is None  # /F2 is not one of ``fonts``
+    assert [(text[start:end], shown) for start, end, shown in found] == [
+        (b" [<00c604fd>-24<0502>] TJ ", 7)]
+    start, end, _ = found[0]
+    assert list(piecefonts._glyphs(text, start, end)) == [0x00C6, 0x04FD, 0x0502]
+    assert piecefonts._renumbered(text, start, end, {0x04FD: 0x3000}) == \
+        b" [<00c63000>-24<0502>] TJ "
+    assert piecefonts._scan(b"BT /F1 12 Tf (abc) Tj ET", fonts) is None  # a literal string
+    assert piecefonts._scan(b"BT /F1 12 Tf <00c> Tj ET", fonts) is None  # half a glyph id
+    assert piecefonts._scan(b"BT /F1 12 Tf <00c6 04fd> Tj ET", fonts) is None  # spaced
+    inline_image = b"BT /F1 12 Tf [<0001>] TJ ET q BI /W 1 /H 1 ID <x EI Q"
+    assert piecefonts._scan(inline_image, fonts) is None
+    # the font set in one stream of a page holds in the next
+    assert piecefonts._scan(b"BT [<0001>] TJ ET", fonts, 7) == ([(0, 17, 7)], 7)
+
+
+def _has_glyph_of(piece: Path, char: str, face: str = "BIZ-UDPGothic") -> bool:
+    """Whether ``piece`` embeds the outline of ``char`` (any glyph number) in ``face``."""
+    original = TTFont(REGULAR)
+    target = _outline(original, original.getGlyphID(original.getBestCmap()[ord(char)]))
+    reader = PdfReader(piece)
+    for num in range(1, int(reader.trailer["/Size"])):
+        obj = reader.get_object(num)
+        if isinstance(obj, dict) and obj.get("/Type") == "/FontDescriptor" \
+                and str(obj["/FontName"]).endswith("+" + face):
+            font = TTFont(io.BytesIO(obj["/FontFile2"].get_object().get_data()))
+            if any(_outline(font, gid) == target for gid in range(font["maxp"].numGlyphs)):
+                return True
+    return False
+
+
+def test_a_piece_carries_its_own_values_glyphs_not_its_chunks(
+        batches: dict[str, Path]) -> None:
+    """上田's piece (workplace) shares its chunk with 江藤's (home): with the parts' own
+    subsets it carries 藤, a glyph only 江藤's values use; with its own fonts it does not."""
+    by_name = {}
+    for piece in batches["merged"].glob("*.pdf"):
+        text = pdfium.PdfDocument(piece)[0].get_textpage().get_text_range()
+        by_name[next(n for n in ("青木", "井上", "上田", "江藤", "小野") if n in text)] = piece
+    ueda = by_name["上田"]
+    assert _has_glyph_of(batches["parts"] / ueda.name, "藤")  # the same chunk's values
+    assert not _has_glyph_of(ueda, "藤")
+    assert _has_glyph_of(by_name["江藤"], "藤")
+    assert _has_glyph_of(ueda, "上")

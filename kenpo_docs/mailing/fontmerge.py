@@ -1,19 +1,18 @@
-"""One font subset per face in a piece: the subsets its parts bring are merged.
+"""TrueType subsets of one font file merged into one program, with room to append glyphs.
 
 A piece is made of parts laid out separately (the letter's and the form's shared backgrounds,
 the values drawn over them, the notice enclosure), and each part embeds its own subset of the
 same fonts: a piece of the standard packet carried 8 subsets of BIZ UDPGothic and its bold,
 180 of its ~250 KB, and the glyphs the parts share (kana, common kanji, digits) were in it up
-to four times.
+to four times. :mod:`kenpo_docs.mailing.piecefonts` gives each piece one font per face; this
+module does the font files.
 
 WeasyPrint subsets with *retained glyph ids* (``HB_SUBSET_FLAGS_RETAIN_GIDS``), so glyph 1274
-is the same glyph in every subset of a font file, and the page descriptions need not change:
-the subsets of one face are merged into one TrueType program holding each used glyph once,
-with one width array and one ToUnicode map, and the piece's font resources point at that one
-font. What is merged is checked, not assumed: every glyph, width and Unicode mapping two
-subsets share must be equal, and the fonts must agree on their header (units per em, revision,
-creation date); any disagreement leaves that face's subsets as they were (correct, only
-larger).
+is the same glyph in every subset of a font file and pages drawn with any of them can use the
+merged program unchanged. What is merged is checked, not assumed: every glyph and metric two
+subsets share must be equal, and the fonts must agree on their header (revision, units per
+em, creation date); any disagreement raises :class:`FontMergeError` (the caller then keeps the
+subsets as they were: correct, only larger).
 
 Only what a PDF reader uses is kept: the glyph outlines, ``head``, ``hhea``, ``hmtx``,
 ``maxp``, ``OS/2``, ``name``, ``post`` (without glyph names) and any hinting tables. The fonts
@@ -22,27 +21,22 @@ and takes their widths from the font dictionary's ``/W``: the ``cmap`` and the v
 metrics (``vhea``/``vmtx``) are dropped, as iText does for its CIDFontType2 subsets
 (``TrueTypeFontSubSet`` without ``cmap``).
 
-The piece writer applies the merge through a substitution of font dictionaries (see
-:func:`piece_substitutes` and :class:`kenpo_docs.mailing.pdfstream.PdfStreamWriter`); the
-print files keep the chunk's subsets, which they store once per chunk or once per file.
+A :class:`Program` is compressed once per chunk; each piece's copy, with the glyphs only that
+piece draws appended, splices those precompressed runs with a few kilobytes compressed for
+the piece (:meth:`Program.stream`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import logging
-import re
+import itertools
+import operator
 import struct
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from io import BytesIO
-from typing import Any
-
-from pypdf.generic import DictionaryObject, NameObject
-
-logger = logging.getLogger("kenpo_docs")
 
 _TRUETYPE = (b"\x00\x01\x00\x00", b"true")
 #: Tables copied from the first subset into a merged font, besides the rebuilt ones (head,
@@ -88,11 +82,28 @@ _LITTLE = struct.pack("=H", 1) != struct.pack(">H", 1)
 _PARSED: dict[bytes, _Subset] = {}
 
 
-def _parse(font: bytes) -> _Subset:
-    key = hashlib.blake2b(font, digest_size=16).digest()
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """A subset's TrueType program, read only when needed; ``key`` identifies its bytes (a
+    digest of them, or of their compressed form: parsing and merging are cached by it)."""
+
+    key: bytes
+    read: Callable[[], bytes]
+
+    @classmethod
+    def of(cls, data: bytes) -> FontFile:
+        return cls(_digest(data), lambda: data)
+
+
+def _parse(font: FontFile) -> _Subset:
+    key = font.key
     subset = _PARSED.pop(key, None)
     if subset is None:
-        subset = _parse_font(font)
+        subset = _parse_font(font.read())
         if len(_PARSED) >= 32:
             del _PARSED[next(iter(_PARSED))]  # the least recently used
     _PARSED[key] = subset
@@ -113,8 +124,9 @@ def _parse_font(font: bytes) -> _Subset:
     if len(offsets) < count + 1:
         raise FontMergeError("loca is shorter than the glyph count")
     glyf = tables[b"glyf"]
-    glyphs = {gid: glyf[start:end] for gid, (start, end)
-              in enumerate(zip(offsets[:count], offsets[1:count + 1])) if end > start}
+    drawn = itertools.compress(range(count), map(operator.lt, offsets[:count],
+                                                  offsets[1:count + 1]))
+    glyphs = {gid: glyf[offsets[gid]:offsets[gid + 1]] for gid in drawn}
     (long_metrics,) = struct.unpack_from(">H", tables[b"hhea"], 34)
     hmtx = _big_endian("h", tables[b"hmtx"])
     if not 0 < long_metrics <= count or len(hmtx) < long_metrics + count:
@@ -122,9 +134,9 @@ def _parse_font(font: bytes) -> _Subset:
     advances = _big_endian("H", tables[b"hmtx"][:4 * long_metrics])[0::2]
     bearings = hmtx[1:2 * long_metrics:2] + hmtx[2 * long_metrics:long_metrics + count]
     last = advances[-1]
-    metrics = {gid: (advances[gid] if gid < long_metrics else last, bearings[gid])
-               for gid in range(count)
-               if gid in glyphs or (advances[gid] if gid < long_metrics else last)}
+    advances.extend(array("H", [last]) * (count - long_metrics))
+    wide = itertools.compress(range(count), advances)  # every glyph with an advance
+    metrics = {gid: (advances[gid], bearings[gid]) for gid in itertools.chain(glyphs, wide)}
     return _Subset(tables, count, glyphs, metrics)
 
 
@@ -138,36 +150,207 @@ def _checksum(data: bytes) -> int:
     return sum(_big_endian("I", padded)) & 0xFFFFFFFF
 
 
-def _font_bytes(tables: dict[bytes, bytes]) -> bytes:
-    """A TrueType file from its tables (sorted directory, 4-byte aligned, checksums set)."""
-    tags = sorted(tables)
-    count = len(tags)
-    power = 1 << (count.bit_length() - 1)
-    header = struct.pack(">4sHHHH", b"\x00\x01\x00\x00", count, power * 16,
-                         power.bit_length() - 1, count * 16 - power * 16)
-    offset = 12 + 16 * count
-    directory, body = [], []
-    for tag in tags:
-        data = tables[tag]
-        directory.append(struct.pack(">4sIII", tag, _checksum(data), offset, len(data)))
-        padded = data + b"\0" * (-len(data) % 4)
-        body.append(padded)
-        offset += len(padded)
-    font = header + b"".join(directory) + b"".join(body)
-    adjustment = (0xB1B0AFBA - _checksum(font)) & 0xFFFFFFFF
-    at = 12 + 16 * count + sum(len(b) for t, b in zip(tags, body, strict=True) if t < b"head")
-    return font[:at + 8] + struct.pack(">I", adjustment) + font[at + 12:]
+def _deflate(data: bytes, *, final: bool) -> bytes:
+    """``data`` as raw deflate blocks on their own (no reference to what comes before), ending
+    byte-aligned: such pieces concatenate into one deflate stream (see :meth:`Program.stream`)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(
+        zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
 
 
-def merge_truetype(fonts: Sequence[bytes]) -> bytes:
-    """One TrueType program with every glyph of ``fonts``, subsets of one font file made with
-    retained glyph ids. Raises :class:`FontMergeError` where they disagree."""
-    subsets = [_parse(f) for f in fonts]
+def _adler32_combine(first: int, second: int, second_length: int) -> int:
+    """The Adler-32 of two byte strings joined, from theirs (zlib's adler32_combine)."""
+    base = 65521
+    rem = second_length % base
+    sum1 = first & 0xFFFF
+    sum2 = (rem * sum1) % base
+    sum1 += (second & 0xFFFF) + base - 1
+    sum2 += ((first >> 16) & 0xFFFF) + ((second >> 16) & 0xFFFF) + base - rem
+    sum1 -= base if sum1 >= base else 0
+    sum1 -= base if sum1 >= base else 0
+    sum2 -= (base << 1) if sum2 >= (base << 1) else 0
+    sum2 -= base if sum2 >= base else 0
+    return sum1 | (sum2 << 16)
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Bytes compressed once, to be spliced into zlib streams by :func:`splice`."""
+
+    run: bytes  # independent raw deflate blocks, byte-aligned, not final
+    adler: int
+    length: int
+
+    @classmethod
+    def of(cls, data: bytes) -> Packed:
+        return cls(_deflate(data, final=False), zlib.adler32(data), len(data))
+
+
+def splice(parts: Sequence[bytes | Packed]) -> tuple[bytes, int]:
+    """A zlib stream (a PDF /FlateDecode stream's data) of ``parts`` joined, those given as
+    :class:`Packed` not compressed again; and its uncompressed length."""
+    out, adler, length = [b"\x78\x9c"], 1, 0
+    last = len(parts) - 1
+    for i, part in enumerate(parts):
+        if isinstance(part, Packed):
+            if i == last:
+                part, packed = b"", part  # a stream must end with a final block
+                out.append(packed.run)
+                adler = _adler32_combine(adler, packed.adler, packed.length)
+                length += packed.length
+            else:
+                out.append(part.run)
+                adler = _adler32_combine(adler, part.adler, part.length)
+                length += part.length
+                continue
+        out.append(_deflate(part, final=i == last))
+        adler = zlib.adler32(part, adler)
+        length += len(part)
+    out.append(struct.pack(">I", adler))
+    return b"".join(out), length
+
+
+#: A glyph a piece appends to a program: its outline (may be empty) and (advance, bearing).
+Extra = tuple[bytes, tuple[int, int]]
+
+
+@dataclass
+class Program:
+    """A merged TrueType program, ready to be written with glyphs appended after its own
+    (a piece's values the shared parts lack, see :mod:`kenpo_docs.mailing.piecefonts`).
+
+    The three big tables (``glyf``, ``loca``, ``hmtx``) come first in the file, after the
+    table directory, each compressed once; a piece's program is its directory, those three
+    precompressed runs with the appended glyphs' bytes between them, and the small tables:
+    a few kilobytes to compress per piece instead of the whole font."""
+
+    count: int  # glyph ids of the merged subsets; appended glyphs get count, count + 1, ...
+    glyphs: dict[int, bytes]
+    metrics: dict[int, tuple[int, int]]
+    small: dict[bytes, bytes]  # every table but glyf, loca and hmtx (maxp, hhea: templates)
+    big: tuple[bytes, bytes, bytes]  # glyf, loca (count + 1 entries), hmtx: raw
+    packed: tuple[Packed, Packed, Packed]  # the same, compressed
+    sums: tuple[int, int, int]  # their checksums
+
+    def _parts(self, extra: Sequence[Extra]) -> list[tuple[bytes, Packed | None]]:
+        """The file in order, as (raw bytes, the same precompressed or None)."""
+        count = self.count + len(extra)
+        glyf, loca, hmtx = self.big
+        add_glyf = b"".join(g + b"\0" * (-len(g) % 4) for g, _ in extra)
+        ends, at = array("I"), len(glyf)
+        for g, _ in extra:
+            at += len(g) + (-len(g) % 4)
+            ends.append(at)
+        add_hmtx = array("H")
+        for _, (advance, bearing) in extra:
+            add_hmtx.extend((advance, bearing & 0xFFFF))
+        if _LITTLE:
+            ends.byteswap()
+            add_hmtx.byteswap()
+        add_loca, add_hmtx_bytes = ends.tobytes(), add_hmtx.tobytes()
+
+        small = dict(self.small)
+        maxp, hhea = bytearray(small[b"maxp"]), bytearray(small[b"hhea"])
+        struct.pack_into(">H", maxp, 4, count)
+        struct.pack_into(">H", hhea, 34, count)
+        small[b"maxp"], small[b"hhea"] = bytes(maxp), bytes(hhea)
+
+        lengths = {b"glyf": len(glyf) + len(add_glyf), b"loca": 4 * (count + 1),
+                   b"hmtx": 4 * count, **{t: len(d) for t, d in small.items()}}
+        sums = {b"glyf": self.sums[0] + _checksum(add_glyf),
+                b"loca": self.sums[1] + _checksum(add_loca),
+                b"hmtx": self.sums[2] + _checksum(add_hmtx_bytes),
+                **{t: _checksum(d) for t, d in small.items()}}
+        order = [b"glyf", b"loca", b"hmtx", *sorted(small)]  # the data's order in the file
+        tags = sorted(lengths)  # the directory's order
+        number = len(tags)
+        power = 1 << (number.bit_length() - 1)
+        offsets, at = {}, 12 + 16 * number
+        for tag in order:
+            offsets[tag] = at
+            at += lengths[tag] + (-lengths[tag] % 4)
+        directory = struct.pack(">4sHHHH", b"\x00\x01\x00\x00", number, power * 16,
+                                power.bit_length() - 1, number * 16 - power * 16) + b"".join(
+            struct.pack(">4sIII", t, sums[t] & 0xFFFFFFFF, offsets[t], lengths[t]) for t in tags)
+        total = _checksum(directory) + sum(sums.values())
+        head = bytearray(small[b"head"])
+        struct.pack_into(">I", head, 8, (0xB1B0AFBA - total) & 0xFFFFFFFF)
+        small[b"head"] = bytes(head)
+        tail = b"".join(small[t] + b"\0" * (-len(small[t]) % 4) for t in order[3:])
+        packed_glyf, packed_loca, packed_hmtx = self.packed
+        return [(directory, None), (glyf, packed_glyf), (add_glyf, None), (loca, packed_loca),
+                (add_loca, None), (hmtx, packed_hmtx), (add_hmtx_bytes + tail, None)]
+
+    def font_bytes(self, extra: Sequence[Extra] = ()) -> bytes:
+        """The TrueType file, with ``extra`` glyphs appended."""
+        return b"".join(raw for raw, _ in self._parts(extra))
+
+    def stream(self, extra: Sequence[Extra] = ()) -> tuple[bytes, int]:
+        """The file zlib-compressed (a PDF /FlateDecode stream) and its length: the big
+        tables' precompressed runs spliced between the pieces compressed now."""
+        return splice([raw if packed is None else packed for raw, packed in self._parts(extra)])
+
+
+#: Programs by the digests of the subsets they were made of: a chunk's backgrounds and
+#: notice are often the same as an earlier chunk's. (Only the same subsets give the same
+#: program: a piece's bytes must not depend on which chunks its process rendered before.)
+_PROGRAMS: dict[tuple[bytes, ...], Program] = {}
+
+
+def prepare(fonts: Sequence[FontFile], others: Sequence[FontFile] = ()) -> Program:
+    """One program with every glyph of ``fonts`` (subsets of one font file made with retained
+    glyph ids), sized for glyphs appended from ``others`` (more subsets of the same file).
+    Raises :class:`FontMergeError` where they disagree."""
+    by_key = {f.key: f for f in fonts}
+    key = tuple(sorted(by_key))
+    program = _PROGRAMS.pop(key, None)
+    if program is None:
+        program = _prepare([_parse(by_key[k]) for k in key])
+        if len(_PROGRAMS) >= 16:
+            del _PROGRAMS[next(iter(_PROGRAMS))]  # the least recently used
+    _PROGRAMS[key] = program
+    if not others:
+        return program
+    return dataclasses.replace(program, small=_widened(
+        program.small, [_parse(f) for f in others]))
+
+
+def _identity(tables: dict[bytes, bytes]) -> bytes:
+    """What tells font files apart (a family's regular and bold may share their header)."""
+    head = tables[b"head"]
+    return head[4:8] + head[18:28] + tables.get(b"OS/2", b"")[:6] + tables.get(b"name", b"")
+
+
+def _same_file(first: dict[bytes, bytes], other: dict[bytes, bytes]) -> None:
+    if _identity(first) != _identity(other):
+        raise FontMergeError("the subsets come from different font files")
+
+
+def _widened(small: dict[bytes, bytes], subsets: Sequence[_Subset]) -> dict[bytes, bytes]:
+    """``small`` with head, hhea and maxp covering the glyphs of ``subsets`` too."""
+    for subset in subsets:
+        _same_file(small, subset.tables)
+    heads = [small[b"head"], *(s.tables[b"head"] for s in subsets)]
+    boxes = [struct.unpack_from(">hhhh", h, 36) for h in heads]
+    head = bytearray(small[b"head"])
+    struct.pack_into(">hhhh", head, 36, min(b[0] for b in boxes), min(b[1] for b in boxes),
+                     max(b[2] for b in boxes), max(b[3] for b in boxes))
+    hheas = [small[b"hhea"], *(s.tables[b"hhea"] for s in subsets)]
+    hhea = bytearray(small[b"hhea"])
+    struct.pack_into(">H", hhea, 10, max(struct.unpack_from(">H", h, 10)[0] for h in hheas))
+    for at, pick in ((12, min), (14, min), (16, max)):
+        struct.pack_into(">h", hhea, at, pick(struct.unpack_from(">h", h, at)[0] for h in hheas))
+    maxps = [small[b"maxp"], *(s.tables[b"maxp"] for s in subsets)]
+    maxp = bytearray(small[b"maxp"])
+    for at in range(6, min(len(maxp), 32), 2):
+        struct.pack_into(">H", maxp, at, max(struct.unpack_from(">H", m, at)[0] for m in maxps))
+    return {**small, b"head": bytes(head), b"hhea": bytes(hhea), b"maxp": bytes(maxp)}
+
+
+def _prepare(subsets: Sequence[_Subset]) -> Program:
     first = subsets[0].tables
     for other in subsets[1:]:
-        for start, end in ((4, 8), (18, 28)):  # revision; units per em, created
-            if first[b"head"][start:end] != other.tables[b"head"][start:end]:
-                raise FontMergeError("the subsets come from different font files")
+        _same_file(first, other.tables)
     count = max(s.count for s in subsets)
     glyphs: dict[int, bytes] = {}
     metrics: dict[int, tuple[int, int]] = {}
@@ -200,263 +383,28 @@ def merge_truetype(fonts: Sequence[bytes]) -> bytes:
     if _LITTLE:
         hmtx.byteswap()
 
-    heads = [s.tables[b"head"] for s in subsets]
-    boxes = [struct.unpack_from(">hhhh", h, 36) for h in heads]
-    box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
-           max(b[2] for b in boxes), max(b[3] for b in boxes))
     head = bytearray(first[b"head"])
     struct.pack_into(">I", head, 8, 0)
-    struct.pack_into(">hhhh", head, 36, *box)
     struct.pack_into(">h", head, 50, 1)
-
-    hheas = [s.tables[b"hhea"] for s in subsets]
-    hhea = bytearray(first[b"hhea"])
-    struct.pack_into(">H", hhea, 10, max(struct.unpack_from(">H", h, 10)[0] for h in hheas))
-    for at, pick in ((12, min), (14, min), (16, max)):
-        struct.pack_into(">h", hhea, at, pick(struct.unpack_from(">h", h, at)[0] for h in hheas))
-    struct.pack_into(">H", hhea, 34, count)
-
-    maxp = bytearray(first[b"maxp"])
-    struct.pack_into(">H", maxp, 4, count)
-    for at in range(6, min(len(maxp), 32), 2):
-        struct.pack_into(">H", maxp, at, max(
-            struct.unpack_from(">H", s.tables[b"maxp"], at)[0] for s in subsets))
-
-    tables = {tag: data for tag, data in first.items() if tag in _KEEP}
-    tables.update({b"head": bytes(head), b"hhea": bytes(hhea), b"maxp": bytes(maxp),
-                   b"hmtx": hmtx.tobytes(), b"loca": loca.tobytes(), b"glyf": bytes(glyf)})
+    small = {tag: data for tag, data in first.items() if tag in _KEEP}
+    small.update({b"head": bytes(head), b"hhea": first[b"hhea"], b"maxp": first[b"maxp"]})
     if b"post" in first:  # version 3: no glyph names (a version 2 name list would be wrong)
-        tables[b"post"] = b"\x00\x03\x00\x00" + first[b"post"][4:32]
-    return _font_bytes(tables)
+        small[b"post"] = b"\x00\x03\x00\x00" + first[b"post"][4:32]
+    small = _widened(small, subsets[1:])
+    big = (bytes(glyf), loca.tobytes(), hmtx.tobytes())
+    return Program(
+        count=count, glyphs=glyphs, metrics=metrics, small=small, big=big,
+        packed=tuple(Packed.of(b) for b in big),  # type: ignore[arg-type]
+        sums=tuple(_checksum(b) for b in big))  # type: ignore[arg-type]
 
 
-# -- the piece's font dictionaries ----------------------------------------------------------
-
-#: A glyph width the merged fonts leave out of /W (the PDF default /DW, 1000: every kanji).
-_DEFAULT_WIDTH = 1000.0
-_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
-_PAIR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
+def merge_truetype(fonts: Sequence[bytes]) -> bytes:
+    """One TrueType program with every glyph of ``fonts``, subsets of one font file made with
+    retained glyph ids. Raises :class:`FontMergeError` where they disagree."""
+    return _prepare([_parse(FontFile.of(f)) for f in fonts]).font_bytes()
 
 
-@dataclass
-class _Face:
-    """One Type0 font dictionary of a segment, read for merging."""
-
-    name: bytes  # the PostScript name without the subset tag
-    base_font: bytes
-    font_file: bytes
-    widths: dict[int, float]
-    to_unicode: dict[int, bytes]
-    system_info: bytes
-    descriptor: DictionaryObject
-
-
-def _direct(obj: Any) -> bytes:
-    from pypdf.generic import IndirectObject
-
-    if isinstance(obj, IndirectObject):
-        raise FontMergeError("an indirect value where a direct one was expected")
-    buf = BytesIO()
-    obj.write_to_stream(buf)
-    return buf.getvalue()
-
-
-def _widths(array_obj: Any) -> dict[int, float]:
-    items = list(array_obj.get_object()) if array_obj is not None else []
-    out: dict[int, float] = {}
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        nxt = items[i + 1].get_object()
-        if isinstance(nxt, list):
-            for k, w in enumerate(nxt):
-                out[first + k] = float(w)
-            i += 2
-        else:
-            for cid in range(first, int(nxt) + 1):
-                out[cid] = float(items[i + 2])
-            i += 3
-    return out
-
-
-def _to_unicode(stream: Any) -> dict[int, bytes]:
-    data = stream.get_object().get_data()
-    if b"bfrange" in data:
-        raise FontMergeError("ToUnicode uses ranges")
-    out: dict[int, bytes] = {}
-    for block in _BFCHAR.findall(data):
-        for code, text in _PAIR.findall(block):
-            out[int(code, 16)] = text.lower()
-    return out
-
-
-def _face(font: DictionaryObject) -> _Face | None:
-    """``font`` read for merging, or None if it is not a font this module merges: a Type0
-    font over an embedded TrueType CIDFont, /Identity-H, /CIDToGIDMap /Identity, default
-    width 1000."""
-    if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
-        return None
-    descendants = font.get("/DescendantFonts")
-    if descendants is None or len(descendants.get_object()) != 1:
-        return None
-    cid = descendants.get_object()[0].get_object()
-    if cid.get("/Subtype") != "/CIDFontType2" or "/W2" in cid:
-        return None
-    if cid.get("/CIDToGIDMap", NameObject("/Identity")) != "/Identity":
-        return None
-    if float(cid.get("/DW", _DEFAULT_WIDTH)) != _DEFAULT_WIDTH:
-        return None
-    descriptor = cid.get("/FontDescriptor")
-    descriptor = descriptor.get_object() if descriptor is not None else None
-    if descriptor is None or "/FontFile2" not in descriptor or "/ToUnicode" not in font:
-        return None
-    base_font = _direct(font["/BaseFont"])
-    return _Face(
-        name=base_font.split(b"+", 1)[-1], base_font=base_font,
-        font_file=descriptor["/FontFile2"].get_object().get_data(),
-        widths=_widths(cid.get("/W")), to_unicode=_to_unicode(font["/ToUnicode"]),
-        system_info=_direct(cid["/CIDSystemInfo"]), descriptor=descriptor)
-
-
-def _number(value: float) -> bytes:
-    if value == int(value):
-        return b"%d" % int(value)
-    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
-
-
-def _union(maps: Sequence[dict[int, Any]], what: str) -> dict[int, Any]:
-    out: dict[int, Any] = {}
-    for mapping in maps:
-        for key, value in mapping.items():
-            if out.setdefault(key, value) != value:
-                raise FontMergeError(f"glyph {key}: two different {what}")
-    return out
-
-
-def _stream(entries: bytes, data: bytes) -> bytes:
-    return b"<<%s/Filter/FlateDecode/Length %d>>\nstream\n%s\nendstream" % (
-        entries, len(data), data)
-
-
-def merged_objects(faces: Sequence[_Face]) -> list[tuple[bytes | int, ...]]:
-    """The objects of one merged font as segment bodies, references given as indexes into
-    the returned list: [Type0, CIDFont, FontDescriptor, FontFile2, ToUnicode]."""
-    program = merge_truetype([f.font_file for f in faces])
-    widths = _union([f.widths for f in faces], "widths")
-    to_unicode = _union([f.to_unicode for f in faces], "Unicode values")
-
-    w_parts: list[bytes] = []
-    run: list[bytes] = []
-    previous = None
-    for gid in sorted(g for g, w in widths.items() if w != _DEFAULT_WIDTH):
-        if previous is None or gid != previous + 1:
-            if run:
-                w_parts.append(b"[" + b" ".join(run) + b"]")
-            w_parts.append(b"%d" % gid)
-            run = []
-        run.append(_number(widths[gid]))
-        previous = gid
-    if run:
-        w_parts.append(b"[" + b" ".join(run) + b"]")
-
-    cmap = [b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-            b"/CIDSystemInfo\n<< /Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
-            b"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-            b"1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n"]
-    items = sorted(to_unicode.items())
-    for start in range(0, len(items), 100):
-        batch = items[start:start + 100]
-        cmap.append(b"%d beginbfchar\n" % len(batch))
-        cmap.extend(b"<%04x> <%s>\n" % (gid, text) for gid, text in batch)
-        cmap.append(b"endbfchar\n")
-    cmap.append(b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
-
-    first = faces[0]
-    boxes = [[float(v) for v in f.descriptor["/FontBBox"]] for f in faces
-             if "/FontBBox" in f.descriptor]
-    descriptor = [b"<</Type/FontDescriptor"]
-    for key, value in first.descriptor.items():
-        if key in ("/Type", "/FontFile2", "/FontBBox", "/CIDSet"):
-            continue
-        descriptor.append(_direct(key) + b" " + _direct(value))
-    if boxes:
-        box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
-               max(b[2] for b in boxes), max(b[3] for b in boxes))
-        descriptor.append(b"/FontBBox[" + b" ".join(_number(v) for v in box) + b"]")
-    descriptor.append(b"/FontFile2 ")
-    return [
-        (b"<</Type/Font/Subtype/Type0/BaseFont" + first.base_font
-         + b"/Encoding/Identity-H/ToUnicode ", 4, b"/DescendantFonts[", 1, b"]>>"),
-        (b"<</Type/Font/Subtype/CIDFontType2/BaseFont" + first.base_font + b"/CIDSystemInfo"
-         + first.system_info + b"/CIDToGIDMap/Identity/DW 1000/W[" + b" ".join(w_parts)
-         + b"]/FontDescriptor ", 2, b">>"),
-        (b"\n".join(descriptor), 3, b">>"),
-        (_stream(b"/Length1 %d" % len(program), zlib.compress(program, 6)),),
-        (_stream(b"", zlib.compress(b"".join(cmap), 6)),),
-    ]
-
-
-def _fonts_of(segment: Any, pages: range, fonts: dict[int, Any]) -> frozenset[int]:
-    """The Type0 fonts (segment local numbers among ``fonts``) the pages use."""
-    found = set()
-    seen: set[int] = set()
-    stack = [segment.pages[i] for i in pages]
-    objects = segment.objects
-    while stack:
-        num = stack.pop()
-        if num in seen:
-            continue
-        seen.add(num)
-        if num in fonts:
-            found.add(num)
-            continue
-        stack.extend(part for part in objects[num][1] if type(part) is int)
-    return frozenset(found)
-
-
-def piece_aliases(segment: Any, fonts: dict[int, DictionaryObject],
-                  pieces: Sequence[range]) -> list[dict[int, int]]:
-    """For each piece (a range of the segment's pages), ``{font: merged font}``: the Type0
-    fonts it uses (local numbers, ``fonts`` maps them to their dictionaries) replaced by one
-    merged font per face. The merged fonts' objects are appended to ``segment.objects``.
-
-    One merged font per face serves the whole chunk: its pieces differ in which backgrounds
-    they use (a shape per route and household size, each with its own subset), but those
-    subsets hold nearly the same glyphs, so one merge per chunk costs a piece a few glyphs it
-    does not use instead of a merge for each combination (6-14 a chunk).
-
-    A face whose subsets cannot be merged keeps them (logged; the piece is only larger)."""
-    used = [_fonts_of(segment, pages, fonts) for pages in pieces]
-    merged = _merge_group(segment, frozenset().union(*used), fonts)
-    return [{font: merged[font] for font in piece if font in merged} for piece in used]
-
-
-def _merge_group(segment: Any, used: frozenset[int], fonts: dict[int, DictionaryObject]
-                 ) -> dict[int, int]:
-    faces: dict[int, _Face] = {}
-    by_name: dict[bytes, list[int]] = {}
-    for num in sorted(used):
-        try:
-            face = _face(fonts[num])
-        except (FontMergeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            logger.debug("font %d not merged: %s", num, exc)
-            continue
-        if face is not None:
-            faces[num] = face
-            by_name.setdefault(face.name, []).append(num)
-    aliases: dict[int, int] = {}
-    for name, nums in by_name.items():
-        if len(nums) < 2:
-            continue
-        try:
-            bodies = merged_objects([faces[n] for n in nums])
-        except FontMergeError as exc:
-            logger.info("font subsets of %s not merged: %s", name.decode("latin-1"), exc)
-            continue
-        base = len(segment.objects)
-        for body in bodies:
-            segment.objects.append((None, tuple(
-                base + part if type(part) is int else part for part in body)))
-        for num in nums:
-            aliases[num] = base
-    return aliases
+def glyph_source(font: FontFile) -> Callable[[int], Extra]:
+    """A subset's glyphs by id: (outline, b"" if none; metrics), for :meth:`Program.stream`."""
+    subset = _parse(font)
+    return lambda gid: (subset.glyphs.get(gid, b""), subset.metrics.get(gid, (0, 0)))

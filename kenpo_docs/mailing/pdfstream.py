@@ -170,7 +170,7 @@ class SegmentRecorder(_Serializer):
         self._static: dict[str, int] = {}
         self._pending: list[tuple[int, PdfObject]] = []
         #: The Type0 font dictionaries recorded, by local number (for
-        #: :func:`kenpo_docs.mailing.fontmerge.piece_aliases`).
+        #: :class:`kenpo_docs.mailing.piecefonts.ChunkFonts`).
         self.type0_fonts: dict[int, DictionaryObject] = {}
 
     def _alloc(self, name: str | None) -> int:
@@ -198,6 +198,10 @@ class SegmentRecorder(_Serializer):
                 self._pending.append((num, obj if obj is not None else NullObject()))
             table[ref.idnum] = num
         out.ref(num)
+
+    def local(self, ref: IndirectObject) -> int:
+        """The segment's number for a reference already recorded."""
+        return self._maps[id(ref.pdf)][ref.idnum]
 
     def add_page(self, page: DictionaryObject) -> int:
         """Record one page; returns its index in the segment."""
@@ -312,8 +316,8 @@ class PdfStreamWriter(_Serializer):
 
     def alias(self, segment: Segment, aliases: dict[int, int]) -> None:
         """Write ``segment``'s object ``aliases[n]`` wherever its object ``n`` is referenced
-        (a piece's fonts replaced by their merged font, see
-        :mod:`kenpo_docs.mailing.fontmerge`). Call before adding the segment's pages."""
+        (a piece's fonts and text replaced, see :mod:`kenpo_docs.mailing.piecefonts`). Call
+        before adding the segment's pages."""
         table = self._map_for(segment)
         for old, new in aliases.items():
             table[old] = self._seg_ref(segment, table, new)

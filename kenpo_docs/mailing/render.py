@@ -33,7 +33,7 @@ from pypdf.generic import (
 from kenpo_docs import rules
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
 from kenpo_docs.errors import RenderError
-from kenpo_docs.mailing import fontmerge, formoverlay, letteroverlay
+from kenpo_docs.mailing import formoverlay, letteroverlay, piecefonts
 from kenpo_docs.mailing import overlay as overlay_pages
 from kenpo_docs.mailing.letters import Envelope, get_letter
 from kenpo_docs.mailing.output import write_atomic
@@ -222,6 +222,17 @@ def _add_static_page(writer: PdfWriter, form_ref: Any, source: Any) -> None:
     })
 
 
+def _piece_aliases(fonts: piecefonts.ChunkFonts | None, index: int) -> dict[int, int] | None:
+    """Piece ``index``'s font aliases, or None (its parts' own subsets) on any error."""
+    if fonts is None:
+        return None
+    try:
+        return fonts.piece(index)
+    except Exception as exc:  # a larger file is always a correct answer
+        logger.warning("piece fonts not merged for a piece (%s: %s)", type(exc).__name__, exc)
+        return None
+
+
 def _write_stream(path: Path, segment: Segment, pages: range, title: str,
                   aliases: dict[int, int] | None = None) -> None:
     with PdfStreamWriter(path) as out:
@@ -344,15 +355,23 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     for page in writer.pages:
         recorder.add_page(page)
     segment = recorder.segment
-    # A piece file gets one font subset per face (its parts' subsets merged); the print
-    # files, from the saved segment, keep the chunk's subsets, stored once per chunk or file.
+    # A piece file gets one font per face, holding the glyphs it draws (see piecefonts); the
+    # print files, from the saved segment, keep the chunk's subsets, stored once per chunk.
     recorded = len(segment.objects)
-    aliases = fontmerge.piece_aliases(
-        segment, recorder.type0_fonts, [range(f, f + c) for _, f, c in spans])
-    for (piece_id, first_page, count), piece_aliases in zip(spans, aliases, strict=True):
+    pieces = [range(f, f + c) for _, f, c in spans]
+    try:
+        fonts = piecefonts.ChunkFonts(
+            segment, recorder.type0_fonts,
+            [piecefonts.page_text(recorder.local, page) for page in writer.pages], pieces)
+    except Exception as exc:  # a larger file is always a correct answer
+        logger.warning("piece fonts not merged for a chunk (%s: %s)", type(exc).__name__, exc)
+        fonts = None
+    for index, (piece_id, first_page, count) in enumerate(spans):
         _write_stream(job.pieces_dir / f"{piece_id}.pdf", segment,
                       range(first_page, first_page + count), f"{spec.title} {piece_id}",
-                      piece_aliases)
+                      _piece_aliases(fonts, index))
+        if fonts is not None:
+            fonts.release()
     del segment.objects[recorded:]
     part = None
     if job.parts_dir is not None and spans:
