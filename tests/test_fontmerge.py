@@ -198,19 +198,20 @@ def test_text_the_scanner_cannot_read_is_refused() -> None:
     text = b"BT /F1 12 Tf [<00c604fd>-24<0502>] TJ /F2 9 Tf <0001> Tj ET"
     found, font = piecefonts._scan(text, fonts)
     assert font is None  # /F2 is not one of ``fonts``
-    assert [(text[start:end], shown) for start, end, shown in found] == [
+    assert [(text[start:end], shown) for start, end, shown, _ in found] == [
         (b" [<00c604fd>-24<0502>] TJ ", 7)]
-    start, end, _ = found[0]
-    assert list(piecefonts._glyphs(text, start, end)) == [0x00C6, 0x04FD, 0x0502]
-    assert piecefonts._renumbered(text, start, end, {0x04FD: 0x3000}) == \
-        b" [<00c63000>-24<0502>] TJ "
+    parts = found[0][3]
+    assert list(piecefonts._glyphs(parts)) == [0x00C6, 0x04FD, 0x0502]
+    assert piecefonts._renumbered(parts, {0x04FD: 0x3000}) == b" [<00c63000>-24<0502>] TJ "
     assert piecefonts._scan(b"BT /F1 12 Tf (abc) Tj ET", fonts) is None  # a literal string
     assert piecefonts._scan(b"BT /F1 12 Tf <00c> Tj ET", fonts) is None  # half a glyph id
     assert piecefonts._scan(b"BT /F1 12 Tf <00c6 04fd> Tj ET", fonts) is None  # spaced
     inline_image = b"BT /F1 12 Tf [<0001>] TJ ET q BI /W 1 /H 1 ID <x EI Q"
     assert piecefonts._scan(inline_image, fonts) is None
     # the font set in one stream of a page holds in the next
-    assert piecefonts._scan(b"BT [<0001>] TJ ET", fonts, 7) == ([(0, 17, 7)], 7)
+    found, font = piecefonts._scan(b"BT [<0001>] TJ ET", fonts, 7)
+    assert [(start, end, shown) for start, end, shown, _ in found] == [(0, 17, 7)]
+    assert font == 7
 
 
 def _has_glyph_of(piece: Path, char: str, face: str = "BIZ-UDPGothic") -> bool:

@@ -186,12 +186,36 @@ class Packed:
         return cls(_deflate(data, final=False), zlib.adler32(data), len(data))
 
 
+class Stored(bytes):
+    """Bytes :func:`splice` stores without compressing (a few hundred bytes, where starting
+    a compressor would cost more than it saves)."""
+
+
+def _stored(data: bytes, *, final: bool) -> bytes:
+    """``data`` as stored deflate blocks (RFC 1951 3.2.4), after a byte-aligned run."""
+    out = []
+    for start in range(0, len(data), 0xFFFF):
+        chunk = data[start:start + 0xFFFF]
+        last = final and start + 0xFFFF >= len(data)
+        out.append(struct.pack("<BHH", 1 if last else 0, len(chunk), len(chunk) ^ 0xFFFF))
+        out.append(chunk)
+    if final and not data:
+        out.append(b"\x01\x00\x00\xff\xff")
+    return b"".join(out)
+
+
 def splice(parts: Sequence[bytes | Packed]) -> tuple[bytes, int]:
     """A zlib stream (a PDF /FlateDecode stream's data) of ``parts`` joined, those given as
-    :class:`Packed` not compressed again; and its uncompressed length."""
+    :class:`Packed` not compressed again, those given as :class:`Stored` not compressed at
+    all; and its uncompressed length."""
     out, adler, length = [b"\x78\x9c"], 1, 0
     last = len(parts) - 1
     for i, part in enumerate(parts):
+        if isinstance(part, Stored):
+            out.append(_stored(part, final=i == last))
+            adler = zlib.adler32(part, adler)
+            length += len(part)
+            continue
         if isinstance(part, Packed):
             if i == last:
                 part, packed = b"", part  # a stream must end with a final block
@@ -208,6 +232,14 @@ def splice(parts: Sequence[bytes | Packed]) -> tuple[bytes, int]:
         length += len(part)
     out.append(struct.pack(">I", adler))
     return b"".join(out), length
+
+
+#: The small tables that change with the glyphs appended; the others are compressed once.
+_VARYING = (b"head", b"hhea", b"maxp")
+
+
+def _fixed_tags(small: dict[bytes, bytes]) -> list[bytes]:
+    return sorted(t for t in small if t not in _VARYING)
 
 
 #: A glyph a piece appends to a program: its outline (may be empty) and (advance, bearing).
@@ -231,6 +263,7 @@ class Program:
     big: tuple[bytes, bytes, bytes]  # glyf, loca (count + 1 entries), hmtx: raw
     packed: tuple[Packed, Packed, Packed]  # the same, compressed
     sums: tuple[int, int, int]  # their checksums
+    fixed: Packed  # the small tables but head, hhea and maxp, in _fixed_tags order, padded
 
     def _parts(self, extra: Sequence[Extra]) -> list[tuple[bytes, Packed | None]]:
         """The file in order, as (raw bytes, the same precompressed or None)."""
@@ -261,7 +294,8 @@ class Program:
                 b"loca": self.sums[1] + _checksum(add_loca),
                 b"hmtx": self.sums[2] + _checksum(add_hmtx_bytes),
                 **{t: _checksum(d) for t, d in small.items()}}
-        order = [b"glyf", b"loca", b"hmtx", *sorted(small)]  # the data's order in the file
+        fixed = _fixed_tags(small)
+        order = [b"glyf", b"loca", b"hmtx", *fixed, *_VARYING]  # the data's order in the file
         tags = sorted(lengths)  # the directory's order
         number = len(tags)
         power = 1 << (number.bit_length() - 1)
@@ -276,10 +310,16 @@ class Program:
         head = bytearray(small[b"head"])
         struct.pack_into(">I", head, 8, (0xB1B0AFBA - total) & 0xFFFFFFFF)
         small[b"head"] = bytes(head)
-        tail = b"".join(small[t] + b"\0" * (-len(small[t]) % 4) for t in order[3:])
+        varying = b"".join(small[t] + b"\0" * (-len(small[t]) % 4) for t in _VARYING)
         packed_glyf, packed_loca, packed_hmtx = self.packed
         return [(directory, None), (glyf, packed_glyf), (add_glyf, None), (loca, packed_loca),
-                (add_loca, None), (hmtx, packed_hmtx), (add_hmtx_bytes + tail, None)]
+                (add_loca, None), (hmtx, packed_hmtx), (add_hmtx_bytes, None),
+                (self.fixed_raw, self.fixed), (varying, None)]
+
+    @property
+    def fixed_raw(self) -> bytes:
+        return b"".join(self.small[t] + b"\0" * (-len(self.small[t]) % 4)
+                        for t in _fixed_tags(self.small))
 
     def font_bytes(self, extra: Sequence[Extra] = ()) -> bytes:
         """The TrueType file, with ``extra`` glyphs appended."""
@@ -288,7 +328,10 @@ class Program:
     def stream(self, extra: Sequence[Extra] = ()) -> tuple[bytes, int]:
         """The file zlib-compressed (a PDF /FlateDecode stream) and its length: the big
         tables' precompressed runs spliced between the pieces compressed now."""
-        return splice([raw if packed is None else packed for raw, packed in self._parts(extra)])
+        parts = self._parts(extra)
+        return splice([
+            packed if packed is not None else raw if i == 2 else Stored(raw)  # 2: glyphs
+            for i, (raw, packed) in enumerate(parts)])
 
 
 #: Programs by the digests of the subsets they were made of: a chunk's backgrounds and
@@ -395,7 +438,9 @@ def _prepare(subsets: Sequence[_Subset]) -> Program:
     return Program(
         count=count, glyphs=glyphs, metrics=metrics, small=small, big=big,
         packed=tuple(Packed.of(b) for b in big),  # type: ignore[arg-type]
-        sums=tuple(_checksum(b) for b in big))  # type: ignore[arg-type]
+        sums=tuple(_checksum(b) for b in big),  # type: ignore[arg-type]
+        fixed=Packed.of(b"".join(small[t] + b"\0" * (-len(small[t]) % 4)
+                                 for t in _fixed_tags(small))))
 
 
 def merge_truetype(fonts: Sequence[bytes]) -> bytes:

@@ -64,6 +64,7 @@ class _Face:
     """One Type0 font dictionary of a segment, read for merging."""
 
     name: bytes  # the PostScript name without the subset tag
+    key: bytes  # a digest of its program, widths and Unicode map
     base_font: bytes
     font_file: fontmerge.FontFile
     widths: dict[int, float]
@@ -132,11 +133,32 @@ def _face(font: DictionaryObject) -> _Face | None:
     program = descriptor["/FontFile2"].get_object()
     key = hashlib.blake2b(repr((program.get("/Filter"), program.get("/DecodeParms"))).encode()
                           + program._data, digest_size=16).digest()  # as stored: no inflating
+    to_unicode = font["/ToUnicode"].get_object()
+    face_key = hashlib.blake2b(key + to_unicode._data + _direct(cid.get("/W", ArrayObject())),
+                               digest_size=16).digest()
     return _Face(
-        name=base_font.split(b"+", 1)[-1], base_font=base_font,
+        name=base_font.split(b"+", 1)[-1], key=face_key, base_font=base_font,
         font_file=fontmerge.FontFile(key, program.get_data),
         widths=_widths(cid.get("/W")), to_unicode=_to_unicode(font["/ToUnicode"]),
         system_info=_direct(cid["/CIDSystemInfo"]), descriptor=descriptor)
+
+
+#: Faces read from font dictionaries that outlive a chunk (the shapes' backgrounds and the
+#: static enclosures are kept per process), by the dictionary's identity.
+_FACES: dict[int, tuple[DictionaryObject, _Face | None]] = {}
+
+
+def _read_face(font: DictionaryObject, *, cache: bool) -> _Face | None:
+    """:func:`_face`, remembered for a dictionary used again in later chunks (``cache``)."""
+    if not cache:
+        return _face(font)
+    hit = _FACES.pop(id(font), None)
+    if hit is None or hit[0] is not font:
+        hit = (font, _face(font))
+        if len(_FACES) >= 64:
+            del _FACES[next(iter(_FACES))]  # the least recently used
+    _FACES[id(font)] = hit
+    return hit[1]
 
 
 def _union(maps: Sequence[dict[int, Any]], what: str) -> dict[int, Any]:
@@ -216,29 +238,53 @@ class _Merged:
     cmap: fontmerge.Packed  # the ToUnicode CMap up to the end of ``to_unicode``'s entries
 
 
+#: What :func:`_merged` derives from the shared faces alone, by their content: the same
+#: backgrounds (in different shapes, with the same subsets) and notice come back chunk after
+#: chunk.
+_SHARED: dict[tuple[bytes, ...], dict[str, Any]] = {}
+
+
+def _shared_parts(shared: Sequence[_Face]) -> dict[str, Any]:
+    unique = {f.key: f for f in shared}
+    key = tuple(sorted(unique))
+    parts = _SHARED.pop(key, None)
+    if parts is None:
+        faces = [unique[k] for k in key]
+        first = faces[0]
+        widths = _union([f.widths for f in faces], "widths")
+        to_unicode = _union([f.to_unicode for f in faces], "Unicode values")
+        parts = {
+            "widths": widths, "to_unicode": to_unicode, "w_entries": _w_entries(widths),
+            "cmap": fontmerge.Packed.of(_CMAP_HEAD + _bfchar(sorted(to_unicode.items()))),
+            "head": (b"<</Type/Font/Subtype/CIDFontType2/BaseFont" + first.base_font
+                     + b"/CIDSystemInfo" + first.system_info
+                     + b"/CIDToGIDMap/Identity/DW 1000/W"),
+            "descriptor": [b"<</Type/FontDescriptor"] + [
+                _direct(k) + b" " + _direct(v) for k, v in first.descriptor.items()
+                if k not in ("/Type", "/FontFile2", "/FontBBox", "/CIDSet")],
+            "base_font": first.base_font,
+        }
+        if len(_SHARED) >= 16:
+            del _SHARED[next(iter(_SHARED))]  # the least recently used
+    _SHARED[key] = parts
+    return parts
+
+
 def _merged(shared: Sequence[_Face], others: Sequence[_Face]) -> _Merged:
     program = fontmerge.prepare([f.font_file for f in shared], [f.font_file for f in others])
-    first = shared[0]
+    parts = _shared_parts(shared)
+    descriptor = list(parts["descriptor"])
     boxes = [[float(v) for v in f.descriptor["/FontBBox"]] for f in (*shared, *others)
              if "/FontBBox" in f.descriptor]
-    descriptor = [b"<</Type/FontDescriptor"]
-    for key, value in first.descriptor.items():
-        if key not in ("/Type", "/FontFile2", "/FontBBox", "/CIDSet"):
-            descriptor.append(_direct(key) + b" " + _direct(value))
     if boxes:
         box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
                max(b[2] for b in boxes), max(b[3] for b in boxes))
         descriptor.append(b"/FontBBox[" + b" ".join(_number(v) for v in box) + b"]")
     descriptor.append(b"/FontFile2 ")
-    widths = _union([f.widths for f in shared], "widths")
-    to_unicode = _union([f.to_unicode for f in shared], "Unicode values")
     return _Merged(
-        program=program, widths=widths, to_unicode=to_unicode,
-        w_entries=_w_entries(widths),
-        cmap=fontmerge.Packed.of(_CMAP_HEAD + _bfchar(sorted(to_unicode.items()))),
-        head=(b"<</Type/Font/Subtype/CIDFontType2/BaseFont" + first.base_font
-              + b"/CIDSystemInfo" + first.system_info + b"/CIDToGIDMap/Identity/DW 1000/W"),
-        descriptor=b"\n".join(descriptor), base_font=first.base_font)
+        program=program, widths=parts["widths"], to_unicode=parts["to_unicode"],
+        w_entries=parts["w_entries"], cmap=parts["cmap"], head=parts["head"],
+        descriptor=b"\n".join(descriptor), base_font=parts["base_font"])
 
 
 def _font_objects(merged: _Merged, extra: Sequence[fontmerge.Extra] = (),
@@ -319,8 +365,9 @@ def page_text(local: Any, page: DictionaryObject) -> PageText:
     return out
 
 
-#: Where a content stream shows text in one of the page's fonts: (start, end, font).
-Found = list[tuple[int, int, int]]
+#: Where a content stream shows text in one of the page's fonts: (start, end, font, parts),
+#: ``parts`` the stretch split at its hex strings (odd items: their digits).
+Found = list[tuple[int, int, int, list[bytes]]]
 
 
 def _scan(data: bytes, fonts: dict[bytes, int], font: int | None = None
@@ -333,47 +380,47 @@ def _scan(data: bytes, fonts: dict[bytes, int], font: int | None = None
         return None
     if b"<" not in data and b"Tf" not in data:
         return [], font  # no text here (a piece code, a background's ``Do``)
-    out = []
+    runs = []
     at = 0
     for match in _TF.finditer(data):
         if font is not None:
-            out.append((at, match.start(), font))
+            runs.append((at, match.start(), font))
         font = fonts.get(match.group(1))
         at = match.end()
     if font is not None:
-        out.append((at, len(data), font))
-    for start, end, _ in out:
-        for digits in _HEX.findall(data, start, end):
-            if len(digits) % 4 or digits.translate(None, _HEX_DIGITS):
-                return None
+        runs.append((at, len(data), font))
+    out = []
+    for start, end, run_font in runs:
+        parts = _HEX.split(data[start:end])
+        strings = parts[1::2]
+        if any(len(h) & 3 for h in strings) or b"".join(strings).translate(None, _HEX_DIGITS):
+            return None
+        out.append((start, end, run_font, parts))
     return out, font
 
 
-def _glyphs(data: bytes, start: int, end: int) -> array:
-    """The glyph ids of the hex strings in ``data[start:end]``."""
-    ids = array("H", binascii.unhexlify(b"".join(_HEX.findall(data, start, end))))
+def _glyphs(parts: list[bytes]) -> array:
+    """The glyph ids of the hex strings of a stretch split by :func:`_scan`."""
+    ids = array("H", binascii.unhexlify(b"".join(parts[1::2])))
     if _LITTLE:
         ids.byteswap()
     return ids
 
 
-def _renumbered(data: bytes, start: int, end: int, numbers: dict[int, int]) -> bytes:
-    """``data[start:end]`` with the glyph ids of its hex strings renumbered."""
-    parts = _HEX.split(data[start:end])
-    strings = parts[1::2]
-    ids = array("H", binascii.unhexlify(b"".join(strings)))
-    if _LITTLE:
-        ids.byteswap()
+def _renumbered(parts: list[bytes], numbers: dict[int, int]) -> bytes:
+    """The stretch with the glyph ids of its hex strings renumbered."""
+    ids = _glyphs(parts)
     ids = array("H", map(numbers.get, ids, ids))
     if _LITTLE:
         ids.byteswap()
     digits = binascii.hexlify(ids.tobytes())
+    out = list(parts)
     at = 0
-    for i in range(1, len(parts), 2):
-        size = len(parts[i])
-        parts[i] = b"<" + digits[at:at + size] + b">"
+    for i in range(1, len(out), 2):
+        size = len(out[i])
+        out[i] = b"<" + digits[at:at + size] + b">"
         at += size
-    return b"".join(parts)
+    return b"".join(out)
 
 
 def _fonts_of(segment: Any, starts: Sequence[int], fonts: dict[int, Any]) -> frozenset[int]:
@@ -417,7 +464,7 @@ class ChunkFonts:
         self.faces: dict[int, _Face] = {}
         for num in sorted(everything):
             try:
-                face = _face(fonts[num])
+                face = _read_face(fonts[num], cache=num not in own)
             except (FontMergeError, KeyError, TypeError, ValueError, IndexError) as exc:
                 logger.debug("font %d not merged: %s", num, exc)
                 continue
@@ -489,8 +536,8 @@ class ChunkFonts:
                 found, font = scanned
                 if found:
                     scans.append((local, data, found))
-                for start, end, run_font in found:
-                    shown.setdefault(run_font, set()).update(_glyphs(data, start, end))
+                for _, _, run_font, parts in found:
+                    shown.setdefault(run_font, set()).update(_glyphs(parts))
 
         # A glyph keeps its number where the merged program has it with the same width and
         # text; otherwise (not there, or the page maps it to other text) it is appended.
@@ -547,10 +594,10 @@ class ChunkFonts:
 
         for local, data, found in scans:
             parts, at = [], 0
-            for start, end, run_font in found:
+            for start, end, run_font, run in found:
                 numbers = renumber.get(run_font)
                 if numbers:
-                    parts += [data[at:start], _renumbered(data, start, end, numbers)]
+                    parts += [data[at:start], _renumbered(run, numbers)]
                     at = end
             if parts:
                 parts.append(data[at:])
