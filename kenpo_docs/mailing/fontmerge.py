@@ -251,10 +251,11 @@ class Program:
     """A merged TrueType program, ready to be written with glyphs appended after its own
     (a piece's values the shared parts lack, see :mod:`kenpo_docs.mailing.piecefonts`).
 
-    The three big tables (``glyf``, ``loca``, ``hmtx``) come first in the file, after the
-    table directory, each compressed once; a piece's program is its directory, those three
-    precompressed runs with the appended glyphs' bytes between them, and the small tables:
-    a few kilobytes to compress per piece instead of the whole font."""
+    After the table directory come the three big tables (``glyf``, ``loca``, ``hmtx``), then
+    the small tables that do not change, each run compressed once, and last ``head``,
+    ``hhea`` and ``maxp``. A piece's program splices those runs with its own bytes between
+    them (the directory, the appended glyphs, loca and hmtx entries, the last three tables):
+    a few kilobytes per piece instead of compressing the whole font."""
 
     count: int  # glyph ids of the merged subsets; appended glyphs get count, count + 1, ...
     glyphs: dict[int, bytes]

@@ -16,10 +16,11 @@ fonts (see :mod:`kenpo_docs.mailing.fontmerge` for why and how subsets merge). P
   and rewritten content streams replacing the originals through
   :meth:`~kenpo_docs.mailing.pdfstream.PdfStreamWriter.alias`.
 
-Anything unexpected (a literal string in a page's text, a font used both by the page and by
-one of its XObjects, subsets that disagree) sends that piece, or that face, back to the
-plain merge of all the chunk's subsets, and failing that to the subsets as they were: a
-larger file, never a wrong one. The print files keep the chunk's subsets.
+A font a page uses itself that is also used inside a Form XObject counts as shared (all its
+glyphs go into the program; XObjects' text is not read). Anything unexpected (a literal
+string or an inline image in a page's text, subsets that disagree) sends that piece, or that
+face, back to the plain merge of all the chunk's subsets, and failing that to the subsets as
+they were: a larger file, never a wrong one. The print files keep the chunk's subsets.
 """
 
 from __future__ import annotations
@@ -181,11 +182,6 @@ def _number(value: float) -> bytes:
 def _stream(entries: bytes, data: bytes) -> bytes:
     return b"<<%s/Filter/FlateDecode/Length %d>>\nstream\n%s\nendstream" % (
         entries, len(data), data)
-
-
-def _w_array(widths: dict[int, float]) -> bytes:
-    """/W for ``widths``, leaving out the default width."""
-    return b"[" + _w_entries(widths) + b"]"
 
 
 def _w_entries(widths: dict[int, float]) -> bytes:
