@@ -29,6 +29,7 @@ the piece (:meth:`Program.stream`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import operator
@@ -37,6 +38,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 _TRUETYPE = (b"\x00\x01\x00\x00", b"true")
 #: Tables copied from the first subset into a merged font, besides the rebuilt ones (head,
@@ -99,15 +101,23 @@ class FontFile:
         return cls(_digest(data), lambda: data)
 
 
+def recent(cache: dict[Any, Any], key: Any, make: Callable[[], Any], size: int) -> Any:
+    """``cache[key]``, made by ``make()`` if missing; ``cache`` keeps the ``size`` most
+    recently used (a dict in use order: the least recently used comes first)."""
+    value = cache.pop(key, _MISSING)
+    if value is _MISSING:
+        value = make()
+        if len(cache) >= size:
+            del cache[next(iter(cache))]
+    cache[key] = value
+    return value
+
+
+_MISSING = object()
+
+
 def _parse(font: FontFile) -> _Subset:
-    key = font.key
-    subset = _PARSED.pop(key, None)
-    if subset is None:
-        subset = _parse_font(font.read())
-        if len(_PARSED) >= 32:
-            del _PARSED[next(iter(_PARSED))]  # the least recently used
-    _PARSED[key] = subset
-    return subset
+    return recent(_PARSED, font.key, lambda: _parse_font(font.read()), 32)
 
 
 def _parse_font(font: bytes) -> _Subset:
@@ -266,8 +276,9 @@ class Program:
     sums: tuple[int, int, int]  # their checksums
     fixed: Packed  # the small tables but head, hhea and maxp, in _fixed_tags order, padded
 
-    def _parts(self, extra: Sequence[Extra]) -> list[tuple[bytes, Packed | None]]:
-        """The file in order, as (raw bytes, the same precompressed or None)."""
+    def _parts(self, extra: Sequence[Extra]) -> list[tuple[bytes, bytes | Packed]]:
+        """The file in order, as (raw bytes, what :func:`splice` gets for them: the run
+        compressed once, :class:`Stored` bytes, or bytes to compress)."""
         count = self.count + len(extra)
         glyf, loca, hmtx = self.big
         add_glyf = b"".join(g + b"\0" * (-len(g) % 4) for g, _ in extra)
@@ -313,11 +324,12 @@ class Program:
         small[b"head"] = bytes(head)
         varying = b"".join(small[t] + b"\0" * (-len(small[t]) % 4) for t in _VARYING)
         packed_glyf, packed_loca, packed_hmtx = self.packed
-        return [(directory, None), (glyf, packed_glyf), (add_glyf, None), (loca, packed_loca),
-                (add_loca, None), (hmtx, packed_hmtx), (add_hmtx_bytes, None),
-                (self.fixed_raw, self.fixed), (varying, None)]
+        return [(directory, Stored(directory)), (glyf, packed_glyf), (add_glyf, add_glyf),
+                (loca, packed_loca), (add_loca, Stored(add_loca)), (hmtx, packed_hmtx),
+                (add_hmtx_bytes, Stored(add_hmtx_bytes)), (self.fixed_raw, self.fixed),
+                (varying, Stored(varying))]
 
-    @property
+    @functools.cached_property
     def fixed_raw(self) -> bytes:
         return b"".join(self.small[t] + b"\0" * (-len(self.small[t]) % 4)
                         for t in _fixed_tags(self.small))
@@ -329,10 +341,7 @@ class Program:
     def stream(self, extra: Sequence[Extra] = ()) -> tuple[bytes, int]:
         """The file zlib-compressed (a PDF /FlateDecode stream) and its length: the big
         tables' precompressed runs spliced between the pieces compressed now."""
-        parts = self._parts(extra)
-        return splice([
-            packed if packed is not None else raw if i == 2 else Stored(raw)  # 2: glyphs
-            for i, (raw, packed) in enumerate(parts)])
+        return splice([part for _, part in self._parts(extra)])
 
 
 #: Programs by the digests of the subsets they were made of: a chunk's backgrounds and
@@ -347,12 +356,7 @@ def prepare(fonts: Sequence[FontFile], others: Sequence[FontFile] = ()) -> Progr
     Raises :class:`FontMergeError` where they disagree."""
     by_key = {f.key: f for f in fonts}
     key = tuple(sorted(by_key))
-    program = _PROGRAMS.pop(key, None)
-    if program is None:
-        program = _prepare([_parse(by_key[k]) for k in key])
-        if len(_PROGRAMS) >= 16:
-            del _PROGRAMS[next(iter(_PROGRAMS))]  # the least recently used
-    _PROGRAMS[key] = program
+    program = recent(_PROGRAMS, key, lambda: _prepare([_parse(by_key[k]) for k in key]), 16)
     if not others:
         return program
     return dataclasses.replace(program, small=_widened(

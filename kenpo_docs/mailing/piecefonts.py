@@ -153,12 +153,9 @@ def _read_face(font: DictionaryObject, *, cache: bool) -> _Face | None:
     """:func:`_face`, remembered for a dictionary used again in later chunks (``cache``)."""
     if not cache:
         return _face(font)
-    hit = _FACES.pop(id(font), None)
-    if hit is None or hit[0] is not font:
-        hit = (font, _face(font))
-        if len(_FACES) >= 64:
-            del _FACES[next(iter(_FACES))]  # the least recently used
-    _FACES[id(font)] = hit
+    hit = fontmerge.recent(_FACES, id(font), lambda: (font, _face(font)), 64)
+    if hit[0] is not font:  # another dictionary that had the same id
+        hit = _FACES[id(font)] = (font, _face(font))
     return hit[1]
 
 
@@ -243,13 +240,13 @@ _SHARED: dict[tuple[bytes, ...], dict[str, Any]] = {}
 def _shared_parts(shared: Sequence[_Face]) -> dict[str, Any]:
     unique = {f.key: f for f in shared}
     key = tuple(sorted(unique))
-    parts = _SHARED.pop(key, None)
-    if parts is None:
+
+    def make() -> dict[str, Any]:
         faces = [unique[k] for k in key]
         first = faces[0]
         widths = _union([f.widths for f in faces], "widths")
         to_unicode = _union([f.to_unicode for f in faces], "Unicode values")
-        parts = {
+        return {
             "widths": widths, "to_unicode": to_unicode, "w_entries": _w_entries(widths),
             "cmap": fontmerge.Packed.of(_CMAP_HEAD + _bfchar(sorted(to_unicode.items()))),
             "head": (b"<</Type/Font/Subtype/CIDFontType2/BaseFont" + first.base_font
@@ -260,10 +257,8 @@ def _shared_parts(shared: Sequence[_Face]) -> dict[str, Any]:
                 if k not in ("/Type", "/FontFile2", "/FontBBox", "/CIDSet")],
             "base_font": first.base_font,
         }
-        if len(_SHARED) >= 16:
-            del _SHARED[next(iter(_SHARED))]  # the least recently used
-    _SHARED[key] = parts
-    return parts
+
+    return fontmerge.recent(_SHARED, key, make, 16)  # type: ignore[no-any-return]
 
 
 def _merged(shared: Sequence[_Face], others: Sequence[_Face]) -> _Merged:
