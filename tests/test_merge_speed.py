@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
 import sys
 from datetime import date
@@ -192,12 +193,18 @@ def test_workers_are_replaced_without_hanging(roster: Path, outputs: dict[int, P
         " out=Path(sys.argv[2]), as_of=date(2026, 12, 1), workers=2, chunk_size=1,"
         " enclosures=('notice:539',)))\n"
     )
+    temp = tmp_path / "temp"
+    temp.mkdir()
     try:
         done = subprocess.run([sys.executable, "-c", script, str(roster), str(out)],
-                              timeout=300, capture_output=True, text=True)
+                              timeout=300, capture_output=True, text=True,
+                              env={**os.environ, "TMPDIR": str(temp)})
     except subprocess.TimeoutExpired:
         pytest.fail("the merge hung when its worker processes were replaced")
     assert done.returncode == 0, done.stderr[-2000:]
+    # Every process (this one and 3 generations of 2 workers) loaded the fonts, which
+    # WeasyPrint copies into a temp folder (15 MB) that nothing removed at process exit.
+    assert sorted(p.name for p in temp.iterdir()) == []
     assert _manifest(out) == _manifest(outputs[1])
     for row in _manifest(out):
         if row["piece_file"]:

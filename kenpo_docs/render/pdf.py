@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import shutil
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
@@ -143,7 +144,26 @@ def _fonts(root: Path, fetcher: SafeFetcher, shared: bool) -> tuple[Any, Any]:
                               url_fetcher=fetcher))
     if shared:
         _SHARED_FONTS[root] = fonts
+        _remove_at_exit(getattr(font_config, "_folder", None))
     return fonts
+
+
+def _remove_at_exit(folder: Path | None) -> None:
+    """Remove a shared font configuration's folder when this process ends.
+
+    WeasyPrint copies every ``@font-face`` file into a ``weasyprint-*`` temp folder (15 MB
+    for the vendored fonts) and removes it in ``FontConfiguration.__del__``, which does not
+    run for an object still held when a process ends, nor in a worker process, which leaves
+    through ``os._exit``. Each merge's workers left one such folder behind. multiprocessing's
+    finalizers run in both cases: through ``atexit`` in this process, and at the end of
+    ``Process._bootstrap`` in a worker.
+    """
+    if folder is None:
+        return
+    from multiprocessing.util import Finalize
+
+    Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
+             exitpriority=0)
 
 
 def layout_html(
