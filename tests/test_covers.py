@@ -107,7 +107,8 @@ def test_a_long_cover_lists_every_envelope_once_and_repeats_the_header(
 def test_covers_of_several_workplaces_share_shapes_and_draw_no_document(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Once a shape is laid out, the pages of other workplaces with that shape are drawn
-    without laying out anything; the pictures stay the full layout's."""
+    without laying out anything, whatever number of their lines is in use (7 here, 5 on the
+    page laid out: unused lines are blank slots); the pictures stay the full layout's."""
     first = covers.cover_item("cover-a", "W01", "本部事務局", _pieces(5), cover_id=f"{BATCH}-C001")
     covers.render_covers(_context(first), AS_OF)  # the 5-row one-page shape, laid out
     from kenpo_docs.mailing import letteroverlay
@@ -123,7 +124,7 @@ def test_covers_of_several_workplaces_share_shapes_and_draw_no_document(
     monkeypatch.setattr(merge_render, "render_document", spy)
     monkeypatch.setattr(letteroverlay, "make_background", lambda *a, **k: pytest.fail(
         "a shape was laid out again"))
-    second = covers.cover_item("cover-b", "W02", "第2営業所（千代田区）", _pieces(5, 200),
+    second = covers.cover_item("cover-b", "W02", "第2営業所（千代田区）", _pieces(7, 200),
                                cover_id=f"{BATCH}-C002")
     drawn = tmp_path / "drawn.pdf"
     assert _write(_context(second), drawn) == {"cover-b": (0, 1)}

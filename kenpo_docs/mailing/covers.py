@@ -5,11 +5,12 @@ A cover lists every envelope of a workplace's bundle. Laid out as one long table
 into sheets of fixed lines here (:func:`cover_pages`: :data:`ROWS_FIRST` lines under the
 heading, then :data:`ROWS_NEXT` a sheet; lines left over print blank, ready for a note by
 hand), and ``templates/mailing/cover.html`` prints each page as a section
-of its own, with every per-workplace and per-envelope value marked ``| slot(...)``. A page
-is then the page of its *shape* (first or not, last or not, which lines are blank) plus its
-values:
-the shape is laid out once per process and the values are drawn on it, checked value by value
-as the letters' are (:mod:`kenpo_docs.mailing.letteroverlay`,
+of its own, with every per-workplace and per-envelope value marked ``| slot(...)`` (an
+unused line's cells too, as blank slots: until 2026-11-29 they were plain blank cells, which
+made one shape per count of lines in use, 16 in a 1,000-household batch, each laid out in
+every process). A page is then the page of its *shape* (first or not, last or not) plus its
+values: the shape is laid out once per process and the values are drawn on it, checked
+value by value as the letters' are (:mod:`kenpo_docs.mailing.letteroverlay`,
 :mod:`kenpo_docs.mailing.overlay`). A page that cannot take the overlay (a name too long for
 its cell wraps its row) is laid out in full, the same template; the page count of a cover is
 then read from what was laid out, so its piece code and the inserter file stay right.

@@ -59,17 +59,28 @@ class _Recorder:
     """The ``kenpo_slots`` of a background rendering: values by slot, placeholders out."""
 
     values: dict[str, str] = field(default_factory=dict)
+    #: Slots printed blank on this page: in the background, with nothing to draw.
+    blanks: set[str] = field(default_factory=set)
     usable: bool = True
+    _counts: dict[str, int] = field(default_factory=dict)
 
-    def __call__(self, name: str, value: Any) -> Any:
+    @property
+    def slots(self) -> set[str]:
+        """Every slot of the page, drawn or blank (what its background must have)."""
+        return set(self.values) | self.blanks
+
+    def __call__(self, name: str, value: Any, blank: bool = False) -> Any:
         text = str(value)
-        if value is None or text == "":
+        if not blank and (value is None or text == ""):
             return value  # nothing printed, nothing to overlay (the HTML says so)
-        slot = name if name not in self.values else \
-            f"{name}-{sum(1 for k in self.values if k.split('-')[0] == name) + 1}"
+        count = self._counts[name] = self._counts.get(name, 0) + 1
+        slot = name if count == 1 else f"{name}-{count}"
         if not re.fullmatch(r"[A-Za-z0-9_]+(-[0-9]+)?", slot):
             self.usable = False
             return value
+        if blank:
+            self.blanks.add(slot)
+            return hidden(slot)
         if isinstance(value, Markup):
             match = _SVG_START.match(text)
             if match is None or "id=" in match.group(1).lower() or text.count("<svg") != 1:
@@ -120,7 +131,7 @@ def _background(prefix: str, template: str, html: str, recorder: _Recorder,
         document = layout_html(html, template, options=options, shared_fonts=True)
         _BACKGROUNDS[key] = make_background(
             document, write_pdf(document, options=options), key=key,
-            prefix=prefix, wanted=set(recorder.values))
+            prefix=prefix, wanted=recorder.slots)
     return _BACKGROUNDS[key]
 
 

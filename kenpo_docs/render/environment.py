@@ -36,14 +36,18 @@ def _need_date(name: str, value: object) -> date:
 
 
 @jinja2.pass_context
-def _slot(context: Any, value: Any, name: str) -> Any:
+def _slot(context: Any, value: Any, name: str, blank: bool = False) -> Any:
     """``{{ value | slot("name") }}``: a per-piece value, printed as is. While the merge lays
     out a page's shared background (kenpo_docs/mailing/letteroverlay.py) the context holds
-    ``kenpo_slots``, which records the value and returns a hidden placeholder instead."""
+    ``kenpo_slots``, which records the value and returns a hidden placeholder instead.
+
+    ``blank=true``: the slot is empty on this page (an unused line of a list), printed as a
+    no-break space; its background keeps the placeholder, so pages with more or fewer lines
+    in use share one background and nothing is drawn there."""
     recorder = context.get("kenpo_slots")
     if recorder is None:
-        return value
-    return recorder(name, value)
+        return "\u00a0" if blank else value
+    return recorder(name, value, blank=blank)
 
 
 FILTERS = {
