@@ -256,6 +256,23 @@ def test_stamp_page_works_while_assembling_a_writer(source: Path, work: Path) ->
     assert "outside the bottom-left corner" in report.problems[0].detail
 
 
+def test_stamping_keeps_no_writer_alive(source: Path) -> None:
+    """A merge stamps the pages of one writer per chunk: once the chunk is done, nothing of
+    the stamping may keep its writer (and so every page of the chunk) in memory."""
+    import gc
+    import weakref
+
+    writer = pypdf.PdfWriter()
+    writer.add_page(pypdf.PdfReader(source).pages[0])
+    writer.add_page(pypdf.PdfReader(source).pages[1])
+    stamp_page(writer.pages[0], "P-1|1/2")
+    stamp_page(writer.pages[1], "P-1|2/2")
+    gone = weakref.ref(writer)
+    del writer
+    gc.collect()
+    assert gone() is None
+
+
 def test_stamp_page_refuses_a_reader_page(source: Path) -> None:
     with pytest.raises(BarcodeError):
         stamp_page(pypdf.PdfReader(source).pages[0], "P|1/1")

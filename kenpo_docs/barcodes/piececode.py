@@ -315,9 +315,9 @@ def _stamp_ops(page: pypdf.PageObject, text: str, options: StampOptions) -> byte
             .encode("ascii"))
 
 
-#: The ``q`` stream a writer's stamped pages start with.
-_SAVE_STATE: weakref.WeakKeyDictionary[pypdf.PdfWriter, IndirectObject] = \
-    weakref.WeakKeyDictionary()
+#: The object number of the ``q`` stream a writer's stamped pages start with (a number: a
+#: reference would hold the writer, and every page of it, alive for good).
+_SAVE_STATE: weakref.WeakKeyDictionary[pypdf.PdfWriter, int] = weakref.WeakKeyDictionary()
 
 
 def stamp_page(page: pypdf.PageObject, text: str, options: StampOptions | None = None) -> None:
@@ -334,11 +334,12 @@ def stamp_page(page: pypdf.PageObject, text: str, options: StampOptions | None =
     if not isinstance(writer, pypdf.PdfWriter):
         raise BarcodeError("stamp_page needs a page of a PdfWriter (add the page first)")
     ops = _stamp_ops(page, text, options)
-    before = _SAVE_STATE.get(writer)
-    if before is None:  # one "q" stream serves every page of a writer
+    number = _SAVE_STATE.get(writer)
+    if number is None:  # one "q" stream serves every page of a writer
         save = DecodedStreamObject()
         save.set_data(b"q\n")
-        before = _SAVE_STATE[writer] = writer._add_object(save)
+        number = _SAVE_STATE[writer] = writer._add_object(save).idnum
+    before = IndirectObject(number, 0, writer)
     stamp = DecodedStreamObject()
     stamp.set_data(ops)
     after = stamp.flate_encode()
