@@ -207,19 +207,34 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[tuple[Any,
     return out
 
 
-def _add_static_page(writer: PdfWriter, form_ref: Any, source: Any) -> None:
-    """A page that draws a shared static page by reference (``/KS Do``)."""
-    page = writer.add_blank_page(float(source.mediabox.width), float(source.mediabox.height))
-    for key in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/Rotate"):
-        if key in source:
-            page[NameObject(key)] = source[key].get_object() if key == "/Rotate" \
-                else ArrayObject(source[key])
-    content = DecodedStreamObject()
-    content.set_data(b"q /KS Do Q")
-    page[NameObject("/Contents")] = writer._add_object(content)
-    page[NameObject("/Resources")] = DictionaryObject({
-        NameObject("/XObject"): DictionaryObject({NameObject("/KS"): form_ref}),
-    })
+def _add_static_page(writer: PdfWriter, form_ref: Any, source: Any,
+                     shared: dict[Any, Any]) -> None:
+    """A page that draws a shared static page by reference (``/KS Do``). ``shared``: the
+    chunk's objects for this (one per writer): the content stream, the same for every static
+    page, and a resources dictionary per static page, which every piece's copy refers to."""
+    key = ("static", id(source))
+    made = shared.get(key)
+    if made is None:
+        content = shared.get("static-content")
+        if content is None:
+            stream = DecodedStreamObject()
+            stream.set_data(b"q /KS Do Q")
+            content = shared["static-content"] = writer._add_object(stream)
+        resources = writer._add_object(DictionaryObject({
+            NameObject("/XObject"): DictionaryObject({NameObject("/KS"): form_ref}),
+        }))
+        boxes = [(NameObject(k), source[k].get_object() if k == "/Rotate"
+                  else ArrayObject(source[k]))
+                 for k in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/Rotate")
+                 if k in source]
+        made = shared[key] = (float(source.mediabox.width), float(source.mediabox.height),
+                              boxes, content, resources)
+    width, height, boxes, content, resources = made
+    page = writer.add_blank_page(width, height)
+    for name, value in boxes:
+        page[name] = value
+    page[NameObject("/Contents")] = content
+    page[NameObject("/Resources")] = resources
 
 
 def _piece_aliases(fonts: piecefonts.ChunkFonts | None, index: int) -> dict[int, int] | None:
@@ -333,6 +348,7 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         static_ready()  # the static enclosures may still be rendering in another process
     statics = _static_pages(writer, job.static)
     backgrounds: dict[str, Any] = {}
+    shared: dict[Any, Any] = {}
     spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
         first_page = len(writer.pages)
@@ -341,7 +357,7 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
             add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, full,
                                 backgrounds)
         for form_ref, source in statics:
-            _add_static_page(writer, form_ref, source)
+            _add_static_page(writer, form_ref, source, shared)
         count = len(writer.pages) - first_page
         if job.stamp_codes:
             for number in range(1, count + 1):
