@@ -209,3 +209,37 @@ def test_workers_are_replaced_without_hanging(roster: Path, outputs: dict[int, P
     for row in _manifest(out):
         if row["piece_file"]:
             assert _text(out / row["piece_file"]) == _text(outputs[1] / row["piece_file"])
+
+
+def test_values_drawn_again_from_memory_give_the_same_bytes(roster: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """The merge remembers how it drew a value (dates, codes and labels repeat from piece to
+    piece) and draws it again without shaping it. A batch merged with that memory full (the
+    same batch, merged just before in this process) must give the same bytes as with it
+    empty, pieces and print files alike."""
+    from kenpo_docs.mailing import overlaytext
+
+    redrawn = []
+    real = overlaytext._redraw
+
+    def counting(*args: object) -> None:
+        redrawn.append(args)
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(overlaytext, "_redraw", counting)
+    overlaytext._DRAWN.clear()
+    runs = {}
+    for name in ("empty", "full"):
+        before = len(redrawn)
+        out = tmp_path / name
+        merge(roster, options=MergeOptions(letter="kakuninsho", out=out, as_of=AS_OF,
+                                           workers=1, chunk_size=3,
+                                           enclosures=("form:bessou1", "notice:539")))
+        runs[name] = (out, len(redrawn) - before)
+    (empty, first), (full, second) = runs["empty"], runs["full"]
+    assert second > first > 0  # both drew some values from memory, the second far more
+    files = sorted(p.relative_to(empty) for p in empty.rglob("*.pdf"))
+    assert files and files == sorted(p.relative_to(full) for p in full.rglob("*.pdf"))
+    for name in files:
+        assert (empty / name).read_bytes() == (full / name).read_bytes(), name

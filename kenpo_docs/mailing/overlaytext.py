@@ -30,11 +30,35 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 #: A font file hash per (slot style): the file the placeholder was set in.
 _PLACEHOLDER_FONT: dict[int, tuple[Any, str]] = {}
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """A value as :func:`draw_pages` drew it once: what shaping measured, and what
+    ``draw_first_line`` wrote after the text matrix and told its font, so the same text in
+    the same style is drawn again without shaping it (dates, codes, labels: ~40 % of the
+    values of a batch)."""
+
+    style: Any  # held: the key's id(style) stays this style's
+    width: float
+    index: int | None
+    font_key: Any  # the key of the one font it is set in (in draw_pages' ``fonts``)
+    font_name: str  # that key as value_problem compares it
+    font_size: tuple[str, float]  # what it passed to Stream.set_font_size
+    ops: tuple[bytes, ...]  # the operators after the text matrix and the font (TJ, Ts)
+    glyphs: tuple[tuple[int, str, int], ...]  # (glyph, its text in this value, width)
+
+
+#: Drawn values by (id(style), text), most recent last.
+_DRAWN: dict[tuple[int, str], _Drawn] = {}
+#: How many :data:`_DRAWN` keeps (a few MB).
+MAX_DRAWN = 20000
 
 
 def supported(options: Any) -> bool:
@@ -101,6 +125,32 @@ def value_problem(slot: Any, text: str, width: float, index: int | None,
     return None
 
 
+def _x(slot: Any, width: float) -> float:
+    return slot.x if slot.align == "left" else slot.left + (slot.width - width) / 2
+
+
+def _remember(style: Any, text: str, drawn: _Drawn) -> None:
+    if len(_DRAWN) >= MAX_DRAWN:
+        del _DRAWN[next(iter(_DRAWN))]
+    _DRAWN[(id(style), text)] = drawn
+
+
+def _redraw(stream: Any, font: Any, known: _Drawn, slot: Any, matrix: Any) -> None:
+    """Draw a value again as ``draw_first_line`` drew it (see :class:`_Drawn`): the same
+    operators at this slot's text matrix, the font set through the stream (which leaves the
+    ``Tf`` out when the text before was in the same font), and the same glyphs told to this
+    chunk's font (a glyph's text only if the font has none yet, as ``draw_first_line`` does)."""
+    stream.set_color(slot.style["color"])
+    stream.begin_text()
+    stream.set_text_matrix(*matrix.values)
+    stream.set_font_size(*known.font_size)
+    stream.stream.extend(known.ops)
+    stream.end_text()
+    for glyph, chars, width in known.glyphs:
+        font.to_unicode.setdefault(glyph, chars)
+        font.widths.setdefault(glyph, width)
+
+
 def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholder: str,
                options: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """Draw the text values of ``(anchor, values, background)`` pages (pictures are the
@@ -112,6 +162,7 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
     from weasyprint.matrix import Matrix
     from weasyprint.pdf.fonts import build_fonts_dictionary
     from weasyprint.pdf.stream import Stream
+    from weasyprint.text.fonts import get_pango_font_key
     from weasyprint.text.line_break import line_size
 
     from kenpo_docs.render.pdf import _source_date_epoch
@@ -138,24 +189,57 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
         for value in values:
             slot, text = value["slot"], value["text"]
             style = slot.style
+            known = _DRAWN.get((id(style), text))
+            if known is not None and known.style is style and known.font_key in fonts:
+                problem = value_problem(slot, text, known.width, known.index,
+                                        {known.font_name},
+                                        _placeholder_font(style, placeholder))
+                if problem:
+                    break
+                _redraw(stream, fonts[known.font_key], known, slot,
+                        Matrix(d=-1, e=_x(slot, known.width), f=slot.baseline))
+                continue
             layout, line, index = _layout(text, style, layouts.get(id(style)))
             layouts[id(style)] = layout  # each value is drawn before the next is shaped
             text_width, _ = line_size(line, style)
+            run_fonts = _run_fonts(line)
             problem = value_problem(slot, text, text_width, index,
-                                    {_font_key(f) for f in _run_fonts(line)},
+                                    {_font_key(f) for f in run_fonts},
                                     _placeholder_font(style, placeholder))
             if problem:
                 break
-            x = slot.x if slot.align == "left" else slot.left + (slot.width - text_width) / 2
             stream.set_color(style["color"])
             stream.begin_text()
             box = SimpleNamespace(text=text, style=style, pango_layout=layout,
                                   baseline=slot.baseline - slot.top)
-            if draw_first_line(stream, box, "clip", "none",
-                               Matrix(d=-1, e=x, f=slot.baseline)):
+            key = get_pango_font_key(run_fonts[0])[0]  # one font: value_problem said so
+            font = fonts.get(key)
+            seen = None
+            if font is not None:  # see what this value alone tells the font
+                seen, font.to_unicode = font.to_unicode, {}
+            first = len(stream.stream)
+            try:
+                colour = draw_first_line(stream, box, "clip", "none",
+                                         Matrix(d=-1, e=_x(slot, text_width), f=slot.baseline))
+            finally:
+                font = fonts.get(key) if font is None else font
+                own = font.to_unicode if font is not None else {}
+                if seen is not None:
+                    for glyph, chars in own.items():
+                        seen.setdefault(glyph, chars)
+                    font.to_unicode = seen
+            if colour:
                 problem = f"{slot.name}: a colour glyph"
                 break
+            font_size = stream._current_font  # what draw_first_line set the font to
+            ops = stream.stream[first + 1:]  # after the text matrix
+            if ops and ops[0].endswith(b" Tf"):
+                ops = ops[1:]
             stream.end_text()
+            if ops and font is not None and font_size is not None:
+                _remember(style, text, _Drawn(
+                    style, text_width, index, key, _font_key(run_fonts[0]), font_size,
+                    tuple(ops), tuple((g, chars, font.widths[g]) for g, chars in own.items())))
         if problem:
             problems[anchor] = problem
             continue

@@ -47,7 +47,7 @@ def _slot(context: Any, value: Any, name: str, blank: bool = False) -> Any:
     recorder = context.get("kenpo_slots")
     if recorder is None:
         return "\u00a0" if blank else value
-    return recorder(name, value, blank=blank)
+    return recorder(name, value, blank=True) if blank else recorder(name, value)
 
 
 FILTERS = {
