@@ -55,10 +55,11 @@ class _Drawn:
     glyphs: tuple[tuple[int, str, int], ...]  # (glyph, its text in this value, width)
 
 
-#: Drawn values by (id(style), text), most recent last.
+#: Drawn values by (id(style), text), least recently used first.
 _DRAWN: dict[tuple[int, str], _Drawn] = {}
-#: How many :data:`_DRAWN` keeps (a few MB).
-MAX_DRAWN = 20000
+#: How many :data:`_DRAWN` keeps (~1 KB each): the repeating values stay, names and
+#: addresses pass through.
+MAX_DRAWN = 4096
 
 
 def supported(options: Any) -> bool:
@@ -189,8 +190,9 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
         for value in values:
             slot, text = value["slot"], value["text"]
             style = slot.style
-            known = _DRAWN.get((id(style), text))
+            known = _DRAWN.pop((id(style), text), None)
             if known is not None and known.style is style and known.font_key in fonts:
+                _DRAWN[(id(style), text)] = known  # the most recently used now
                 problem = value_problem(slot, text, known.width, known.index,
                                         {known.font_name},
                                         _placeholder_font(style, placeholder))
