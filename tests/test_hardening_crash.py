@@ -68,8 +68,13 @@ def _command(roster: Path, out: Path) -> list[str]:
 
 
 def _start(roster: Path, out: Path) -> subprocess.Popen[bytes]:
+    # A process killed outright cannot remove its temp files (WeasyPrint's copy of the
+    # fonts, 15 MB a process): they go in the test's own folder, not the machine's /tmp.
+    temp = out.parent / "tmp"
+    temp.mkdir(exist_ok=True)
     return subprocess.Popen(_command(roster, out), cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, "TMPDIR": str(temp)})
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

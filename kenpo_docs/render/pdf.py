@@ -144,25 +144,28 @@ def _fonts(root: Path, fetcher: SafeFetcher, shared: bool) -> tuple[Any, Any]:
                               url_fetcher=fetcher))
     if shared:
         _SHARED_FONTS[root] = fonts
-        _remove_at_exit(getattr(font_config, "_folder", None))
+    _remove_folder(font_config)
     return fonts
 
 
-def _remove_at_exit(folder: Path | None) -> None:
-    """Remove a shared font configuration's folder when this process ends.
+def _remove_folder(font_config: Any) -> None:
+    """Remove a font configuration's folder when it is freed or, at the latest, when this
+    process ends.
 
     WeasyPrint copies every ``@font-face`` file into a ``weasyprint-*`` temp folder (15 MB
     for the vendored fonts) and removes it in ``FontConfiguration.__del__``, which does not
-    run for an object still held when a process ends, nor in a worker process, which leaves
-    through ``os._exit``. Each merge's workers left one such folder behind. multiprocessing's
-    finalizers run in both cases: through ``atexit`` in this process, and at the end of
+    run for an object still held when a process ends (our shared one; a document's kept to
+    the end), nor in a worker process, which leaves through ``os._exit``: each merge's workers
+    left one such folder behind. A multiprocessing finalizer runs when the configuration is
+    freed, and otherwise at exit: through ``atexit`` in this process, and at the end of
     ``Process._bootstrap`` in a worker.
     """
+    folder = getattr(font_config, "_folder", None)
     if folder is None:
         return
     from multiprocessing.util import Finalize
 
-    Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
+    Finalize(font_config, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
              exitpriority=0)
 
 
