@@ -22,6 +22,9 @@ from kenpo_docs.errors import KenpoDocsError
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+#: Stopped with Ctrl+C (128 + SIGINT, as shells report it): not 1, which says the batch
+#: completed.
+EXIT_INTERRUPTED = 130
 
 
 class KenpoGroup(click.Group):
@@ -38,6 +41,10 @@ class KenpoGroup(click.Group):
             name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
             click.echo(f"Error:{name}: {exc.strerror or exc}", err=True)
             ctx.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: nothing half-written is kept. Run the same command again "
+                       "to finish (a merge goes on from where it stopped).", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=KenpoGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -175,3 +175,36 @@ def test_sigkill_at_20_points_then_resume_equals_an_uninterrupted_run(tmp_path: 
     for piece_id in rng.sample(piece_ids, min(20, len(piece_ids))):  # read a few back
         text = _pages_text(got_files[f"pieces/{piece_id}.pdf"])
         assert piece_id in text[0], piece_id
+
+
+def test_ctrl_c_stops_the_merge_with_130_cleans_up_and_the_same_command_finishes(
+        tmp_path: Path) -> None:
+    """Ctrl+C (SIGINT to the whole foreground process group, workers included) while pieces
+    are being written: one line on stderr, no traceback, exit 130 (not 1, which says the batch
+    completed), no temp folder left behind, and the same command run again finishes the batch
+    with exit 0."""
+    roster = _roster(tmp_path / "roster.csv", 120)
+    out = tmp_path / "out"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.Popen(
+        _command(roster, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True, env={**os.environ, "TMPDIR": str(temp)},
+        # A terminal's foreground job gets SIGINT by default (a test runner may ignore it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not _pieces(out) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the merge ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    lines = [line for line in stderr.decode().splitlines() if line.strip()]
+    assert "Traceback" not in stderr.decode()
+    assert lines and lines[-1].startswith("Interrupted: ")
+    assert len(_pieces(out)) < 120
+    assert sorted(p.name for p in temp.iterdir()) == []
+    again = subprocess.run(_command(roster, out), cwd=ROOT, capture_output=True, timeout=600,
+                           env={**os.environ, "TMPDIR": str(temp)})
+    assert again.returncode == 0, again.stderr.decode()[-2000:]
+    assert len(_pieces(out)) == 120
