@@ -25,12 +25,13 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
-from multiprocessing import get_context
+from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
 
 from kenpo_docs.errors import ManifestError
@@ -176,8 +177,30 @@ def _claim_folder(out: Path, batch_id: str, fingerprint: str) -> bool:
     return False
 
 
+class _WorkerProcess(SpawnProcess):
+    """A worker that leaves Ctrl+C to this process: it starts with SIGINT blocked (the signal
+    mask is inherited through fork and exec), so the terminal's SIGINT to the whole process
+    group does not print a traceback from each worker (one still importing printed one).
+    This process stops the batch; the workers finish their chunk and exit with the pool.
+    Here SIGINT is only held back while the worker starts, never lost (ignoring it instead
+    lost a Ctrl+C that came in that moment)."""
+
+    def start(self) -> None:
+        sigint = {signal.SIGINT}
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, sigint)
+        try:
+            super().start()
+        finally:
+            if signal.SIGINT not in held:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, sigint)
+
+
+class _WorkerContext(SpawnContext):
+    Process = _WorkerProcess
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_WorkerContext())
 
 
 def _chunks(pieces: Sequence[PiecePlan], size: int) -> Iterator[list[PiecePlan]]:
