@@ -193,48 +193,55 @@ def _static_source(path: Path) -> tuple[PdfReader, tuple[tuple[Any, bytes], ...]
     return reader, tuple(pages)
 
 
-def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[tuple[Any, Any]]:
-    """Each static page as a Form XObject in ``writer`` (marked for sharing) and its page.
+@dataclass(frozen=True)
+class _StaticPage:
+    """A static page of a chunk, ready to add once per piece: its size and boxes, the
+    content stream (``/KS Do``, the same for every static page) and its resources dictionary
+    (the shared Form XObject), which every piece's copy of the page refers to."""
+
+    width: float
+    height: float
+    boxes: tuple[tuple[NameObject, Any], ...]
+    content: Any
+    resources: Any
+
+
+def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPage]:
+    """Each static page as a Form XObject in ``writer`` (marked for sharing), with the page
+    that draws it by reference (:func:`_add_static_page`).
 
     The XObject's resources stay references into the enclosure's reader; the stream writer
     copies them once per output file (see :mod:`kenpo_docs.mailing.pdfstream`).
     """
-    out = []
+    out: list[_StaticPage] = []
+    if not paths:
+        return out
+    stream = DecodedStreamObject()
+    stream.set_data(b"q /KS Do Q")
+    content = writer._add_object(stream)
     for path in paths:
         _, pages = _static_source(path)
         for number, (page, data) in enumerate(pages, start=1):
-            out.append((shared_form_xobject(writer, data, page, f"{path.name}#{number}"), page))
+            form = shared_form_xobject(writer, data, page, f"{path.name}#{number}")
+            resources = writer._add_object(DictionaryObject({
+                NameObject("/XObject"): DictionaryObject({NameObject("/KS"): form}),
+            }))
+            boxes = tuple((NameObject(k), page[k].get_object() if k == "/Rotate"
+                           else ArrayObject(page[k]))
+                          for k in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/Rotate")
+                          if k in page)
+            out.append(_StaticPage(float(page.mediabox.width), float(page.mediabox.height),
+                                   boxes, content, resources))
     return out
 
 
-def _add_static_page(writer: PdfWriter, form_ref: Any, source: Any,
-                     shared: dict[Any, Any]) -> None:
-    """A page that draws a shared static page by reference (``/KS Do``). ``shared``: the
-    chunk's objects for this (one per writer): the content stream, the same for every static
-    page, and a resources dictionary per static page, which every piece's copy refers to."""
-    key = ("static", id(source))
-    made = shared.get(key)
-    if made is None:
-        content = shared.get("static-content")
-        if content is None:
-            stream = DecodedStreamObject()
-            stream.set_data(b"q /KS Do Q")
-            content = shared["static-content"] = writer._add_object(stream)
-        resources = writer._add_object(DictionaryObject({
-            NameObject("/XObject"): DictionaryObject({NameObject("/KS"): form_ref}),
-        }))
-        boxes = [(NameObject(k), source[k].get_object() if k == "/Rotate"
-                  else ArrayObject(source[k]))
-                 for k in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/Rotate")
-                 if k in source]
-        made = shared[key] = (float(source.mediabox.width), float(source.mediabox.height),
-                              boxes, content, resources)
-    width, height, boxes, content, resources = made
-    page = writer.add_blank_page(width, height)
-    for name, value in boxes:
+def _add_static_page(writer: PdfWriter, static: _StaticPage) -> None:
+    """A page that draws a shared static page by reference (``/KS Do``)."""
+    page = writer.add_blank_page(static.width, static.height)
+    for name, value in static.boxes:
         page[name] = value
-    page[NameObject("/Contents")] = content
-    page[NameObject("/Resources")] = resources
+    page[NameObject("/Contents")] = static.content
+    page[NameObject("/Resources")] = static.resources
 
 
 def _piece_aliases(fonts: piecefonts.ChunkFonts | None, index: int) -> dict[int, int] | None:
@@ -348,7 +355,6 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         static_ready()  # the static enclosures may still be rendering in another process
     statics = _static_pages(writer, job.static)
     backgrounds: dict[str, Any] = {}
-    shared: dict[Any, Any] = {}
     spans: list[tuple[str, int, int]] = []
     for piece in job.pieces:
         first_page = len(writer.pages)
@@ -356,8 +362,8 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         for name in job.forms:
             add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, full,
                                 backgrounds)
-        for form_ref, source in statics:
-            _add_static_page(writer, form_ref, source, shared)
+        for static in statics:
+            _add_static_page(writer, static)
         count = len(writer.pages) - first_page
         if job.stamp_codes:
             for number in range(1, count + 1):
