@@ -3,16 +3,34 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Every package, exact version and sha256 hashes (all of each version's files), for CPython
+# 3.11 on Linux x86_64: what `make demo`, `make test` and CI install. `make lock` refreshes it.
+LOCK   := requirements.lock
+UV_VERSION := 0.13.9
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# The lock holds every dependency (with the test and dev extras); the package itself is
+# installed editable without dependencies. pip check then fails if pyproject.toml asks for
+# something the lock does not hold (run `make lock`).
+$(STAMP): $(BIN)/python $(LOCK) pyproject.toml
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
+
+# Re-resolve pyproject.toml's ranges into the lock (needs PyPI). Versions already locked are
+# kept while they still satisfy the ranges; `make lock LOCKFLAGS=--upgrade` moves everything
+# to the newest allowed (then compare output bytes before committing), and
+# `LOCKFLAGS='--upgrade-package pypdf'` moves one package.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --generate-hashes \
+	    --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	    --custom-compile-command 'make lock' --quiet $(LOCKFLAGS) -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/python -m kenpo_docs.demo output/demo
