@@ -41,5 +41,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# Both tools run even when the first reports findings; the target fails if either does.
+lint: $(STAMP)
+	status=0; \
+	$(BIN)/ruff check kenpo_docs tests bench || status=1; \
+	$(BIN)/mypy kenpo_docs || status=1; \
+	exit $$status
+
 clean:
 	rm -rf $(VENV) output build *.egg-info
