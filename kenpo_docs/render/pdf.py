@@ -98,6 +98,9 @@ def render_html(
 
 
 def _identifier(html: str, options: RenderOptions) -> bytes:
+    """The PDF's file identifier: a hash of what it shows, not of where we are installed
+    (the HTML names the templates folder by its absolute URL, for the stylesheets)."""
+    html = html.replace(_root(options).resolve().as_uri() + "/", "")
     seed = f"{options.as_of or ''}\n{options.pdf_variant or ''}\n{html}".encode()
     return hashlib.sha256(seed).hexdigest()[:32].encode()
 
