@@ -34,12 +34,12 @@ def one(households: int) -> dict[str, float]:
     from roster_gen import write_roster
 
     import kenpo_docs
-    from kenpo_docs.mailing.merge import MergeOptions, merge
+    from kenpo_docs.mailing.run import MergeOptions, merge
 
     counts = {"forms": 0, "overlaid": 0, "letters": 0, "letters_overlaid": 0}
     import importlib
 
-    merge_module = importlib.import_module("kenpo_docs.mailing.merge")
+    merge_module = importlib.import_module("kenpo_docs.mailing.run")
     render_chunk = merge_module.render_chunk
 
     def chunks(job, *args, **kw):  # type: ignore[no-untyped-def]
@@ -49,8 +49,7 @@ def one(households: int) -> dict[str, float]:
 
     merge_module.render_chunk = chunks  # type: ignore[attr-defined]
     try:
-        from kenpo_docs.mailing import overlay
-
+        from kenpo_docs.shapes import overlay
         original = overlay.render_overlay_pages
 
         def counting(pages, **kw):  # type: ignore[no-untyped-def]
@@ -61,8 +60,7 @@ def one(households: int) -> dict[str, float]:
 
         overlay.render_overlay_pages = counting  # type: ignore[attr-defined]
         if os.environ.get("BENCH_NO_LETTER_OVERLAY"):
-            from kenpo_docs.mailing import letteroverlay
-
+            from kenpo_docs.shapes import letters as letteroverlay
             letteroverlay.OVERLAY_LETTERS = frozenset()  # type: ignore[misc]
     except ImportError:
         pass

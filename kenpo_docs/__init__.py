@@ -7,7 +7,7 @@ The public API is exactly ``__all__``; every other name is an implementation det
 from __future__ import annotations
 
 from kenpo_docs.barcodes import japan_post_barcode
-from kenpo_docs.era import format_wareki, parse_date
+from kenpo_docs.domain.era import format_wareki, parse_date
 from kenpo_docs.errors import (
     AssemblyError,
     BarcodeError,
@@ -20,8 +20,8 @@ from kenpo_docs.errors import (
     RuleError,
     TemplateError,
 )
-from kenpo_docs.roster import Member, read_roster
-from kenpo_docs.rules import (
+from kenpo_docs.input.roster import Member, read_roster
+from kenpo_docs.domain.rules import (
     Rules,
     VisitPath,
     certificate_expiry,

@@ -63,7 +63,7 @@ def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -
     """``--as-of`` in any form the era calendar reads (2025-12-01, 令和7年12月1日, R7.12.1)."""
     import datetime
 
-    from kenpo_docs.era import parse_date
+    from kenpo_docs.domain.era import parse_date
     from kenpo_docs.errors import DateError
 
     if value is None:
@@ -91,7 +91,7 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
     be used at all.
     """
     from kenpo_docs.mailing.window import check_for_mailing
-    from kenpo_docs.roster import write_report
+    from kenpo_docs.input.roster import write_report
 
     result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
     if report:
@@ -249,7 +249,7 @@ def track_mark(status: str, piece_ids: tuple[str, ...], reason: str | None, note
 
     Exit 1 when some ids are unknown or their change is refused; the others are marked.
     """
-    from kenpo_docs.mailing.tracking import mark
+    from kenpo_docs.tracking.db import mark
 
     if not piece_ids and sys.stdin.isatty():
         click.echo("Scan or type piece ids, one per line; Ctrl-D to finish.", err=True)
@@ -268,7 +268,7 @@ def track_mark(status: str, piece_ids: tuple[str, ...], reason: str | None, note
 @_TRACK_DB
 def track_show(piece_id: str, db: str) -> None:
     """Show one piece: batch, route, status, member keys and every event."""
-    from kenpo_docs.mailing.tracking import show
+    from kenpo_docs.tracking.db import show
 
     record = show(db, piece_id)
     if record is None:
@@ -292,7 +292,7 @@ def track_show(piece_id: str, db: str) -> None:
 @_TRACK_DB
 def track_report(batch: str | None, csv_path: str | None, db: str) -> None:
     """Counts by status, route and workplace, and the returned pieces to follow up."""
-    from kenpo_docs.mailing.tracking import report
+    from kenpo_docs.tracking.db import report
 
     for line in report(db, batch=batch, csv=csv_path).lines():
         click.echo(line)
@@ -306,7 +306,7 @@ def track_report(batch: str | None, csv_path: str | None, db: str) -> None:
 def track_postal(batch: str | None, csv_path: str | None, db: str) -> None:
     """Home-route pieces for the post office: counts per 3-digit district, postage per piece
     from data/postage.toml (keep its weights and rates current)."""
-    from kenpo_docs.mailing.postal import postal_report
+    from kenpo_docs.tracking.postal import postal_report
 
     for line in postal_report(db, batch=batch, csv=csv_path).lines():
         click.echo(line)
@@ -320,8 +320,8 @@ def notice() -> None:
 @notice.command("list")
 def notice_list() -> None:
     """Show the notice register."""
-    from kenpo_docs.era import format_short
-    from kenpo_docs.notices import load_register
+    from kenpo_docs.domain.era import format_short
+    from kenpo_docs.documents.notices import load_register
 
     for n in load_register():
         click.echo(f"{n.number}\t{format_short(n.date)}\t{n.status}\t{n.title}")
@@ -333,8 +333,8 @@ def notice_list() -> None:
               help="Issue date (2025-01-10, 令和7年1月10日, R7.1.10 ...).")
 def notice_new(title: str, on: str) -> None:
     """Register the next free number as a draft and create its folder from the skeleton."""
-    from kenpo_docs.era import parse_date
-    from kenpo_docs.notices import new_notice
+    from kenpo_docs.domain.era import parse_date
+    from kenpo_docs.documents.notices import new_notice
 
     n = new_notice(title, parse_date(on, field="--date"))
     click.echo(f"第{n.number}号 created: templates/notices/{n.folder}/ (draft)")
@@ -352,7 +352,7 @@ def notice_build(number: int, fmt: str, out: str, pdfa: bool, force: bool) -> No
     """Render notice NUMBER to PDF, DOCX or HTML."""
     from pathlib import Path
 
-    from kenpo_docs.notices import build_notice
+    from kenpo_docs.documents.notices import build_notice
 
     click.echo(build_notice(number, fmt, out_dir=Path(out), pdfa=pdfa, force=force))
 
@@ -366,7 +366,7 @@ def notice_proof(number: int, out: str, force: bool) -> None:
     """Write a PNG thumbnail of every page of notice NUMBER."""
     from pathlib import Path
 
-    from kenpo_docs.notices import proof_notice
+    from kenpo_docs.documents.notices import proof_notice
 
     for path in proof_notice(number, out_dir=Path(out), force=force):
         click.echo(path)
@@ -376,7 +376,7 @@ def notice_proof(number: int, out: str, force: bool) -> None:
 @click.argument("number", type=int)
 def notice_issue(number: int) -> None:
     """Mark notice NUMBER issued and freeze its template folder (hash in the register)."""
-    from kenpo_docs.notices import issue_notice
+    from kenpo_docs.documents.notices import issue_notice
 
     n = issue_notice(number)
     click.echo(f"第{n.number}号 issued; template hash {n.hash[:12] if n.hash else ''}")
@@ -393,7 +393,7 @@ def notice_pack(number: int, out: str, flyer: str | None) -> None:
     """Write notice NUMBER followed by its attachments (別添) as one bookmarked PDF."""
     from pathlib import Path
 
-    from kenpo_docs.pack import build_pack
+    from kenpo_docs.publish.pack import build_pack
 
     click.echo(build_pack(number, out_dir=Path(out), flyer=flyer))
 
@@ -423,7 +423,7 @@ def form_build(name: str, blank: bool, roster: str | None, member: str | None, f
     """Build request form NAME, blank or prefilled for one roster member."""
     from pathlib import Path
 
-    from kenpo_docs.forms import write_form
+    from kenpo_docs.documents.forms import write_form
 
     if blank and (roster or member):
         raise click.UsageError("--blank cannot be combined with --roster/--member")

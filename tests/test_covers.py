@@ -14,11 +14,11 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from kenpo_docs import rules
+from kenpo_docs.domain import rules
 from kenpo_docs.barcodes.piececode import verify_pdf
 from kenpo_docs.mailing import covers
-from kenpo_docs.mailing.letters import get_letter
-from kenpo_docs.mailing.pdfstream import PdfStreamWriter
+from kenpo_docs.documents.letters import get_letter
+from kenpo_docs.pdf.stream import PdfStreamWriter
 
 AS_OF = date(2026, 12, 1)
 BATCH = "KKS20261201-C55B65"
@@ -111,9 +111,8 @@ def test_covers_of_several_workplaces_share_shapes_and_draw_no_document(
     page laid out: unused lines are blank slots); the pictures stay the full layout's."""
     first = covers.cover_item("cover-a", "W01", "本部事務局", _pieces(5), cover_id=f"{BATCH}-C001")
     covers.render_covers(_context(first), AS_OF)  # the 5-row one-page shape, laid out
-    from kenpo_docs.mailing import letteroverlay
-    from kenpo_docs.mailing import render as merge_render
-
+    from kenpo_docs.shapes import letters as letteroverlay
+    from kenpo_docs.mailing import chunk as merge_render
     laid_out = []
     real = merge_render.render_document
 
@@ -145,8 +144,7 @@ def test_a_name_too_long_for_its_cell_is_laid_out_in_full(tmp_path: Path,
     pieces = _pieces(covers.ROWS_FIRST + 3)
     pieces[-1] = {**pieces[-1], "name": long_name}
     item = covers.cover_item("cover-w", "W01", "本部事務局", pieces, cover_id=f"{BATCH}-C001")
-    from kenpo_docs.mailing import render as merge_render
-
+    from kenpo_docs.mailing import chunk as merge_render
     laid_out = []
     real = merge_render.render_document
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import from_excel
 
-from kenpo_docs.era import (
+from kenpo_docs.domain.era import (
     ERAS,
     Era,
     era_of,

@@ -1,4 +1,4 @@
-"""One font subset per face in a piece (kenpo_docs.mailing.fontmerge).
+"""One font subset per face in a piece (kenpo_docs.pdf.fontmerge).
 
 Independent expectations: the subsets merged in the unit tests are made by fontTools'
 subsetter (not by HarfBuzz, which WeasyPrint uses, nor by our code), and the merged font is
@@ -20,8 +20,11 @@ from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from kenpo_docs.mailing import MergeOptions, fontmerge, merge, piecefonts
+from kenpo_docs.mailing import MergeOptions, merge
 
+from kenpo_docs.pdf import fontmerge
+
+from kenpo_docs.pdf import piecefonts
 ROOT = Path(__file__).resolve().parent.parent
 REGULAR = ROOT / "fonts" / "BIZUDPGothic-Regular.ttf"
 BOLD = ROOT / "fonts" / "BIZUDPGothic-Bold.ttf"

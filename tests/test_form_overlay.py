@@ -22,11 +22,11 @@ import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 
-from kenpo_docs.forms import build_form, form_context
-from kenpo_docs.mailing import formoverlay
-from kenpo_docs.mailing.merge import MergeOptions, merge
+from kenpo_docs.documents.forms import build_form, form_context
+from kenpo_docs.shapes import forms as formoverlay
+from kenpo_docs.mailing.run import MergeOptions, merge
 from kenpo_docs.render import RenderOptions, render_document
-from kenpo_docs.roster import Household, Member, read_roster
+from kenpo_docs.input.roster import Household, Member, read_roster
 
 AS_OF = date(2026, 12, 1)
 DPI = 100
@@ -284,12 +284,12 @@ def _no_overlay_document(*args: object, **kwargs: object) -> None:
 def test_overlay_outside_the_merge_matches_full_layout(form: str, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Both forms, a workplace and a home household, composed as render_chunk composes; the
-    values are drawn straight into the page (kenpo_docs/mailing/overlaytext.py), with no
+    values are drawn straight into the page (kenpo_docs/shapes/draw.py), with no
     overlay document laid out."""
     from pypdf import PdfWriter
 
-    from kenpo_docs.mailing import overlay
-    from kenpo_docs.mailing.pdfstream import PdfStreamWriter
+    from kenpo_docs.shapes import overlay
+    from kenpo_docs.pdf.stream import PdfStreamWriter
 
     monkeypatch.setattr(overlay, "_laid_out_overlay_pages", _no_overlay_document)
 
@@ -336,8 +336,7 @@ def test_a_key_short_enough_to_stay_on_the_contact_line_is_laid_out_in_full() ->
 def test_a_tagged_pdf_overlay_is_laid_out_as_a_document(monkeypatch: pytest.MonkeyPatch) -> None:
     """Drawing values straight into the page writes no structure tags: a tagged PDF's
     overlay goes through the laid-out overlay document, which does."""
-    from kenpo_docs.mailing import overlay
-
+    from kenpo_docs.shapes import overlay
     calls = []
     laid_out = overlay._laid_out_overlay_pages
 
@@ -359,8 +358,7 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
     """The batch's processes share the shapes they lay out (the parts folder): a process that
     has not laid a shape out loads it, and prints the same page as the full layout; a torn
     file is laid out again."""
-    from kenpo_docs.mailing import overlay
-
+    from kenpo_docs.shapes import overlay
     family = _family("髙橋")
     ctx = form_context("bessou1", family, as_of=AS_OF, anchor="a")
     options = RenderOptions(as_of=AS_OF, pdf_tags=False)
@@ -379,7 +377,7 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
     assert loaded["a"][1].data == laid_out["a"][1].data
     from pypdf import PdfWriter
 
-    from kenpo_docs.mailing.pdfstream import PdfStreamWriter
+    from kenpo_docs.pdf.stream import PdfStreamWriter
 
     writer = PdfWriter()
     page, background = loaded["a"]
@@ -403,7 +401,7 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
 def test_pages_laid_out_in_full_are_cut_into_small_documents() -> None:
     """The odd ones of an overlaid chunk are laid out a few per document (a document's boxes
     stay in memory until it is written); every anchor still gets its own pages."""
-    from kenpo_docs.mailing.render import render_split
+    from kenpo_docs.mailing.chunk import render_split
 
     names = ["髙橋", "山﨑", "渡邉", "草彅", "濵田"]
     anchors = [f"form-{i}" for i in range(len(names))]

@@ -6,7 +6,7 @@ that row only and exit 1. Both commands are run: ``check`` and ``merge``.
 
 My Number test vectors come from two independent implementations: python-stdnum's
 ``stdnum/jp/in_.py`` doctest (``6214 9832 0257`` valid, ``…0258`` invalid) and the tsubaki gem's
-README (``4652-8126-6333`` valid); the formula is 施行令 第八条 (see kenpo_docs/mynumber.py).
+README (``4652-8126-6333`` valid); the formula is 施行令 第八条 (see kenpo_docs/input/mynumber.py).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from kenpo_docs.cli import cli
-from kenpo_docs.era import parse_date
+from kenpo_docs.domain.era import parse_date
 from kenpo_docs.errors import DateError, RosterError
-from kenpo_docs.mynumber import check_digit, contains_my_number, is_my_number
-from kenpo_docs.roster import Roster, read_roster
+from kenpo_docs.input.mynumber import check_digit, contains_my_number, is_my_number
+from kenpo_docs.input.roster import Roster, read_roster
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "data" / "bad"

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from kenpo_docs.barcodes.piececode import read_expected, verify_pdf
 from kenpo_docs.mailing import MergeOptions, merge
-from kenpo_docs.mailing.pdfstream import STATIC_KEY
+from kenpo_docs.pdf.stream import STATIC_KEY
 
 HEADER = (
     "記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"
@@ -72,8 +72,8 @@ def outputs(roster: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int,
 
     from kenpo_docs.mailing import printfiles
 
-    # (kenpo_docs.mailing.merge the module, not the function the package exports)
-    merge_module = importlib.import_module("kenpo_docs.mailing.merge")
+    # (kenpo_docs.mailing.run the module, not the function the package exports)
+    merge_module = importlib.import_module("kenpo_docs.mailing.run")
 
     base = tmp_path_factory.mktemp("merge")
     result = {}
@@ -187,7 +187,7 @@ def test_workers_are_replaced_without_hanging(roster: Path, outputs: dict[int, P
         "from datetime import date\n"
         "from pathlib import Path\n"
         "import importlib\n"
-        "m = importlib.import_module('kenpo_docs.mailing.merge')\n"
+        "m = importlib.import_module('kenpo_docs.mailing.run')\n"
         "m.MAX_TASKS_PER_WORKER = 2\n"  # 6 chunks for 2 workers: each is replaced once
         "m.merge(Path(sys.argv[1]), options=m.MergeOptions(letter='kakuninsho',"
         " out=Path(sys.argv[2]), as_of=date(2026, 12, 1), workers=2, chunk_size=1,"
@@ -218,8 +218,7 @@ def test_values_drawn_again_from_memory_give_the_same_bytes(roster: Path, tmp_pa
     piece) and draws it again without shaping it. A batch merged with that memory full (the
     same batch, merged just before in this process) must give the same bytes as with it
     empty, pieces and print files alike."""
-    from kenpo_docs.mailing import overlaytext
-
+    from kenpo_docs.shapes import draw as overlaytext
     redrawn = []
     real = overlaytext._redraw
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from kenpo_docs.cli import cli
 from kenpo_docs.errors import RenderError, TemplateError
-from kenpo_docs.notices import (
+from kenpo_docs.documents.notices import (
     build_notice,
     issue_notice,
     load_register,

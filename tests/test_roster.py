@@ -23,13 +23,13 @@ import openpyxl
 import pytest
 
 from kenpo_docs.errors import RosterError
-from kenpo_docs.roster import (
+from kenpo_docs.input.roster import (
     COLUMNS,
     Member,
     read_roster,
     summarize,
 )
-from kenpo_docs.roster import no_documents_reason as no_docs
+from kenpo_docs.input.roster import no_documents_reason as no_docs
 
 AS_OF = date(2026, 12, 1)
 HEADER = ["記号", "番号", "枝番", "氏名", "フリガナ", "生年月日", "資格取得日", "資格喪失日",
@@ -458,7 +458,7 @@ def test_characters_the_fonts_lack_give_a_warning_and_keep_the_row(
     assert "髙橋" not in warning.reason
 
     # The font preflight is consulted for ordinary characters too.
-    monkeypatch.setattr("kenpo_docs.roster.missing_glyphs",
+    monkeypatch.setattr("kenpo_docs.input.roster.missing_glyphs",
                         lambda text: {"𠮷"} & set(text))
     roster = read(tmp_path, [person(氏名="𠮷田 一郎")])
     assert [(w.column, "U+20BB7" in w.reason) for w in roster.warnings] == [("氏名", True)]

@@ -12,7 +12,7 @@ import pytest
 import kenpo_docs
 from kenpo_docs.errors import RuleError
 from kenpo_docs.paths import data_dir
-from kenpo_docs.rules import (
+from kenpo_docs.domain.rules import (
     CardHandling,
     CertificatePeriod,
     IssueTiming,
@@ -510,4 +510,4 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
 def test_public_names_exported() -> None:
     for name in ("certificate_expiry", "load_rules", "delivery_route", "visit_path", "VisitPath"):
         assert name in kenpo_docs.__all__
-        assert getattr(kenpo_docs, name) is getattr(kenpo_docs.rules, name)
+        assert getattr(kenpo_docs, name) is getattr(kenpo_docs.domain.rules, name)

@@ -21,8 +21,9 @@ from click.testing import CliRunner
 
 from kenpo_docs.cli import cli
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.mailing import MergeOptions, merge, tracking
-from kenpo_docs.mailing.postal import load_postage, postal_report
+from kenpo_docs.mailing import MergeOptions, merge
+from kenpo_docs.tracking import db as tracking
+from kenpo_docs.tracking.postal import load_postage, postal_report
 
 HEADER = (
     "記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from kenpo_docs.mailing.letters import LETTERS, Envelope, LetterSpec, get_letter, load_envelope
-from kenpo_docs.mailing.letters_docx import render_letter_docx
-from kenpo_docs.mailing.merge import MANIFEST_COLUMNS, MergeOptions, MergeResult, merge
+from kenpo_docs.documents.letters import LETTERS, Envelope, LetterSpec, get_letter, load_envelope
+from kenpo_docs.mailing.letter_docx import render_letter_docx
+from kenpo_docs.mailing.run import MANIFEST_COLUMNS, MergeOptions, MergeResult, merge
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, RowOutcome, plan_batch
-from kenpo_docs.mailing.postal import PostageTable, load_postage, postal_report
-from kenpo_docs.mailing.tracking import (
+from kenpo_docs.tracking.postal import PostageTable, load_postage, postal_report
+from kenpo_docs.tracking.db import (
     RETURN_REASONS,
     STATUSES,
     MarkResult,

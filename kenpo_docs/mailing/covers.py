@@ -10,8 +10,8 @@ unused line's cells too, as blank slots: until 2026-11-29 they were plain blank 
 made one shape per count of lines in use, 16 in a 1,000-household batch, each laid out in
 every process). A page is then the page of its *shape* (first or not, last or not) plus its
 values: the shape is laid out once per process and the values are drawn on it, checked
-value by value as the letters' are (:mod:`kenpo_docs.mailing.letteroverlay`,
-:mod:`kenpo_docs.mailing.overlay`). A page that cannot take the overlay (a name too long for
+value by value as the letters' are (:mod:`kenpo_docs.shapes.letters`,
+:mod:`kenpo_docs.shapes.overlay`). A page that cannot take the overlay (a name too long for
 its cell wraps its row) is laid out in full, the same template; the page count of a cover is
 then read from what was laid out, so its piece code and the inserter file stay right.
 """
@@ -25,7 +25,7 @@ from typing import Any
 
 from pypdf import PdfWriter
 
-from kenpo_docs.mailing.pdfstream import Segment, SegmentRecorder
+from kenpo_docs.pdf.stream import Segment, SegmentRecorder
 from kenpo_docs.render import RenderOptions
 
 logger = logging.getLogger("kenpo_docs")
@@ -67,8 +67,8 @@ def cover_item(anchor: str, code: str, name: str, pieces: list[dict[str, Any]], 
 
 def _overlays(base: dict[str, Any], pages: list[tuple[str, dict[str, Any], dict[str, Any]]],
               options: RenderOptions) -> dict[str, tuple[Any, Any]]:
-    from kenpo_docs.mailing import letteroverlay
-    from kenpo_docs.mailing.overlay import render_overlay_pages
+    from kenpo_docs.shapes import letters as letteroverlay
+    from kenpo_docs.shapes.overlay import render_overlay_pages
 
     try:
         items = [(anchor, {**base, "covers": [{**cover, "pages": [
@@ -85,11 +85,11 @@ def _overlays(base: dict[str, Any], pages: list[tuple[str, dict[str, Any], dict[
 def render_covers(context: dict[str, Any], as_of: date, shapes: Path | None = None
                   ) -> tuple[Segment, dict[str, tuple[int, int]]]:
     """The covers in ``context["covers"]`` (see :func:`cover_item`), each page stamped with
-    its cover's code, serialized once (a :class:`~kenpo_docs.mailing.pdfstream.Segment` the
+    its cover's code, serialized once (a :class:`~kenpo_docs.pdf.stream.Segment` the
     print files copy pages from), and each cover's page range. Picklable both ways, so a
     worker process can do it. ``shapes``: the batch's shared shapes folder (see
-    :func:`~kenpo_docs.mailing.overlay.shared_shapes`)."""
-    from kenpo_docs.mailing.overlay import shared_shapes
+    :func:`~kenpo_docs.shapes.overlay.shared_shapes`)."""
+    from kenpo_docs.shapes.overlay import shared_shapes
 
     with shared_shapes(shapes):
         return _render_covers(context, as_of)
@@ -98,7 +98,7 @@ def render_covers(context: dict[str, Any], as_of: date, shapes: Path | None = No
 def _render_covers(context: dict[str, Any], as_of: date
                    ) -> tuple[Segment, dict[str, tuple[int, int]]]:
     from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
-    from kenpo_docs.mailing.render import (
+    from kenpo_docs.mailing.chunk import (
         FULL_PER_DOCUMENT,
         STAMP_OPTIONS,
         add_document_pages,

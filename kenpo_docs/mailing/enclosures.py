@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kenpo_docs.errors import KenpoDocsError
-from kenpo_docs.mailing.output import write_atomic
+from kenpo_docs.files import write_atomic
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Enclosure:
 
 def parse_enclosures(specs: tuple[str, ...] | list[str]) -> list[Enclosure]:
     """Check every ``--enclose`` value before anything is written."""
-    from kenpo_docs.assemble import load_external_pdf
+    from kenpo_docs.pdf.assemble import load_external_pdf
 
     out: list[Enclosure] = []
     for spec in specs:
@@ -46,7 +46,7 @@ def parse_enclosures(specs: tuple[str, ...] | list[str]) -> list[Enclosure]:
                 f"--enclose {spec!r}: use notice:NUMBER, form:NAME or file:PATH"
             )
         if kind == "form":
-            from kenpo_docs.forms import FORMS
+            from kenpo_docs.documents.forms import FORMS
 
             if name not in FORMS:
                 raise KenpoDocsError(
@@ -54,7 +54,7 @@ def parse_enclosures(specs: tuple[str, ...] | list[str]) -> list[Enclosure]:
                 )
             out.append(Enclosure("form", name))
         elif kind == "notice":
-            from kenpo_docs.notices import folder_hash, get_notice
+            from kenpo_docs.documents.notices import folder_hash, get_notice
             from kenpo_docs.paths import templates_dir
 
             if not name.isdigit():
@@ -78,7 +78,7 @@ def parse_enclosures(specs: tuple[str, ...] | list[str]) -> list[Enclosure]:
 def render_static(enclosure: Enclosure) -> bytes:
     """The PDF of one static enclosure (a worker process may render it in advance)."""
     if enclosure.kind == "notice":
-        from kenpo_docs.notices import render_notice
+        from kenpo_docs.documents.notices import render_notice
 
         return render_notice(int(enclosure.name), "pdf")
     return Path(enclosure.name).read_bytes()

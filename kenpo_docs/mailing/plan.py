@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from kenpo_docs import rules
+from kenpo_docs.domain import rules
 from kenpo_docs.errors import KenpoDocsError, ManifestError, RuleError
-from kenpo_docs.mailing.letters import LetterSettings, LetterSpec
-from kenpo_docs.roster import Household, Member, Roster, no_documents_reason
+from kenpo_docs.documents.letters import LetterSettings, LetterSpec
+from kenpo_docs.input.roster import Household, Member, Roster, no_documents_reason
 
 BATCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 

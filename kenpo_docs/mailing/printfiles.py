@@ -16,10 +16,10 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from kenpo_docs import rules
+from kenpo_docs.domain import rules
 from kenpo_docs.mailing.covers import cover_item, render_covers
-from kenpo_docs.mailing.output import csv_bytes, private_dir, write_atomic
-from kenpo_docs.mailing.pdfstream import PdfStreamWriter, Segment
+from kenpo_docs.files import csv_bytes, private_dir, write_atomic
+from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
 
 INSERTER_COLUMNS = (
@@ -123,7 +123,7 @@ def cover_id(plan: BatchPlan, number: int) -> str:
 def _sources(out: Path) -> dict[str, tuple[Path, int]]:
     """Where each piece's pages are: ``piece_id -> (part file, first page)``.
 
-    A chunk's part file (a saved :class:`~kenpo_docs.mailing.pdfstream.Segment`) holds its
+    A chunk's part file (a saved :class:`~kenpo_docs.pdf.stream.Segment`) holds its
     pieces' pages serialized, with the fonts once per chunk and static enclosures as shared
     Form XObjects. Pieces without a part (rendered by an earlier run that stopped before
     writing it) are read from their own piece file.
@@ -184,7 +184,7 @@ def write_print_files(
     into each envelope besides the letter (one per ``--enclose``); cover sheets have none.
     With a ``pool``, documents of cover sheets are laid out in parallel.
 
-    Each file is streamed to disk page by page (see :mod:`kenpo_docs.mailing.pdfstream`):
+    Each file is streamed to disk page by page (see :mod:`kenpo_docs.pdf.stream`):
     memory stays flat however many pieces there are, fonts come once per chunk and each
     static enclosure page once per file.
     """

@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.mailing.output import write_atomic
+from kenpo_docs.files import write_atomic
 
 logger = logging.getLogger("kenpo_docs")
 

@@ -26,11 +26,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from kenpo_docs import rules
+from kenpo_docs.domain import rules
 from kenpo_docs.errors import RuleError
-from kenpo_docs.mailing.letters import Envelope, load_envelope
+from kenpo_docs.documents.letters import Envelope, load_envelope
 from kenpo_docs.paths import fonts_dir
-from kenpo_docs.roster import CheckResult, Member, Roster, RowError, read_roster, summarize
+from kenpo_docs.input.roster import CheckResult, Member, Roster, RowError, read_roster, summarize
 
 MM_PER_PT = 25.4 / 72
 

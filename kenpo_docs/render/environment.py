@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from kenpo_docs import era
+from kenpo_docs.domain import era
 from kenpo_docs.errors import TemplateError
 from kenpo_docs.paths import templates_dir as default_templates_dir
 
@@ -38,7 +38,7 @@ def _need_date(name: str, value: object) -> date:
 @jinja2.pass_context
 def _slot(context: Any, value: Any, name: str, blank: bool = False) -> Any:
     """``{{ value | slot("name") }}``: a per-piece value, printed as is. While the merge lays
-    out a page's shared background (kenpo_docs/mailing/letteroverlay.py) the context holds
+    out a page's shared background (kenpo_docs/shapes/letters.py) the context holds
     ``kenpo_slots``, which records the value and returns a hidden placeholder instead.
 
     ``blank=true``: the slot is empty on this page (an unused line of a list), printed as a

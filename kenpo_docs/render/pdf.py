@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kenpo_docs.errors import RenderError
-from kenpo_docs.fonts import font_faces
+from kenpo_docs.render.fonts import font_faces
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.paths import templates_dir as default_templates_dir
 from kenpo_docs.render.environment import make_environment, render_template
@@ -68,7 +68,7 @@ def _document_meta(options: RenderOptions) -> dict[str, Any]:
     """What base.html needs: PDF metadata and the templates folder's URL for stylesheets."""
     author = options.author
     if author is None:
-        from kenpo_docs.rules import insurer
+        from kenpo_docs.domain.rules import insurer
 
         author = insurer().name
     created = f"{options.as_of.isoformat()}T00:00:00+09:00" if options.as_of else ""

@@ -5,7 +5,7 @@ Run from the project root after changing a form's wording or layout::
     .venv/bin/python templates/forms/make_docx.py
 
 Each DOCX is a docxtpl template receiving exactly what the HTML form gets: ``forms``, the list
-of per-form dicts from :func:`kenpo_docs.forms.form_context`, one form per page. The two forms
+of per-form dicts from :func:`kenpo_docs.documents.forms.form_context`, one form per page. The two forms
 share this layout (their titles, 申請理由 and 提出先 lines come from the data), so one builder
 writes both files. Boxes are table cells with fixed row heights, large enough for a pen.
 """

@@ -1,4 +1,4 @@
-"""The PDF side of overlaid pages (see :mod:`kenpo_docs.mailing.overlay`): the digest that
+"""The PDF side of overlaid pages (see :mod:`kenpo_docs.shapes.overlay`): the digest that
 names a background, pictures drawn straight into a page, and the page that draws its shared
 background first."""
 

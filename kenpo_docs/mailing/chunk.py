@@ -30,14 +30,16 @@ from pypdf.generic import (
     NameObject,
 )
 
-from kenpo_docs import rules
+from kenpo_docs.domain import rules
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
 from kenpo_docs.errors import RenderError
-from kenpo_docs.mailing import formoverlay, letteroverlay, piecefonts
-from kenpo_docs.mailing import overlay as overlay_pages
-from kenpo_docs.mailing.letters import Envelope, get_letter
-from kenpo_docs.mailing.output import write_atomic
-from kenpo_docs.mailing.pdfstream import (
+from kenpo_docs.shapes import forms as formoverlay
+from kenpo_docs.shapes import letters as letteroverlay
+from kenpo_docs.pdf import piecefonts
+from kenpo_docs.shapes import overlay as overlay_pages
+from kenpo_docs.documents.letters import Envelope, get_letter
+from kenpo_docs.files import write_atomic
+from kenpo_docs.pdf.stream import (
     PdfStreamWriter,
     Segment,
     SegmentRecorder,
@@ -211,7 +213,7 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPag
     that draws it by reference (:func:`_add_static_page`).
 
     The XObject's resources stay references into the enclosure's reader; the stream writer
-    copies them once per output file (see :mod:`kenpo_docs.mailing.pdfstream`).
+    copies them once per output file (see :mod:`kenpo_docs.pdf.stream`).
     """
     out: list[_StaticPage] = []
     if not paths:
@@ -271,7 +273,7 @@ def _overlays(
     forms: list[tuple[str, list[dict[str, Any]], list[str]]], options: RenderOptions,
 ) -> dict[str, tuple[Any, Any]]:
     """The chunk's letters and forms that can be printed as background + values (see
-    :mod:`kenpo_docs.mailing.overlay`), drawn in one go so that they share one font subset:
+    :mod:`kenpo_docs.shapes.overlay`), drawn in one go so that they share one font subset:
     ``{anchor: (page, background)}``. The others, or all on any error, are laid out in full
     as before."""
     try:
@@ -308,7 +310,7 @@ def add_document_pages(
 def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = None) -> ChunkResult:
     """Render and write the chunk's pieces and its part file (see :func:`_render_chunk`);
     the shapes' backgrounds are shared with the batch's other processes through its parts
-    folder (:func:`~kenpo_docs.mailing.overlay.shared_shapes`)."""
+    folder (:func:`~kenpo_docs.shapes.overlay.shared_shapes`)."""
     with overlay_pages.shared_shapes(job.parts_dir):
         return _render_chunk(job, static_ready=static_ready)
 
@@ -321,15 +323,14 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     (sharing their chunk's fonts; a prefilled form is, where it can be, a page of values
     drawn over its shape's shared background), the static enclosures as pages drawing one
     shared Form XObject, each page stamped with its piece code. The chunk's pages are then
-    serialized once (a :class:`~kenpo_docs.mailing.pdfstream.Segment`): each piece file is
+    serialized once (a :class:`~kenpo_docs.pdf.stream.Segment`): each piece file is
     spliced out of it, and it is saved as the chunk's part file for the print files.
     """
     options = RenderOptions(as_of=job.as_of, pdf_tags=False)
     spec = get_letter(job.letter)
     ids = [p.piece_id for p in job.pieces]
     letters = letter_context(job)
-    from kenpo_docs import forms as form_module
-
+    from kenpo_docs.documents import forms as form_module
     form_items = []
     for name in job.forms:
         anchors = [f"form-{name}-{i}" for i in ids]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.mailing.output import csv_bytes, write_atomic
+from kenpo_docs.files import csv_bytes, write_atomic
 
 POSTAL_COLUMNS = (
     "piece_id", "postal_code", "district", "pages", "sheets", "weight_g", "class", "postage_yen",
@@ -145,7 +145,7 @@ def postal_report(
 ) -> PostalReport:
     """Home-route pieces of ``batch`` (default: the latest) sorted by postal code, with
     weight and postage per piece; ``csv`` also writes them (POSTAL_COLUMNS, 0600)."""
-    from kenpo_docs.mailing.tracking import batch_pieces, latest_batch
+    from kenpo_docs.tracking.db import batch_pieces, latest_batch
 
     table = table or load_postage()
     batch = batch or latest_batch(db)

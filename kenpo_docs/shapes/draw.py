@@ -1,6 +1,6 @@
 """Overlay values drawn straight into PDF pages, without laying out an overlay document.
 
-:func:`kenpo_docs.mailing.overlay.render_overlay_pages` used to lay out one small WeasyPrint
+:func:`kenpo_docs.shapes.overlay.render_overlay_pages` used to lay out one small WeasyPrint
 document per chunk holding only the values, absolutely positioned at their slots, and then
 check every laid-out value against its slot. Laying out that document (HTML, CSS cascade,
 boxes) cost ~0.04-0.05 CPU s per letter or form, most of what is left of a piece. The values

@@ -10,7 +10,7 @@ The path of a batch::
       -> print files per route, streamed from the part files -> manifest.csv
 
 Memory does not grow with the batch: PDFs are held one chunk at a time and print files
-are written page by page (see :mod:`kenpo_docs.mailing.pdfstream`). Timing and where the
+are written page by page (see :mod:`kenpo_docs.pdf.stream`). Timing and where the
 time goes: ``make bench`` and bench/NOTES.md.
 
 Every file is written atomically, so a batch killed at any point finishes when started
@@ -36,14 +36,14 @@ from pathlib import Path
 
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.mailing import enclosures as enc
-from kenpo_docs.mailing.letters import (
+from kenpo_docs.documents.letters import (
     Envelope,
     LetterSettings,
     LetterSpec,
     get_letter,
     load_envelope,
 )
-from kenpo_docs.mailing.output import (
+from kenpo_docs.files import (
     clean_stale_temps,
     csv_bytes,
     private_dir,
@@ -55,10 +55,10 @@ from kenpo_docs.mailing.printfiles import (
     remove_parts,
     write_print_files,
 )
-from kenpo_docs.mailing.render import ChunkJob, ChunkResult, render_chunk
-from kenpo_docs.mailing.tracking import record_batch
+from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
+from kenpo_docs.tracking.db import record_batch
 from kenpo_docs.mailing.window import fit_households
-from kenpo_docs.roster import read_roster
+from kenpo_docs.input.roster import read_roster
 
 logger = logging.getLogger("kenpo_docs")
 

@@ -12,7 +12,7 @@ in fixed boxes. The template marks each per-piece value with the ``slot`` filter
   own shape (slower, never wrong);
 * a shape's background is that HTML laid out alone, once per process (deterministic bytes,
   named ``letter-<name>-<digest>``), and the values are overlaid as in
-  :mod:`kenpo_docs.mailing.overlay`, checked value by value.
+  :mod:`kenpo_docs.shapes.overlay`, checked value by value.
 
 Only letters in :data:`OVERLAY_LETTERS` are printed this way. A letter is laid out in full
 (the caller's path) when its shape takes two pages, a slot cannot be read from the
@@ -32,7 +32,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from kenpo_docs.mailing.overlay import (
+from kenpo_docs.shapes.overlay import (
     SLOT_PREFIX,
     Background,
     drawable,
@@ -170,7 +170,7 @@ def overlay_pages(
     options: Any,
 ) -> list[tuple[str, list[dict[str, Any]], Background]]:
     """The ``(anchor, values, background)`` of the chunk's letters that can take an overlay,
-    for :func:`~kenpo_docs.mailing.overlay.render_overlay_pages` (the merge draws a chunk's
+    for :func:`~kenpo_docs.shapes.overlay.render_overlay_pages` (the merge draws a chunk's
     letters and forms in one call, so that they share one font subset)."""
     if letter not in OVERLAY_LETTERS:
         return []

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kenpo_docs.errors import BarcodeError, ManifestError
-from kenpo_docs.mailing.output import FILE_MODE, csv_bytes, private_dir, write_atomic
+from kenpo_docs.files import FILE_MODE, csv_bytes, private_dir, write_atomic
 from kenpo_docs.mailing.plan import BatchPlan
 
 logger = logging.getLogger("kenpo_docs")
@@ -238,7 +238,7 @@ def record_batch(
     Raises:
         ManifestError: the batch id is already recorded for another roster, letter or date.
     """
-    from kenpo_docs.mailing.postal import load_postage, sheets_for
+    from kenpo_docs.tracking.postal import load_postage, sheets_for
 
     if duplex is None:
         duplex = load_postage().duplex

@@ -8,7 +8,7 @@ memory does not grow with the batch.
 Objects are copied by reachability from the pages, with one translation table per source: a
 font shared by the 50 letters of a chunk is written once per chunk, not once per piece. A
 dictionary carrying ``/KenpoStatic (name)`` (a static enclosure page made a Form XObject,
-see :mod:`kenpo_docs.mailing.render`) is written once per output file and every later
+see :mod:`kenpo_docs.mailing.chunk`) is written once per output file and every later
 reference to the same name points at that one copy, whichever source it comes from.
 
 A :class:`Segment` is pages serialized once and kept as bytes with the places of their object
@@ -43,7 +43,7 @@ from pypdf.generic import (
 )
 
 from kenpo_docs.errors import AssemblyError
-from kenpo_docs.mailing.output import FILE_MODE, private_dir, write_atomic
+from kenpo_docs.files import FILE_MODE, private_dir, write_atomic
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -170,7 +170,7 @@ class SegmentRecorder(_Serializer):
         self._static: dict[str, int] = {}
         self._pending: list[tuple[int, PdfObject]] = []
         #: The Type0 font dictionaries recorded, by local number (for
-        #: :class:`kenpo_docs.mailing.piecefonts.ChunkFonts`).
+        #: :class:`kenpo_docs.pdf.piecefonts.ChunkFonts`).
         self.type0_fonts: dict[int, DictionaryObject] = {}
 
     def _alloc(self, name: str | None) -> int:
@@ -316,7 +316,7 @@ class PdfStreamWriter(_Serializer):
 
     def alias(self, segment: Segment, aliases: dict[int, int]) -> None:
         """Write ``segment``'s object ``aliases[n]`` wherever its object ``n`` is referenced
-        (a piece's fonts and text replaced, see :mod:`kenpo_docs.mailing.piecefonts`). Call
+        (a piece's fonts and text replaced, see :mod:`kenpo_docs.pdf.piecefonts`). Call
         before adding the segment's pages."""
         table = self._map_for(segment)
         for old, new in aliases.items():

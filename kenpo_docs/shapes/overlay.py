@@ -1,7 +1,7 @@
 """Pages printed as a shared background plus a small overlay of their values.
 
-Used by the prefilled forms (:mod:`kenpo_docs.mailing.formoverlay`), the letters
-(:mod:`kenpo_docs.mailing.letteroverlay`) and the cover sheets (:mod:`kenpo_docs.mailing.covers`)
+Used by the prefilled forms (:mod:`kenpo_docs.shapes.forms`), the letters
+(:mod:`kenpo_docs.shapes.letters`) and the cover sheets (:mod:`kenpo_docs.mailing.covers`)
 of the merge. A page of one *shape* is the same page for every piece with a few values in
 fixed boxes, so:
 
@@ -9,14 +9,14 @@ fixed boxes, so:
   bytes depend on the shape only): the page with every value replaced by a hidden placeholder
   (same font, so every line and box keeps its place) whose element id starts with
   :data:`SLOT_PREFIX`. It becomes a Form XObject marked with
-  :data:`~kenpo_docs.mailing.pdfstream.STATIC_KEY`, stored once per piece, part and print
+  :data:`~kenpo_docs.pdf.stream.STATIC_KEY`, stored once per piece, part and print
   file like a static enclosure page. The batch's processes share the shapes they lay out
   (:func:`shared_shapes`);
 * the positions and styles of the values (:class:`Slot`) are read from the background's box
   tree (:func:`_page_box`, the one place that reads WeasyPrint's boxes);
 * per chunk, the values are drawn straight into one small page per piece, each shaped and
   drawn as WeasyPrint draws a line of text, in its slot's style
-  (:mod:`kenpo_docs.mailing.overlaytext`), and checked there: one line, in the placeholder's
+  (:mod:`kenpo_docs.shapes.draw`), and checked there: one line, in the placeholder's
   font, no wider than the room the background leaves it. Plain-rectangle pictures (the
   customer barcode) are drawn straight into the page too; each overlay page draws its
   background first (:func:`add_overlay_page`).
@@ -27,7 +27,7 @@ laid-out value checked against its slot (:func:`overlay_problem`: one line of ex
 text, baseline and x within :data:`TOLERANCE` of the background's, no wider than its room).
 A page that fails any check is left out, and the caller lays it out in full. The PDF side
 (the background's digest, pictures drawn straight into a page, :func:`add_overlay_page`) is
-in :mod:`kenpo_docs.mailing.overlaypdf`.
+in :mod:`kenpo_docs.pdf.compose`.
 """
 
 from __future__ import annotations
@@ -51,14 +51,14 @@ from pypdf.generic import (
     NameObject,
 )
 
-from kenpo_docs.mailing import overlaytext
-from kenpo_docs.mailing.overlaypdf import (  # noqa: F401  (add_overlay_page: the API)
+from kenpo_docs.shapes import draw as overlaytext
+from kenpo_docs.pdf.compose import (  # noqa: F401  (add_overlay_page: the API)
     OverlayPage,
     add_overlay_page,
     digest,
     rect_svg_ops,
 )
-from kenpo_docs.mailing.pdfstream import shared_form_xobject
+from kenpo_docs.pdf.stream import shared_form_xobject
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -135,7 +135,7 @@ class Slot:
     #: The used line height (CSS px), or None where it is not a plain length ("normal").
     line_height: float | None = None
     #: The placeholder's text properties (:func:`_detached`), which values are shaped and
-    #: drawn with (:mod:`kenpo_docs.mailing.overlaytext`); None: not drawn directly.
+    #: drawn with (:mod:`kenpo_docs.shapes.draw`); None: not drawn directly.
     style: Any = field(default=None, compare=False, repr=False)
 
 
@@ -348,7 +348,7 @@ def slots_of_page(page_box: Any) -> dict[str, Slot] | None:
 def _cmap(family: str, weight: int) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
-    from kenpo_docs.fonts import font_faces
+    from kenpo_docs.render.fonts import font_faces
 
     for face in font_faces():
         if face.family == family and face.weight == weight:
@@ -444,7 +444,7 @@ def _shape_path(key: str) -> Path | None:
 
 
 def _save_shape(background: Background, pdf: bytes) -> None:
-    from kenpo_docs.mailing.output import write_atomic
+    from kenpo_docs.files import write_atomic
 
     path = _shape_path(background.key)
     if path is None or path.exists():
@@ -605,7 +605,7 @@ def render_overlay_pages(
     background)}`` for the pages that print exactly as the full layout. ``values`` are
     ``{"slot": Slot, "text": str}`` (an svg slot's text is the SVG markup).
 
-    Text values are drawn straight into the page (:mod:`kenpo_docs.mailing.overlaytext`);
+    Text values are drawn straight into the page (:mod:`kenpo_docs.shapes.draw`);
     pages with a picture other than plain rectangles, or written as a tagged PDF or a PDF
     variant, go through one laid-out overlay document (:func:`_laid_out_overlay_pages`)."""
     if not pages:
@@ -650,7 +650,7 @@ def _laid_out_overlay_pages(
 ) -> dict[str, tuple[Any, Background]]:
     """The overlay pages as one laid-out document (values in absolutely positioned boxes),
     each page checked against its slots; for pages :mod:`overlaytext` cannot draw."""
-    from kenpo_docs.mailing.render import page_ranges
+    from kenpo_docs.mailing.chunk import page_ranges
     from kenpo_docs.render import render_document, write_pdf
 
     css, classes = overlay_css([v for _, v, _ in pages])

@@ -7,7 +7,7 @@ fixed boxes. Laying the whole form out per household is the biggest cost of a pi
 * the **background** of a shape is laid out once per process: the form with every value
   replaced by a hidden placeholder (``visibility: hidden``, same font, so every line and box
   keeps its place). It becomes a Form XObject marked with
-  :data:`~kenpo_docs.mailing.pdfstream.STATIC_KEY`, stored once per piece, part and print file
+  :data:`~kenpo_docs.pdf.stream.STATIC_KEY`, stored once per piece, part and print file
   like a static enclosure page;
 * the positions and styles of the values are read from the background's box tree
   (:func:`_page_box`, the one place that uses WeasyPrint internals);
@@ -15,8 +15,8 @@ fixed boxes. Laying the whole form out per household is the biggest cost of a pi
   those boxes in the same font and size; each overlay page draws its background first.
 
 The generic parts (slots, glyph and overlay checks, the overlay document, the background
-XObject) are in :mod:`kenpo_docs.mailing.overlay`, shared with the letters
-(:mod:`kenpo_docs.mailing.letteroverlay`); this module knows the form's values and shapes.
+XObject) are in :mod:`kenpo_docs.shapes.overlay`, shared with the letters
+(:mod:`kenpo_docs.shapes.letters`); this module knows the form's values and shapes.
 
 A form is printed the old way (full layout) whenever the overlay is not known to give the
 same page: fillable forms, shapes that take two pages (9+ members), a value with a character
@@ -38,7 +38,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from kenpo_docs.mailing.overlay import (  # noqa: F401  (re-exported for the tests)
+from kenpo_docs.shapes.overlay import (  # noqa: F401  (re-exported for the tests)
     Background,
     Slot,
     _page_box,
@@ -52,7 +52,7 @@ from kenpo_docs.mailing.overlay import (  # noqa: F401  (re-exported for the tes
     overlay_problem,
     render_overlay_pages,
 )
-from kenpo_docs.mailing.overlay import hidden as _shared_hidden
+from kenpo_docs.shapes.overlay import hidden as _shared_hidden
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -140,7 +140,7 @@ MAX_BACKGROUNDS = 128
 def _lay_out_background(form: str, key: str, ctx: dict[str, Any], options: Any) -> Background:
     """One shape's background, alone in its document: its bytes depend on the shape only, so
     every process (and a resumed batch) writes the same background for the same shape."""
-    from kenpo_docs import forms as form_module
+    from kenpo_docs.documents import forms as form_module
     from kenpo_docs.render import render_document, write_pdf
 
     document = render_document(form_module.FORMS[form].template,
@@ -154,7 +154,7 @@ def _lay_out_background(form: str, key: str, ctx: dict[str, Any], options: Any) 
 
 def backgrounds(form: str, contexts: list[dict[str, Any]], options: Any) -> list[Background]:
     """The background of each context's shape, laid out once per process (or loaded from
-    the batch's shared shapes, see :func:`~kenpo_docs.mailing.overlay.shared_shapes`)."""
+    the batch's shared shapes, see :func:`~kenpo_docs.shapes.overlay.shared_shapes`)."""
     keys = [shape_key(c) for c in contexts]
     for key, ctx in zip(keys, contexts, strict=True):
         if key not in _BACKGROUNDS:
@@ -226,7 +226,7 @@ def overlay_pages(
     options: Any,
 ) -> list[tuple[str, list[dict[str, Any]], Background]]:
     """The ``(anchor, values, background)`` of the forms that can take an overlay, for
-    :func:`~kenpo_docs.mailing.overlay.render_overlay_pages`."""
+    :func:`~kenpo_docs.shapes.overlay.render_overlay_pages`."""
     if not contexts:
         return []
     bgs = backgrounds(form, contexts, options)

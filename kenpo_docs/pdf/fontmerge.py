@@ -4,7 +4,7 @@ A piece is made of parts laid out separately (the letter's and the form's shared
 the values drawn over them, the notice enclosure), and each part embeds its own subset of the
 same fonts: a piece of the standard packet carried 8 subsets of BIZ UDPGothic and its bold,
 180 of its ~250 KB, and the glyphs the parts share (kana, common kanji, digits) were in it up
-to four times. :mod:`kenpo_docs.mailing.piecefonts` gives each piece one font per face; this
+to four times. :mod:`kenpo_docs.pdf.piecefonts` gives each piece one font per face; this
 module does the font files.
 
 WeasyPrint subsets with *retained glyph ids* (``HB_SUBSET_FLAGS_RETAIN_GIDS``), so glyph 1274
@@ -259,7 +259,7 @@ Extra = tuple[bytes, tuple[int, int]]
 @dataclass
 class Program:
     """A merged TrueType program, ready to be written with glyphs appended after its own
-    (a piece's values the shared parts lack, see :mod:`kenpo_docs.mailing.piecefonts`).
+    (a piece's values the shared parts lack, see :mod:`kenpo_docs.pdf.piecefonts`).
 
     After the table directory come the three big tables (``glyf``, ``loca``, ``hmtx``), then
     the small tables that do not change, each run compressed once, and last ``head``,

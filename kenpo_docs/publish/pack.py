@@ -2,7 +2,7 @@
 
 The attachments come from the notice's register entry (``attachments = [{ enclose, title }]``):
 ``form:NAME`` prints the blank request form, ``file:PATH`` includes an external PDF page for
-page (validated by :func:`kenpo_docs.assemble.load_external_pdf`, never re-rendered). For
+page (validated by :func:`kenpo_docs.pdf.assemble.load_external_pdf`, never re-rendered). For
 notice 539 that is 別添1, 別添2 and the ministry's flyer as 別添3; ``flyer=`` replaces the
 register's file (the committed stand-in) with the real one.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kenpo_docs.assemble import Part, join, load_external_pdf
+from kenpo_docs.pdf.assemble import Part, join, load_external_pdf
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.forms import build_form, get_form
-from kenpo_docs.mailing.output import write_atomic
-from kenpo_docs.notices import get_notice, register_path, render_notice
+from kenpo_docs.documents.forms import build_form, get_form
+from kenpo_docs.files import write_atomic
+from kenpo_docs.documents.notices import get_notice, register_path, render_notice
 from kenpo_docs.paths import home
 
 

@@ -1,11 +1,11 @@
 """A piece file's fonts: one font per face, holding the glyphs this piece draws.
 
 The parts of a piece are laid out separately and each embeds its own subset of the same
-fonts (see :mod:`kenpo_docs.mailing.fontmerge` for why and how subsets merge). Per chunk:
+fonts (see :mod:`kenpo_docs.pdf.fontmerge` for why and how subsets merge). Per chunk:
 
 * the subsets the pieces reach through Form XObjects (the letters' and forms' shared
   backgrounds, the notice's pages) are merged once per face into a
-  :class:`~kenpo_docs.mailing.fontmerge.Program`;
+  :class:`~kenpo_docs.pdf.fontmerge.Program`;
 * the fonts a page uses itself (the values drawn over a background, a letter laid out in
   full) are read per piece: its content streams are scanned for the glyphs it shows. Those
   the merged program has keep their number; the others (a name's or an address's rarer
@@ -14,7 +14,7 @@ fonts (see :mod:`kenpo_docs.mailing.fontmerge` for why and how subsets merge). P
   of every household of its chunk (a home chunk's addresses were ~190 glyphs, ~25 KB a piece);
 * each piece then gets one font per face (program, widths, ToUnicode map), its Type0 fonts
   and rewritten content streams replacing the originals through
-  :meth:`~kenpo_docs.mailing.pdfstream.PdfStreamWriter.alias`.
+  :meth:`~kenpo_docs.pdf.stream.PdfStreamWriter.alias`.
 
 A font a page uses itself that is also used inside a Form XObject counts as shared (all its
 glyphs go into the program; XObjects' text is not read). Anything unexpected (a literal
@@ -39,8 +39,8 @@ from typing import Any
 
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
-from kenpo_docs.mailing import fontmerge
-from kenpo_docs.mailing.fontmerge import FontMergeError, Program
+from kenpo_docs.pdf import fontmerge
+from kenpo_docs.pdf.fontmerge import FontMergeError, Program
 
 logger = logging.getLogger("kenpo_docs")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from kenpo_docs import rules
+from kenpo_docs.domain import rules
 from kenpo_docs.errors import KenpoDocsError, RuleError
-from kenpo_docs.roster import Member
+from kenpo_docs.input.roster import Member
 
 #: What a letter says about one member, or ``None`` plus a reason when it does not apply.
 Decision = tuple[dict[str, Any] | None, str | None]

@@ -7,7 +7,7 @@ by each form's ``anchor``. What the roster knows is printed (記号・番号, �
 era form, the dependents, the 送付先 the rules give); what only the member knows (申請日,
 理由, 電話, 署名) is left as boxes for the hand, or as empty AcroForm fields when fillable.
 
-Where the form must be sent is taken from the rules data (:func:`kenpo_docs.rules.insurer`)
+Where the form must be sent is taken from the rules data (:func:`kenpo_docs.domain.rules.insurer`)
 and worded as notice 539 words it:
 
 * 別添1: 「別添１「資格確認書（再）交付申請書」を日本年金機構本部給与Ｇへ提出してください。」 and
@@ -23,11 +23,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kenpo_docs import rules
-from kenpo_docs.era import format_wareki
+from kenpo_docs.domain import rules
+from kenpo_docs.domain.era import format_wareki
 from kenpo_docs.errors import KenpoDocsError, RuleError, TemplateError
 from kenpo_docs.render import RenderOptions, render_docx, render_pdf
-from kenpo_docs.roster import Household, Member
+from kenpo_docs.input.roster import Household, Member
 
 FORMATS = ("pdf", "docx")
 #: Rows of the 対象者 table: enough for a household written by hand (more if it is larger).
@@ -289,8 +289,8 @@ def write_form(
     Raises:
         RosterError: the roster cannot be read or has no such member.
     """
-    from kenpo_docs.mailing.output import write_atomic
-    from kenpo_docs.roster import read_roster
+    from kenpo_docs.files import write_atomic
+    from kenpo_docs.input.roster import read_roster
 
     spec = get_form(name)
     household: Household | None = None

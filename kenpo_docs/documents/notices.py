@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kenpo_docs import rules
+from kenpo_docs.domain import rules
 from kenpo_docs.errors import ManifestError, RenderError, TemplateError
 from kenpo_docs.paths import templates_dir
 from kenpo_docs.render import RenderOptions, render_docx, render_html, render_pdf
@@ -39,7 +39,7 @@ class Notice:
     status: str = "draft"
     hash: str | None = None
     # 添付資料 in print order: (what, title) with what = "form:NAME" or "file:PATH"
-    # (PATH relative to the project home); see kenpo_docs.pack.
+    # (PATH relative to the project home); see kenpo_docs.publish.pack.
     attachments: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -225,7 +225,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         }
         for i, p in enumerate(rules.certificate_periods_table(), start=1)
     ]
-    from kenpo_docs.era import format_wareki
+    from kenpo_docs.domain.era import format_wareki
 
     timings = []
     for t in rules.eligibility_notice_table():

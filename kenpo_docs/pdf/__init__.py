@@ -1,0 +1,1 @@
+"""PDF: composing pages (overlays, static pages), streaming print files, fonts, assembly."""
