@@ -13,7 +13,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from kenpo_docs.errors import RenderError, TemplateError
-from kenpo_docs.render.fonts import font_faces
+from kenpo_docs.fonts import font_faces
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.render import (
     FetchRefused,

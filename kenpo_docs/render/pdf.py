@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kenpo_docs.errors import RenderError
-from kenpo_docs.render.fonts import font_faces
+from kenpo_docs.fonts import font_faces
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.paths import templates_dir as default_templates_dir
 from kenpo_docs.render.environment import make_environment, render_template

@@ -348,7 +348,7 @@ def slots_of_page(page_box: Any) -> dict[str, Slot] | None:
 def _cmap(family: str, weight: int) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
-    from kenpo_docs.render.fonts import font_faces
+    from kenpo_docs.fonts import font_faces
 
     for face in font_faces():
         if face.family == family and face.weight == weight:
