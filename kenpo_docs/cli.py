@@ -90,8 +90,8 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
     Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
     be used at all.
     """
-    from kenpo_docs.mailing.window import check_for_mailing
     from kenpo_docs.input.roster import write_report
+    from kenpo_docs.mailing.window import check_for_mailing
 
     result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
     if report:
@@ -320,8 +320,8 @@ def notice() -> None:
 @notice.command("list")
 def notice_list() -> None:
     """Show the notice register."""
-    from kenpo_docs.domain.era import format_short
     from kenpo_docs.documents.notices import load_register
+    from kenpo_docs.domain.era import format_short
 
     for n in load_register():
         click.echo(f"{n.number}\t{format_short(n.date)}\t{n.status}\t{n.title}")
@@ -333,8 +333,8 @@ def notice_list() -> None:
               help="Issue date (2025-01-10, 令和7年1月10日, R7.1.10 ...).")
 def notice_new(title: str, on: str) -> None:
     """Register the next free number as a draft and create its folder from the skeleton."""
-    from kenpo_docs.domain.era import parse_date
     from kenpo_docs.documents.notices import new_notice
+    from kenpo_docs.domain.era import parse_date
 
     n = new_notice(title, parse_date(on, field="--date"))
     click.echo(f"第{n.number}号 created: templates/notices/{n.folder}/ (draft)")
@@ -352,7 +352,7 @@ def notice_build(number: int, fmt: str, out: str, pdfa: bool, force: bool) -> No
     """Render notice NUMBER to PDF, DOCX or HTML."""
     from pathlib import Path
 
-    from kenpo_docs.documents.notices import build_notice
+    from kenpo_docs.publish.notices import build_notice
 
     click.echo(build_notice(number, fmt, out_dir=Path(out), pdfa=pdfa, force=force))
 
@@ -366,7 +366,7 @@ def notice_proof(number: int, out: str, force: bool) -> None:
     """Write a PNG thumbnail of every page of notice NUMBER."""
     from pathlib import Path
 
-    from kenpo_docs.documents.notices import proof_notice
+    from kenpo_docs.publish.notices import proof_notice
 
     for path in proof_notice(number, out_dir=Path(out), force=force):
         click.echo(path)
@@ -423,7 +423,7 @@ def form_build(name: str, blank: bool, roster: str | None, member: str | None, f
     """Build request form NAME, blank or prefilled for one roster member."""
     from pathlib import Path
 
-    from kenpo_docs.documents.forms import write_form
+    from kenpo_docs.publish.forms import write_form
 
     if blank and (roster or member):
         raise click.UsageError("--blank cannot be combined with --roster/--member")

@@ -22,11 +22,12 @@ import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 
-from kenpo_docs.documents.forms import build_form, form_context
-from kenpo_docs.shapes import forms as formoverlay
-from kenpo_docs.mailing.run import MergeOptions, merge
-from kenpo_docs.render import RenderOptions, render_document
+from kenpo_docs.documents.forms import form_context
 from kenpo_docs.input.roster import Household, Member, read_roster
+from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.publish.forms import build_form
+from kenpo_docs.render import RenderOptions, render_document
+from kenpo_docs.shapes import forms as formoverlay
 
 AS_OF = date(2026, 12, 1)
 DPI = 100
@@ -288,8 +289,8 @@ def test_overlay_outside_the_merge_matches_full_layout(form: str, tmp_path: Path
     overlay document laid out."""
     from pypdf import PdfWriter
 
-    from kenpo_docs.shapes import overlay
     from kenpo_docs.pdf.stream import PdfStreamWriter
+    from kenpo_docs.shapes import overlay
 
     monkeypatch.setattr(overlay, "_laid_out_overlay_pages", _no_overlay_document)
 

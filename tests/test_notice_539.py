@@ -11,7 +11,8 @@ import jinja2.meta
 import pypdf
 import pytest
 
-from kenpo_docs.documents.notices import build_notice, get_notice, template_hash
+from kenpo_docs.documents.notices import get_notice, template_hash
+from kenpo_docs.publish.notices import build_notice
 from kenpo_docs.render import docx_variables, make_environment
 from tests.test_render import _vendored_postscript_names, pdf_font_names
 

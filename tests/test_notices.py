@@ -12,15 +12,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from kenpo_docs.cli import cli
+from kenpo_docs.documents.notices import issue_notice, load_register, new_notice
 from kenpo_docs.errors import RenderError, TemplateError
-from kenpo_docs.documents.notices import (
-    build_notice,
-    issue_notice,
-    load_register,
-    new_notice,
-    proof_notice,
-    render_notice,
-)
+from kenpo_docs.publish.notices import build_notice, proof_notice, render_notice
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader, PdfWriter
 
 from kenpo_docs.cli import cli
-from kenpo_docs.documents.notices import render_notice
+from kenpo_docs.publish.notices import render_notice
 
 ROOT = Path(__file__).resolve().parent.parent
 

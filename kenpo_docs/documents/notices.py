@@ -9,7 +9,6 @@ either changed (``force`` overrides), so what we print today is what was sent th
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tomllib
 from collections.abc import Iterable
@@ -21,7 +20,6 @@ from typing import Any
 from kenpo_docs.domain import rules
 from kenpo_docs.errors import ManifestError, RenderError, TemplateError
 from kenpo_docs.paths import templates_dir
-from kenpo_docs.render import RenderOptions, render_docx, render_html, render_pdf
 
 FORMATS = ("pdf", "docx", "html")
 STATUSES = ("draft", "issued")
@@ -52,12 +50,12 @@ class Notice:
         return f"notices/{self.folder}/notice.docx"
 
 
-def _root(templates: Path | None) -> Path:
+def templates_root(templates: Path | None) -> Path:
     return Path(templates) if templates is not None else templates_dir()
 
 
 def register_path(templates: Path | None = None) -> Path:
-    return _root(templates) / "notices" / "register.toml"
+    return templates_root(templates) / "notices" / "register.toml"
 
 
 def load_register(templates: Path | None = None) -> list[Notice]:
@@ -164,13 +162,13 @@ def template_hash(notice: Notice, templates: Path | None = None) -> str:
     The shared stylesheet is included because a change there (margins, fonts) changes the
     printed notice as surely as an edit to its own text.
     """
-    root = _root(templates)
+    root = templates_root(templates)
     return folder_hash(root / "notices" / notice.folder, root / "base")
 
 
 def new_notice(title: str, on: date, *, templates: Path | None = None) -> Notice:
     """Register the next free number as a draft and copy the skeleton into its folder."""
-    root = _root(templates)
+    root = templates_root(templates)
     notices = load_register(templates)
     number = max((n.number for n in notices), default=0) + 1
     target = root / "notices" / str(number)
@@ -262,7 +260,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
     }
 
 
-def _check_frozen(notice: Notice, root: Path, force: bool) -> None:
+def check_frozen(notice: Notice, root: Path, force: bool) -> None:
     if notice.status != "issued" or force:
         return
     if notice.hash != template_hash(notice, root):
@@ -271,85 +269,3 @@ def _check_frozen(notice: Notice, root: Path, force: bool) -> None:
             "changed since (hash differs); build with --force to print the changed version",
             template=notice.template,
         )
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write a file created 0600 (house rule for outputs)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(path, 0o600)
-
-
-def render_notice(
-    number: int,
-    fmt: str = "pdf",
-    *,
-    pdfa: bool = False,
-    force: bool = False,
-    templates: Path | None = None,
-) -> bytes:
-    """The notice as bytes in ``fmt`` (pdf, docx, html), without writing anything."""
-    if fmt not in FORMATS:
-        raise TemplateError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    root = _root(templates)
-    notice = get_notice(number, templates)
-    _check_frozen(notice, root, force)
-    options = RenderOptions(
-        as_of=notice.date,
-        templates_dir=root,
-        pdf_variant="pdf/a-3b" if pdfa else None,
-    )
-    context = notice_context(notice)
-    if fmt == "pdf":
-        return render_pdf(notice.template, context, options=options)
-    if fmt == "docx":
-        return render_docx(notice.docx_template, context, options=options)
-    return render_html(notice.template, context, options=options).encode()
-
-
-def build_notice(
-    number: int,
-    fmt: str = "pdf",
-    *,
-    out_dir: Path | None = None,
-    pdfa: bool = False,
-    force: bool = False,
-    templates: Path | None = None,
-) -> Path:
-    """Render and write ``notice-<number>.<fmt>``; nothing is written if rendering fails."""
-    data = render_notice(number, fmt, pdfa=pdfa, force=force, templates=templates)
-    out = Path(out_dir) if out_dir is not None else Path("output") / "notices"
-    path = out / f"notice-{number}.{fmt}"
-    _write(path, data)
-    return path
-
-
-def proof_notice(
-    number: int,
-    *,
-    out_dir: Path | None = None,
-    scale: float = 80 / 72,
-    force: bool = False,
-    templates: Path | None = None,
-) -> list[Path]:
-    """PNG thumbnails of each page (80 dpi by default), for a quick look before printing."""
-    import pypdfium2 as pdfium
-
-    data = render_notice(number, "pdf", force=force, templates=templates)
-    out = Path(out_dir) if out_dir is not None else Path("output") / "notices"
-    out.mkdir(parents=True, exist_ok=True)
-    pdf = pdfium.PdfDocument(data)
-    paths = []
-    try:
-        for i in range(len(pdf)):
-            image = pdf[i].render(scale=scale).to_pil()
-            path = out / f"notice-{number}-p{i + 1}.png"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                image.save(fh, format="PNG")
-            paths.append(path)
-    finally:
-        pdf.close()
-    return paths

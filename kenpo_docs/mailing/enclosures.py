@@ -78,7 +78,7 @@ def parse_enclosures(specs: tuple[str, ...] | list[str]) -> list[Enclosure]:
 def render_static(enclosure: Enclosure) -> bytes:
     """The PDF of one static enclosure (a worker process may render it in advance)."""
     if enclosure.kind == "notice":
-        from kenpo_docs.documents.notices import render_notice
+        from kenpo_docs.publish.notices import render_notice
 
         return render_notice(int(enclosure.name), "pdf")
     return Path(enclosure.name).read_bytes()

@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kenpo_docs.pdf.assemble import Part, join, load_external_pdf
+from kenpo_docs.documents.forms import get_form
+from kenpo_docs.documents.notices import get_notice, register_path
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.documents.forms import build_form, get_form
 from kenpo_docs.files import write_atomic
-from kenpo_docs.documents.notices import get_notice, register_path, render_notice
 from kenpo_docs.paths import home
+from kenpo_docs.pdf.assemble import Part, join, load_external_pdf
+from kenpo_docs.publish.forms import build_form
+from kenpo_docs.publish.notices import render_notice
 
 
 @dataclass(frozen=True)
