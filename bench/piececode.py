@@ -17,7 +17,8 @@ from pathlib import Path
 import pypdf
 import weasyprint
 
-from kenpo_docs.barcodes.piececode import StampOptions, stamp_pieces, verify_pdf
+from kenpo_docs.barcodes.piececode import StampOptions, stamp_pieces
+from kenpo_docs.barcodes.verify import verify_pdf
 from kenpo_docs.paths import fonts_dir
 
 HTML = """<html><head><style>

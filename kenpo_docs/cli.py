@@ -204,7 +204,7 @@ def track_verify(file: str, manifest: str | None, dpi: int) -> None:
     import contextlib
     from pathlib import Path
 
-    from kenpo_docs.barcodes.piececode import read_expected, verify_pdf
+    from kenpo_docs.barcodes.verify import read_expected, verify_pdf
 
     expected = read_expected(manifest, pdf_name=Path(file).name) if manifest else None
     with contextlib.ExitStack() as stack:

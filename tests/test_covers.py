@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from kenpo_docs.domain import rules
-from kenpo_docs.barcodes.piececode import verify_pdf
+from kenpo_docs.barcodes.verify import verify_pdf
 from kenpo_docs.mailing import covers
 from kenpo_docs.documents.letters import get_letter
 from kenpo_docs.pdf.stream import PdfStreamWriter

@@ -224,7 +224,7 @@ def test_cli_merge_reports_and_exits_1_on_rejects(roster: Path, tmp_path: Path) 
 
 def test_print_files_verify_clean_against_their_inserter_files(roster: Path, tmp_path: Path) -> None:
     """Every page of every print file carries a readable code, pieces complete and in order."""
-    from kenpo_docs.barcodes.piececode import read_expected, verify_pdf
+    from kenpo_docs.barcodes.verify import read_expected, verify_pdf
 
     out = tmp_path / "out"
     _run(roster, out)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from kenpo_docs.barcodes.piececode import read_expected, verify_pdf
+from kenpo_docs.barcodes.verify import read_expected, verify_pdf
 from kenpo_docs.mailing import MergeOptions, merge
 from kenpo_docs.pdf.stream import STATIC_KEY
 

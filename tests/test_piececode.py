@@ -26,11 +26,10 @@ from kenpo_docs.barcodes.piececode import (
     StampOptions,
     parse_piece_code,
     piece_code_text,
-    read_expected,
     stamp_page,
     stamp_pieces,
-    verify_pdf,
 )
+from kenpo_docs.barcodes.verify import read_expected, verify_pdf
 from kenpo_docs.cli import cli
 from kenpo_docs.errors import AssemblyError, BarcodeError, ManifestError
 

@@ -1,7 +1,8 @@
 """Barcodes we print and read back.
 
 * ``japanpost`` - the Japan Post customer barcode (カスタマバーコード) for the address block.
-* ``piececode`` - the 2D code on every page (``<piece_id>|<page>/<pages>``) and its verification.
+* ``piececode`` - the 2D code on every page (``<piece_id>|<page>/<pages>``): its text and stamping.
+* ``verify`` - reading those codes back from a print file and checking every envelope.
 """
 
 from __future__ import annotations
@@ -16,15 +17,12 @@ from kenpo_docs.barcodes.japanpost import (
 from kenpo_docs.barcodes.piececode import (
     PieceCode,
     StampOptions,
-    VerifyProblem,
-    VerifyReport,
     parse_piece_code,
     piece_code_text,
-    read_expected,
     stamp_page,
     stamp_pieces,
-    verify_pdf,
 )
+from kenpo_docs.barcodes.verify import VerifyProblem, VerifyReport, read_expected, verify_pdf
 
 __all__ = [
     "CustomerBarcode",

@@ -3,7 +3,9 @@
 The worst incident in a mass mailing is a page in the wrong envelope (誤送付). Every page of
 every piece carries ``<piece_id>|<page>/<pages>`` (IDs only, never personal data) in a fixed
 corner, so an inserter or a scanner can check that each envelope holds exactly its own pages,
-in order. :func:`verify_pdf` does the same check on the print file before it leaves us.
+in order. This module holds the code's text and stamps it on pages;
+:mod:`kenpo_docs.barcodes.verify` reads the codes back and does the same check on the print
+file before it leaves us.
 
 Size and place (the defaults of :class:`StampOptions`):
 
@@ -31,58 +33,42 @@ Size and place (the defaults of :class:`StampOptions`):
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import re
 import weakref
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import pypdf
-import pypdfium2
 import segno
 import zxingcpp
 from pypdf.generic import ArrayObject, DecodedStreamObject, IndirectObject, NameObject
 
-from kenpo_docs.errors import AssemblyError, BarcodeError, ManifestError
+from kenpo_docs.errors import AssemblyError, BarcodeError
 
 logger = logging.getLogger("kenpo_docs")
 
 __all__ = [
+    "MAX_PAGES",
+    "PIECE_ID_RE",
     "PieceCode",
-    "ProblemKind",
     "StampOptions",
-    "VerifyProblem",
-    "VerifyReport",
     "make_piece_qr",
     "parse_piece_code",
     "piece_code_text",
-    "read_expected",
     "stamp_page",
     "stamp_pieces",
-    "verify_pdf",
 ]
 
 PIECE_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 MAX_PAGES = 9999
 _CODE_RE = re.compile(r"([A-Za-z0-9._-]{1,40})\|([1-9][0-9]{0,3})/([1-9][0-9]{0,3})")
 _PT_PER_MM = 72 / 25.4
-_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 Corner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
-ProblemKind = Literal[
-    "missing_page",
-    "foreign_page",
-    "unreadable",
-    "count_mismatch",
-    "out_of_order",
-    "duplicate_page",
-    "interleaved",
-]
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,294 +402,3 @@ def stamp_pieces(
         writer.write(fh)
     logger.debug("stamped %d pages of %d pieces into %s", index, len(pieces), dst.name)
     return index
-
-
-# --------------------------------------------------------------------------------------------
-# Verification
-
-
-@dataclass(frozen=True)
-class VerifyProblem:
-    """One thing wrong with the file; ``page`` is the physical (1-based) page in the PDF.
-
-    ``page`` is None only for a piece that is expected but has no page at all. For a
-    ``missing_page`` it is the physical page the missing one should stand before (or, when
-    the piece's last pages are missing, the piece's last page present).
-    """
-
-    kind: ProblemKind
-    page: int | None
-    piece_id: str | None
-    detail: str
-
-
-@dataclass
-class VerifyReport:
-    """What :func:`verify_pdf` found: one code (or None) per physical page, and the problems."""
-
-    file: str
-    codes: list[PieceCode | None]
-    problems: list[VerifyProblem] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        return len(self.codes)
-
-    @property
-    def pieces(self) -> int:
-        return len({c.piece_id for c in self.codes if c is not None})
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def summary(self) -> str:
-        state = "OK" if self.ok else f"{len(self.problems)} problem(s)"
-        return f"{Path(self.file).name}: {self.pages} pages, {self.pieces} pieces, {state}"
-
-
-def _decode(image: object) -> tuple[list[PieceCode], int]:
-    """Piece codes found in an image, and how many QR codes were not piece codes."""
-    found: list[PieceCode] = []
-    other = 0
-    for bc in zxingcpp.read_barcodes(image, formats=_QR):
-        try:
-            found.append(parse_piece_code(bc.text))
-        except BarcodeError:
-            other += 1
-    return found, other
-
-
-def _read_page(page: pypdfium2.PdfPage, scale: float, options: StampOptions) -> tuple[
-    PieceCode | None, str
-]:
-    """The page's code and, when something is off, why (a code with a reason is misplaced)."""
-    w, h = page.get_size()  # pdfium's size is already the displayed (rotated) one
-    # Corner region big enough for a version-10 code plus slack, in displayed coordinates.
-    reach = (options.offset_mm + options.footprint_mm(57) + 5) * _PT_PER_MM
-    cw, ch = max(w - reach, 0.0), max(h - reach, 0.0)
-    left, right = (cw, 0.0) if options.corner.endswith("right") else (0.0, cw)
-    bottom, top = (0.0, ch) if options.corner.startswith("bottom") else (ch, 0.0)
-    bitmap = page.render(scale=scale, crop=(left, bottom, right, top), grayscale=True)
-    codes, other = _decode(bitmap.to_pil())
-    where = ""
-    if not codes:  # not in its corner: look at the whole page before calling it unreadable
-        bitmap = page.render(scale=scale, grayscale=True)
-        codes, other = _decode(bitmap.to_pil())
-        where = f"piece code found only outside the {options.corner} corner (an inserter misses it)"
-    distinct = set(codes)
-    if len(distinct) == 1:
-        return codes[0], where
-    if len(distinct) > 1:
-        return None, f"{len(distinct)} different piece codes on one page"
-    if other:
-        return None, "a QR code that is not a piece code, no piece code"
-    return None, "no piece code found"
-
-
-def check_codes(
-    codes: Sequence[PieceCode | None],
-    expected: Mapping[str, int | None] | None = None,
-    *,
-    unreadable_detail: Sequence[str] | None = None,
-) -> list[VerifyProblem]:
-    """The envelope rules over one code per physical page (pure; :func:`verify_pdf` uses it).
-
-    ``expected`` maps piece id to its page count (None when unknown); pieces found that are
-    not in it are foreign, pieces in it that are not found are missing. Without it, only the
-    codes themselves are checked (each piece complete, contiguous and in order).
-    """
-    problems: list[VerifyProblem] = []
-    by_piece: dict[str, list[tuple[int, PieceCode]]] = {}
-    for phys, code in enumerate(codes, 1):
-        if code is None:
-            detail = unreadable_detail[phys - 1] if unreadable_detail else "no piece code found"
-            problems.append(VerifyProblem("unreadable", phys, None, detail))
-        else:
-            by_piece.setdefault(code.piece_id, []).append((phys, code))
-
-    for pid, items in by_piece.items():
-        if expected is not None and pid not in expected:
-            for phys, code in items:
-                problems.append(
-                    VerifyProblem(
-                        "foreign_page", phys, pid, f"page {code.page}/{code.pages} of a piece "
-                        "not in this mailing"
-                    )
-                )
-            continue
-        counts = Counter(code.pages for _, code in items)
-        declared = counts.most_common(1)[0][0]
-        want = expected.get(pid) if expected is not None else None
-        if want is not None:
-            bad = next(((p, c) for p, c in items if c.pages != want), None)
-            if bad is not None:
-                problems.append(
-                    VerifyProblem(
-                        "count_mismatch", bad[0], pid,
-                        f"code says {bad[1].pages} pages, expected {want}",
-                    )
-                )
-        elif len(counts) > 1:
-            phys, code = next((p, c) for p, c in items if c.pages != declared)
-            problems.append(
-                VerifyProblem(
-                    "count_mismatch", phys, pid,
-                    f"code says {code.pages} pages, the piece's other codes say {declared}",
-                )
-            )
-        prev: int | None = None
-        for phys, code in items:
-            if prev is not None and phys != prev + 1:
-                between = codes[prev : phys - 1]  # 0-based slice of pages prev+1 .. phys-1
-                if any(c is not None for c in between):
-                    problems.append(
-                        VerifyProblem(
-                            "interleaved", phys, pid,
-                            f"page {code.page}/{code.pages} is separated from physical page "
-                            f"{prev} of the same piece by other pieces' pages",
-                        )
-                    )
-            prev = phys
-        seen: set[int] = set()
-        highest = 0
-        for phys, code in items:
-            if code.page in seen:
-                problems.append(
-                    VerifyProblem("duplicate_page", phys, pid, f"page {code.page} appears again")
-                )
-                continue
-            seen.add(code.page)
-            if code.page < highest:
-                problems.append(
-                    VerifyProblem(
-                        "out_of_order", phys, pid, f"page {code.page} comes after page {highest}"
-                    )
-                )
-            highest = max(highest, code.page)
-        total = max(declared, want or 0)
-        for missing in range(1, total + 1):
-            if missing in seen:
-                continue
-            later = next((p for p, c in items if c.page > missing), None)
-            if later is not None:
-                phys, where = later, "before this page"
-            else:
-                phys, where = items[-1][0], "after this page"
-            problems.append(
-                VerifyProblem("missing_page", phys, pid, f"page {missing}/{total} missing {where}")
-            )
-
-    if expected is not None:
-        for pid, want in expected.items():
-            if pid not in by_piece:
-                size = f" ({want} pages)" if want else ""
-                problems.append(
-                    VerifyProblem("missing_page", None, pid, f"piece not in the file{size}")
-                )
-    problems.sort(key=lambda p: (p.page if p.page is not None else 1 << 30))
-    return problems
-
-
-def verify_pdf(
-    path: str | Path,
-    *,
-    expected: Mapping[str, int | None] | None = None,
-    dpi: int = 200,
-    options: StampOptions | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> VerifyReport:
-    """Read every page's code (pypdfium2 render + zxing-cpp) and check the envelopes.
-
-    Only the code's corner is rendered. A page without a code there is rendered whole: a code
-    found elsewhere still places the page in its piece, but is reported ``unreadable`` since
-    an inserter reads only the corner. ``progress(done, total)`` is called after each page.
-
-    Raises:
-        AssemblyError: the file cannot be opened as a PDF.
-    """
-    options = options or StampOptions()
-    path = Path(path)
-    if not path.is_file():
-        raise AssemblyError("no such file", file=path)
-    try:
-        doc = pypdfium2.PdfDocument(path)
-    except (pypdfium2.PdfiumError, OSError) as exc:
-        raise AssemblyError(f"cannot read PDF: {exc}", file=path) from exc
-    codes: list[PieceCode | None] = []
-    details: list[str] = []
-    scale = dpi / 72
-    try:
-        total = len(doc)
-        for i in range(total):
-            page = doc[i]
-            try:
-                code, detail = _read_page(page, scale, options)
-            finally:
-                page.close()
-            codes.append(code)
-            details.append(detail)
-            if progress is not None:
-                progress(i + 1, total)
-    except pypdfium2.PdfiumError as exc:
-        raise AssemblyError(f"cannot render page {len(codes) + 1}: {exc}", file=path) from exc
-    finally:
-        doc.close()
-    report = VerifyReport(str(path), codes)
-    problems = check_codes(codes, expected, unreadable_detail=details)
-    # A code away from its corner still tells which piece the page is in (so the envelope
-    # checks above use it), but the inserter reads only the corner: report it as unreadable.
-    problems.extend(
-        VerifyProblem("unreadable", phys, code.piece_id, detail)
-        for phys, (code, detail) in enumerate(zip(codes, details, strict=True), 1)
-        if code is not None and detail
-    )
-    problems.sort(key=lambda p: (p.page if p.page is not None else 1 << 30))
-    report.problems = problems
-    return report
-
-
-def read_expected(path: str | Path, *, pdf_name: str | None = None) -> dict[str, int | None]:
-    """Expected pieces from a CSV (a batch manifest): ``piece_id`` and, if present, ``pages``.
-
-    The manifest has one row per roster row, so a piece id may repeat (one household, several
-    members); rows with an empty piece id (skipped or rejected rows) are ignored. When the CSV
-    has a ``file`` column and ``pdf_name`` is given, only rows for that print file count.
-    Only those columns are read: nothing personal is kept.
-    """
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            if "piece_id" not in header:
-                raise ManifestError("no piece_id column", file=path)
-            reader.fieldnames = header
-            expected: dict[str, int | None] = {}
-            for rowno, row in enumerate(reader, 2):
-                pid = (row.get("piece_id") or "").strip()
-                if not pid:
-                    continue
-                if pdf_name and "file" in header:
-                    if Path((row.get("file") or "").strip()).name != pdf_name:
-                        continue
-                if not PIECE_ID_RE.fullmatch(pid):
-                    raise ManifestError("not a valid piece id", file=path, row=rowno,
-                                        column="piece_id")
-                pages: int | None = None
-                raw = (row.get("pages") or "").strip()
-                if raw:
-                    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGES:
-                        raise ManifestError("pages must be a whole number 1-9999", file=path,
-                                            row=rowno, column="pages")
-                    pages = int(raw)
-                old = expected.get(pid)
-                if pid in expected and old is not None and pages is not None and old != pages:
-                    raise ManifestError(f"piece listed with {old} and {pages} pages", file=path,
-                                        row=rowno, column="pages")
-                expected[pid] = pages if pages is not None else old
-    except UnicodeDecodeError as exc:
-        raise ManifestError("manifest is not UTF-8", file=path) from exc
-    except csv.Error as exc:
-        raise ManifestError(f"manifest is not valid CSV: {exc}", file=path) from exc
-    return expected
