@@ -21,12 +21,15 @@ glyphs go into the program; XObjects' text is not read). Anything unexpected (a 
 string or an inline image in a page's text, subsets that disagree) sends that piece, or that
 face, back to the plain merge of all the chunk's subsets, and failing that to the subsets as
 they were: a larger file, never a wrong one. The print files keep the chunk's subsets.
+
+The font dictionaries themselves (read, merged, written back) are
+:mod:`kenpo_docs.pdf.fontdicts`; this module reads the pages' own text and makes each
+piece's fonts from the chunk's.
 """
 
 from __future__ import annotations
 
 import binascii
-import hashlib
 import logging
 import re
 import struct
@@ -34,278 +37,30 @@ import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from io import BytesIO
 from typing import Any
 
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from kenpo_docs.pdf import fontmerge
-from kenpo_docs.pdf.fontmerge import FontMergeError, Program
+from kenpo_docs.pdf.fontdicts import (
+    Body,
+    Face,
+    Merged,
+    flate_stream,
+    font_objects,
+    merge_faces,
+    read_face,
+)
+from kenpo_docs.pdf.fontmerge import FontMergeError
 
 logger = logging.getLogger("kenpo_docs")
 
-#: Glyph widths the fonts leave out of /W: the PDF default /DW, 1000 (every kanji).
-_DEFAULT_WIDTH = 1000.0
-_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
-_PAIR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
 #: A page's text as WeasyPrint writes it: ``/F 12 Tf`` and hex glyph strings in TJ arrays.
 _TF = re.compile(rb"/([^\s/\[\]<>(){}%]+)\s+[-+.\d]+\s+Tf")
 _HEX = re.compile(rb"(?<!<)<(?!<)([^<>]*)>")  # any <...> but a dictionary's <<...>>
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _INLINE_IMAGE = re.compile(rb"(?:^|\s)BI\s")
 _LITTLE = struct.pack("=H", 1) != struct.pack(">H", 1)
-
-Body = tuple[bytes | int, ...]
-
-
-# -- reading fonts --------------------------------------------------------------------------
-
-@dataclass
-class _Face:
-    """One Type0 font dictionary of a segment, read for merging."""
-
-    name: bytes  # the PostScript name without the subset tag
-    key: bytes  # a digest of its program, widths and Unicode map
-    base_font: bytes
-    font_file: fontmerge.FontFile
-    widths: dict[int, float]
-    to_unicode: dict[int, bytes]
-    system_info: bytes
-    descriptor: DictionaryObject
-
-
-def _direct(obj: Any) -> bytes:
-    if isinstance(obj, IndirectObject):
-        raise FontMergeError("an indirect value where a direct one was expected")
-    buf = BytesIO()
-    obj.write_to_stream(buf)
-    return buf.getvalue()
-
-
-def _widths(array_obj: Any) -> dict[int, float]:
-    items = list(array_obj.get_object()) if array_obj is not None else []
-    out: dict[int, float] = {}
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        nxt = items[i + 1].get_object()
-        if isinstance(nxt, list):
-            for k, w in enumerate(nxt):
-                out[first + k] = float(w)
-            i += 2
-        else:
-            for cid in range(first, int(nxt) + 1):
-                out[cid] = float(items[i + 2])
-            i += 3
-    return out
-
-
-def _to_unicode(stream: Any) -> dict[int, bytes]:
-    data = stream.get_object().get_data()
-    if b"bfrange" in data:
-        raise FontMergeError("ToUnicode uses ranges")
-    out: dict[int, bytes] = {}
-    for block in _BFCHAR.findall(data):
-        for code, text in _PAIR.findall(block):
-            out[int(code, 16)] = text.lower()
-    return out
-
-
-def _face(font: DictionaryObject) -> _Face | None:
-    """``font`` read for merging, or None if it is not a font we merge: a Type0 font over an
-    embedded TrueType CIDFont, /Identity-H, /CIDToGIDMap /Identity, default width 1000."""
-    if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
-        return None
-    descendants = font.get("/DescendantFonts")
-    if descendants is None or len(descendants.get_object()) != 1:
-        return None
-    cid = descendants.get_object()[0].get_object()
-    if cid.get("/Subtype") != "/CIDFontType2" or "/W2" in cid:
-        return None
-    if cid.get("/CIDToGIDMap", NameObject("/Identity")) != "/Identity":
-        return None
-    if float(cid.get("/DW", _DEFAULT_WIDTH)) != _DEFAULT_WIDTH:
-        return None
-    descriptor = cid.get("/FontDescriptor")
-    descriptor = descriptor.get_object() if descriptor is not None else None
-    if descriptor is None or "/FontFile2" not in descriptor or "/ToUnicode" not in font:
-        return None
-    base_font = _direct(font["/BaseFont"])
-    program = descriptor["/FontFile2"].get_object()
-    key = hashlib.blake2b(repr((program.get("/Filter"), program.get("/DecodeParms"))).encode()
-                          + program._data, digest_size=16).digest()  # as stored: no inflating
-    to_unicode = font["/ToUnicode"].get_object()
-    face_key = hashlib.blake2b(key + to_unicode._data + _direct(cid.get("/W", ArrayObject())),
-                               digest_size=16).digest()
-    return _Face(
-        name=base_font.split(b"+", 1)[-1], key=face_key, base_font=base_font,
-        font_file=fontmerge.FontFile(key, program.get_data),
-        widths=_widths(cid.get("/W")), to_unicode=_to_unicode(font["/ToUnicode"]),
-        system_info=_direct(cid["/CIDSystemInfo"]), descriptor=descriptor)
-
-
-#: Faces read from font dictionaries that outlive a chunk (the shapes' backgrounds and the
-#: static enclosures are kept per process), by the dictionary's identity.
-_FACES: dict[int, tuple[DictionaryObject, _Face | None]] = {}
-
-
-def _read_face(font: DictionaryObject, *, cache: bool) -> _Face | None:
-    """:func:`_face`, remembered for a dictionary used again in later chunks (``cache``)."""
-    if not cache:
-        return _face(font)
-    hit = fontmerge.recent(_FACES, id(font), lambda: (font, _face(font)), 64)
-    if hit[0] is not font:  # another dictionary that had the same id
-        hit = _FACES[id(font)] = (font, _face(font))
-    return hit[1]
-
-
-def _union(maps: Sequence[dict[int, Any]], what: str) -> dict[int, Any]:
-    out: dict[int, Any] = {}
-    for mapping in maps:
-        for key, value in mapping.items():
-            if out.setdefault(key, value) != value:
-                raise FontMergeError(f"glyph {key}: two different {what}")
-    return out
-
-
-# -- writing fonts --------------------------------------------------------------------------
-
-def _number(value: float) -> bytes:
-    if value == int(value):
-        return b"%d" % int(value)
-    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
-
-
-def _stream(entries: bytes, data: bytes) -> bytes:
-    return b"<<%s/Filter/FlateDecode/Length %d>>\nstream\n%s\nendstream" % (
-        entries, len(data), data)
-
-
-def _w_entries(widths: dict[int, float]) -> bytes:
-    """/W's entries (no brackets) for ``widths``, leaving out the default width."""
-    parts: list[bytes] = []
-    run: list[bytes] = []
-    previous = None
-    for gid in sorted(g for g, w in widths.items() if w != _DEFAULT_WIDTH):
-        if previous is None or gid != previous + 1:
-            if run:
-                parts.append(b"[" + b" ".join(run) + b"]")
-            parts.append(b"%d" % gid)
-            run = []
-        run.append(_number(widths[gid]))
-        previous = gid
-    if run:
-        parts.append(b"[" + b" ".join(run) + b"]")
-    return b" ".join(parts)
-
-
-_CMAP_HEAD = (b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-              b"/CIDSystemInfo\n<< /Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
-              b"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-              b"1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n")
-_CMAP_TAIL = b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
-
-
-def _bfchar(to_unicode: Sequence[tuple[int, bytes]]) -> bytes:
-    """ToUnicode CMap entries, in bfchar blocks of 100 as WeasyPrint writes them."""
-    out = []
-    for start in range(0, len(to_unicode), 100):
-        batch = to_unicode[start:start + 100]
-        out.append(b"%d beginbfchar\n" % len(batch))
-        out.extend(b"<%04x> <%s>\n" % (gid, text) for gid, text in batch)
-        out.append(b"endbfchar\n")
-    return b"".join(out)
-
-
-@dataclass
-class _Merged:
-    """A face's merged fonts for a chunk: the program and what every piece's font shares."""
-
-    program: Program
-    widths: dict[int, float]
-    to_unicode: dict[int, bytes]
-    head: bytes  # the CIDFont dictionary up to /W
-    descriptor: bytes  # the FontDescriptor up to /FontFile2's reference
-    base_font: bytes
-    w_entries: bytes  # /W's entries for ``widths``
-    cmap: fontmerge.Packed  # the ToUnicode CMap up to the end of ``to_unicode``'s entries
-
-
-#: What :func:`_merged` derives from the shared faces alone, by their content: the same
-#: backgrounds (in different shapes, with the same subsets) and notice come back chunk after
-#: chunk.
-_SHARED: dict[tuple[bytes, ...], dict[str, Any]] = {}
-
-
-def _shared_parts(shared: Sequence[_Face]) -> dict[str, Any]:
-    unique = {f.key: f for f in shared}
-    key = tuple(sorted(unique))
-
-    def make() -> dict[str, Any]:
-        faces = [unique[k] for k in key]
-        first = faces[0]
-        widths = _union([f.widths for f in faces], "widths")
-        to_unicode = _union([f.to_unicode for f in faces], "Unicode values")
-        return {
-            "widths": widths, "to_unicode": to_unicode, "w_entries": _w_entries(widths),
-            "cmap": fontmerge.Packed.of(_CMAP_HEAD + _bfchar(sorted(to_unicode.items()))),
-            "head": (b"<</Type/Font/Subtype/CIDFontType2/BaseFont" + first.base_font
-                     + b"/CIDSystemInfo" + first.system_info
-                     + b"/CIDToGIDMap/Identity/DW 1000/W"),
-            "descriptor": [b"<</Type/FontDescriptor"] + [
-                _direct(k) + b" " + _direct(v) for k, v in first.descriptor.items()
-                if k not in ("/Type", "/FontFile2", "/FontBBox", "/CIDSet")],
-            "base_font": first.base_font,
-        }
-
-    return fontmerge.recent(_SHARED, key, make, 16)  # type: ignore[no-any-return]
-
-
-def _merged(shared: Sequence[_Face], others: Sequence[_Face]) -> _Merged:
-    program = fontmerge.prepare([f.font_file for f in shared], [f.font_file for f in others])
-    parts = _shared_parts(shared)
-    descriptor = list(parts["descriptor"])
-    boxes = [[float(v) for v in f.descriptor["/FontBBox"]] for f in (*shared, *others)
-             if "/FontBBox" in f.descriptor]
-    if boxes:
-        box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
-               max(b[2] for b in boxes), max(b[3] for b in boxes))
-        descriptor.append(b"/FontBBox[" + b" ".join(_number(v) for v in box) + b"]")
-    descriptor.append(b"/FontFile2 ")
-    return _Merged(
-        program=program, widths=parts["widths"], to_unicode=parts["to_unicode"],
-        w_entries=parts["w_entries"], cmap=parts["cmap"], head=parts["head"],
-        descriptor=b"\n".join(descriptor), base_font=parts["base_font"])
-
-
-def _font_objects(merged: _Merged, extra: Sequence[fontmerge.Extra] = (),
-                  widths: dict[int, float] | None = None,
-                  to_unicode: dict[int, bytes] | None = None) -> list[Body]:
-    """A font's objects as segment bodies, references as indexes into the list:
-    [Type0, CIDFont, FontDescriptor, FontFile2, ToUnicode]. ``widths`` and ``to_unicode``
-    are added to the merged font's (the piece's appended glyphs, or the rare glyph it shows
-    that the merged font has no width or text for)."""
-    program, length = merged.program.stream(extra)
-    w_entries, cmap = merged.w_entries, [merged.cmap, _CMAP_TAIL]
-    if widths or to_unicode:
-        widths, to_unicode = widths or {}, to_unicode or {}
-        if all(g >= merged.program.count for g in widths) and all(
-                g >= merged.program.count for g in to_unicode):
-            w_entries += b" " + _w_entries(widths)  # appended: after every merged glyph
-            cmap = [merged.cmap, _bfchar(sorted(to_unicode.items())) + _CMAP_TAIL]
-        else:
-            w_entries = _w_entries({**merged.widths, **widths})
-            cmap = [_CMAP_HEAD + _bfchar(sorted({**merged.to_unicode, **to_unicode}.items()))
-                    + _CMAP_TAIL]
-    cmap_data, _ = fontmerge.splice(cmap)
-    return [
-        (b"<</Type/Font/Subtype/Type0/BaseFont" + merged.base_font
-         + b"/Encoding/Identity-H/ToUnicode ", 4, b"/DescendantFonts[", 1, b"]>>"),
-        (merged.head + b"[" + w_entries + b"]/FontDescriptor ", 2, b">>"),
-        (merged.descriptor, 3, b">>"),
-        (_stream(b"/Length1 %d" % length, program),),
-        (_stream(b"", cmap_data),),
-    ]
 
 
 # -- a page's own text ----------------------------------------------------------------------
@@ -452,29 +207,29 @@ class ChunkFonts:
         # is not read here) counts as shared: all its glyphs go into the merged program.
         inside = _fonts_of(segment, sorted({n for page in pages for n in page.others}), fonts)
         self.own = own = {n for page in pages for n in page.fonts.values()} & everything - inside
-        self.faces: dict[int, _Face] = {}
+        self.faces: dict[int, Face] = {}
         for num in sorted(everything):
             try:
-                face = _read_face(fonts[num], cache=num not in own)
+                face = read_face(fonts[num], cache=num not in own)
             except (FontMergeError, KeyError, TypeError, ValueError, IndexError) as exc:
                 logger.debug("font %d not merged: %s", num, exc)
                 continue
             if face is not None:
                 self.faces[num] = face
-        self.merged: dict[bytes, _Merged] = {}
+        self.merged: dict[bytes, Merged] = {}
         self.chunk_font: dict[bytes, int] = {}  # the merged font of a face, no glyph appended
-        by_name: dict[bytes, tuple[list[_Face], list[_Face]]] = {}
+        by_name: dict[bytes, tuple[list[Face], list[Face]]] = {}
         for num, face in self.faces.items():
             by_name.setdefault(face.name, ([], []))[num in own].append(face)
         for name, (shared, others) in by_name.items():
             if not shared:
                 continue
             try:
-                merged = self.merged[name] = _merged(shared, others)
+                merged = self.merged[name] = merge_faces(shared, others)
             except FontMergeError as exc:
                 logger.info("font subsets of %s not merged: %s", name.decode("latin-1"), exc)
                 continue
-            self.chunk_font[name] = self._append(_font_objects(merged))
+            self.chunk_font[name] = self._append(font_objects(merged))
         self._whole: dict[int, int] | None = None
         self._sources: dict[int, Any] = {}
         self._keep = len(segment.objects)
@@ -574,7 +329,7 @@ class ChunkFonts:
             lacking_texts = {g: t for g, t in texts[name].items()
                              if merged.to_unicode.get(g) != t}
             if glyphs or lacking_widths or lacking_texts:
-                piece_font[name] = self._append(_font_objects(
+                piece_font[name] = self._append(font_objects(
                     merged, glyphs, lacking_widths, lacking_texts))
         for font in used:
             face = self.faces.get(font)
@@ -593,7 +348,7 @@ class ChunkFonts:
             if parts:
                 parts.append(data[at:])
                 aliases[local] = self._append(
-                    [(_stream(b"", zlib.compress(b"".join(parts), 6)),)])
+                    [(flate_stream(b"", zlib.compress(b"".join(parts), 6)),)])
         return aliases
 
     def _whole_chunk(self) -> dict[int, int]:
@@ -608,8 +363,8 @@ class ChunkFonts:
         for name, nums in by_name.items():
             faces = [self.faces[n] for n in nums]
             try:
-                merged = _merged(faces, ())
-                target = self._append(_font_objects(merged))
+                merged = merge_faces(faces, ())
+                target = self._append(font_objects(merged))
             except FontMergeError as exc:
                 logger.info("font subsets of %s not merged: %s", name.decode("latin-1"), exc)
                 continue
