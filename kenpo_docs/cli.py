@@ -249,7 +249,7 @@ def track_mark(status: str, piece_ids: tuple[str, ...], reason: str | None, note
 
     Exit 1 when some ids are unknown or their change is refused; the others are marked.
     """
-    from kenpo_docs.tracking.db import mark
+    from kenpo_docs.tracking.events import mark
 
     if not piece_ids and sys.stdin.isatty():
         click.echo("Scan or type piece ids, one per line; Ctrl-D to finish.", err=True)
@@ -268,7 +268,7 @@ def track_mark(status: str, piece_ids: tuple[str, ...], reason: str | None, note
 @_TRACK_DB
 def track_show(piece_id: str, db: str) -> None:
     """Show one piece: batch, route, status, member keys and every event."""
-    from kenpo_docs.tracking.db import show
+    from kenpo_docs.tracking.reports import show
 
     record = show(db, piece_id)
     if record is None:
@@ -292,7 +292,7 @@ def track_show(piece_id: str, db: str) -> None:
 @_TRACK_DB
 def track_report(batch: str | None, csv_path: str | None, db: str) -> None:
     """Counts by status, route and workplace, and the returned pieces to follow up."""
-    from kenpo_docs.tracking.db import report
+    from kenpo_docs.tracking.reports import report
 
     for line in report(db, batch=batch, csv=csv_path).lines():
         click.echo(line)

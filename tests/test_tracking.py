@@ -22,8 +22,11 @@ from click.testing import CliRunner
 from kenpo_docs.cli import cli
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.mailing import MergeOptions, merge
-from kenpo_docs.tracking import db as tracking
-from kenpo_docs.tracking.postal import load_postage, postal_report
+from kenpo_docs.tracking.db import MIGRATIONS, connect, open_db
+from kenpo_docs.tracking.events import STATUSES, mark
+from kenpo_docs.tracking.postage import load_postage
+from kenpo_docs.tracking.postal import postal_report
+from kenpo_docs.tracking.reports import report
 
 HEADER = (
     "記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"
@@ -165,7 +168,7 @@ def test_rerun_does_not_duplicate_or_move_status_back(
               for t in ("batches", "pieces", "piece_members", "events")]
     assert counts == [1, 6, 8, 6]
     piece = _piece_of(out2, "20-3004")
-    assert tracking.mark(db, "printed", [piece]).changed == [piece]
+    assert mark(db, "printed", [piece]).changed == [piece]
     merge(roster, options=_options(out2, db))  # a resume of the same batch
     assert [_rows(db, f"SELECT count(*) FROM {t}")[0][0]
             for t in ("batches", "pieces", "piece_members", "events")] == [1, 6, 8, 7]
@@ -231,11 +234,11 @@ def test_illegal_transition_is_refused_naming_the_piece_unless_forced(
     assert _rows(db, "SELECT status, note FROM events WHERE piece = ? ORDER BY id DESC LIMIT 1",
                  piece) == [("mailed", "forced generated -> mailed; printed outside")]
     # Backwards is refused too, and delivered is final.
-    assert tracking.mark(db, "printed", [piece]).refused[0][0] == piece
-    assert tracking.mark(db, "delivered", [piece], clock=_clock).changed == [piece]
+    assert mark(db, "printed", [piece]).refused[0][0] == piece
+    assert mark(db, "delivered", [piece], clock=_clock).changed == [piece]
     assert _rows(db, "SELECT at FROM events WHERE piece = ? AND status = 'delivered'", piece) == [
         ("2026-12-01T09:00:00+00:00",)]
-    refused = tracking.mark(db, "returned", [piece], reason="受取拒否").refused
+    refused = mark(db, "returned", [piece], reason="受取拒否").refused
     assert refused and "final" in refused[0][1]
 
 
@@ -280,13 +283,13 @@ def test_report_counts_match_the_manifest(
     _, out, _ = merged
     manifest = _manifest(out)
     returned = _piece_of(out, "20-3006")
-    tracking.mark(db, "printed", [returned])
-    tracking.mark(db, "mailed", [returned])
-    tracking.mark(db, "returned", [returned], reason="転居先不明")
+    mark(db, "printed", [returned])
+    mark(db, "mailed", [returned])
+    mark(db, "returned", [returned], reason="転居先不明")
     report_csv = tmp_path / "report.csv"
     res = _run("report", "--db", str(db), "--csv", str(report_csv))
     assert res.exit_code == 0, res.output
-    rep = tracking.report(db)
+    rep = report(db)
     route_of = {r["piece_id"]: r["route"] for r in manifest if r["piece_id"]}
     per_route: dict[str, int] = {}
     for route in route_of.values():
@@ -351,23 +354,28 @@ def test_postage_bands_follow_japan_post(tmp_path: Path) -> None:
 def test_schema_is_made_in_an_empty_file_and_a_newer_one_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.sqlite"
     empty.touch()
-    with tracking.connect(empty) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(tracking.MIGRATIONS)
+    with connect(empty) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"batches", "pieces", "piece_members", "events"} <= tables
+        # Migration 1 froze the status list in its CHECKs: the statuses in use match it.
+        check = "CHECK (status IN ({}))".format(", ".join(f"'{s}'" for s in STATUSES))
+        for table in ("pieces", "events"):
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+            assert check in sql[0], table
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         with pytest.raises(sqlite3.IntegrityError):
             conn.execute("INSERT INTO events (piece, status, at) VALUES ('x', 'printed', 'now')")
     newer = tmp_path / "newer.sqlite"
     conn = sqlite3.connect(newer)
-    conn.execute(f"PRAGMA user_version = {len(tracking.MIGRATIONS) + 1}")
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     conn.close()
     with pytest.raises(ManifestError, match="newer"):
-        tracking.open_db(newer)
+        open_db(newer)
     res = _run("report", "--db", str(newer))
     assert res.exit_code == 2 and "newer" in res.output
     fresh = tmp_path / "sub" / "fresh.sqlite"
-    with tracking.connect(fresh) as conn:
+    with connect(fresh) as conn:
         conn.execute("INSERT INTO batches VALUES ('B', 'kakuninsho', NULL, '2026-12-01', 'x', "
                      "'t', 't', 0, 0, 0, 0, 0)")
         # WAL side files exist while a connection is open: private as well.

@@ -34,8 +34,6 @@ from datetime import date
 from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
 
-from kenpo_docs.errors import ManifestError
-from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.documents.letters import (
     Envelope,
     LetterSettings,
@@ -43,22 +41,24 @@ from kenpo_docs.documents.letters import (
     get_letter,
     load_envelope,
 )
+from kenpo_docs.errors import ManifestError
 from kenpo_docs.files import (
     clean_stale_temps,
     csv_bytes,
     private_dir,
     write_atomic,
 )
+from kenpo_docs.input.roster import read_roster
+from kenpo_docs.mailing import enclosures as enc
+from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
     remove_parts,
     write_print_files,
 )
-from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
-from kenpo_docs.tracking.db import record_batch
 from kenpo_docs.mailing.window import fit_households
-from kenpo_docs.input.roster import read_roster
+from kenpo_docs.tracking.record import record_batch
 
 logger = logging.getLogger("kenpo_docs")
 
