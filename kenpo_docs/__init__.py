@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from kenpo_docs.barcodes import japan_post_barcode
 from kenpo_docs.domain.era import format_wareki, parse_date
+from kenpo_docs.domain.facts import VisitPath, certificate_expiry, delivery_route, visit_path
+from kenpo_docs.domain.rules import Rules, default_rules, load_rules
 from kenpo_docs.errors import (
     AssemblyError,
     BarcodeError,
@@ -21,15 +23,6 @@ from kenpo_docs.errors import (
     TemplateError,
 )
 from kenpo_docs.input.roster import Member, read_roster
-from kenpo_docs.domain.rules import (
-    Rules,
-    VisitPath,
-    certificate_expiry,
-    default_rules,
-    delivery_route,
-    load_rules,
-    visit_path,
-)
 
 __version__ = "0.1.0"
 

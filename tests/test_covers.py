@@ -14,10 +14,10 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from kenpo_docs.domain import rules
 from kenpo_docs.barcodes.verify import verify_pdf
-from kenpo_docs.mailing import covers
 from kenpo_docs.documents.letters import get_letter
+from kenpo_docs.domain import facts
+from kenpo_docs.mailing import covers
 from kenpo_docs.pdf.stream import PdfStreamWriter
 
 AS_OF = date(2026, 12, 1)
@@ -31,7 +31,7 @@ def _pieces(count: int, start: int = 1, name: str = "青木 一郎") -> list[dic
 
 def _context(*cover_items: dict[str, object]) -> dict[str, object]:
     return {"covers": list(cover_items), "batch_id": BATCH, "letter": get_letter("kakuninsho"),
-            "as_of": AS_OF, "insurer": rules.insurer()}
+            "as_of": AS_OF, "insurer": facts.insurer()}
 
 
 def _write(context: dict[str, object], path: Path, *, overlay: bool = True,
@@ -111,8 +111,8 @@ def test_covers_of_several_workplaces_share_shapes_and_draw_no_document(
     page laid out: unused lines are blank slots); the pictures stay the full layout's."""
     first = covers.cover_item("cover-a", "W01", "本部事務局", _pieces(5), cover_id=f"{BATCH}-C001")
     covers.render_covers(_context(first), AS_OF)  # the 5-row one-page shape, laid out
-    from kenpo_docs.shapes import letters as letteroverlay
     from kenpo_docs.mailing import chunk as merge_render
+    from kenpo_docs.shapes import letters as letteroverlay
     laid_out = []
     real = merge_render.render_document
 

@@ -7,7 +7,7 @@ by each form's ``anchor``. What the roster knows is printed (記号・番号, �
 era form, the dependents, the 送付先 the rules give); what only the member knows (申請日,
 理由, 電話, 署名) is left as boxes for the hand, or as empty AcroForm fields when fillable.
 
-Where the form must be sent is taken from the rules data (:func:`kenpo_docs.domain.rules.insurer`)
+Where the form must be sent is taken from the rules data (:func:`kenpo_docs.domain.facts.insurer`)
 and worded as notice 539 words it:
 
 * 別添1: 「別添１「資格確認書（再）交付申請書」を日本年金機構本部給与Ｇへ提出してください。」 and
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kenpo_docs.domain import rules
+from kenpo_docs.domain import facts
 from kenpo_docs.domain.era import format_wareki
 from kenpo_docs.errors import KenpoDocsError, RuleError, TemplateError
 from kenpo_docs.input.roster import Household, Member
@@ -78,12 +78,12 @@ def get_form(name: str) -> FormSpec:
 
 def _route_lines(spec: FormSpec, household: Household | None) -> list[dict[str, Any]]:
     """The 提出先 lines, with the one that applies to this household marked."""
-    ins = rules.insurer()
+    ins = facts.insurer()
     membership = (household.insured.membership or "") if household else ""
     continuation = False
     if household is not None:
         try:
-            continuation = rules.delivery_route(
+            continuation = facts.delivery_route(
                 membership=membership, workplace_code=household.insured.workplace_code
             ).kind == "home"
         except RuleError:
@@ -175,7 +175,7 @@ def form_context(
     send: dict[str, Any] = {"workplace": False, "home": False, "workplace_name": "",
                             "postal": "", "address": ""}
     if insured is not None:
-        route = rules.household_route(
+        route = facts.household_route(
             insured_membership=insured.membership or "",
             insured_workplace_code=insured.workplace_code,
         )
@@ -187,7 +187,7 @@ def form_context(
         else:
             send["workplace"] = True
             send["workplace_name"] = insured.workplace_name or ""
-    ins = rules.insurer()
+    ins = facts.insurer()
     return {
         "anchor": anchor,
         "name": spec.name,

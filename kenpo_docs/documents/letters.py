@@ -1,7 +1,7 @@
 """The personalised letters: which members each one is for, and what it says about them.
 
 A letter decides, member by member, whether it applies (and with which facts) or why not.
-The facts come from the rules module, so a date changed in the rules data changes every letter.
+The facts come from ``domain.facts``, so a date changed in the rules data changes every letter.
 Templates live in ``templates/letters/<name>/letter.html`` and receive the pieces to print.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from kenpo_docs.domain import rules
+from kenpo_docs.domain import facts, rules
 from kenpo_docs.errors import KenpoDocsError, RuleError
 from kenpo_docs.input.roster import Member
 
@@ -58,7 +58,7 @@ def _kakuninsho(member: Member, as_of: date, settings: LetterSettings) -> Decisi
     if member.certificate_issued_on is None:
         return None, "資格確認書交付日がありません (no certificate issue date)"
     try:
-        period = rules.certificate_period(member.certificate_issued_on, rules=settings.rules)
+        period = facts.certificate_period(member.certificate_issued_on, rules=settings.rules)
     except RuleError as exc:
         return None, exc.message
     return {
@@ -70,7 +70,7 @@ def _kakuninsho(member: Member, as_of: date, settings: LetterSettings) -> Decisi
 
 
 def _oshirase(member: Member, as_of: date, settings: LetterSettings) -> Decision:
-    timing = rules.eligibility_notice_timing(member.acquired_on, rules=settings.rules)
+    timing = facts.eligibility_notice_timing(member.acquired_on, rules=settings.rules)
     return {"timing": timing}, None
 
 
@@ -80,7 +80,7 @@ def _add_months(d: date, months: int) -> date:
 
 
 def _koureisha(member: Member, as_of: date, settings: LetterSettings) -> Decision:
-    month = rules.elderly_certificate_month(member.birth_date, rules=settings.rules)
+    month = facts.elderly_certificate_month(member.birth_date, rules=settings.rules)
     first = date(as_of.year, as_of.month, 1)
     last = _add_months(first, settings.window_months)
     if not first <= month < last:
@@ -97,7 +97,7 @@ def _guidance(member: Member, as_of: date, settings: LetterSettings) -> Decision
     ``condition`` is the chart's own question box for the path (None for UNKNOWN, whose
     ``steps`` already carry every question), so the letter prints the notice's words.
     """
-    path = rules.visit_path(
+    path = facts.visit_path(
         has_card=member.has_mynumber_card,
         has_smartphone=member.has_smartphone,
         myna_registered=member.myna_registered,
@@ -105,12 +105,12 @@ def _guidance(member: Member, as_of: date, settings: LetterSettings) -> Decision
     texts = dict((settings.rules or rules.default_rules()).visit_texts)
     condition = texts[path.value].condition if path.value in texts else None
     registration = (
-        [] if member.myna_registered is True else rules.registration_steps(rules=settings.rules)
+        [] if member.myna_registered is True else facts.registration_steps(rules=settings.rules)
     )
     return {
         "path": path,
         "condition": condition,
-        "steps": rules.visit_steps(path, rules=settings.rules),
+        "steps": facts.visit_steps(path, rules=settings.rules),
         "registration": registration,
     }, None
 

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kenpo_docs.domain import rules
+from kenpo_docs.domain import facts
 from kenpo_docs.errors import ManifestError, RenderError, TemplateError
 from kenpo_docs.paths import templates_dir
 
@@ -199,7 +199,7 @@ def _mark(value: bool, yes: str = "可", no: str = "不可") -> str:
 def notice_context(notice: Notice) -> dict[str, Any]:
     """Everything a notice template may use: the register line and the rules' tables."""
     card_rows = []
-    for label, h in rules.card_handling_table():
+    for label, h in facts.card_handling_table():
         issue = _mark(h.new_issue)
         if h.new_issue != h.reissue:  # one column in the notice; say both if they differ
             issue = f"新規{_mark(h.new_issue)}・再交付{_mark(h.reissue)}"
@@ -221,12 +221,12 @@ def notice_context(notice: Notice) -> dict[str, Any]:
             "expiry": p.expiry,
             "years_after_period": p.expiry.year - p.end.year,
         }
-        for i, p in enumerate(rules.certificate_periods_table(), start=1)
+        for i, p in enumerate(facts.certificate_periods_table(), start=1)
     ]
     from kenpo_docs.domain.era import format_wareki
 
     timings = []
-    for t in rules.eligibility_notice_table():
+    for t in facts.eligibility_notice_table():
         if t.acquired_from is None and t.acquired_until is not None:
             acquired = f"{format_wareki(t.acquired_until)}まで"
         elif t.acquired_until is None and t.acquired_from is not None:
@@ -236,7 +236,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         else:
             acquired = ""
         timings.append({"who": t.who, "acquired": acquired, "issued": t.issued})
-    ins = rules.insurer()
+    ins = facts.insurer()
     closed = ins.hours.removesuffix("を除く")
     contact = {
         "name": ins.name,

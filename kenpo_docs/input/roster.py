@@ -38,7 +38,7 @@ from kenpo_docs.domain.era import parse_date
 from kenpo_docs.errors import DateError, RosterError, RuleError
 from kenpo_docs.fonts import missing_glyphs
 from kenpo_docs.input.mynumber import contains_my_number, is_my_number, is_my_number_header
-from kenpo_docs.domain.rules import certificate_expiry, delivery_route
+from kenpo_docs.domain.facts import certificate_expiry, delivery_route
 from kenpo_docs.input.tables import MAX_CELL_CHARS, Unreadable, cell_text, load_table
 
 logger = logging.getLogger("kenpo_docs")

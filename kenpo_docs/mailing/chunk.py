@@ -30,7 +30,7 @@ from pypdf.generic import (
     NameObject,
 )
 
-from kenpo_docs.domain import rules
+from kenpo_docs.domain import facts
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
 from kenpo_docs.errors import RenderError
 from kenpo_docs.shapes import forms as formoverlay
@@ -112,7 +112,7 @@ def letter_context(job: ChunkJob) -> dict[str, Any]:
         "letter": spec,
         "as_of": job.as_of,
         "notice": job.notice,
-        "insurer": rules.insurer(),
+        "insurer": facts.insurer(),
         "envelope": job.envelope,
         "pieces": [piece_context(p) for p in job.pieces],
     }

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from kenpo_docs.domain import rules
-from kenpo_docs.errors import KenpoDocsError, ManifestError, RuleError
 from kenpo_docs.documents.letters import LetterSettings, LetterSpec
+from kenpo_docs.domain.facts import Route, certificate_expiry, delivery_route
+from kenpo_docs.errors import KenpoDocsError, ManifestError, RuleError
 from kenpo_docs.input.roster import Household, Member, Roster, no_documents_reason
 
 BATCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
@@ -38,7 +38,7 @@ class PiecePlan:
     piece_id: str
     seq: int
     household: Household
-    route: rules.Route
+    route: Route
     parts: tuple[MemberPart, ...]
 
     @property
@@ -91,12 +91,12 @@ def _certificate_expiry(member: Member, settings: LetterSettings) -> date | None
     if member.certificate_issued_on is None:
         return None
     try:
-        return rules.certificate_expiry(member.certificate_issued_on, rules=settings.rules)
+        return certificate_expiry(member.certificate_issued_on, rules=settings.rules)
     except RuleError:
         return None
 
 
-def _sort_key(sort: str, household: Household, route: rules.Route) -> tuple[Any, ...]:
+def _sort_key(sort: str, household: Household, route: Route) -> tuple[Any, ...]:
     insured = household.insured
     postal = insured.postal_code or ""
     if sort == "postal":
@@ -126,12 +126,12 @@ def plan_batch(
         reason = f"{err.column}: {err.reason}" if err.column else err.reason
         outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", reason)
 
-    staged: list[tuple[tuple[Any, ...], Household, rules.Route, list[MemberPart]]] = []
-    pending: dict[int, tuple[Member, rules.Route]] = {}
+    staged: list[tuple[tuple[Any, ...], Household, Route, list[MemberPart]]] = []
+    pending: dict[int, tuple[Member, Route]] = {}
     for household in roster.households:
         insured = household.insured
         try:
-            route = rules.delivery_route(
+            route = delivery_route(
                 membership=insured.membership or "", workplace_code=insured.workplace_code
             )
         except RuleError as exc:

@@ -16,11 +16,11 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from kenpo_docs.domain import rules
-from kenpo_docs.mailing.covers import cover_item, render_covers
+from kenpo_docs.domain import facts
 from kenpo_docs.files import csv_bytes, private_dir, write_atomic
-from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
+from kenpo_docs.mailing.covers import cover_item, render_covers
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
+from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
 
 INSERTER_COLUMNS = (
     "piece_id",
@@ -100,7 +100,7 @@ def _covers(
         "batch_id": plan.batch_id,
         "letter": plan.letter,
         "as_of": as_of,
-        "insurer": rules.insurer(),
+        "insurer": facts.insurer(),
     } for batch in batches]
     shapes = shapes if shapes is not None and shapes.is_dir() else None
     if pool is not None and len(contexts) > 1:

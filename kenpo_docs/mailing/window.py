@@ -26,11 +26,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from kenpo_docs.domain import rules
-from kenpo_docs.errors import RuleError
 from kenpo_docs.documents.letters import Envelope, load_envelope
-from kenpo_docs.paths import fonts_dir
+from kenpo_docs.domain import facts
+from kenpo_docs.errors import RuleError
 from kenpo_docs.input.roster import CheckResult, Member, Roster, RowError, read_roster, summarize
+from kenpo_docs.paths import fonts_dir
 
 MM_PER_PT = 25.4 / 72
 
@@ -105,12 +105,12 @@ def fit_households(roster: Roster, envelope: Envelope) -> Roster:
     """``roster`` without the households whose address block would not fit ``envelope``'s
     window: their rows move to ``errors`` (the insured person's with the columns and the
     reason, the dependents' pointing at that row)."""
-    payroll_group = rules.insurer().payroll_group  # printed in the window (workplace route)
+    payroll_group = facts.insurer().payroll_group  # printed in the window (workplace route)
     keep, errors, dropped = [], list(roster.errors), set()
     for household in roster.households:
         insured = household.insured
         try:
-            route = rules.delivery_route(membership=insured.membership or "",
+            route = facts.delivery_route(membership=insured.membership or "",
                                          workplace_code=insured.workplace_code)
         except RuleError:  # no route: the plan rejects the household with that reason
             keep.append(household)

@@ -68,7 +68,7 @@ def _document_meta(options: RenderOptions) -> dict[str, Any]:
     """What base.html needs: PDF metadata and the templates folder's URL for stylesheets."""
     author = options.author
     if author is None:
-        from kenpo_docs.domain.rules import insurer
+        from kenpo_docs.domain.facts import insurer
 
         author = insurer().name
     created = f"{options.as_of.isoformat()}T00:00:00+09:00" if options.as_of else ""
