@@ -111,7 +111,7 @@ def test_covers_of_several_workplaces_share_shapes_and_draw_no_document(
     page laid out: unused lines are blank slots); the pictures stay the full layout's."""
     first = covers.cover_item("cover-a", "W01", "本部事務局", _pieces(5), cover_id=f"{BATCH}-C001")
     covers.render_covers(_context(first), AS_OF)  # the 5-row one-page shape, laid out
-    from kenpo_docs.mailing import chunk as merge_render
+    from kenpo_docs.render import pages as merge_render
     from kenpo_docs.shapes import letters as letteroverlay
     laid_out = []
     real = merge_render.render_document
@@ -144,7 +144,7 @@ def test_a_name_too_long_for_its_cell_is_laid_out_in_full(tmp_path: Path,
     pieces = _pieces(covers.ROWS_FIRST + 3)
     pieces[-1] = {**pieces[-1], "name": long_name}
     item = covers.cover_item("cover-w", "W01", "本部事務局", pieces, cover_id=f"{BATCH}-C001")
-    from kenpo_docs.mailing import chunk as merge_render
+    from kenpo_docs.render import pages as merge_render
     laid_out = []
     real = merge_render.render_document
 

@@ -26,8 +26,9 @@ from kenpo_docs.documents.forms import form_context
 from kenpo_docs.input.roster import Household, Member, read_roster
 from kenpo_docs.mailing.run import MergeOptions, merge
 from kenpo_docs.publish.forms import build_form
-from kenpo_docs.render import RenderOptions, render_document
+from kenpo_docs.render import RenderOptions
 from kenpo_docs.shapes import forms as formoverlay
+from kenpo_docs.shapes import overlay
 
 AS_OF = date(2026, 12, 1)
 DPI = 100
@@ -257,26 +258,6 @@ def test_fillable_forms_are_never_overlaid() -> None:
                                        options=RenderOptions(as_of=AS_OF)) == {}
 
 
-def test_weasyprint_page_box_internals() -> None:
-    """The two WeasyPrint internals the overlay reads still exist and mean what we use."""
-    document = render_document(
-        "forms/_overlay.html",
-        {"pages": [{"anchor": "p", "boxes": [{"text": "X", "cls": "s0", "left": "10",
-                                              "top": "20", "width": "100", "align": "left"}]}],
-         "css": ".s0 { font-family: 'BIZ UDPGothic'; font-size: 12px; line-height: 1.5 }"},
-        options=RenderOptions(as_of=AS_OF),
-    )
-    page_box = formoverlay._page_box(document.pages[0])
-    assert type(page_box).__name__ == "PageBox"
-    placeholders = [b for b, _ in formoverlay._walk(page_box)
-                    if type(b).__name__ == "AbsolutePlaceholder"]
-    assert len(placeholders) == 1
-    div = formoverlay._unwrap(placeholders[0])
-    assert type(div).__name__ == "BlockBox" and div.position_x == 10 and div.position_y == 20
-    (text,) = [b for b, _ in formoverlay._walk(div) if type(b).__name__ == "TextBox"]
-    assert text.text == "X" and 20 < text.position_y + text.baseline < 38
-
-
 def _no_overlay_document(*args: object, **kwargs: object) -> None:
     raise AssertionError("an overlay document was laid out: the values were not drawn directly")
 
@@ -290,7 +271,6 @@ def test_overlay_outside_the_merge_matches_full_layout(form: str, tmp_path: Path
     from pypdf import PdfWriter
 
     from kenpo_docs.pdf.stream import PdfStreamWriter
-    from kenpo_docs.shapes import overlay
 
     monkeypatch.setattr(overlay, "_laid_out_overlay_pages", _no_overlay_document)
 
@@ -307,8 +287,8 @@ def test_overlay_outside_the_merge_matches_full_layout(form: str, tmp_path: Path
     writer = PdfWriter()
     for anchor in anchors:
         page, background = overlays[anchor]
-        formoverlay.add_overlay_page(writer, page,
-                                     formoverlay.background_xobject(writer, background))
+        overlay.add_overlay_page(writer, page,
+                                     overlay.background_xobject(writer, background))
     path = tmp_path / "overlay.pdf"
     with PdfStreamWriter(path) as out:
         for page in writer.pages:
@@ -337,7 +317,6 @@ def test_a_key_short_enough_to_stay_on_the_contact_line_is_laid_out_in_full() ->
 def test_a_tagged_pdf_overlay_is_laid_out_as_a_document(monkeypatch: pytest.MonkeyPatch) -> None:
     """Drawing values straight into the page writes no structure tags: a tagged PDF's
     overlay goes through the laid-out overlay document, which does."""
-    from kenpo_docs.shapes import overlay
     calls = []
     laid_out = overlay._laid_out_overlay_pages
 
@@ -359,7 +338,6 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
     """The batch's processes share the shapes they lay out (the parts folder): a process that
     has not laid a shape out loads it, and prints the same page as the full layout; a torn
     file is laid out again."""
-    from kenpo_docs.shapes import overlay
     family = _family("髙橋")
     ctx = form_context("bessou1", family, as_of=AS_OF, anchor="a")
     options = RenderOptions(as_of=AS_OF, pdf_tags=False)
@@ -382,7 +360,7 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
 
     writer = PdfWriter()
     page, background = loaded["a"]
-    formoverlay.add_overlay_page(writer, page, formoverlay.background_xobject(writer, background))
+    overlay.add_overlay_page(writer, page, overlay.background_xobject(writer, background))
     path = tmp_path / "loaded.pdf"
     with PdfStreamWriter(path) as out:
         out.add_page(writer.pages[0])
@@ -402,7 +380,7 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
 def test_pages_laid_out_in_full_are_cut_into_small_documents() -> None:
     """The odd ones of an overlaid chunk are laid out a few per document (a document's boxes
     stay in memory until it is written); every anchor still gets its own pages."""
-    from kenpo_docs.mailing.chunk import render_split
+    from kenpo_docs.render.pages import render_split
 
     names = ["髙橋", "山﨑", "渡邉", "草彅", "濵田"]
     anchors = [f"form-{i}" for i in range(len(names))]

@@ -23,9 +23,9 @@ from pypdf import PdfReader, PdfWriter
 from kenpo_docs.cli import cli
 from kenpo_docs.documents.forms import FORMS, form_context
 from kenpo_docs.input.roster import Household, Member
-from kenpo_docs.mailing.chunk import page_ranges
 from kenpo_docs.publish.forms import build_form, render_forms
 from kenpo_docs.render import RenderOptions, docx_variables, make_environment, render_document
+from kenpo_docs.render.pages import page_ranges
 
 AS_OF = date(2025, 1, 10)
 TITLES = {"bessou1": "資格確認書（再）交付申請書", "bessou2": "資格情報のお知らせ再交付申請書"}

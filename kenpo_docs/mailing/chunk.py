@@ -13,7 +13,6 @@ built from many pieces stores it once.
 from __future__ import annotations
 
 import functools
-import io
 import json
 import logging
 from collections.abc import Callable
@@ -30,23 +29,24 @@ from pypdf.generic import (
     NameObject,
 )
 
-from kenpo_docs.domain import facts
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
-from kenpo_docs.errors import RenderError
-from kenpo_docs.shapes import forms as formoverlay
-from kenpo_docs.shapes import letters as letteroverlay
-from kenpo_docs.pdf import piecefonts
-from kenpo_docs.shapes import overlay as overlay_pages
 from kenpo_docs.documents.letters import Envelope, get_letter
+from kenpo_docs.domain import facts
 from kenpo_docs.files import write_atomic
+from kenpo_docs.gates._pypdf import add_object
+from kenpo_docs.mailing.plan import PiecePlan
+from kenpo_docs.pdf import piecefonts
 from kenpo_docs.pdf.stream import (
     PdfStreamWriter,
     Segment,
     SegmentRecorder,
     shared_form_xobject,
 )
-from kenpo_docs.mailing.plan import PiecePlan
-from kenpo_docs.render import RenderOptions, render_document, write_pdf
+from kenpo_docs.render import RenderOptions
+from kenpo_docs.render.pages import FullPages, render_split
+from kenpo_docs.shapes import forms as formoverlay
+from kenpo_docs.shapes import letters as letteroverlay
+from kenpo_docs.shapes import overlay as overlay_pages
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -118,55 +118,12 @@ def letter_context(job: ChunkJob) -> dict[str, Any]:
     }
 
 
-def page_ranges(document: Any, anchors: list[str]) -> dict[str, tuple[int, int]]:
-    """Map each anchor to the (first, end) page indexes it owns in ``document``."""
-    starts: dict[str, int] = {}
-    for index, page in enumerate(document.pages):
-        for name in page.anchors:
-            if name in anchors and name not in starts:
-                starts[name] = index
-    missing = [a for a in anchors if a not in starts]
-    if missing:
-        raise RenderError(f"template did not print the anchors {missing[:3]}")
-    order = sorted(anchors, key=lambda a: starts[a])
-    if order != anchors:
-        raise RenderError("template printed the pieces out of order")
-    ranges = {}
-    for i, name in enumerate(anchors):
-        end = starts[anchors[i + 1]] if i + 1 < len(anchors) else len(document.pages)
-        ranges[name] = (starts[name], end)
-    return ranges
-
-
 #: Letters or forms laid out in full per document when the rest of their chunk is overlaid:
 #: they are the chunk's odd ones (an address too long for its box, 9+ members), and a
 #: document's boxes stay in memory until it is written (a 16-letter document of a chunk of
 #: home pieces was most of a worker's peak at 10,000 households). A chunk with no overlay
 #: (a letter without slots) keeps one document: ~0.3 s fixed cost a document.
 FULL_PER_DOCUMENT = 6
-
-#: Where a page range laid out in full is: anchor -> (reader, first page, end page).
-FullPages = dict[str, tuple[PdfReader, int, int]]
-
-
-def render_split(
-    template: str, key: str, items: list[Any], anchors: list[str], options: RenderOptions,
-    *, base: dict[str, Any] | None = None, per_document: int | None = None,
-) -> FullPages:
-    """Lay out ``items`` (the template's ``key`` list, with ``base``) in documents of at most
-    ``per_document`` (None: one document) and say where each anchor's pages are."""
-    size = per_document or max(1, len(items))
-    found: FullPages = {}
-    for start in range(0, len(items), size):
-        part = anchors[start:start + size]
-        document = render_document(template, {**(base or {}), key: items[start:start + size]},
-                                   options=options)
-        ranges = page_ranges(document, part)
-        reader = PdfReader(io.BytesIO(write_pdf(document, options=options)))
-        del document
-        found.update({a: (reader, first, end) for a, (first, end) in ranges.items()})
-    return found
-
 
 #: Piece codes as made by zxing-cpp's writer (ISO mask scoring, mixed segments, in C++; see
 #: StampOptions.mask). tests/test_merge.py decodes every page.
@@ -175,10 +132,13 @@ STAMP_OPTIONS = StampOptions()
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """What a worker did: ``(piece_id, pages)`` per piece in order, and the chunk's part file."""
+    """What a worker did: ``(piece_id, pages)`` per piece in order, the chunk's part file, and
+    the fallbacks from the fast path."""
 
     pieces: tuple[tuple[str, int], ...]
     part: Path | None
+    #: Why each letter or form of the chunk not drawn over its shape was laid out in full.
+    full_layout: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.pieces)
@@ -220,12 +180,12 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPag
         return out
     stream = DecodedStreamObject()
     stream.set_data(b"q /KS Do Q")
-    content = writer._add_object(stream)
+    content = add_object(writer, stream)
     for path in paths:
         _, pages = _static_source(path)
         for number, (page, data) in enumerate(pages, start=1):
             form = shared_form_xobject(writer, data, page, f"{path.name}#{number}")
-            resources = writer._add_object(DictionaryObject({
+            resources = add_object(writer, DictionaryObject({
                 NameObject("/XObject"): DictionaryObject({NameObject("/KS"): form}),
             }))
             boxes = tuple((NameObject(k), page[k].get_object() if k == "/Rotate"
@@ -271,20 +231,40 @@ def _write_stream(path: Path, segment: Segment, pages: range, title: str,
 def _overlays(
     letter: str, template: str, letters: dict[str, Any],
     forms: list[tuple[str, list[dict[str, Any]], list[str]]], options: RenderOptions,
+    problems: dict[str, str],
 ) -> dict[str, tuple[Any, Any]]:
     """The chunk's letters and forms that can be printed as background + values (see
     :mod:`kenpo_docs.shapes.overlay`), drawn in one go so that they share one font subset:
-    ``{anchor: (page, background)}``. The others, or all on any error, are laid out in full
-    as before."""
+    ``{anchor: (page, background)}``. The others, or all on any error, are laid out in full;
+    ``problems`` gets why, for those that had a shape."""
     try:
         pages = letteroverlay.overlay_pages(letter, template, letters, options=options)
         for name, items, anchors in forms:
             pages += formoverlay.overlay_pages(name, items, anchors, options=options)
-        return overlay_pages.render_overlay_pages(pages, options=options, what="chunk")
+        return overlay_pages.render_overlay_pages(pages, options=options, what="chunk",
+                                                  problems=problems)
     except Exception as exc:  # the full layout is always a correct answer
         logger.info("overlays not used for a chunk (%s); letters and forms laid out in full",
                     type(exc).__name__)
+        problems.update(dict.fromkeys(letters_and_forms(letters, forms),
+                                      f"overlay error ({type(exc).__name__})"))
         return {}
+
+
+def letters_and_forms(letters: dict[str, Any],
+                      forms: list[tuple[str, list[dict[str, Any]], list[str]]]) -> list[str]:
+    """The anchors of a chunk's letters and forms."""
+    return [p["anchor"] for p in letters["pieces"]] + [a for _, _, anchors in forms
+                                                       for a in anchors]
+
+
+def _full_layout_reasons(anchors: list[str], overlays: dict[str, Any],
+                         problems: dict[str, str]) -> tuple[str, ...]:
+    """Why each letter or form not printed as an overlay was laid out in full."""
+    if not overlay_pages.enabled():
+        return tuple("fast path off" for a in anchors if a not in overlays)
+    return tuple(problems.get(a, "no overlay for its shape").split(": ")[-1]
+                 for a in anchors if a not in overlays)
 
 
 def add_document_pages(
@@ -339,7 +319,8 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
             for p, a in zip(job.pieces, anchors, strict=True)
         ]
         form_items.append((name, items, anchors))
-    overlays = _overlays(job.letter, spec.template, letters, form_items, options)
+    problems: dict[str, str] = {}
+    overlays = _overlays(job.letter, spec.template, letters, form_items, options, problems)
     per_document = FULL_PER_DOCUMENT if overlays else None
     full_letters = [p for p in letters["pieces"] if p["anchor"] not in overlays]
     full = render_split(spec.template, "pieces", full_letters,
@@ -382,10 +363,12 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     # print files, from the saved segment, keep the chunk's subsets, stored once per chunk.
     recorded = len(segment.objects)
     pieces = [range(f, f + c) for _, f, c in spans]
+    fonts = None  # with the fast path off, the pieces keep the chunk's subsets
     try:
-        fonts = piecefonts.ChunkFonts(
-            segment, recorder.type0_fonts,
-            [piecefonts.page_text(recorder.local, page) for page in writer.pages], pieces)
+        if overlay_pages.enabled():
+            fonts = piecefonts.ChunkFonts(
+                segment, recorder.type0_fonts,
+                [piecefonts.page_text(recorder.local, page) for page in writer.pages], pieces)
     except Exception as exc:  # a larger file is always a correct answer
         logger.warning("piece fonts not merged for a chunk (%s: %s)", type(exc).__name__, exc)
         fonts = None
@@ -401,4 +384,6 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         part = job.parts_dir / f"{spans[0][0]}.seg"
         segment.save(part)
         write_atomic(part.with_suffix(".json"), json.dumps(spans).encode())
-    return ChunkResult(tuple((i, c) for i, _, c in spans), part)
+    return ChunkResult(tuple((i, c) for i, _, c in spans), part,
+                       _full_layout_reasons(letters_and_forms(letters, form_items), overlays,
+                                            problems))

@@ -98,12 +98,8 @@ def render_covers(context: dict[str, Any], as_of: date, shapes: Path | None = No
 def _render_covers(context: dict[str, Any], as_of: date
                    ) -> tuple[Segment, dict[str, tuple[int, int]]]:
     from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
-    from kenpo_docs.mailing.chunk import (
-        FULL_PER_DOCUMENT,
-        STAMP_OPTIONS,
-        add_document_pages,
-        render_split,
-    )
+    from kenpo_docs.mailing.chunk import FULL_PER_DOCUMENT, STAMP_OPTIONS, add_document_pages
+    from kenpo_docs.render.pages import render_split
 
     options = RenderOptions(as_of=as_of, pdf_tags=False)
     base = {k: v for k, v in context.items() if k != "covers"}

@@ -27,6 +27,7 @@ import logging
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,7 @@ from datetime import date
 from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
 
+from kenpo_docs import gates
 from kenpo_docs.documents.letters import (
     Envelope,
     LetterSettings,
@@ -41,7 +43,7 @@ from kenpo_docs.documents.letters import (
     get_letter,
     load_envelope,
 )
-from kenpo_docs.errors import ManifestError
+from kenpo_docs.errors import KenpoDocsError, ManifestError
 from kenpo_docs.files import (
     clean_stale_temps,
     csv_bytes,
@@ -104,6 +106,7 @@ class MergeOptions:
     allow_columns: tuple[str, ...] = ()  # hardening: columns exempt from the My Number check
     stamp_codes: bool = True
     db: Path | None = None  # tracking database to record the batch in (None: do not)
+    strict: bool = False  # stop, rather than warn, when the fast path is off
 
 
 @dataclass
@@ -119,6 +122,9 @@ class MergeResult:
     rejected: int = 0
     seconds: float = 0.0
     print_files: list[Path] = field(default_factory=list)
+    #: The fast path: on, and how many letters and forms were laid out in full, by reason.
+    fast_path: bool = True
+    full_layout: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -227,6 +233,9 @@ def merge(
         RosterError, KenpoDocsError: unusable roster, letter, enclosure or output folder.
     """
     started = time.monotonic()
+    fast = gates.warn_once_if_off()
+    if options.strict and not fast.on:
+        raise KenpoDocsError(f"fast path off ({fast.reason}); refused with --strict")
     letter = get_letter(options.letter)
     envelope = load_envelope(options.envelope)
     specs = enc.parse_enclosures(options.enclosures)
@@ -291,7 +300,9 @@ def _merge(
         enc.materialise_static(static, static_dir, rendered=early)
 
     todo = [p for p in plan.pieces if not (pieces_dir / f"{p.piece_id}.pdf").exists()]
-    result = MergeResult(out, batch_id, resumed=len(plan.pieces) - len(todo))
+    result = MergeResult(out, batch_id, resumed=len(plan.pieces) - len(todo),
+                         fast_path=gates.fast_path().on)
+    full_layout: Counter[str] = Counter()
     if resumed_folder:
         logger.info("resuming batch %s: %d of %d pieces already done",
                     batch_id, result.resumed, len(plan.pieces))
@@ -332,6 +343,7 @@ def _merge(
     def finished(chunk: ChunkResult) -> None:
         nonlocal done
         page_counts.update(chunk.pieces)
+        full_layout.update(chunk.full_layout)
         done += sum(1 for piece_id, _ in chunk.pieces if piece_id in missing)
         if progress:
             progress(done, total)
@@ -366,6 +378,10 @@ def _merge(
                     raise
     static_ready()  # nothing to render (all done before): the files are there, or made now
     result.rendered = len(todo)
+    result.full_layout = dict(full_layout.most_common())
+    if full_layout:
+        logger.info("%d letters and forms laid out in full (%s)", full_layout.total(),
+                    ", ".join(f"{why}: {n}" for why, n in full_layout.most_common()))
 
     page_counts = _page_counts(plan, pieces_dir, page_counts)
     if complete:  # hardening: made from the part files, which a finished batch no longer has

@@ -18,6 +18,8 @@ from pypdf.generic import (
     StreamObject,
 )
 
+from kenpo_docs.gates._pypdf import add_object, stored_bytes
+
 _BG_NAME = NameObject("/KFB")
 
 
@@ -30,7 +32,7 @@ def digest(obj: Any, h: Any, seen: set[int]) -> None:
         seen.add(obj.idnum)
         obj = obj.get_object()
     if isinstance(obj, StreamObject):
-        h.update(obj._data)
+        h.update(stored_bytes(obj))
     if isinstance(obj, DictionaryObject):
         for k in sorted(obj):
             if k == "/Parent":
@@ -130,8 +132,8 @@ def add_overlay_page(writer: PdfWriter, overlay: Any, background_ref: IndirectOb
         elif isinstance(contents, IndirectObject):
             existing = [contents]
         else:
-            existing = [writer._add_object(resolved)]
-    streams = [writer._add_object(prefix), *existing]
+            existing = [add_object(writer, resolved)]
+    streams = [add_object(writer, prefix), *existing]
     if drawn:
         # WeasyPrint's content leaves its y-flip on the stack: wrap it, then draw from the
         # default user space.
@@ -139,5 +141,5 @@ def add_overlay_page(writer: PdfWriter, overlay: Any, background_ref: IndirectOb
         suffix = DecodedStreamObject()
         height = _num(float(page.mediabox.height))
         suffix.set_data(b"\nQ\n" + drawn.replace(b"{page_height}", height.encode()) + b"\n")
-        streams.append(writer._add_object(suffix))
+        streams.append(add_object(writer, suffix))
     page[NameObject("/Contents")] = ArrayObject(streams)

@@ -44,6 +44,7 @@ from pypdf.generic import (
 
 from kenpo_docs.errors import AssemblyError
 from kenpo_docs.files import FILE_MODE, private_dir, write_atomic
+from kenpo_docs.gates._pypdf import add_object, stored_bytes
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -62,7 +63,7 @@ def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str) -> Indir
     resources = page.get(NameObject("/Resources"))
     form[NameObject("/Resources")] = resources if resources is not None else DictionaryObject()
     form[STATIC_KEY] = TextStringObject(name)
-    return writer._add_object(form)
+    return add_object(writer, form)
 
 
 class _Serializer:
@@ -85,7 +86,7 @@ class _Serializer:
                 self._ser(value, out)
                 out.write(b"\n")
             if stream:
-                data = obj._data  # encoded bytes as stored, with the dict's own /Filter
+                data = stored_bytes(obj)  # encoded bytes as stored, with the dict's own /Filter
                 out.write(b"/Length %d>>\nstream\n" % len(data))
                 out.write(data)
                 out.write(b"\nendstream")

@@ -25,6 +25,7 @@ from typing import Any
 
 from kenpo_docs.errors import RenderError
 from kenpo_docs.fonts import font_faces
+from kenpo_docs.gates._weasyprint import font_folder
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.paths import templates_dir as default_templates_dir
 from kenpo_docs.render.environment import make_environment, render_template
@@ -151,6 +152,13 @@ def _fonts(root: Path, fetcher: SafeFetcher, shared: bool) -> tuple[Any, Any]:
     return fonts
 
 
+def shared_font_config(options: RenderOptions) -> Any:
+    """This process's shared WeasyPrint font configuration for the options' templates folder
+    (the one ``layout_html(shared_fonts=True)`` lays out with)."""
+    root = _root(options)
+    return _fonts(root, SafeFetcher([root, fonts_dir()]), True)[0]
+
+
 def _remove_folder(font_config: Any) -> None:
     """Remove a font configuration's folder when it is freed or, at the latest, when this
     process ends.
@@ -163,7 +171,7 @@ def _remove_folder(font_config: Any) -> None:
     freed, and otherwise at exit: through ``atexit`` in this process, and at the end of
     ``Process._bootstrap`` in a worker.
     """
-    folder = getattr(font_config, "_folder", None)
+    folder = font_folder(font_config)
     if folder is None:
         return
     from multiprocessing.util import Finalize
@@ -219,7 +227,7 @@ _EPOCH_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _source_date_epoch(options: RenderOptions) -> Iterator[None]:
+def source_date_epoch(options: RenderOptions) -> Iterator[None]:
     """Pin fontTools' clock (``SOURCE_DATE_EPOCH``) to the as-of date while writing."""
     when = options.as_of
     stamp = int(datetime.combine(when, time(), UTC).timestamp()) if when else 0
@@ -240,7 +248,7 @@ def write_pdf(document: Any, *, options: RenderOptions | None = None) -> bytes:
     options = options or getattr(document, "kenpo_options", None) or RenderOptions()
     html = getattr(document, "kenpo_html", "")
     try:
-        with _source_date_epoch(options), warnings.catch_warnings():
+        with source_date_epoch(options), warnings.catch_warnings():
             # WeasyPrint 70 opens its bundled sRGB profile (PDF/A output intent) without
             # closing it; the ResourceWarning is theirs, not a problem of the document.
             warnings.simplefilter("ignore", ResourceWarning)

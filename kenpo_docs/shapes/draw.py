@@ -20,7 +20,8 @@ WeasyPrint's own functions:
 * the fonts the chunk's values use are embedded (and subset) once per chunk by
   ``weasyprint.pdf.fonts.build_fonts_dictionary``, as ``write_pdf`` does for a document.
 
-These are WeasyPrint internals (70.x). tests/test_form_overlay.py, tests/test_letter_overlay.py
+These are WeasyPrint internals (70.x), reached only through
+:mod:`kenpo_docs.gates._weasyprint`. tests/test_form_overlay.py, tests/test_letter_overlay.py
 and tests/test_covers.py compare drawn pages with the full layout pixel by pixel, and
 ``test_overlay_outside_the_merge_matches_full_layout`` forbids the laid-out overlay document,
 so a change in these functions fails there rather than slowing the merge down unnoticed.
@@ -33,6 +34,12 @@ import io
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
+
+import pydyf
+from pypdf import PdfReader
+
+from kenpo_docs.gates import _weasyprint as wp
+from kenpo_docs.render.pdf import source_date_epoch
 
 #: A font file hash per (slot style): the file the placeholder was set in.
 _PLACEHOLDER_FONT: dict[int, tuple[Any, str]] = {}
@@ -68,34 +75,8 @@ def supported(options: Any) -> bool:
     return not getattr(options, "pdf_tags", False) and not getattr(options, "pdf_variant", None)
 
 
-def _layout(text: str, style: Any, layout: Any = None) -> tuple[Any, Any, int | None]:
-    """``text`` shaped in ``style``: the layout (``layout`` reused if given: a Pango context
-    and layout cost more than shaping a short value), its first line and where a second
-    line would start (None: one line)."""
-    from weasyprint.text.line_break import Layout
-
-    if layout is None:
-        layout = Layout(style)
-    layout.set_text(text)
-    first_line, index = layout.get_first_line()
-    return layout, first_line, index
-
-
-def _run_fonts(first_line: Any) -> list[Any]:
-    from weasyprint.text.ffi import ffi
-
-    fonts = []
-    run = first_line.runs
-    while run != ffi.NULL:
-        fonts.append(run.data.item.analysis.font)
-        run = run.next
-    return fonts
-
-
 def _font_key(pango_font: Any) -> str:
-    from weasyprint.text.fonts import get_pango_font_key
-
-    return str(get_pango_font_key(pango_font)[0])
+    return str(wp.font_key(pango_font))
 
 
 def _placeholder_font(style: Any, placeholder: str) -> str | None:
@@ -103,8 +84,8 @@ def _placeholder_font(style: Any, placeholder: str) -> str | None:
     cached = _PLACEHOLDER_FONT.get(id(style))
     if cached is not None and cached[0] is style:
         return cached[1]
-    layout, line, _ = _layout(placeholder, style)  # the line lives as long as its layout
-    fonts = {_font_key(f) for f in _run_fonts(line)}
+    layout, line, _ = wp.shape_line(placeholder, style)  # the line lives as long as its layout
+    fonts = {_font_key(f) for f in wp.run_fonts(line)}
     del layout
     key = fonts.pop() if len(fonts) == 1 else None
     if key is not None:
@@ -148,8 +129,8 @@ def _redraw(stream: Any, font: Any, known: _Drawn, slot: Any, matrix: Any) -> No
     stream.stream.extend(known.ops)
     stream.end_text()
     for glyph, chars, width in known.glyphs:
-        font.to_unicode.setdefault(glyph, chars)
-        font.widths.setdefault(glyph, width)
+        wp.glyph_texts(font).setdefault(glyph, chars)
+        wp.glyph_widths(font).setdefault(glyph, width)
 
 
 def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholder: str,
@@ -157,17 +138,6 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
     """Draw the text values of ``(anchor, values, background)`` pages (pictures are the
     caller's): ``({anchor: pypdf page}, {anchor: problem})`` where a page with any value that
     would not print as in the full layout is left out with its reason."""
-    import pydyf
-    from pypdf import PdfReader
-    from weasyprint.draw.text import draw_first_line
-    from weasyprint.matrix import Matrix
-    from weasyprint.pdf.fonts import build_fonts_dictionary
-    from weasyprint.pdf.stream import Stream
-    from weasyprint.text.fonts import get_pango_font_key
-    from weasyprint.text.line_break import line_size
-
-    from kenpo_docs.render.pdf import _source_date_epoch
-
     fonts: dict[Any, Any] = {}
     pdf = pydyf.PDF()
     resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary(),
@@ -182,8 +152,7 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
     digest = hashlib.sha256()
     for anchor, values, bg in pages:
         width, height = bg.size
-        stream = Stream(fonts, (0, 0, width, height), resources, {}, None, {}, None,
-                        compress=True)
+        stream = wp.new_stream(fonts, (width, height), resources)
         stream.transform(d=-1, f=height * 0.75)
         stream.transform(a=0.75, d=0.75)
         problem = None
@@ -199,12 +168,12 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
                 if problem:
                     break
                 _redraw(stream, fonts[known.font_key], known, slot,
-                        Matrix(d=-1, e=_x(slot, known.width), f=slot.baseline))
+                        wp.matrix(d=-1, e=_x(slot, known.width), f=slot.baseline))
                 continue
-            layout, line, index = _layout(text, style, layouts.get(id(style)))
+            layout, line, index = wp.shape_line(text, style, layouts.get(id(style)))
             layouts[id(style)] = layout  # each value is drawn before the next is shaped
-            text_width, _ = line_size(line, style)
-            run_fonts = _run_fonts(line)
+            text_width = wp.line_width(line, style)
+            run_fonts = wp.run_fonts(line)
             problem = value_problem(slot, text, text_width, index,
                                     {_font_key(f) for f in run_fonts},
                                     _placeholder_font(style, placeholder))
@@ -214,34 +183,36 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
             stream.begin_text()
             box = SimpleNamespace(text=text, style=style, pango_layout=layout,
                                   baseline=slot.baseline - slot.top)
-            key = get_pango_font_key(run_fonts[0])[0]  # one font: value_problem said so
+            key = wp.font_key(run_fonts[0])  # one font: value_problem said so
             font = fonts.get(key)
             seen = None
             if font is not None:  # see what this value alone tells the font
-                seen, font.to_unicode = font.to_unicode, {}
+                seen = wp.glyph_texts(font)
+                wp.set_glyph_texts(font, {})
             first = len(stream.stream)
             try:
-                colour = draw_first_line(stream, box, "clip", "none",
-                                         Matrix(d=-1, e=_x(slot, text_width), f=slot.baseline))
+                colour = wp.draw_line(stream, box,
+                                      wp.matrix(d=-1, e=_x(slot, text_width), f=slot.baseline))
             finally:
                 font = fonts.get(key) if font is None else font
-                own = font.to_unicode if font is not None else {}
+                own = wp.glyph_texts(font) if font is not None else {}
                 if seen is not None:
                     for glyph, chars in own.items():
                         seen.setdefault(glyph, chars)
-                    font.to_unicode = seen
+                    wp.set_glyph_texts(font, seen)
             if colour:
                 problem = f"{slot.name}: a colour glyph"
                 break
-            font_size = stream._current_font  # what draw_first_line set the font to
+            font_size = wp.stream_font(stream)  # what drawing the line set the font to
             ops = stream.stream[first + 1:]  # after the text matrix
             if ops and ops[0].endswith(b" Tf"):
                 ops = ops[1:]
             stream.end_text()
             if ops and font is not None and font_size is not None:
+                widths = wp.glyph_widths(font)
                 _remember(style, text, _Drawn(
                     style, text_width, index, key, _font_key(run_fonts[0]), font_size,
-                    tuple(ops), tuple((g, chars, font.widths[g]) for g, chars in own.items())))
+                    tuple(ops), tuple((g, chars, widths[g]) for g, chars in own.items())))
         if problem:
             problems[anchor] = problem
             continue
@@ -255,9 +226,8 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
         digest.update("\0".join([anchor, *(v["text"] for v in values)]).encode() + b"\n")
     if not drawn:
         return {}, problems
-    with _source_date_epoch(options):
-        pdf_fonts = build_fonts_dictionary(pdf, fonts, True, True,
-                                           {"hinting": False, "pdf_version": None})
+    with source_date_epoch(options):
+        pdf_fonts = wp.embed_fonts(pdf, fonts)
         pdf.add_object(pdf_fonts)
         resources["Font"] = pdf_fonts.reference
         out = io.BytesIO()

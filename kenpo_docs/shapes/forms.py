@@ -10,9 +10,10 @@ fixed boxes. Laying the whole form out per household is the biggest cost of a pi
   :data:`~kenpo_docs.pdf.stream.STATIC_KEY`, stored once per piece, part and print file
   like a static enclosure page;
 * the positions and styles of the values are read from the background's box tree
-  (:func:`_page_box`, the one place that uses WeasyPrint internals);
-* per chunk, one small **overlay** document prints only the values, absolutely positioned at
-  those boxes in the same font and size; each overlay page draws its background first.
+  (:func:`~kenpo_docs.shapes.overlay.slots_of_page`);
+* per chunk, the values are drawn straight into one small page per form, at those boxes in
+  the same font and size (:mod:`kenpo_docs.shapes.draw`); each overlay page draws its
+  background first.
 
 The generic parts (slots, glyph and overlay checks, the overlay document, the background
 XObject) are in :mod:`kenpo_docs.shapes.overlay`, shared with the letters
@@ -29,8 +30,6 @@ exactly where the background says (checked on every value of every overlay page)
 from __future__ import annotations
 
 import copy
-import functools
-import hashlib
 import json
 import logging
 from datetime import date
@@ -38,18 +37,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from kenpo_docs.shapes.overlay import (  # noqa: F401  (re-exported for the tests)
+from kenpo_docs.shapes.overlay import (
     Background,
-    Slot,
-    _page_box,
-    _unwrap,
-    _walk,
-    add_overlay_page,
-    background_xobject,
     drawable,
+    enabled,
     load_shape,
     make_background,
-    overlay_problem,
     render_overlay_pages,
 )
 from kenpo_docs.shapes.overlay import hidden as _shared_hidden
@@ -148,7 +141,7 @@ def _lay_out_background(form: str, key: str, ctx: dict[str, Any], options: Any) 
                                shared_fonts=True)
     wanted = None if ctx["fillable"] else {s for s, v in _slot_values(ctx).items() if v}
     return make_background(document, write_pdf(document, options=options),
-                           key=_shared_key(form, key, options),
+                           key=_shared_key(form, key),
                            prefix=f"form-{form}", wanted=wanted)
 
 
@@ -160,30 +153,15 @@ def backgrounds(form: str, contexts: list[dict[str, Any]], options: Any) -> list
         if key not in _BACKGROUNDS:
             if len(_BACKGROUNDS) >= MAX_BACKGROUNDS:
                 _BACKGROUNDS.clear()
-            _BACKGROUNDS[key] = load_shape(_shared_key(form, key, options), options) or \
+            _BACKGROUNDS[key] = load_shape(_shared_key(form, key), options) or \
                 _lay_out_background(form, key, ctx, options)
     return [_BACKGROUNDS[k] for k in keys]
 
 
-def _shared_key(form: str, key: str, options: Any) -> str:
-    """A shape's key among the batch's processes: the form, the digest of its template's
-    folder (a resumed batch whose templates changed lays its shapes out again) and the
-    shape."""
-    return f"form-{form}\n{_templates_digest(str(options.templates_dir or ''))}\n{key}"
-
-
-@functools.lru_cache(maxsize=4)
-def _templates_digest(folder: str) -> str:
-    from pathlib import Path
-
-    from kenpo_docs.paths import templates_dir
-
-    root = Path(folder) if folder else templates_dir()
-    h = hashlib.sha256()
-    for path in sorted((root / "forms").rglob("*")) + sorted((root / "base").rglob("*")):
-        if path.is_file():
-            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:16]
+def _shared_key(form: str, key: str) -> str:
+    """A shape's key among the batch's processes (see
+    :func:`~kenpo_docs.shapes.overlay.cache_digest` for what else a saved shape depends on)."""
+    return f"form-{form}\n{key}"
 
 
 # -- overlays --------------------------------------------------------------------------------
@@ -227,7 +205,7 @@ def overlay_pages(
 ) -> list[tuple[str, list[dict[str, Any]], Background]]:
     """The ``(anchor, values, background)`` of the forms that can take an overlay, for
     :func:`~kenpo_docs.shapes.overlay.render_overlay_pages`."""
-    if not contexts:
+    if not contexts or not enabled():
         return []
     bgs = backgrounds(form, contexts, options)
     pages: list[tuple[str, list[dict[str, Any]], Background]] = []

@@ -36,6 +36,7 @@ from kenpo_docs.shapes.overlay import (
     SLOT_PREFIX,
     Background,
     drawable,
+    enabled,
     hidden,
     load_shape,
     make_background,
@@ -193,6 +194,8 @@ def template_overlay_pages(
     the anchors left out must be laid out in full. Backgrounds are named ``prefix-<digest>``.
     """
     pages: list[tuple[str, list[dict[str, Any]], Background]] = []
+    if not enabled():
+        return pages
     unsure = 0
     for anchor, context in items:
         html, recorder = _slotted_html(template, context, options)

@@ -13,7 +13,7 @@ fixed boxes, so:
   file like a static enclosure page. The batch's processes share the shapes they lay out
   (:func:`shared_shapes`);
 * the positions and styles of the values (:class:`Slot`) are read from the background's box
-  tree (:func:`_page_box`, the one place that reads WeasyPrint's boxes);
+  tree (:func:`slots_of_page`, the one place that reads WeasyPrint's boxes);
 * per chunk, the values are drawn straight into one small page per piece, each shaped and
   drawn as WeasyPrint draws a line of text, in its slot's style
   (:mod:`kenpo_docs.shapes.draw`), and checked there: one line, in the placeholder's
@@ -51,7 +51,9 @@ from pypdf.generic import (
     NameObject,
 )
 
-from kenpo_docs.shapes import draw as overlaytext
+from kenpo_docs import gates
+from kenpo_docs.gates._weasyprint import page_box, unwrap_absolute
+from kenpo_docs.paths import fonts_dir, templates_dir
 from kenpo_docs.pdf.compose import (  # noqa: F401  (add_overlay_page: the API)
     OverlayPage,
     add_overlay_page,
@@ -59,6 +61,9 @@ from kenpo_docs.pdf.compose import (  # noqa: F401  (add_overlay_page: the API)
     rect_svg_ops,
 )
 from kenpo_docs.pdf.stream import shared_form_xobject
+from kenpo_docs.render.pages import page_ranges
+from kenpo_docs.render.pdf import render_document, shared_font_config, write_pdf
+from kenpo_docs.shapes import draw
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -81,24 +86,6 @@ def hidden(slot: str, text: str = PLACEHOLDER, *, close: bool = True) -> Markup:
 
 
 # -- the background's box tree ---------------------------------------------------------------
-
-def _page_box(page: Any) -> Any:
-    """The laid-out page box of a WeasyPrint ``Page``.
-
-    WeasyPrint 70 keeps it in the private ``Page._page_box`` (there is no public accessor);
-    tests/test_form_overlay.py::test_weasyprint_page_box_internals fails if that changes.
-    """
-    return page._page_box
-
-
-def _unwrap(box: Any) -> Any:
-    """The box an absolutely positioned element's placeholder stands for.
-
-    WeasyPrint 70 puts absolute boxes in the tree as ``AbsolutePlaceholder`` holding the
-    laid-out box in the private ``_box`` (tested with :func:`_page_box`).
-    """
-    return getattr(box, "_box", box) if type(box).__name__ == "AbsolutePlaceholder" else box
-
 
 def _walk(box: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, tuple[Any, ...]]]:
     yield box, path
@@ -398,7 +385,7 @@ def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
     reader = PdfReader(io.BytesIO(pdf))
     slots = None
     if wanted is not None and len(document.pages) == 1:
-        slots = slots_of_page(_page_box(document.pages[0]))
+        slots = slots_of_page(page_box(document.pages[0]))
         if slots is not None and set(slots) != wanted:
             slots = None
     page = reader.pages[0]
@@ -417,11 +404,31 @@ def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
 
 #: Folder where this process shares the backgrounds it lays out with the batch's other
 #: processes (None: not shared). See :func:`shared_shapes`.
-_SHAPES: Path | None = None
+_SHAPES: tuple[Path, str] | None = None
+
+
+@functools.lru_cache(maxsize=4)
+def cache_digest(templates: Path) -> str:
+    """What every saved shape depends on besides its own key: each file of the templates
+    folder (a letter's HTML names its stylesheets, it does not hold them), the vendored fonts
+    (names and sizes), the code that lays shapes out and reads their slots, and the versions
+    of the libraries it uses. A resumed batch after an edit to print.css or an upgrade lays
+    its shapes out again instead of loading stale ones."""
+    h = hashlib.sha256(gates.library_key().encode())
+    for path in sorted(templates.rglob("*")):
+        if path.is_file():
+            h.update(b"\0t" + path.relative_to(templates).as_posix().encode() + b"\0"
+                     + path.read_bytes())
+    for path in sorted(fonts_dir().glob("*")):
+        h.update(b"\0f" + path.name.encode() + str(path.stat().st_size).encode())
+    code = Path(__file__).resolve().parent
+    for path in sorted([*code.glob("*.py"), *(code.parent / "render").glob("*.py")]):
+        h.update(b"\0c" + path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:32]
 
 
 @contextlib.contextmanager
-def shared_shapes(folder: Path | None) -> Iterator[None]:
+def shared_shapes(folder: Path | None, templates: Path | None = None) -> Iterator[None]:
     """Share backgrounds through ``folder`` (the batch's ``parts``) while in the block: a
     process that lays out a shape saves it there, and the batch's other processes (the other
     workers, later generations of workers, a resumed run) load it instead of laying it out
@@ -430,7 +437,10 @@ def shared_shapes(folder: Path | None) -> Iterator[None]:
     pickles: ``folder`` must be the batch's own private (0700) folder, never one others can
     write to."""
     global _SHAPES
-    before, _SHAPES = _SHAPES, folder
+    shared = None
+    if folder is not None:
+        shared = (folder, cache_digest((templates or templates_dir()).resolve()))
+    before, _SHAPES = _SHAPES, shared
     try:
         yield
     finally:
@@ -440,7 +450,8 @@ def shared_shapes(folder: Path | None) -> Iterator[None]:
 def _shape_path(key: str) -> Path | None:
     if _SHAPES is None:
         return None
-    return _SHAPES / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.shape"
+    folder, digest = _SHAPES
+    return folder / f"{hashlib.sha256((digest + key).encode()).hexdigest()[:32]}.shape"
 
 
 def _save_shape(background: Background, pdf: bytes) -> None:
@@ -469,7 +480,7 @@ def load_shape(key: str, options: Any) -> Background | None:
     if saved_key != key:
         return None
     if slots is not None:
-        font_config = _shared_font_config(options)
+        font_config = shared_font_config(options)
         for slot in slots.values():
             if slot.style is not None:
                 slot.style.font_config = font_config
@@ -477,17 +488,6 @@ def load_shape(key: str, options: Any) -> Background | None:
     contents = page.get_contents()
     return Background(key, name, page, contents.get_data() if contents is not None else b"",
                       slots, size)
-
-
-def _shared_font_config(options: Any) -> Any:
-    """This process's shared WeasyPrint font configuration for the templates folder (the
-    one backgrounds are laid out with, see ``layout_html(shared_fonts=True)``)."""
-    from kenpo_docs.paths import fonts_dir
-    from kenpo_docs.render.fetcher import SafeFetcher
-    from kenpo_docs.render.pdf import _fonts, _root
-
-    root = _root(options)
-    return _fonts(root, SafeFetcher([root, fonts_dir()]), True)[0]
 
 
 def background_xobject(writer: PdfWriter, background: Background) -> IndirectObject:
@@ -515,7 +515,7 @@ def overlay_problem(page_box: Any, blocks: list[list[dict[str, Any]]]) -> str | 
     """Why an overlay page is not safe (None if every value lies on its own line where its
     slot is, no wider than the full layout leaves it room for; every picture where and as
     large as its slot). ``blocks``: the values of each overlay block, one per line."""
-    divs = [_unwrap(b) for b, _ in _walk(page_box)
+    divs = [unwrap_absolute(b) for b, _ in _walk(page_box)
             if type(b).__name__ in ("AbsolutePlaceholder", "BlockBox")
             and getattr(b, "element_tag", None) == "div"
             and "v" in (b.element.get("class") or "").split()]
@@ -598,8 +598,16 @@ def overlay_css(values: list[list[dict[str, Any]]]) -> tuple[str, dict[str, str]
     return css, classes
 
 
+def enabled() -> bool:
+    """Whether shapes are printed as overlays here: the libraries' internals they use are
+    tested versions (:func:`kenpo_docs.gates.fast_path`); otherwise every page is laid out
+    in full."""
+    return gates.fast_path().on
+
+
 def render_overlay_pages(
     pages: list[tuple[str, list[dict[str, Any]], Background]], *, options: Any, what: str,
+    problems: dict[str, str] | None = None,
 ) -> dict[str, tuple[Any, Background]]:
     """The overlay pages of ``(anchor, values, background)`` pages: ``{anchor: (pypdf page,
     background)}`` for the pages that print exactly as the full layout. ``values`` are
@@ -607,9 +615,11 @@ def render_overlay_pages(
 
     Text values are drawn straight into the page (:mod:`kenpo_docs.shapes.draw`);
     pages with a picture other than plain rectangles, or written as a tagged PDF or a PDF
-    variant, go through one laid-out overlay document (:func:`_laid_out_overlay_pages`)."""
-    if not pages:
+    variant, go through one laid-out overlay document (:func:`_laid_out_overlay_pages`).
+    ``problems`` gets why each page left out must be laid out in full."""
+    if not pages or not enabled():
         return {}
+    problems = {} if problems is None else problems
     # Plain-rectangle SVGs are drawn straight into the page (WeasyPrint spends ~45 ms laying
     # out and drawing a barcode's 70 elements); any other picture is laid out.
     drawn: dict[str, bytes] = {}
@@ -626,33 +636,32 @@ def render_overlay_pages(
         laid_out.append((anchor, keep, bg))
     pages = laid_out
     result: dict[str, tuple[Any, Background]] = {}
-    if overlaytext.supported(options):
+    if draw.supported(options):
         direct = [p for p in pages if all(v["slot"].kind == "text" and v["slot"].style is not None
                                          for v in p[1])]
         if direct:
-            got, problems = overlaytext.draw_pages(direct, placeholder=PLACEHOLDER,
-                                                   options=options)
-            for anchor, problem in problems.items():
+            got, drawn_problems = draw.draw_pages(direct, placeholder=PLACEHOLDER,
+                                                  options=options)
+            for anchor, problem in drawn_problems.items():
                 logger.debug("%s overlay: %s laid out in full (%s)", what, anchor, problem)
+            problems.update(drawn_problems)
             by_anchor = {a: bg for a, _, bg in direct}
             result = {a: (OverlayPage(page, drawn[a]) if a in drawn else page, by_anchor[a])
                       for a, page in got.items()}
             done = {a for a, _, _ in direct}
             pages = [p for p in pages if p[0] not in done]
     if pages:
-        result.update(_laid_out_overlay_pages(pages, drawn, options=options, what=what))
+        result.update(_laid_out_overlay_pages(pages, drawn, options=options, what=what,
+                                              problems=problems))
     return result
 
 
 def _laid_out_overlay_pages(
     pages: list[tuple[str, list[dict[str, Any]], Background]], drawn: dict[str, bytes], *,
-    options: Any, what: str,
+    options: Any, what: str, problems: dict[str, str],
 ) -> dict[str, tuple[Any, Background]]:
     """The overlay pages as one laid-out document (values in absolutely positioned boxes),
     each page checked against its slots; for pages :mod:`overlaytext` cannot draw."""
-    from kenpo_docs.mailing.chunk import page_ranges
-    from kenpo_docs.render import render_document, write_pdf
-
     css, classes = overlay_css([v for _, v, _ in pages])
     # One class per place too: a rule is parsed once, where a style attribute is per value.
     places: dict[str, str] = {}
@@ -693,11 +702,12 @@ def _laid_out_overlay_pages(
         elif abs(page.width - bg.size[0]) > TOLERANCE or abs(page.height - bg.size[1]) > TOLERANCE:
             problem = "page size"
         else:
-            problem = overlay_problem(_page_box(page), page_blocks[anchor])
+            problem = overlay_problem(page_box(page), page_blocks[anchor])
         if problem is None:
             ok[anchor] = first
         else:
             logger.debug("%s overlay: %s laid out in full (%s)", what, anchor, problem)
+            problems[anchor] = problem
     if len(ok) < len(pages):
         logger.debug("%s overlay: %d of %d laid out in full after the check",
                      what, len(pages) - len(ok), len(pages))

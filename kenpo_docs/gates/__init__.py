@@ -1,0 +1,75 @@
+"""Gates: the only modules that touch other libraries' private or undocumented parts.
+
+The merge's fast path (values drawn over shared backgrounds, one font per face in a piece)
+uses internals of WeasyPrint (and its pydyf) and of pypdf. Each symbol we use has one
+wrapper with our name in :mod:`._weasyprint` or :mod:`._pypdf`, and a test of its own
+(``tests/test_gates.py``). Those tests ran on the versions in :data:`TESTED`; on any other
+version the fast path is off (:func:`fast_path`): one warning says so and what it costs, and
+``--strict`` makes it an error. Everything cached across processes or runs is keyed by
+:func:`library_key` too, so a cache never outlives the library that made it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+
+logger = logging.getLogger(__name__)
+
+#: The versions whose internals tests/test_gates.py checked (keep in step with the lock).
+TESTED: dict[str, tuple[str, ...]] = {
+    "weasyprint": ("70.0",),
+    "pydyf": ("0.13.0",),
+    "pypdf": ("7.1.1",),
+    "fonttools": ("4.68.0",),
+}
+
+#: What the fast path buys, for the one warning when it is off (bench/NOTES.md).
+COST = ("every letter and form is laid out in full and each piece embeds its parts' own "
+        "font subsets: about 5-30 times slower, and larger piece files")
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """Whether the merge may use the libraries' internals, and why not."""
+
+    on: bool
+    reason: str = ""
+
+
+def installed(name: str) -> str:
+    """The installed version of distribution ``name`` ("" when it is not installed)."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return ""
+
+
+@cache
+def fast_path() -> FastPath:
+    """The fast path is on when every library whose internals it uses is a tested version."""
+    wrong = [f"{name} {installed(name) or 'missing'} (tested: {', '.join(tested)})"
+             for name, tested in TESTED.items() if installed(name) not in tested]
+    if wrong:
+        return FastPath(False, "untested library versions: " + "; ".join(wrong))
+    return FastPath(True)
+
+
+_WARNED: list[bool] = []
+
+
+def warn_once_if_off() -> FastPath:
+    """:func:`fast_path`, with ONE warning per process when it is off."""
+    status = fast_path()
+    if not status.on and not _WARNED:
+        _WARNED.append(True)
+        logger.warning("fast path off (%s): %s", status.reason, COST)
+    return status
+
+
+@cache
+def library_key() -> str:
+    """The versions of every library whose output or internals a cache depends on."""
+    return ";".join(f"{name}={installed(name)}" for name in sorted(TESTED))

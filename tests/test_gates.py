@@ -1,0 +1,180 @@
+"""Every private symbol of another library we use, checked on its own (kenpo_docs.gates).
+
+A failure here names the symbol that changed; the version check keeps the merge off the fast
+path on any version these tests did not run on.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import date
+
+import pydyf
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, IndirectObject, NameObject
+
+from kenpo_docs import gates
+from kenpo_docs.gates import _pypdf, _weasyprint
+from kenpo_docs.render import RenderOptions, render_document
+from kenpo_docs.render.pdf import shared_font_config
+
+AS_OF = date(2026, 12, 1)
+CSS = ".s0 { font-family: 'BIZ UDPGothic'; font-size: 12px; line-height: 1.5 }"
+
+
+def _overlay_document(text: str = "X") -> object:
+    return render_document(
+        "forms/_overlay.html",
+        {"pages": [{"anchor": "p", "boxes": [{"text": text, "cls": "s0", "left": "10",
+                                              "top": "20", "width": "100", "align": "left"}]}],
+         "css": CSS},
+        options=RenderOptions(as_of=AS_OF),
+    )
+
+
+def _walk(box: object) -> list[object]:
+    found = [box]
+    for child in getattr(box, "children", ()) or ():
+        found += _walk(child)
+    return found
+
+
+# -- versions ----------------------------------------------------------------------------------
+
+def test_the_installed_libraries_are_the_tested_ones_so_the_fast_path_is_on() -> None:
+    """CI installs from the lock: this fails when the lock and TESTED disagree."""
+    assert gates.fast_path() == gates.FastPath(True), gates.fast_path().reason
+
+
+def test_an_untested_version_turns_the_fast_path_off_with_one_warning(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setitem(gates.TESTED, "weasyprint", ("69.0",))
+    monkeypatch.setattr(gates, "_WARNED", [])
+    gates.fast_path.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="kenpo_docs"):
+            first = gates.warn_once_if_off()
+            second = gates.warn_once_if_off()
+    finally:
+        gates.fast_path.cache_clear()
+    assert not first.on and first == second
+    assert "weasyprint 70.0 (tested: 69.0)" in first.reason
+    warnings = [r for r in caplog.records if "fast path off" in r.getMessage()]
+    assert len(warnings) == 1 and "slower" in warnings[0].getMessage()
+
+
+def test_the_library_key_names_every_gated_library_and_its_version() -> None:
+    key = gates.library_key()
+    for name in gates.TESTED:
+        assert f"{name}={gates.installed(name)}" in key
+
+
+# -- pypdf -------------------------------------------------------------------------------------
+
+def test_pypdf_add_object_makes_an_indirect_object_of_the_writer() -> None:
+    writer = PdfWriter()
+    stream = DecodedStreamObject()
+    stream.set_data(b"q Q")
+    ref = _pypdf.add_object(writer, stream)
+    assert isinstance(ref, IndirectObject) and ref.pdf is writer
+    assert writer.get_object(ref.idnum).get_data() == b"q Q"
+
+
+def test_pypdf_stored_bytes_are_the_encoded_bytes_not_the_decoded_ones() -> None:
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    stream = DecodedStreamObject()
+    stream.set_data(b"0 0 m 10 10 l S " * 50)
+    page = writer.pages[0]
+    page[NameObject("/Contents")] = _pypdf.add_object(writer, stream.flate_encode())
+    out = io.BytesIO()
+    writer.write(out)
+    contents = PdfReader(io.BytesIO(out.getvalue())).pages[0]["/Contents"].get_object()
+    raw = _pypdf.stored_bytes(contents)
+    assert raw != contents.get_data() and raw.startswith(b"x")  # zlib, as stored
+    assert contents.get_data() == b"0 0 m 10 10 l S " * 50
+
+
+# -- WeasyPrint --------------------------------------------------------------------------------
+
+def test_weasyprint_page_box_and_absolute_placeholders() -> None:
+    document = _overlay_document()
+    page_box = _weasyprint.page_box(document.pages[0])  # type: ignore[attr-defined]
+    assert type(page_box).__name__ == "PageBox"
+    placeholders = [b for b in _walk(page_box) if type(b).__name__ == "AbsolutePlaceholder"]
+    assert len(placeholders) == 1
+    div = _weasyprint.unwrap_absolute(placeholders[0])
+    assert type(div).__name__ == "BlockBox" and div.position_x == 10 and div.position_y == 20
+    (text,) = [b for b in _walk(div) if type(b).__name__ == "TextBox"]
+    assert text.text == "X" and 20 < text.position_y + text.baseline < 38
+    assert _weasyprint.unwrap_absolute(div) is div
+
+
+def test_weasyprint_font_folder_is_where_the_font_faces_were_copied() -> None:
+    folder = _weasyprint.font_folder(shared_font_config(RenderOptions(as_of=AS_OF)))
+    assert folder is not None and folder.is_dir()
+    assert any(p.stat().st_size > 100_000 for p in folder.iterdir())  # the vendored fonts
+
+
+def test_weasyprint_subsetter_is_reported() -> None:
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    assert _weasyprint.uses_harfbuzz_subset() == bool(harfbuzz_subset)
+
+
+def _text_style() -> object:
+    document = _overlay_document("漢字")
+    page_box = _weasyprint.page_box(document.pages[0])  # type: ignore[attr-defined]
+    (text,) = [b for b in _walk(page_box) if type(b).__name__ == "TextBox"]
+    return text.style
+
+
+def test_weasyprint_shapes_measures_and_names_the_font_of_a_line() -> None:
+    style = _text_style()
+    layout, line, index = _weasyprint.shape_line("あいう", style)
+    assert index is None  # one line
+    width = _weasyprint.line_width(line, style)
+    assert 30 < width < 40  # three full-width glyphs at 12px
+    fonts = _weasyprint.run_fonts(line)
+    assert len(fonts) == 1
+    key = _weasyprint.font_key(fonts[0])
+    again, line2, _ = _weasyprint.shape_line("かきく", style, layout)
+    assert again is layout  # reused, not made anew
+    assert _weasyprint.font_key(_weasyprint.run_fonts(line2)[0]) == key
+
+
+def test_weasyprint_draws_a_line_into_a_stream_and_embeds_its_font() -> None:
+    from types import SimpleNamespace
+
+    style = _text_style()
+    layout, line, _ = _weasyprint.shape_line("あいう", style)
+    fonts: dict[object, object] = {}
+    pdf = pydyf.PDF()
+    resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary()})
+    pdf.add_object(resources)
+    stream = _weasyprint.new_stream(fonts, (200.0, 100.0), resources)
+    stream.begin_text()
+    box = SimpleNamespace(text="あいう", style=style, pango_layout=layout, baseline=10)
+    colour = _weasyprint.draw_line(stream, box, _weasyprint.matrix(d=-1, e=5, f=30))
+    assert not colour
+    size = _weasyprint.stream_font(stream)
+    assert size is not None and size[1] == 12
+    stream.end_text()
+    (font,) = fonts.values()
+    texts = _weasyprint.glyph_texts(font)
+    assert sorted(texts.values()) == ["あ", "い", "う"]
+    assert set(_weasyprint.glyph_widths(font)) >= set(texts)
+    _weasyprint.set_glyph_texts(font, dict(texts))
+    assert _weasyprint.glyph_texts(font) == texts
+    pdf.add_object(stream)
+    pdf.add_page(pydyf.Dictionary({
+        "Type": "/Page", "Parent": pdf.pages.reference, "MediaBox": pydyf.Array([0, 0, 150, 75]),
+        "Contents": stream.reference, "Resources": resources.reference}))
+    embedded = _weasyprint.embed_fonts(pdf, fonts)
+    pdf.add_object(embedded)
+    resources["Font"] = embedded.reference
+    out = io.BytesIO()
+    pdf.write(out, None, b"0" * 32, True)
+    assert PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text() == "あいう"
