@@ -90,7 +90,7 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
     Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
     be used at all.
     """
-    from kenpo_docs.input.roster import write_report
+    from kenpo_docs.input.check import write_report
     from kenpo_docs.mailing.window import check_for_mailing
 
     result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)

@@ -23,13 +23,10 @@ import openpyxl
 import pytest
 
 from kenpo_docs.errors import RosterError
-from kenpo_docs.input.roster import (
-    COLUMNS,
-    Member,
-    read_roster,
-    summarize,
-)
-from kenpo_docs.input.roster import no_documents_reason as no_docs
+from kenpo_docs.input.check import no_documents_reason as no_docs
+from kenpo_docs.input.check import summarize
+from kenpo_docs.input.columns import COLUMNS
+from kenpo_docs.input.roster import Member, read_roster
 
 AS_OF = date(2026, 12, 1)
 HEADER = ["記号", "番号", "枝番", "氏名", "フリガナ", "生年月日", "資格取得日", "資格喪失日",

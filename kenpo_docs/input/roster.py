@@ -2,7 +2,8 @@
 
 A roster is a CSV (UTF-8, UTF-8 with BOM or CP932, as Excel writes it) or an ``.xlsx`` sheet
 with one row per person. The header row (row 1) names the columns in Japanese or by their
-English alias, in any order; unknown columns are ignored with a warning. See :data:`COLUMNS`.
+English alias, in any order; unknown columns are ignored with a warning. See
+:data:`~kenpo_docs.input.columns.COLUMNS`.
 
 Every data row becomes a :class:`Member` or a :class:`RowError` that names the spreadsheet row
 (header = row 1), the column and a plain reason, so staff can fix the file. Problems with the
@@ -22,84 +23,29 @@ Personal data stays out of the log: messages name the row, the column and the me
 
 from __future__ import annotations
 
-import csv
-import difflib
 import logging
-import os
-import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Literal, cast
 
-from kenpo_docs.domain.era import parse_date
-from kenpo_docs.errors import DateError, RosterError, RuleError
-from kenpo_docs.fonts import missing_glyphs
-from kenpo_docs.input.mynumber import contains_my_number, is_my_number, is_my_number_header
 from kenpo_docs.domain.facts import certificate_expiry, delivery_route
-from kenpo_docs.input.tables import MAX_CELL_CHARS, Unreadable, cell_text, load_table
+from kenpo_docs.errors import RosterError, RuleError
+from kenpo_docs.fonts import missing_glyphs
+from kenpo_docs.input.cells import Row, is_number, scan_cells
+from kenpo_docs.input.columns import (
+    MEMBERSHIP_ALIASES,
+    header_key,
+    map_header,
+    my_number_column_message,
+)
+from kenpo_docs.input.tables import cell_text, load_table
 
 logger = logging.getLogger("kenpo_docs")
 
 INSURED_BRANCH = "00"
-MEMBERSHIPS = ("一般", "任意継続")
-# The notice itself writes 「任継の方」; accepted and stored as 任意継続.
-_MEMBERSHIP_ALIASES = {"一般": "一般", "任意継続": "任意継続", "任継": "任意継続"}
-_YES = frozenset({"有", "あり", "登録済", "登録済み", "済", "yes", "y", "true", "1", "○", "〇"})
-_NO = frozenset({"無", "なし", "未登録", "未", "no", "n", "false", "0", "×"})
 _DASHES = "-‐‑‒–—―−ー－"
-# Invisible characters that are removed (with a warning): they break matching and sorting.
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-# Characters that have no place in a printed field: C0/C1 controls (tab and line breaks
-# aside) and bidirectional overrides/isolates, which can make text display reversed.
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_FOUR_DIGITS = re.compile("[0-9０-９]{4}")
-# One look at a whole row (cells joined by tab) for anything _scan_cells must examine: bad or
-# invisible characters, combining marks, a 12-digit group. Most rows have none.
-_SUSPECT = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-    "\u200b\u200c\u200d\u2060\ufeff\u0300-\u036f\u3099\u309a]"
-    "|[0-9０-９]{4}[^0-9０-９]?[0-9０-９]{4}[^0-9０-９]?[0-9０-９]{4}"
-)
-MY_NUMBER_REASON = ("個人番号(マイナンバー)と思われる12桁の数字があります。印刷してはならないため"
-                    "削除してください (looks like a My Number: it must not be printed; remove it)")
-
-
-@dataclass(frozen=True)
-class Column:
-    """One roster column: Japanese header, English alias, and whether the header must exist."""
-
-    name: str
-    alias: str
-    header_required: bool
-
-
-# The contract with the people who prepare rosters (and with the acceptance tests): names,
-# aliases and which headers must be present. 就労先コード/就労先名 are needed only on 一般
-# insured rows, so a roster of 任意継続 members alone may omit them.
-COLUMNS: tuple[Column, ...] = (
-    Column("記号", "symbol", True),
-    Column("番号", "number", True),
-    Column("枝番", "branch", True),
-    Column("氏名", "name", True),
-    Column("フリガナ", "kana", False),
-    Column("生年月日", "birth_date", True),
-    Column("資格取得日", "acquired_on", True),
-    Column("資格喪失日", "lost_on", False),
-    Column("加入区分", "membership", True),
-    Column("資格確認書交付日", "certificate_issued_on", False),
-    Column("郵便番号", "postal_code", True),
-    Column("住所1", "address1", True),
-    Column("住所2", "address2", False),
-    Column("就労先コード", "workplace_code", False),
-    Column("就労先名", "workplace_name", False),
-    Column("マイナ保険証", "myna_registered", False),
-    Column("マイナンバーカード", "has_mynumber_card", False),
-    Column("スマートフォン", "has_smartphone", False),
-)
-_JA = {c.alias: c.name for c in COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -186,266 +132,10 @@ class Roster:
 
 
 # --------------------------------------------------------------------------------------------
-# Header
+# Rows
 
 
-def _header_key(value: object) -> str:
-    text = unicodedata.normalize("NFKC", cell_text(value)).strip().casefold()
-    return "".join(text.split()).replace("-", "_")
-
-
-def _by_header() -> dict[str, str]:
-    """Normalised header text (Japanese name or alias) -> alias."""
-    found = {_header_key(c.name): c.alias for c in COLUMNS}
-    found.update({_header_key(c.alias): c.alias for c in COLUMNS})
-    return found
-
-
-def _closest(shown: str) -> str | None:
-    """The known column a mistyped header most likely meant (生年月目 -> 生年月日)."""
-    key = _header_key(shown)
-    names = {_header_key(c.name): c.name for c in COLUMNS}
-    names.update({_header_key(c.alias): c.name for c in COLUMNS})
-    match = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
-    return names[match[0]] if match else None
-
-
-def _map_header(
-    cells: list[object], path: Path, allowed: frozenset[str] = frozenset()
-) -> tuple[dict[str, int], list[RowError]]:
-    """Column alias -> cell index; unknown headers become warnings on row 1.
-
-    A header naming a My Number column stops the roster unless it was allowed explicitly.
-    """
-    known = _by_header()
-    found: dict[str, int] = {}
-    notes: list[RowError] = []
-    unknown: list[str] = []
-    for index, cell in enumerate(cells):
-        shown = cell_text(cell).strip()
-        if not shown:
-            continue
-        alias = known.get(_header_key(cell))
-        if alias is None:
-            if is_my_number_header(_header_key(shown)) and _header_key(shown) not in allowed:
-                raise RosterError(_my_number_column_message(shown), file=path, row=1,
-                                  column=shown)
-            unknown.append(shown)
-            guess = _closest(shown)
-            hint = f" {guess} のことですか (did you mean {guess}?)" if guess else ""
-            notes.append(RowError(1, shown,
-                                  f"不明な列のため無視しました (unknown column ignored){hint}"))
-            continue
-        if alias in found:
-            raise RosterError(f"列 {_JA[alias]} が2回あります (column appears twice)", file=path,
-                              row=1, column=_JA[alias])
-        found[alias] = index
-    missing = [c.name for c in COLUMNS if c.header_required and c.alias not in found]
-    if missing:
-        typos = [f"{u} -> {_closest(u)}" for u in unknown if _closest(u) in missing]
-        hint = f" 見出しの誤字? (typo? {', '.join(typos)})" if typos else ""
-        raise RosterError(
-            f"必須の列がありません (missing required column): {', '.join(missing)}{hint}",
-            file=path,
-            row=1,
-            column=missing[0],
-        )
-    return found, notes
-
-
-def _my_number_column_message(column: str) -> str:
-    return (f"列 {column} は個人番号(マイナンバー)です。印刷してはならないため、列を削除して"
-            "ください (a My Number column must not be printed: delete the column, or name it "
-            "with --allow-column if it is not one)")
-
-
-# --------------------------------------------------------------------------------------------
-# Cells
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-class _Row:
-    """Collects a row's values and its first problem per column."""
-
-    __slots__ = ("number", "cells", "columns", "glyphs", "problems", "notes", "_folded")
-
-    def __init__(self, number: int, cells: list[object], columns: dict[str, int],
-                 glyphs: dict[str, bool]) -> None:
-        self.number = number
-        self.cells = cells
-        self.columns = columns
-        self.glyphs = glyphs  # character -> the fonts lack it; shared by a roster's rows
-        self.problems: dict[str | None, str] = {}
-        self.notes: list[tuple[str, str]] = []
-        self._folded: dict[tuple[str, str], str | None] = {}  # each field is read several times
-
-    def raw(self, alias: str) -> object:
-        index = self.columns.get(alias)
-        if index is None or index >= len(self.cells):
-            return None
-        value = self.cells[index]
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
-
-    def fail(self, alias: str | None, reason: str) -> None:
-        column = _JA[alias] if alias is not None else None
-        self.problems.setdefault(column, reason)
-
-    def fail_column(self, column: str, reason: str) -> None:
-        """A problem in a column by its header text (also columns the roster ignores)."""
-        self.problems.setdefault(column, reason)
-
-    def warn(self, alias: str, reason: str) -> None:
-        self.notes.append((_JA[alias], reason))
-
-    def nfc(self, alias: str) -> str | None:
-        """Names and addresses: composed, never transliterated."""
-        return self._normalized(alias, "NFC")
-
-    def nfkc(self, alias: str) -> str | None:
-        """Digits, codes, dates: full-width and half-width forms folded."""
-        return self._normalized(alias, "NFKC")
-
-    def _normalized(self, alias: str, form: Literal["NFC", "NFKC"]) -> str | None:
-        key = (alias, form)
-        if key in self._folded:
-            return self._folded[key]
-        value = self.raw(alias)
-        text = None
-        if value is not None:
-            text = unicodedata.normalize(form, cell_text(value)).strip() or None
-        self._folded[key] = text
-        return text
-
-    def digits(self, alias: str, *, width: int | None = None) -> str | None:
-        value = self.raw(alias)
-        text = self.nfkc(alias)
-        if text is None:
-            self.fail(alias, "空欄です (required)")
-            return None
-        if not text.isascii() or not text.isdigit():
-            self.fail(alias, "数字だけで書いてください (digits only)")
-            return None
-        if width is not None and _is_number(value):
-            text = text.zfill(width)  # Excel dropped the leading zeros of a numeric cell
-        return text
-
-    def date(self, alias: str, *, required: bool) -> date | None:
-        value = self.raw(alias)
-        if value is None:
-            if required:
-                self.fail(alias, "空欄です (required)")
-            return None
-        try:
-            return parse_date(value, field=_JA[alias])
-        except DateError as exc:
-            self.fail(alias, _date_reason(exc.message))
-            return None
-
-    def yes_no(self, alias: str) -> bool | None:
-        text = self.nfkc(alias)
-        if text is None:
-            return None
-        folded = text.casefold()
-        if folded in _YES:
-            return True
-        if folded in _NO:
-            return False
-        self.fail(alias, "有 か 無 で書いてください (yes/no)")
-        return None
-
-
-# What is wrong with a date, without the cell's value: dates of birth are personal data and
-# must not reach a log, the console or a report. Keyed by a phrase of era.parse_date's message.
-_DATE_REASONS = (
-    ("曜日", "曜日が日付と合いません (weekday does not match the date)"),
-    ("ended on", "元号の終わった後の日付です (date after the era it names ended)"),
-    ("began", "元号の始まる前の日付です (date before the era it names began)"),
-    ("0年", "0年はありません、1年目は元年です (year 0 does not exist: the first year is 元年)"),
-    ("year 0", "0年はありません (year 0 does not exist)"),
-    ("明治", "明治より前の日付は扱えません (before 明治: out of scope)"),
-    ("Excel serial", "Excel の日付として読めません (not an Excel date)"),
-    ("does not exist", "存在しない日付です (no such day)"),
-    ("out of range", "年が範囲外です (year out of range)"),
-)
-
-
-def _date_reason(message: str) -> str:
-    """A date error's reason without the value (see :data:`_DATE_REASONS`)."""
-    for phrase, reason in _DATE_REASONS:
-        if phrase in message:
-            return reason
-    return ("日付として読めません。2025-12-01、令和7年12月1日、R7.12.1 のように書いてください "
-            "(not a date: write e.g. 2025-12-01, 令和7年12月1日 or R7.12.1)")
-
-
-def _scan_cells(
-    row: _Row, names: dict[int, str], used: frozenset[int], allowed: frozenset[int],
-    my_numbers: dict[int, list[int]],
-) -> None:
-    """Check every cell of a row before any field is read.
-
-    Cells of the columns the roster uses: unreadable (formula, merged), too long, control or
-    bidi characters, a leading combining mark -> the row is rejected; zero-width characters
-    are removed with a warning. Cells of every column (allowed ones aside): a My-Number-like
-    value rejects the row and is counted in ``my_numbers`` (index -> [hits, filled]) so a
-    whole column of them can stop the roster.
-    """
-    cells = row.cells
-    if len(cells) <= len(names) and all(type(c) is str for c in cells):
-        joined = "\t".join(cast("list[str]", cells))
-        if len(joined) <= MAX_CELL_CHARS and _SUSPECT.search(joined) is None:
-            return  # the common case: nothing to look at cell by cell
-    extra = False
-    for index, value in enumerate(cells):
-        if value is None or value == "":
-            continue
-        name = names.get(index)
-        if name is None:
-            extra = extra or bool(cell_text(value).strip())
-            name = f"{index + 1}列目"
-        if isinstance(value, Unreadable):
-            if index in used:
-                row.fail_column(name, value.reason)
-            continue
-        if isinstance(value, str) and index in used:
-            if len(value) > MAX_CELL_CHARS:
-                row.fail_column(name, f"セルが長すぎます ({len(value)} 文字、上限 "
-                                      f"{MAX_CELL_CHARS}) (cell too long)")
-                row.cells[index] = ""  # nothing downstream needs to see a megabyte
-                continue
-            if bad := _BAD_CHARS.findall(value):
-                codes = " ".join(sorted({f"U+{ord(ch):04X}" for ch in bad}))
-                row.fail_column(name, "制御文字など表示できない文字があります "
-                                      f"(control or bidi-override characters: {codes})")
-            if _ZERO_WIDTH.search(value):
-                value = _ZERO_WIDTH.sub("", value)
-                row.cells[index] = value
-                row.notes.append(
-                    (name, "ゼロ幅文字を取り除きました (zero-width characters removed)"))
-            head = value.strip()[:1]
-            if head and unicodedata.combining(head):
-                row.fail_column(name, "結合文字で始まっています (starts with a combining mark)")
-        if index in allowed or isinstance(value, date | float):
-            continue
-        text = cell_text(value)
-        if not text.strip():
-            continue
-        counts = my_numbers.setdefault(index, [0, 0])
-        counts[1] += 1  # rows that take the fast path are counted in read_roster
-        if _FOUR_DIGITS.search(text) and contains_my_number(text):
-            counts[0] += is_my_number(text)
-            row.fail_column(name, MY_NUMBER_REASON)
-    if extra:
-        row.notes.append(("-", "見出しのない列に値があります、無視しました "
-                               "(cells beyond the last header ignored)"))
-
-
-def _postal_code(row: _Row) -> str | None:
+def _postal_code(row: Row) -> str | None:
     value = row.raw("postal_code")
     text = row.nfkc("postal_code")
     if text is None:
@@ -453,7 +143,7 @@ def _postal_code(row: _Row) -> str | None:
     text = text.removeprefix("〒").strip()
     for dash in _DASHES:
         text = text.replace(dash, "")
-    if _is_number(value) and text.isdigit():
+    if is_number(value) and text.isdigit():
         text = text.zfill(7)  # 0600001 stored as the number 600001
     if not (text.isascii() and text.isdigit() and len(text) == 7):
         hint = " 先頭の0が落ちていませんか (leading zero lost?)" if len(text) == 6 else ""
@@ -462,7 +152,7 @@ def _postal_code(row: _Row) -> str | None:
     return text
 
 
-def _glyph_check(row: _Row, alias: str, value: str | None) -> None:
+def _glyph_check(row: Row, alias: str, value: str | None) -> None:
     """Warn when a printed field has characters the fonts cannot draw (or 外字)."""
     if not value:
         return
@@ -480,7 +170,7 @@ def _glyph_check(row: _Row, alias: str, value: str | None) -> None:
         row.warn(alias, f"フォントにない文字があります (characters the fonts lack): {codes}")
 
 
-def _parse_row(row: _Row, as_of: date) -> Member | None:
+def _parse_row(row: Row, as_of: date) -> Member | None:
     """Validate one row; problems go to ``row.problems``, warnings to ``row.notes``."""
     symbol = row.digits("symbol")
     number = row.digits("number")
@@ -513,7 +203,7 @@ def _parse_row(row: _Row, as_of: date) -> Member | None:
     membership_text = row.nfkc("membership")
     membership = None
     if membership_text is not None:
-        membership = _MEMBERSHIP_ALIASES.get(membership_text)
+        membership = MEMBERSHIP_ALIASES.get(membership_text)
         if membership is None:
             row.fail("membership", "一般 か 任意継続 で書いてください (一般 or 任意継続)")
     elif insured:
@@ -567,7 +257,7 @@ def _parse_row(row: _Row, as_of: date) -> Member | None:
     )
 
 
-def _row_key(row: _Row) -> tuple[str | None, str | None]:
+def _row_key(row: Row) -> tuple[str | None, str | None]:
     """(member key, household key) from the raw cells, or None where they cannot be read."""
     parts = []
     for alias in ("symbol", "number", "branch"):
@@ -582,7 +272,7 @@ def _row_key(row: _Row) -> tuple[str | None, str | None]:
     return "-".join(parts), "-".join(parts[:2])
 
 
-def _rejection(row: _Row, key: str | None) -> RowError:
+def _rejection(row: Row, key: str | None) -> RowError:
     if len(row.problems) == 1:
         ((column, reason),) = row.problems.items()
         return RowError(row.number, column, reason, key)
@@ -623,15 +313,15 @@ def read_roster(
         )
     header = table[0][1]
     names = {i: cell_text(c).strip() for i, c in enumerate(header) if cell_text(c).strip()}
-    allowed_keys = frozenset(_header_key(a) for a in allow_columns)
+    allowed_keys = frozenset(header_key(a) for a in allow_columns)
     for name in allow_columns:
-        if _header_key(name) not in {_header_key(n) for n in names.values()}:
+        if header_key(name) not in {header_key(n) for n in names.values()}:
             raise RosterError(f"--allow-column {name}: その列はありません (no such column)",
                               file=path, row=1)
-    columns, header_notes = _map_header(header, path, allowed_keys)
+    columns, header_notes = map_header(header, path, allowed_keys)
     glyphs: dict[str, bool] = {}
     rows = [
-        _Row(number, cells, columns, glyphs)
+        Row(number, cells, columns, glyphs)
         for number, cells in table[1:]
         if any(cell_text(c).strip() for c in cells)
     ]
@@ -639,30 +329,30 @@ def read_roster(
     if not rows:
         raise RosterError("データ行がありません (no data rows)", file=path)
     used = frozenset(columns.values())
-    allowed = frozenset(i for i, n in names.items() if _header_key(n) in allowed_keys)
+    allowed = frozenset(i for i, n in names.items() if header_key(n) in allowed_keys)
     my_numbers: dict[int, list[int]] = {}
     for row in rows:
-        _scan_cells(row, names, used, allowed, my_numbers)
+        scan_cells(row, names, used, allowed, my_numbers)
     for index, (hits, _) in sorted(my_numbers.items()):
         if not hits:
             continue
-        # The fast path of _scan_cells does not count filled cells: count them when it matters.
+        # The fast path of scan_cells does not count filled cells: count them when it matters.
         filled = sum(1 for row in rows
                      if index < len(row.cells) and cell_text(row.cells[index]).strip())
         if hits and hits * 2 >= filled:
             column = names.get(index, f"{index + 1}列目")
-            raise RosterError(_my_number_column_message(column), file=path, column=column)
+            raise RosterError(my_number_column_message(column), file=path, column=column)
 
     roster = Roster(file=path, encoding=encoding, row_count=len(rows))
-    roster.warnings.extend(header_notes)
-    parsed: list[tuple[_Row, str | None, str | None, Member | None]] = []
+    roster.warnings.extend(RowError(1, column, reason) for column, reason in header_notes)
+    parsed: list[tuple[Row, str | None, str | None, Member | None]] = []
     first_row: dict[str, int] = {}
     for row in rows:
         member = _parse_row(row, as_of)
         key, household = _row_key(row)
         # The folded values were for parsing: held for every row until the end they were
         # most of a big roster's peak memory (a 21,703-row roster: 72 -> 45 MB traced).
-        row._folded = {}
+        row.forget_folded()
         if key is not None:
             if key in first_row:
                 row.fail(None, f"{key} は {first_row[key]} 行目と重複しています (duplicate key)")
@@ -721,7 +411,7 @@ def read_roster(
     return roster
 
 
-def _warn_lost_zeros(parsed: list[tuple[_Row, str | None, str | None, Member | None]]) -> None:
+def _warn_lost_zeros(parsed: list[tuple[Row, str | None, str | None, Member | None]]) -> None:
     """Warn on numeric 記号/番号/就労先コード cells when the column elsewhere keeps leading
     zeros as text.
 
@@ -736,136 +426,7 @@ def _warn_lost_zeros(parsed: list[tuple[_Row, str | None, str | None, Member | N
         if not zero_text:
             continue
         for row, *_ in parsed:
-            if _is_number(row.raw(alias)):
+            if is_number(row.raw(alias)):
                 row.warn(alias, "数値のセルです。先頭の0が失われた可能性があります。文字列で"
                                 "保存してください (numeric cell: leading zeros may be lost)")
 
-
-def no_documents_reason(
-    member: Member, *, as_of: date, insured: Member | None = None
-) -> str | None:
-    """Why ``member`` gets no documents as of ``as_of``, or None when they do.
-
-    Coverage that ended on or before ``as_of`` (資格喪失日 <= as_of) means no documents. A
-    dependent whose insured person lost coverage loses it too, so pass ``insured`` for them.
-    """
-    if member.lost_on is not None and member.lost_on <= as_of:
-        return (f"資格喪失日 {member.lost_on.isoformat()} が基準日 {as_of.isoformat()} 以前"
-                " (coverage ended)")
-    if insured is not None and insured is not member:
-        if insured.lost_on is not None and insured.lost_on <= as_of:
-            return (f"被保険者の資格喪失日 {insured.lost_on.isoformat()} が基準日"
-                    f" {as_of.isoformat()} 以前 (insured person's coverage ended)")
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-# The check: what `kenpo-docs check` prints
-
-
-@dataclass(frozen=True)
-class RouteCount:
-    """How many households and members (with documents) go by one delivery route."""
-
-    route: str  # "workplace:<code>" or "home"
-    households: int
-    members: int
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """A roster's readiness: counts, routes, who gets nothing and why, rejects, warnings."""
-
-    file: Path
-    encoding: str
-    as_of: date
-    row_count: int
-    member_count: int
-    household_count: int
-    routes: tuple[RouteCount, ...]
-    no_documents: tuple[tuple[str, str], ...]  # (member key, reason)
-    errors: tuple[RowError, ...]
-    warnings: tuple[RowError, ...]
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every row is usable, 1 when some rows were rejected."""
-        return 1 if self.errors else 0
-
-    def lines(self) -> list[str]:
-        """The summary as text lines: keys, rows and reasons only, never names."""
-        out = [
-            f"{self.file} ({self.encoding}), as of {self.as_of.isoformat()}",
-            f"rows: {self.row_count}  members: {self.member_count}  "
-            f"households: {self.household_count}  rejected rows: {len(self.errors)}  "
-            f"warnings: {len(self.warnings)}",
-            "routes:",
-        ]
-        width = max((len(r.route) for r in self.routes), default=0)
-        out += [f"  {r.route:<{width}}  households: {r.households}  members: {r.members}"
-                for r in self.routes] or ["  (none)"]
-        if self.no_documents:
-            out.append(f"no documents ({len(self.no_documents)}):")
-            out += [f"  {key}  {reason}" for key, reason in self.no_documents]
-        for title, items in (("rejected rows", self.errors), ("warnings", self.warnings)):
-            if items:
-                out.append(f"{title} ({len(items)}):")
-                out += [f"  row {e.row}  {e.column or '-'}  {e.member_key or '-'}  {e.reason}"
-                        for e in items]
-        return out
-
-
-def summarize(roster: Roster, *, as_of: date) -> CheckResult:
-    """Count routes and list members who would get no documents, as the merge will see them."""
-    per_route: dict[str, list[int]] = {}
-    no_docs: list[tuple[str, str]] = []
-    for household in roster.households:
-        insured = household.insured
-        route = str(delivery_route(membership=insured.membership or "",
-                                   workplace_code=insured.workplace_code))
-        receiving = 0
-        for member in household.members:
-            reason = no_documents_reason(member, as_of=as_of, insured=insured)
-            if reason is None:
-                receiving += 1
-            else:
-                no_docs.append((member.key, reason))
-        if receiving:
-            counts = per_route.setdefault(route, [0, 0])
-            counts[0] += 1
-            counts[1] += receiving
-    order = sorted(per_route, key=lambda r: (r == "home", r))
-    return CheckResult(
-        file=roster.file, encoding=roster.encoding, as_of=as_of, row_count=roster.row_count,
-        member_count=len(roster.members), household_count=len(roster.households),
-        routes=tuple(RouteCount(r, *per_route[r]) for r in order),
-        no_documents=tuple(no_docs), errors=tuple(roster.errors),
-        warnings=tuple(roster.warnings),
-    )
-
-
-def check(
-    path: str | Path,
-    *,
-    as_of: date | None = None,
-    sheet: str | None = None,
-    allow_columns: Collection[str] = (),
-) -> CheckResult:
-    """Read ``path`` and summarise it: the library side of ``kenpo-docs check``."""
-    as_of = as_of or date.today()
-    roster = read_roster(path, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
-    return summarize(roster, as_of=as_of)
-
-
-REPORT_COLUMNS = ("row", "member_key", "column", "reason")
-
-
-def write_report(errors: list[RowError] | tuple[RowError, ...], path: str | Path) -> None:
-    """Write rejected rows as CSV (UTF-8 with BOM so Excel opens it), file mode 0600."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
-    with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(REPORT_COLUMNS)
-        for e in errors:
-            writer.writerow([e.row, e.member_key or "", e.column or "", e.reason])

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from kenpo_docs.documents.letters import LetterSettings, LetterSpec
 from kenpo_docs.domain.facts import Route, certificate_expiry, delivery_route
 from kenpo_docs.errors import KenpoDocsError, ManifestError, RuleError
-from kenpo_docs.input.roster import Household, Member, Roster, no_documents_reason
+from kenpo_docs.input.check import no_documents_reason
+from kenpo_docs.input.roster import Household, Member, Roster
 
 BATCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 

@@ -29,7 +29,8 @@ from pathlib import Path
 from kenpo_docs.documents.letters import Envelope, load_envelope
 from kenpo_docs.domain import facts
 from kenpo_docs.errors import RuleError
-from kenpo_docs.input.roster import CheckResult, Member, Roster, RowError, read_roster, summarize
+from kenpo_docs.input.check import CheckResult, summarize
+from kenpo_docs.input.roster import Member, Roster, RowError, read_roster
 from kenpo_docs.paths import fonts_dir
 
 MM_PER_PT = 25.4 / 72

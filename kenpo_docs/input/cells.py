@@ -1,0 +1,225 @@
+"""One roster row's cells: screened before anything is read, then read as typed fields.
+
+:func:`scan_cells` looks at every cell of a row first (unreadable, too long, control or bidi
+characters, a leading combining mark, zero-width characters, a My-Number-like value); a
+:class:`Row` then reads the fields (NFC or NFKC text, digits, dates, yes/no) and keeps the
+first problem per column. Messages name the column and what is wrong, never the cell's
+value: dates of birth and My Numbers must not reach a log or a report.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Literal, cast
+
+from kenpo_docs.domain.era import parse_date
+from kenpo_docs.errors import DateError
+from kenpo_docs.input.columns import NAME_BY_ALIAS, NO, YES
+from kenpo_docs.input.mynumber import contains_my_number, is_my_number
+from kenpo_docs.input.tables import MAX_CELL_CHARS, Unreadable, cell_text
+
+# Invisible characters that are removed (with a warning): they break matching and sorting.
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# Characters that have no place in a printed field: C0/C1 controls (tab and line breaks
+# aside) and bidirectional overrides/isolates, which can make text display reversed.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_FOUR_DIGITS = re.compile("[0-9０-９]{4}")
+# One look at a whole row (cells joined by tab) for anything scan_cells must examine: bad or
+# invisible characters, combining marks, a 12-digit group. Most rows have none.
+_SUSPECT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    "\u200b\u200c\u200d\u2060\ufeff\u0300-\u036f\u3099\u309a]"
+    "|[0-9０-９]{4}[^0-9０-９]?[0-9０-９]{4}[^0-9０-９]?[0-9０-９]{4}"
+)
+MY_NUMBER_REASON = ("個人番号(マイナンバー)と思われる12桁の数字があります。印刷してはならないため"
+                    "削除してください (looks like a My Number: it must not be printed; remove it)")
+
+
+def is_number(value: object) -> bool:
+    """A numeric cell (from ``.xlsx``), which may have lost its leading zeros."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class Row:
+    """Collects a row's values and its first problem per column."""
+
+    __slots__ = ("_folded", "cells", "columns", "glyphs", "notes", "number", "problems")
+
+    def __init__(self, number: int, cells: list[object], columns: dict[str, int],
+                 glyphs: dict[str, bool]) -> None:
+        self.number = number
+        self.cells = cells
+        self.columns = columns
+        self.glyphs = glyphs  # character -> the fonts lack it; shared by a roster's rows
+        self.problems: dict[str | None, str] = {}
+        self.notes: list[tuple[str, str]] = []
+        self._folded: dict[tuple[str, str], str | None] = {}  # each field is read several times
+
+    def raw(self, alias: str) -> object:
+        index = self.columns.get(alias)
+        if index is None or index >= len(self.cells):
+            return None
+        value = self.cells[index]
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    def fail(self, alias: str | None, reason: str) -> None:
+        column = NAME_BY_ALIAS[alias] if alias is not None else None
+        self.problems.setdefault(column, reason)
+
+    def fail_column(self, column: str, reason: str) -> None:
+        """A problem in a column by its header text (also columns the roster ignores)."""
+        self.problems.setdefault(column, reason)
+
+    def warn(self, alias: str, reason: str) -> None:
+        self.notes.append((NAME_BY_ALIAS[alias], reason))
+
+    def nfc(self, alias: str) -> str | None:
+        """Names and addresses: composed, never transliterated."""
+        return self._normalized(alias, "NFC")
+
+    def nfkc(self, alias: str) -> str | None:
+        """Digits, codes, dates: full-width and half-width forms folded."""
+        return self._normalized(alias, "NFKC")
+
+    def forget_folded(self) -> None:
+        """Drop the folded field values once the row is parsed (they are most of the memory)."""
+        self._folded = {}
+
+    def _normalized(self, alias: str, form: Literal["NFC", "NFKC"]) -> str | None:
+        key = (alias, form)
+        if key in self._folded:
+            return self._folded[key]
+        value = self.raw(alias)
+        text = None
+        if value is not None:
+            text = unicodedata.normalize(form, cell_text(value)).strip() or None
+        self._folded[key] = text
+        return text
+
+    def digits(self, alias: str, *, width: int | None = None) -> str | None:
+        value = self.raw(alias)
+        text = self.nfkc(alias)
+        if text is None:
+            self.fail(alias, "空欄です (required)")
+            return None
+        if not text.isascii() or not text.isdigit():
+            self.fail(alias, "数字だけで書いてください (digits only)")
+            return None
+        if width is not None and is_number(value):
+            text = text.zfill(width)  # Excel dropped the leading zeros of a numeric cell
+        return text
+
+    def date(self, alias: str, *, required: bool) -> date | None:
+        value = self.raw(alias)
+        if value is None:
+            if required:
+                self.fail(alias, "空欄です (required)")
+            return None
+        try:
+            return parse_date(value, field=NAME_BY_ALIAS[alias])
+        except DateError as exc:
+            self.fail(alias, _date_reason(exc.message))
+            return None
+
+    def yes_no(self, alias: str) -> bool | None:
+        text = self.nfkc(alias)
+        if text is None:
+            return None
+        folded = text.casefold()
+        if folded in YES:
+            return True
+        if folded in NO:
+            return False
+        self.fail(alias, "有 か 無 で書いてください (yes/no)")
+        return None
+
+
+# What is wrong with a date, without the cell's value: dates of birth are personal data and
+# must not reach a log, the console or a report. Keyed by a phrase of era.parse_date's message.
+_DATE_REASONS = (
+    ("曜日", "曜日が日付と合いません (weekday does not match the date)"),
+    ("ended on", "元号の終わった後の日付です (date after the era it names ended)"),
+    ("began", "元号の始まる前の日付です (date before the era it names began)"),
+    ("0年", "0年はありません、1年目は元年です (year 0 does not exist: the first year is 元年)"),
+    ("year 0", "0年はありません (year 0 does not exist)"),
+    ("明治", "明治より前の日付は扱えません (before 明治: out of scope)"),
+    ("Excel serial", "Excel の日付として読めません (not an Excel date)"),
+    ("does not exist", "存在しない日付です (no such day)"),
+    ("out of range", "年が範囲外です (year out of range)"),
+)
+
+
+def _date_reason(message: str) -> str:
+    """A date error's reason without the value (see :data:`_DATE_REASONS`)."""
+    for phrase, reason in _DATE_REASONS:
+        if phrase in message:
+            return reason
+    return ("日付として読めません。2025-12-01、令和7年12月1日、R7.12.1 のように書いてください "
+            "(not a date: write e.g. 2025-12-01, 令和7年12月1日 or R7.12.1)")
+
+
+def scan_cells(
+    row: Row, names: dict[int, str], used: frozenset[int], allowed: frozenset[int],
+    my_numbers: dict[int, list[int]],
+) -> None:
+    """Check every cell of a row before any field is read.
+
+    Cells of the columns the roster uses: unreadable (formula, merged), too long, control or
+    bidi characters, a leading combining mark -> the row is rejected; zero-width characters
+    are removed with a warning. Cells of every column (allowed ones aside): a My-Number-like
+    value rejects the row and is counted in ``my_numbers`` (index -> [hits, filled]) so a
+    whole column of them can stop the roster.
+    """
+    cells = row.cells
+    if len(cells) <= len(names) and all(type(c) is str for c in cells):
+        joined = "\t".join(cast("list[str]", cells))
+        if len(joined) <= MAX_CELL_CHARS and _SUSPECT.search(joined) is None:
+            return  # the common case: nothing to look at cell by cell
+    extra = False
+    for index, value in enumerate(cells):
+        if value is None or value == "":
+            continue
+        name = names.get(index)
+        if name is None:
+            extra = extra or bool(cell_text(value).strip())
+            name = f"{index + 1}列目"
+        if isinstance(value, Unreadable):
+            if index in used:
+                row.fail_column(name, value.reason)
+            continue
+        if isinstance(value, str) and index in used:
+            if len(value) > MAX_CELL_CHARS:
+                row.fail_column(name, f"セルが長すぎます ({len(value)} 文字、上限 "
+                                      f"{MAX_CELL_CHARS}) (cell too long)")
+                row.cells[index] = ""  # nothing downstream needs to see a megabyte
+                continue
+            if bad := _BAD_CHARS.findall(value):
+                codes = " ".join(sorted({f"U+{ord(ch):04X}" for ch in bad}))
+                row.fail_column(name, "制御文字など表示できない文字があります "
+                                      f"(control or bidi-override characters: {codes})")
+            if _ZERO_WIDTH.search(value):
+                value = _ZERO_WIDTH.sub("", value)
+                row.cells[index] = value
+                row.notes.append(
+                    (name, "ゼロ幅文字を取り除きました (zero-width characters removed)"))
+            head = value.strip()[:1]
+            if head and unicodedata.combining(head):
+                row.fail_column(name, "結合文字で始まっています (starts with a combining mark)")
+        if index in allowed or isinstance(value, date | float):
+            continue
+        text = cell_text(value)
+        if not text.strip():
+            continue
+        counts = my_numbers.setdefault(index, [0, 0])
+        counts[1] += 1  # rows that take the fast path are counted in read_roster
+        if _FOUR_DIGITS.search(text) and contains_my_number(text):
+            counts[0] += is_my_number(text)
+            row.fail_column(name, MY_NUMBER_REASON)
+    if extra:
+        row.notes.append(("-", "見出しのない列に値があります、無視しました "
+                               "(cells beyond the last header ignored)"))
+

@@ -1,0 +1,145 @@
+"""Is a roster ready for a mailing: the library side of ``kenpo-docs check``.
+
+:func:`summarize` counts households and members per delivery route, as the merge will send
+them, lists who gets no documents and why (:func:`no_documents_reason`, which the merge uses
+too) and carries the rejected rows and warnings; :func:`write_report` writes the rejected
+rows for staff. Only keys, rows and reasons are printed, never names.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from kenpo_docs.domain.facts import delivery_route
+from kenpo_docs.input.roster import Member, Roster, RowError, read_roster
+
+
+def no_documents_reason(
+    member: Member, *, as_of: date, insured: Member | None = None
+) -> str | None:
+    """Why ``member`` gets no documents as of ``as_of``, or None when they do.
+
+    Coverage that ended on or before ``as_of`` (資格喪失日 <= as_of) means no documents. A
+    dependent whose insured person lost coverage loses it too, so pass ``insured`` for them.
+    """
+    if member.lost_on is not None and member.lost_on <= as_of:
+        return (f"資格喪失日 {member.lost_on.isoformat()} が基準日 {as_of.isoformat()} 以前"
+                " (coverage ended)")
+    if insured is not None and insured is not member:
+        if insured.lost_on is not None and insured.lost_on <= as_of:
+            return (f"被保険者の資格喪失日 {insured.lost_on.isoformat()} が基準日"
+                    f" {as_of.isoformat()} 以前 (insured person's coverage ended)")
+    return None
+
+
+@dataclass(frozen=True)
+class RouteCount:
+    """How many households and members (with documents) go by one delivery route."""
+
+    route: str  # "workplace:<code>" or "home"
+    households: int
+    members: int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A roster's readiness: counts, routes, who gets nothing and why, rejects, warnings."""
+
+    file: Path
+    encoding: str
+    as_of: date
+    row_count: int
+    member_count: int
+    household_count: int
+    routes: tuple[RouteCount, ...]
+    no_documents: tuple[tuple[str, str], ...]  # (member key, reason)
+    errors: tuple[RowError, ...]
+    warnings: tuple[RowError, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every row is usable, 1 when some rows were rejected."""
+        return 1 if self.errors else 0
+
+    def lines(self) -> list[str]:
+        """The summary as text lines: keys, rows and reasons only, never names."""
+        out = [
+            f"{self.file} ({self.encoding}), as of {self.as_of.isoformat()}",
+            f"rows: {self.row_count}  members: {self.member_count}  "
+            f"households: {self.household_count}  rejected rows: {len(self.errors)}  "
+            f"warnings: {len(self.warnings)}",
+            "routes:",
+        ]
+        width = max((len(r.route) for r in self.routes), default=0)
+        out += [f"  {r.route:<{width}}  households: {r.households}  members: {r.members}"
+                for r in self.routes] or ["  (none)"]
+        if self.no_documents:
+            out.append(f"no documents ({len(self.no_documents)}):")
+            out += [f"  {key}  {reason}" for key, reason in self.no_documents]
+        for title, items in (("rejected rows", self.errors), ("warnings", self.warnings)):
+            if items:
+                out.append(f"{title} ({len(items)}):")
+                out += [f"  row {e.row}  {e.column or '-'}  {e.member_key or '-'}  {e.reason}"
+                        for e in items]
+        return out
+
+
+def summarize(roster: Roster, *, as_of: date) -> CheckResult:
+    """Count routes and list members who would get no documents, as the merge will see them."""
+    per_route: dict[str, list[int]] = {}
+    no_docs: list[tuple[str, str]] = []
+    for household in roster.households:
+        insured = household.insured
+        route = str(delivery_route(membership=insured.membership or "",
+                                   workplace_code=insured.workplace_code))
+        receiving = 0
+        for member in household.members:
+            reason = no_documents_reason(member, as_of=as_of, insured=insured)
+            if reason is None:
+                receiving += 1
+            else:
+                no_docs.append((member.key, reason))
+        if receiving:
+            counts = per_route.setdefault(route, [0, 0])
+            counts[0] += 1
+            counts[1] += receiving
+    order = sorted(per_route, key=lambda r: (r == "home", r))
+    return CheckResult(
+        file=roster.file, encoding=roster.encoding, as_of=as_of, row_count=roster.row_count,
+        member_count=len(roster.members), household_count=len(roster.households),
+        routes=tuple(RouteCount(r, *per_route[r]) for r in order),
+        no_documents=tuple(no_docs), errors=tuple(roster.errors),
+        warnings=tuple(roster.warnings),
+    )
+
+
+def check(
+    path: str | Path,
+    *,
+    as_of: date | None = None,
+    sheet: str | None = None,
+    allow_columns: Collection[str] = (),
+) -> CheckResult:
+    """Read ``path`` and summarise it: the library side of ``kenpo-docs check``."""
+    as_of = as_of or date.today()
+    roster = read_roster(path, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
+    return summarize(roster, as_of=as_of)
+
+
+REPORT_COLUMNS = ("row", "member_key", "column", "reason")
+
+
+def write_report(errors: list[RowError] | tuple[RowError, ...], path: str | Path) -> None:
+    """Write rejected rows as CSV (UTF-8 with BOM so Excel opens it), file mode 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
+    with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(REPORT_COLUMNS)
+        for e in errors:
+            writer.writerow([e.row, e.member_key or "", e.column or "", e.reason])
