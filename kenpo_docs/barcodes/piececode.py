@@ -48,6 +48,7 @@ import zxingcpp
 from pypdf.generic import ArrayObject, DecodedStreamObject, IndirectObject, NameObject
 
 from kenpo_docs.errors import AssemblyError, BarcodeError
+from kenpo_docs.gates._pypdf import add_object
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -324,7 +325,7 @@ def stamp_page(page: pypdf.PageObject, text: str, options: StampOptions | None =
     if number is None:  # one "q" stream serves every page of a writer
         save = DecodedStreamObject()
         save.set_data(b"q\n")
-        number = _SAVE_STATE[writer] = writer._add_object(save).idnum
+        number = _SAVE_STATE[writer] = add_object(writer, save).idnum
     before = IndirectObject(number, 0, writer)
     stamp = DecodedStreamObject()
     stamp.set_data(ops)
@@ -335,13 +336,13 @@ def stamp_page(page: pypdf.PageObject, text: str, options: StampOptions | None =
         resolved = contents.get_object()
         if isinstance(resolved, ArrayObject):
             existing = [
-                c if isinstance(c, IndirectObject) else writer._add_object(c) for c in resolved
+                c if isinstance(c, IndirectObject) else add_object(writer, c) for c in resolved
             ]
         elif isinstance(contents, IndirectObject):
             existing = [contents]
         else:
-            existing = [writer._add_object(resolved)]
-    page[NameObject("/Contents")] = ArrayObject([before, *existing, writer._add_object(after)])
+            existing = [add_object(writer, resolved)]
+    page[NameObject("/Contents")] = ArrayObject([before, *existing, add_object(writer, after)])
 
 
 def _open_reader(src: pypdf.PdfReader | str | Path) -> pypdf.PdfReader:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
+from kenpo_docs.gates._pypdf import stored_bytes
 from kenpo_docs.pdf import fontmerge
 from kenpo_docs.pdf.fontmerge import FontMergeError, Program
 
@@ -104,11 +105,12 @@ def _face(font: DictionaryObject) -> Face | None:
         return None
     base_font = _direct(font["/BaseFont"])
     program = descriptor["/FontFile2"].get_object()
+    stored = stored_bytes(program)  # as stored: no inflating
     key = hashlib.blake2b(repr((program.get("/Filter"), program.get("/DecodeParms"))).encode()
-                          + program._data, digest_size=16).digest()  # as stored: no inflating
+                          + stored, digest_size=16).digest()
     to_unicode = font["/ToUnicode"].get_object()
-    face_key = hashlib.blake2b(key + to_unicode._data + _direct(cid.get("/W", ArrayObject())),
-                               digest_size=16).digest()
+    widths = _direct(cid.get("/W", ArrayObject()))
+    face_key = hashlib.blake2b(key + stored_bytes(to_unicode) + widths, digest_size=16).digest()
     return Face(
         name=base_font.split(b"+", 1)[-1], key=face_key, base_font=base_font,
         font_file=fontmerge.FontFile(key, program.get_data),
