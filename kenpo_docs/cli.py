@@ -129,10 +129,13 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
 @click.option("--encrypt", is_flag=True,
               help="Protect piece PDFs and print files with AES-256. The password comes from "
                    "KENPO_DOCS_PASSWORD or a hidden prompt, never from the command line.")
+@click.option("--strict", is_flag=True,
+              help="Stop instead of warning when the fast path is off (installed library "
+                   "versions other than the tested ones: 5-30 times slower).")
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
           enclose: tuple[str, ...], sort: str, notice: str | None, window: int, db: str,
           workers: int, sheet: str | None, allow_columns: tuple[str, ...],
-          encrypt: bool) -> None:
+          encrypt: bool, strict: bool) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
     manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
 
@@ -154,7 +157,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
         letter=letter, out=Path(out), as_of=as_of, batch_id=batch_id, enclosures=enclose,
         sort=sort, notice=notice, window_months=window, workers=workers, sheet=sheet,
         db=Path(db),
-        allow_columns=allow_columns,
+        allow_columns=allow_columns, strict=strict,
     )
     with click.progressbar(length=1, label="Rendering", show_pos=True,
                            file=sys.stderr) as bar:
