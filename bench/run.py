@@ -148,9 +148,10 @@ def run_naive(roster: Path, out: Path, households: int) -> tuple[int, float]:
 
     from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
     from kenpo_docs.documents import forms
+    from kenpo_docs.documents.letters import get_letter, load_envelope
     from kenpo_docs.input.roster import read_roster
-    from kenpo_docs.mailing import get_letter, load_envelope, plan_batch
     from kenpo_docs.mailing.chunk import ChunkJob, letter_context
+    from kenpo_docs.mailing.plan import plan_batch
     from kenpo_docs.publish.notices import render_notice
     from kenpo_docs.render import RenderOptions, render_pdf
 

@@ -20,11 +20,9 @@ from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from kenpo_docs.mailing import MergeOptions, merge
+from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.pdf import fontmerge, piecefonts
 
-from kenpo_docs.pdf import fontmerge
-
-from kenpo_docs.pdf import piecefonts
 ROOT = Path(__file__).resolve().parent.parent
 REGULAR = ROOT / "fonts" / "BIZUDPGothic-Regular.ttf"
 BOLD = ROOT / "fonts" / "BIZUDPGothic-Bold.ttf"

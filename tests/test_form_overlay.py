@@ -25,10 +25,11 @@ from pypdf import PdfReader
 from kenpo_docs.documents.forms import form_context
 from kenpo_docs.input.roster import Household, Member, read_roster
 from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.pdf.compose import add_overlay_page
 from kenpo_docs.publish.forms import build_form
 from kenpo_docs.render import RenderOptions
+from kenpo_docs.shapes import backgrounds, overlay
 from kenpo_docs.shapes import forms as formoverlay
-from kenpo_docs.shapes import overlay
 
 AS_OF = date(2026, 12, 1)
 DPI = 100
@@ -287,8 +288,8 @@ def test_overlay_outside_the_merge_matches_full_layout(form: str, tmp_path: Path
     writer = PdfWriter()
     for anchor in anchors:
         page, background = overlays[anchor]
-        overlay.add_overlay_page(writer, page,
-                                     overlay.background_xobject(writer, background))
+        add_overlay_page(writer, page,
+                                     backgrounds.background_xobject(writer, background))
     path = tmp_path / "overlay.pdf"
     with PdfStreamWriter(path) as out:
         for page in writer.pages:
@@ -342,14 +343,14 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
     ctx = form_context("bessou1", family, as_of=AS_OF, anchor="a")
     options = RenderOptions(as_of=AS_OF, pdf_tags=False)
     monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})
-    with overlay.shared_shapes(tmp_path):
+    with backgrounds.shared_shapes(tmp_path):
         laid_out = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
                                                options=options)
     (saved,) = tmp_path.glob("*.shape")
     monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})  # another process
     monkeypatch.setattr(formoverlay, "_lay_out_background",
                         lambda *a: pytest.fail("laid out again instead of loaded"))
-    with overlay.shared_shapes(tmp_path):
+    with backgrounds.shared_shapes(tmp_path):
         loaded = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
                                              options=options)
     assert loaded["a"][1].name == laid_out["a"][1].name  # same background, same bytes
@@ -360,7 +361,7 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
 
     writer = PdfWriter()
     page, background = loaded["a"]
-    overlay.add_overlay_page(writer, page, overlay.background_xobject(writer, background))
+    add_overlay_page(writer, page, backgrounds.background_xobject(writer, background))
     path = tmp_path / "loaded.pdf"
     with PdfStreamWriter(path) as out:
         out.add_page(writer.pages[0])
@@ -371,7 +372,7 @@ def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(
     saved.write_bytes(saved.read_bytes()[:100])  # torn
     monkeypatch.undo()
     monkeypatch.setattr(formoverlay, "_BACKGROUNDS", {})
-    with overlay.shared_shapes(tmp_path):
+    with backgrounds.shared_shapes(tmp_path):
         again = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
                                             options=options)
     assert again["a"][1].name == laid_out["a"][1].name

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from kenpo_docs.cli import cli
-from kenpo_docs.mailing import MANIFEST_COLUMNS, MergeOptions, merge
+from kenpo_docs.mailing.run import MANIFEST_COLUMNS, MergeOptions, merge
 
 HEADER = (
     "記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"
@@ -181,7 +181,7 @@ def test_window_block_sits_inside_the_envelope_window(roster: Path, tmp_path: Pa
     grown by ``shift`` can show through it. In that area, ink is allowed only inside the
     address block (the window shrunk by ``shift``), and the block must hold the address.
     """
-    from kenpo_docs.mailing import load_envelope
+    from kenpo_docs.documents.letters import load_envelope
 
     env = load_envelope()
     out = tmp_path / "out"

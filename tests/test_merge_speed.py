@@ -19,7 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 from kenpo_docs.barcodes.verify import read_expected, verify_pdf
-from kenpo_docs.mailing import MergeOptions, merge
+from kenpo_docs.mailing.run import MergeOptions, merge
 from kenpo_docs.pdf.stream import STATIC_KEY
 
 HEADER = (

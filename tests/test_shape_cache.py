@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kenpo_docs import gates
-from kenpo_docs.shapes import overlay
+from kenpo_docs.shapes import backgrounds
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,14 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def templates(tmp_path: Path) -> Path:
     copy = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", copy)
-    overlay.cache_digest.cache_clear()
+    backgrounds.cache_digest.cache_clear()
     yield copy
-    overlay.cache_digest.cache_clear()
+    backgrounds.cache_digest.cache_clear()
 
 
 def _path(parts: Path, templates: Path, key: str = "letter-kakuninsho\nshape") -> Path:
-    with overlay.shared_shapes(parts, templates):
-        path = overlay._shape_path(key)
+    with backgrounds.shared_shapes(parts, templates):
+        path = backgrounds._shape_path(key)
     assert path is not None and path.parent == parts
     return path
 
@@ -36,7 +36,7 @@ def test_an_edit_to_print_css_gives_every_shape_a_new_file(templates: Path,
     assert _path(tmp_path, templates) == before  # stable
     css = templates / "base" / "print.css"
     css.write_text(css.read_text("utf-8") + "\n/* a staff edit */\n", "utf-8")
-    overlay.cache_digest.cache_clear()  # a new run (or process) reads the folder again
+    backgrounds.cache_digest.cache_clear()  # a new run (or process) reads the folder again
     assert _path(tmp_path, templates) != before
 
 
@@ -46,7 +46,7 @@ def test_another_library_version_gives_every_shape_a_new_file(
     gates.library_key.cache_clear()
     monkeypatch.setattr(gates, "installed",
                         lambda name: "71.0" if name == "weasyprint" else "1")
-    overlay.cache_digest.cache_clear()
+    backgrounds.cache_digest.cache_clear()
     try:
         assert _path(tmp_path, templates) != before
     finally:
@@ -58,4 +58,4 @@ def test_different_shapes_never_share_a_file(templates: Path, tmp_path: Path) ->
 
 
 def test_nothing_is_shared_outside_a_batch() -> None:
-    assert overlay._shape_path("a") is None
+    assert backgrounds._shape_path("a") is None

@@ -1,25 +1,9 @@
-"""Mailings: plan a batch from a roster, render one PDF per envelope, print files, manifest."""
+"""Mailings: plan a batch from a roster, render one PDF per envelope, print files, manifest.
 
-from __future__ import annotations
-
-from kenpo_docs.documents.letters import LETTERS, Envelope, LetterSpec, get_letter, load_envelope
-from kenpo_docs.mailing.letter_docx import render_letter_docx
-from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, RowOutcome, plan_batch
-from kenpo_docs.mailing.run import MANIFEST_COLUMNS, MergeOptions, MergeResult, merge
-
-__all__ = [
-    "LETTERS",
-    "MANIFEST_COLUMNS",
-    "BatchPlan",
-    "Envelope",
-    "LetterSpec",
-    "MergeOptions",
-    "MergeResult",
-    "PiecePlan",
-    "RowOutcome",
-    "get_letter",
-    "load_envelope",
-    "merge",
-    "plan_batch",
-    "render_letter_docx",
-]
+The path of a batch, module by module: ``plan`` (every row's fate, the pieces and their ids)
+→ ``window`` (does the address fit the envelope window) → ``enclosures`` (what goes in besides
+the letter) → ``chunk`` (a chunk of pieces rendered and written, in a worker process) →
+``printfiles`` and ``covers`` (print-ready files per route) → ``run`` (``merge``: drives the
+stages, writes the manifest and records the batch in :mod:`kenpo_docs.tracking`) →
+``protect`` (encryption of a finished batch). ``letter_docx`` writes one letter as Word.
+"""

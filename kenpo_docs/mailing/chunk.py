@@ -36,6 +36,7 @@ from kenpo_docs.files import write_atomic
 from kenpo_docs.gates._pypdf import add_object
 from kenpo_docs.mailing.plan import PiecePlan
 from kenpo_docs.pdf import piecefonts
+from kenpo_docs.pdf.compose import add_overlay_page
 from kenpo_docs.pdf.stream import (
     PdfStreamWriter,
     Segment,
@@ -47,6 +48,7 @@ from kenpo_docs.render.pages import FullPages, render_split
 from kenpo_docs.shapes import forms as formoverlay
 from kenpo_docs.shapes import letters as letteroverlay
 from kenpo_docs.shapes import overlay as overlay_pages
+from kenpo_docs.shapes.backgrounds import background_xobject, shared_shapes
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -279,8 +281,8 @@ def add_document_pages(
     if anchor in overlays:
         overlay, background = overlays[anchor]
         if background.name not in backgrounds:
-            backgrounds[background.name] = overlay_pages.background_xobject(writer, background)
-        overlay_pages.add_overlay_page(writer, overlay, backgrounds[background.name])
+            backgrounds[background.name] = background_xobject(writer, background)
+        add_overlay_page(writer, overlay, backgrounds[background.name])
         return
     reader, first, end = full[anchor]
     for i in range(first, end):
@@ -290,8 +292,8 @@ def add_document_pages(
 def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = None) -> ChunkResult:
     """Render and write the chunk's pieces and its part file (see :func:`_render_chunk`);
     the shapes' backgrounds are shared with the batch's other processes through its parts
-    folder (:func:`~kenpo_docs.shapes.overlay.shared_shapes`)."""
-    with overlay_pages.shared_shapes(job.parts_dir):
+    folder (:func:`~kenpo_docs.shapes.backgrounds.shared_shapes`)."""
+    with shared_shapes(job.parts_dir):
         return _render_chunk(job, static_ready=static_ready)
 
 

@@ -88,8 +88,8 @@ def render_covers(context: dict[str, Any], as_of: date, shapes: Path | None = No
     its cover's code, serialized once (a :class:`~kenpo_docs.pdf.stream.Segment` the
     print files copy pages from), and each cover's page range. Picklable both ways, so a
     worker process can do it. ``shapes``: the batch's shared shapes folder (see
-    :func:`~kenpo_docs.shapes.overlay.shared_shapes`)."""
-    from kenpo_docs.shapes.overlay import shared_shapes
+    :func:`~kenpo_docs.shapes.backgrounds.shared_shapes`)."""
+    from kenpo_docs.shapes.backgrounds import shared_shapes
 
     with shared_shapes(shapes):
         return _render_covers(context, as_of)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.documents.letters import LetterSettings, get_letter, load_envelope
-from kenpo_docs.mailing.run import MergeOptions, _fingerprint
-from kenpo_docs.mailing.plan import default_batch_id, plan_batch
+from kenpo_docs.errors import KenpoDocsError
+from kenpo_docs.input.roster import read_roster
 from kenpo_docs.mailing.chunk import ChunkJob, letter_context
+from kenpo_docs.mailing.plan import default_batch_id, plan_batch
+from kenpo_docs.mailing.run import MergeOptions, _fingerprint
 from kenpo_docs.mailing.window import fit_households
 from kenpo_docs.render import RenderOptions, render_docx
-from kenpo_docs.input.roster import read_roster
 
 
 def render_letter_docx(

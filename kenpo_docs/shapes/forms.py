@@ -10,7 +10,7 @@ fixed boxes. Laying the whole form out per household is the biggest cost of a pi
   :data:`~kenpo_docs.pdf.stream.STATIC_KEY`, stored once per piece, part and print file
   like a static enclosure page;
 * the positions and styles of the values are read from the background's box tree
-  (:func:`~kenpo_docs.shapes.overlay.slots_of_page`);
+  (:func:`~kenpo_docs.shapes.slots.slots_of_page`);
 * per chunk, the values are drawn straight into one small page per form, at those boxes in
   the same font and size (:mod:`kenpo_docs.shapes.draw`); each overlay page draws its
   background first.
@@ -37,15 +37,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from kenpo_docs.shapes.overlay import (
-    Background,
-    drawable,
-    enabled,
-    load_shape,
-    make_background,
-    render_overlay_pages,
-)
-from kenpo_docs.shapes.overlay import hidden as _shared_hidden
+from kenpo_docs.shapes.backgrounds import Background, load_shape, make_background
+from kenpo_docs.shapes.overlay import enabled, render_overlay_pages
+from kenpo_docs.shapes.slots import drawable
+from kenpo_docs.shapes.slots import hidden as _shared_hidden
 
 logger = logging.getLogger("kenpo_docs")
 
@@ -147,7 +142,7 @@ def _lay_out_background(form: str, key: str, ctx: dict[str, Any], options: Any) 
 
 def backgrounds(form: str, contexts: list[dict[str, Any]], options: Any) -> list[Background]:
     """The background of each context's shape, laid out once per process (or loaded from
-    the batch's shared shapes, see :func:`~kenpo_docs.shapes.overlay.shared_shapes`)."""
+    the batch's shared shapes, see :func:`~kenpo_docs.shapes.backgrounds.shared_shapes`)."""
     keys = [shape_key(c) for c in contexts]
     for key, ctx in zip(keys, contexts, strict=True):
         if key not in _BACKGROUNDS:
@@ -160,7 +155,7 @@ def backgrounds(form: str, contexts: list[dict[str, Any]], options: Any) -> list
 
 def _shared_key(form: str, key: str) -> str:
     """A shape's key among the batch's processes (see
-    :func:`~kenpo_docs.shapes.overlay.cache_digest` for what else a saved shape depends on)."""
+    :func:`~kenpo_docs.shapes.backgrounds.cache_digest` for what else a saved shape depends on)."""
     return f"form-{form}\n{key}"
 
 

@@ -32,16 +32,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from kenpo_docs.shapes.overlay import (
-    SLOT_PREFIX,
-    Background,
-    drawable,
-    enabled,
-    hidden,
-    load_shape,
-    make_background,
-    render_overlay_pages,
-)
+from kenpo_docs.shapes.backgrounds import Background, load_shape, make_background
+from kenpo_docs.shapes.overlay import enabled, render_overlay_pages
+from kenpo_docs.shapes.slots import SLOT_PREFIX, drawable, hidden
 
 logger = logging.getLogger("kenpo_docs")
 
