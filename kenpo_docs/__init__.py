@@ -2,9 +2,21 @@
 for a Japanese health insurance society (健康保険組合).
 
 The public API is exactly ``__all__``; every other name is an implementation detail.
+
+Logging: each module logs on ``logging.getLogger(__name__)``, under ``kenpo_docs``, which
+has a ``NullHandler`` (an application, like the CLI, decides where records go). The levels:
+
+* ``WARNING`` - we recovered, but the user should know (a column ignored, the fast path off,
+  a piece's fonts not merged); ``--strict`` turns the ones that matter into errors;
+* ``INFO`` - what a run did, in counts (rows read, pieces resumed, letters laid out in full);
+* ``DEBUG`` - why, per item, by ids only (a letter laid out in full and its reason).
+
+Never a name, an address or a My Number at any level: member keys and piece ids only.
 """
 
 from __future__ import annotations
+
+import logging
 
 from kenpo_docs.barcodes import japan_post_barcode
 from kenpo_docs.domain.era import format_wareki, parse_date
@@ -25,6 +37,8 @@ from kenpo_docs.errors import (
 from kenpo_docs.input.roster import Member, read_roster
 
 __version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AssemblyError",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from kenpo_docs.errors import BarcodeError, RepresentativePostalCodeError
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 #: Bars of each character, F long, A upper semi-long, D lower semi-long, T timing (manual p11).
 CHARACTER_BARS: dict[str, str] = {

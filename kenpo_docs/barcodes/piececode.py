@@ -50,7 +50,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, IndirectObject, Name
 from kenpo_docs.errors import AssemblyError, BarcodeError
 from kenpo_docs.gates._pypdf import add_object
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_PAGES",

@@ -42,7 +42,7 @@ from kenpo_docs.input.columns import (
 )
 from kenpo_docs.input.tables import cell_text, load_table
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 INSURED_BRANCH = "00"
 _DASHES = "-‐‑‒–—―−ー－"

@@ -50,7 +50,7 @@ from kenpo_docs.shapes import letters as letteroverlay
 from kenpo_docs.shapes import overlay as overlay_pages
 from kenpo_docs.shapes.backgrounds import background_xobject, shared_shapes
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from pypdf import PdfWriter
 from kenpo_docs.pdf.stream import Segment, SegmentRecorder
 from kenpo_docs.render import RenderOptions
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 TEMPLATE = "mailing/cover.html"
 #: Rows on a cover's first page (under its heading) and on each further page. Both leave

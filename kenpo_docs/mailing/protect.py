@@ -21,7 +21,7 @@ from pathlib import Path
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.files import write_atomic
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 MARKER = "encrypted.json"
 ALGORITHM = "AES-256"

@@ -62,7 +62,7 @@ from kenpo_docs.mailing.printfiles import (
 from kenpo_docs.mailing.window import fit_households
 from kenpo_docs.tracking.record import record_batch
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = (
     "row",

@@ -15,7 +15,7 @@ from pypdf.errors import PdfReadError, PyPdfError
 
 from kenpo_docs.errors import AssemblyError
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 A4_MM = (210.0, 297.0)
 _PT_PER_MM = 72 / 25.4

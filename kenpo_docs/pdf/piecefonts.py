@@ -53,7 +53,7 @@ from kenpo_docs.pdf.fontdicts import (
 )
 from kenpo_docs.pdf.fontmerge import FontMergeError
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 #: A page's text as WeasyPrint writes it: ``/F 12 Tf`` and hex glyph strings in TJ arrays.
 _TF = re.compile(rb"/([^\s/\[\]<>(){}%]+)\s+[-+.\d]+\s+Tf")

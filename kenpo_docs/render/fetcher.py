@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 _MIME = {
     ".css": "text/css",

@@ -32,7 +32,7 @@ from kenpo_docs.render.environment import make_environment, render_template
 from kenpo_docs.render.fetcher import SafeFetcher
 from kenpo_docs.render.options import RenderOptions
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 
 class _QuietSubsetNotice(logging.Filter):

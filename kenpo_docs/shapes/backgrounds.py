@@ -29,7 +29,7 @@ from kenpo_docs.pdf.stream import shared_form_xobject
 from kenpo_docs.render.pdf import shared_font_config
 from kenpo_docs.shapes.slots import Slot, slots_of_page
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 
 # -- backgrounds -----------------------------------------------------------------------------

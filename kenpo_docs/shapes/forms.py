@@ -42,7 +42,7 @@ from kenpo_docs.shapes.overlay import enabled, render_overlay_pages
 from kenpo_docs.shapes.slots import drawable
 from kenpo_docs.shapes.slots import hidden as _shared_hidden
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 #: The key's placeholder: narrow digits, so that real keys (as long or longer) are no narrower.
 _KEY_PLACEHOLDER = "1111-111111"

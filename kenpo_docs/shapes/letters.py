@@ -36,7 +36,7 @@ from kenpo_docs.shapes.backgrounds import Background, load_shape, make_backgroun
 from kenpo_docs.shapes.overlay import enabled, render_overlay_pages
 from kenpo_docs.shapes.slots import SLOT_PREFIX, drawable, hidden
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 #: Letters whose template marks every per-piece value with ``slot``.
 OVERLAY_LETTERS = frozenset({"kakuninsho"})

@@ -39,7 +39,7 @@ from kenpo_docs.shapes import draw
 from kenpo_docs.shapes.backgrounds import Background
 from kenpo_docs.shapes.slots import PLACEHOLDER, TOLERANCE, Slot, walk
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 OVERLAY_TEMPLATE = "forms/_overlay.html"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 
 SLOT_PREFIX = "kenpo-ov-"

@@ -20,7 +20,7 @@ from kenpo_docs.tracking.postage import load_postage, sheets_for
 if TYPE_CHECKING:  # for the annotation only: at run time tracking imports nothing of mailing
     from kenpo_docs.mailing.plan import BatchPlan
 
-logger = logging.getLogger("kenpo_docs")
+logger = logging.getLogger(__name__)
 
 
 def file_sha256(path: str | Path) -> str:
