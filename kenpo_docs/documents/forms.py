@@ -1,4 +1,4 @@
-"""The request forms the notice encloses (別添1, 別添2): blank, prefilled, fillable, Word.
+"""The request forms the notice encloses (別添1, 別添2): what each says to a household.
 
 A form is printed from ``templates/forms/<name>/form.html`` (PDF) or ``form.docx`` (Word).
 Both receive ``forms``: a list of per-form dicts made by :func:`form_context`, so the mail

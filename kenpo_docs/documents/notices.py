@@ -1,4 +1,4 @@
-"""Numbered notices (年金機構けんぽからのお知らせ 第N号): the register, new, build, proof.
+"""Numbered notices (年金機構けんぽからのお知らせ 第N号): the register, new, issue, their context.
 
 The register (``templates/notices/register.toml``) lists every notice: number, date, title,
 template folder and status. An issued notice is frozen: the register keeps a hash of its
