@@ -1,4 +1,4 @@
-"""Putting PDFs together with pypdf: split rendered chunks, join pieces, add bookmarks,
+"""Putting PDFs together with pypdf: join documents with bookmarks (a notice and its 別添),
 and take in external enclosures page for page (never re-rendered).
 """
 
@@ -80,18 +80,6 @@ def load_external_pdf(path: str | Path) -> ExternalPdf:
     if not ext.all_a4:
         logger.warning("%s: not every page is A4 (%s)", path, sizes)
     return ext
-
-
-def split_pages(pdf: bytes, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
-    """Cut one PDF into several; ``ranges`` are (first, end) page indexes, end exclusive."""
-    reader = PdfReader(io.BytesIO(pdf))
-    out = []
-    for first, end in ranges:
-        writer = PdfWriter()
-        for i in range(first, end):
-            writer.add_page(reader.pages[i])
-        out.append(to_bytes(writer))
-    return out
 
 
 def to_bytes(writer: PdfWriter) -> bytes:

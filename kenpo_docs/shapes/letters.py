@@ -33,7 +33,7 @@ from typing import Any
 from markupsafe import Markup
 
 from kenpo_docs.shapes.backgrounds import Background, load_shape, make_background
-from kenpo_docs.shapes.overlay import enabled, render_overlay_pages
+from kenpo_docs.shapes.overlay import enabled
 from kenpo_docs.shapes.slots import SLOT_PREFIX, drawable, hidden
 
 logger = logging.getLogger(__name__)
@@ -140,20 +140,6 @@ def _values(recorder: _Recorder, bg: Background) -> list[dict[str, Any]] | None:
             return None
         values.append({"slot": slot, "text": text})
     return values
-
-
-def render_overlays(
-    letter: str,
-    template: str,
-    context: Mapping[str, Any],
-    *,
-    options: Any,
-) -> dict[str, tuple[Any, Background]]:
-    """Overlay pages for the chunk's letters that can take one: ``{anchor: (pypdf page,
-    background)}``; ``context`` is the letter context of the chunk (its ``pieces``). Anchors
-    left out must be laid out in full."""
-    return render_overlay_pages(overlay_pages(letter, template, context, options=options),
-                                options=options, what="letter")
 
 
 def overlay_pages(
