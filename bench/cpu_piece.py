@@ -34,7 +34,8 @@ def one(households: int) -> dict[str, float]:
     from roster_gen import write_roster
 
     import kenpo_docs
-    from kenpo_docs.mailing.run import MergeOptions, merge
+    from kenpo_docs.mailing.options import MergeOptions
+    from kenpo_docs.mailing.run import merge
 
     counts = {"forms": 0, "overlaid": 0, "letters": 0, "letters_overlaid": 0}
     import importlib

@@ -144,7 +144,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     from pathlib import Path
 
     from kenpo_docs.mailing import protect
-    from kenpo_docs.mailing.run import MergeOptions
+    from kenpo_docs.mailing.options import MergeOptions
     from kenpo_docs.mailing.run import merge as run_merge
 
     password = _batch_password() if encrypt else None

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from kenpo_docs import gates
 from kenpo_docs.cli import cli
 from kenpo_docs.errors import KenpoDocsError
-from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 
 ROOT = Path(__file__).resolve().parent.parent
 ROSTER = ROOT / "samples" / "roster.csv"

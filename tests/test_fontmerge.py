@@ -20,7 +20,8 @@ from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 from kenpo_docs.pdf import fontmerge, piecefonts
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,8 @@ from pypdf import PdfReader
 
 from kenpo_docs.documents.forms import form_context
 from kenpo_docs.input.roster import Household, Member, read_roster
-from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 from kenpo_docs.pdf.compose import add_overlay_page
 from kenpo_docs.publish.forms import build_form
 from kenpo_docs.render import RenderOptions

@@ -24,7 +24,8 @@ from pypdf import PdfReader
 
 from kenpo_docs.cli import cli
 from kenpo_docs.errors import TemplateError
-from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 from kenpo_docs.paths import fonts_dir, templates_dir
 from kenpo_docs.render import RenderOptions
 from kenpo_docs.render import pdf as render_pdf

@@ -22,7 +22,8 @@ from pypdf import PdfReader
 from test_form_overlay import assert_same_picture, write_roster
 
 from kenpo_docs.barcodes.japanpost import japan_post_barcode_or_none
-from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 from kenpo_docs.render import make_environment
 from kenpo_docs.shapes import letters as letteroverlay
 

@@ -28,7 +28,8 @@ from pypdf import PdfReader
 
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.mailing.letter_docx import render_letter_docx
-from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 from kenpo_docs.render import docx_variables, make_environment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,9 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from kenpo_docs.cli import cli
-from kenpo_docs.mailing.run import MANIFEST_COLUMNS, MergeOptions, merge
+from kenpo_docs.mailing.manifest import MANIFEST_COLUMNS
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 
 HEADER = (
     "記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"

@@ -19,7 +19,8 @@ import pytest
 from pypdf import PdfReader
 
 from kenpo_docs.barcodes.verify import read_expected, verify_pdf
-from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 from kenpo_docs.pdf.stream import STATIC_KEY
 
 HEADER = (
@@ -186,12 +187,12 @@ def test_workers_are_replaced_without_hanging(roster: Path, outputs: dict[int, P
         "import sys\n"
         "from datetime import date\n"
         "from pathlib import Path\n"
-        "import importlib\n"
-        "m = importlib.import_module('kenpo_docs.mailing.run')\n"
-        "m.MAX_TASKS_PER_WORKER = 2\n"  # 6 chunks for 2 workers: each is replaced once
-        "m.merge(Path(sys.argv[1]), options=m.MergeOptions(letter='kakuninsho',"
+        "from kenpo_docs.mailing.options import MergeOptions\n"
+        "from kenpo_docs.mailing.run import merge\n"
+        # 6 chunks for 2 workers, 2 chunks a worker: each is replaced once
+        "merge(Path(sys.argv[1]), options=MergeOptions(letter='kakuninsho',"
         " out=Path(sys.argv[2]), as_of=date(2026, 12, 1), workers=2, chunk_size=1,"
-        " enclosures=('notice:539',)))\n"
+        " enclosures=('notice:539',), worker_chunks=2))\n"
     )
     temp = tmp_path / "temp"
     temp.mkdir()

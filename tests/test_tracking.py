@@ -21,7 +21,8 @@ from click.testing import CliRunner
 
 from kenpo_docs.cli import cli
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.mailing.run import MergeOptions, merge
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
 from kenpo_docs.tracking.db import MIGRATIONS, connect, open_db
 from kenpo_docs.tracking.events import STATUSES, mark
 from kenpo_docs.tracking.postage import load_postage

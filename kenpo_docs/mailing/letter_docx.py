@@ -15,8 +15,9 @@ from kenpo_docs.documents.letters import LetterSettings, get_letter, load_envelo
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.input.roster import read_roster
 from kenpo_docs.mailing.chunk import ChunkJob, letter_context
+from kenpo_docs.mailing.options import MergeOptions
 from kenpo_docs.mailing.plan import default_batch_id, plan_batch
-from kenpo_docs.mailing.run import MergeOptions, _fingerprint
+from kenpo_docs.mailing.run import batch_fingerprint
 from kenpo_docs.mailing.window import fit_households
 from kenpo_docs.render import RenderOptions, render_docx
 
@@ -47,7 +48,7 @@ def render_letter_docx(
         window_months=window_months, sheet=sheet,
     )
     batch = batch_id or default_batch_id(
-        spec, as_of, _fingerprint(roster_path.read_bytes(), options, [])
+        spec, as_of, batch_fingerprint(roster_path.read_bytes(), options, [])
     )
     envelope = load_envelope(options.envelope)
     plan = plan_batch(  # as the merge plans it, so the piece ids are the merge's

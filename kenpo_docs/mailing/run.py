@@ -25,14 +25,11 @@ import hashlib
 import json
 import logging
 import os
-import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import date
-from multiprocessing.context import SpawnContext, SpawnProcess
+from dataclasses import replace
 from pathlib import Path
 
 from kenpo_docs import gates
@@ -46,14 +43,15 @@ from kenpo_docs.documents.letters import (
 from kenpo_docs.errors import KenpoDocsError, ManifestError
 from kenpo_docs.files import (
     clean_stale_temps,
-    csv_bytes,
     private_dir,
     write_atomic,
 )
 from kenpo_docs.input.roster import read_roster
 from kenpo_docs.mailing import enclosures as enc
+from kenpo_docs.mailing import executor, manifest
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
-from kenpo_docs.mailing.plan import BatchPlan, PiecePlan, default_batch_id, plan_batch
+from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress
+from kenpo_docs.mailing.plan import default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
     remove_parts,
@@ -64,81 +62,7 @@ from kenpo_docs.tracking.record import record_batch
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_COLUMNS = (
-    "row",
-    "member_key",
-    "status",
-    "reason",
-    "piece_id",
-    "piece_file",
-    "route",
-    "certificate_expiry",
-    "batch_id",
-    "pages",
-)
-
-Progress = Callable[[int, int], None]
-
-#: Chunks a worker process renders before it is replaced (bounds WeasyPrint's cache growth).
-#: Replacement is done by starting a new pool for each generation of chunks, not with
-#: ``max_tasks_per_child``: on Python 3.11-3.14 that option deadlocks once a worker retires
-#: with work still queued (CPython gh-115634), which hung every batch of more than
-#: workers x 40 chunks (~3,200 pieces on 2 cores).
-MAX_TASKS_PER_WORKER = 40
-
-
-@dataclass(frozen=True)
-class MergeOptions:
-    """Settings of one merge run (keyword-only in every call; unknown keys are a TypeError)."""
-
-    letter: str
-    out: Path
-    as_of: date
-    batch_id: str | None = None
-    enclosures: tuple[str, ...] = ()
-    sort: str = "workplace"
-    notice: str | None = None
-    workers: int = 1
-    chunk_size: int = 40  # WeasyPrint lays out ~40 letters per document fastest
-    window_months: int = 3
-    envelope: str = "naga3"
-    sheet: str | None = None
-    allow_columns: tuple[str, ...] = ()  # hardening: columns exempt from the My Number check
-    stamp_codes: bool = True
-    db: Path | None = None  # tracking database to record the batch in (None: do not)
-    strict: bool = False  # stop, rather than warn, when the fast path is off
-
-
-@dataclass
-class MergeResult:
-    out: Path
-    batch_id: str
-    pieces: int = 0
-    pages: int = 0
-    rendered: int = 0
-    resumed: int = 0
-    ok: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    seconds: float = 0.0
-    print_files: list[Path] = field(default_factory=list)
-    #: The fast path: on, and how many letters and forms were laid out in full, by reason.
-    fast_path: bool = True
-    full_layout: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.rejected else 0
-
-    def summary(self) -> str:
-        rate = self.pieces / self.seconds if self.seconds else 0.0
-        return (
-            f"{self.pieces} pieces, {self.pages} pages, {self.rejected} rejected, "
-            f"{self.skipped} skipped, {self.seconds:.1f} s ({rate:.1f} pieces/s)"
-        )
-
-
-def _fingerprint(
+def batch_fingerprint(
     roster_bytes: bytes, options: MergeOptions, static: Sequence[enc.Enclosure]
 ) -> str:
     h = hashlib.sha256(roster_bytes)
@@ -183,44 +107,6 @@ def _claim_folder(out: Path, batch_id: str, fingerprint: str) -> bool:
     return False
 
 
-class _WorkerProcess(SpawnProcess):
-    """A worker that leaves Ctrl+C to this process: it starts with SIGINT blocked (the signal
-    mask is inherited through fork and exec), so the terminal's SIGINT to the whole process
-    group does not print a traceback from each worker (one still importing printed one).
-    This process stops the batch; the workers finish their chunk and exit with the pool.
-    Here SIGINT is only held back while the worker starts, never lost (ignoring it instead
-    lost a Ctrl+C that came in that moment)."""
-
-    def start(self) -> None:
-        sigint = {signal.SIGINT}
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, sigint)
-        try:
-            super().start()
-        finally:
-            if signal.SIGINT not in held:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, sigint)
-
-
-class _WorkerContext(SpawnContext):
-    Process = _WorkerProcess
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_WorkerContext())
-
-
-def _chunks(pieces: Sequence[PiecePlan], size: int) -> Iterator[list[PiecePlan]]:
-    """Small first chunks so the first finished piece comes quickly, then full ones."""
-    i = 0
-    for first in (2, max(2, size // 3)):
-        if i < len(pieces) and first < size:
-            yield list(pieces[i : i + first])
-            i += first
-    while i < len(pieces):
-        yield list(pieces[i : i + size])
-        i += size
-
-
 def merge(
     roster_path: str | Path,
     *,
@@ -247,7 +133,7 @@ def merge(
         # The worker pool starts now and renders the notices to enclose while this process
         # reads the roster (seconds each at 10,000 households): the first piece comes sooner.
         # (A pool starts its processes as work arrives: one notice, one process so far.)
-        pool = _pool(workers)
+        pool = executor.pool(workers)
         early = {i: pool.submit(enc.render_static, e) for i, e in enumerate(static)
                  if e.kind == "notice"}
     try:
@@ -275,7 +161,7 @@ def _merge(
     roster = fit_households(read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
                                         allow_columns=options.allow_columns), envelope)
     static = [e for e in specs if e.static]
-    fingerprint = _fingerprint(roster_path.read_bytes(), options, static)
+    fingerprint = batch_fingerprint(roster_path.read_bytes(), options, static)
     batch_id = options.batch_id or default_batch_id(letter, options.as_of, fingerprint)
     settings = LetterSettings(window_months=options.window_months)
     plan = plan_batch(
@@ -335,7 +221,7 @@ def _merge(
     complete = (out / "manifest.csv").exists()
     jobs = [
         replace(job_base, pieces=tuple(c))
-        for c in _chunks(plan.pieces, options.chunk_size)
+        for c in executor.chunks(plan.pieces, options.chunk_size)
         if any(p.piece_id in missing for p in c)
         or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())
     ]
@@ -354,11 +240,11 @@ def _merge(
     else:
         # Fresh workers now and then: WeasyPrint's caches grow with every document laid
         # out, and a long batch must stay in bounded memory. Each generation of chunks gets
-        # its own pool (see MAX_TASKS_PER_WORKER); the first is the one started early.
+        # its own pool (see MergeOptions.worker_chunks); the first is the one started early.
         rest = jobs[1:]
-        generation = workers * MAX_TASKS_PER_WORKER
+        generation = workers * options.worker_chunks
         for start in range(0, len(rest), generation):
-            current = pool if start == 0 and pool is not None else _pool(workers)
+            current = pool if start == 0 and pool is not None else executor.pool(workers)
             with current:
                 futures: list[Future[ChunkResult]] = []
                 try:
@@ -383,7 +269,7 @@ def _merge(
         logger.info("%d letters and forms laid out in full (%s)", full_layout.total(),
                     ", ".join(f"{why}: {n}" for why, n in full_layout.most_common()))
 
-    page_counts = _page_counts(plan, pieces_dir, page_counts)
+    page_counts = manifest.page_counts(plan, pieces_dir, page_counts)
     if complete:  # hardening: made from the part files, which a finished batch no longer has
         result.print_files = sorted((out / "print").glob("*.pdf"))
     else:
@@ -392,14 +278,14 @@ def _merge(
             # Cover sheets of a big batch are made in parallel (~0.7 ms per listed piece once
             # a process has its four sheet shapes, loaded from the parts folder if another
             # process laid them out).
-            with _pool(workers) as cover_pool:
+            with executor.pool(workers) as cover_pool:
                 result.print_files = write_print_files(
                     plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs),
                     pool=cover_pool)
         else:
             result.print_files = write_print_files(
                 plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs))
-    _write_manifest(plan, out, page_counts)
+    manifest.write_manifest(plan, out, page_counts)
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
                      notice=options.notice)
@@ -410,38 +296,5 @@ def _merge(
         setattr(result, o.status, getattr(result, o.status) + 1)
     result.seconds = time.monotonic() - started
     return result
-
-
-def _page_counts(plan: BatchPlan, pieces_dir: Path, known: dict[str, int]) -> dict[str, int]:
-    """Pages per piece: from the workers, or read from pieces done by an earlier run."""
-    from pypdf import PdfReader
-
-    counts = {}
-    for piece in plan.pieces:
-        path = pieces_dir / f"{piece.piece_id}.pdf"
-        if not path.exists():
-            raise ManifestError(f"piece {piece.piece_id} was not written", file=path)
-        pages = known.get(piece.piece_id)
-        counts[piece.piece_id] = pages if pages is not None else len(PdfReader(path).pages)
-    return counts
-
-
-def _write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> None:
-    rows = []
-    for o in plan.outcomes:
-        rows.append((
-            o.row,
-            o.member_key,
-            o.status,
-            o.reason,
-            o.piece_id,
-            f"pieces/{o.piece_id}.pdf" if o.piece_id else "",
-            o.route,
-            o.certificate_expiry.isoformat() if o.certificate_expiry else "",
-            plan.batch_id,
-            page_counts.get(o.piece_id, "") if o.piece_id else "",
-        ))
-    write_atomic(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))
-
 
 

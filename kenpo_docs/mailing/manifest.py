@@ -1,0 +1,55 @@
+"""The manifest (``manifest.csv``, a contract): one line per roster data row, with its fate,
+its piece and its page count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from kenpo_docs.errors import ManifestError
+from kenpo_docs.files import csv_bytes, write_atomic
+from kenpo_docs.mailing.plan import BatchPlan
+
+MANIFEST_COLUMNS = (
+    "row",
+    "member_key",
+    "status",
+    "reason",
+    "piece_id",
+    "piece_file",
+    "route",
+    "certificate_expiry",
+    "batch_id",
+    "pages",
+)
+
+
+def page_counts(plan: BatchPlan, pieces_dir: Path, known: dict[str, int]) -> dict[str, int]:
+    """Pages per piece: from the workers, or read from pieces done by an earlier run."""
+    counts = {}
+    for piece in plan.pieces:
+        path = pieces_dir / f"{piece.piece_id}.pdf"
+        if not path.exists():
+            raise ManifestError(f"piece {piece.piece_id} was not written", file=path)
+        pages = known.get(piece.piece_id)
+        counts[piece.piece_id] = pages if pages is not None else len(PdfReader(path).pages)
+    return counts
+
+
+def write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> None:
+    rows = []
+    for o in plan.outcomes:
+        rows.append((
+            o.row,
+            o.member_key,
+            o.status,
+            o.reason,
+            o.piece_id,
+            f"pieces/{o.piece_id}.pdf" if o.piece_id else "",
+            o.route,
+            o.certificate_expiry.isoformat() if o.certificate_expiry else "",
+            plan.batch_id,
+            page_counts.get(o.piece_id, "") if o.piece_id else "",
+        ))
+    write_atomic(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))

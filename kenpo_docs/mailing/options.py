@@ -1,0 +1,65 @@
+"""A merge's settings (:class:`MergeOptions`, one frozen object) and what it did
+(:class:`MergeResult`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from kenpo_docs.mailing.executor import MAX_TASKS_PER_WORKER
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class MergeOptions:
+    """Settings of one merge run (keyword-only in every call; unknown keys are a TypeError)."""
+
+    letter: str
+    out: Path
+    as_of: date
+    batch_id: str | None = None
+    enclosures: tuple[str, ...] = ()
+    sort: str = "workplace"
+    notice: str | None = None
+    workers: int = 1
+    chunk_size: int = 40  # WeasyPrint lays out ~40 letters per document fastest
+    window_months: int = 3
+    envelope: str = "naga3"
+    sheet: str | None = None
+    allow_columns: tuple[str, ...] = ()  # hardening: columns exempt from the My Number check
+    stamp_codes: bool = True
+    db: Path | None = None  # tracking database to record the batch in (None: do not)
+    strict: bool = False  # stop, rather than warn, when the fast path is off
+    worker_chunks: int = MAX_TASKS_PER_WORKER  # chunks a worker renders before it is replaced
+
+
+@dataclass
+class MergeResult:
+    out: Path
+    batch_id: str
+    pieces: int = 0
+    pages: int = 0
+    rendered: int = 0
+    resumed: int = 0
+    ok: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    print_files: list[Path] = field(default_factory=list)
+    #: The fast path: on, and how many letters and forms were laid out in full, by reason.
+    fast_path: bool = True
+    full_layout: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rejected else 0
+
+    def summary(self) -> str:
+        rate = self.pieces / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.pieces} pieces, {self.pages} pages, {self.rejected} rejected, "
+            f"{self.skipped} skipped, {self.seconds:.1f} s ({rate:.1f} pieces/s)"
+        )
