@@ -304,7 +304,8 @@ def test_fuzz_text_never_crashes(text: str) -> None:
 
 _ERA_TOKENS = st.sampled_from(["明治", "大正", "昭和", "平成", "令和", "M", "T", "S", "H", "R",
                                "r", "Ｒ", "㍻", "X"])
-_NUMS = st.one_of(st.just("元"), st.integers(0, 99999).map(str), st.text("0123456789０１", max_size=6))
+_NUMS = st.one_of(st.just("元"), st.integers(0, 99999).map(str),
+                  st.text("0123456789０１", max_size=6))
 
 
 @settings(max_examples=500)

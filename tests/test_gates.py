@@ -149,7 +149,7 @@ def test_weasyprint_draws_a_line_into_a_stream_and_embeds_its_font() -> None:
     from types import SimpleNamespace
 
     style = _text_style()
-    layout, line, _ = _weasyprint.shape_line("あいう", style)
+    layout, _line, _ = _weasyprint.shape_line("あいう", style)
     fonts: dict[object, object] = {}
     pdf = pydyf.PDF()
     resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary()})

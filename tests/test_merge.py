@@ -38,7 +38,8 @@ ROWS = [
     "10,2002,00,井上 和子,イノウエ カズコ,1958-09-09,2000-04-01,,任意継続,R8.11.30,"
     "2630023,千葉県千葉市稲毛区緑町3丁目30-8,郵便ビル403号,,,,,",
     "10,2002,01,井上 誠,イノウエ マコト,1956-02-02,2000-04-01,,,2026-12-01,,,,,,,,",
-    # household 3 (一般, W02): member without a certificate date -> skipped; one too early -> rejected
+    # household 3 (一般, W02): member without a certificate date -> skipped;
+    # one too early -> rejected
     "10,2003,00,上田 健,ウエダ ケン,1990-10-10,2018-04-01,,一般,,"
     "1100016,東京都台東区台東5-6-3,ABCビル10F,W02,台東支所,,,",
     "10,2003,01,上田 ゆり,ウエダ ユリ,1992-12-12,2018-04-01,,,2024-12-01,,,,,,,,",
@@ -100,7 +101,8 @@ def test_every_row_is_accounted_for_with_the_right_expiry(roster: Path, tmp_path
         else:
             assert row["reason"], key
             assert row["piece_id"] == ""
-    assert "2024-12-02" in by_key["10-2003-01"]["reason"] or "2024" in by_key["10-2003-01"]["reason"]
+    reason = by_key["10-2003-01"]["reason"]
+    assert "2024-12-02" in reason or "2024" in reason
     assert "2026-03-31" in by_key["10-2004-00"]["reason"]
     # One envelope per household: the two dependents travel with their insured person.
     assert len({by_key[k]["piece_id"] for k in ("10-2001-00", "10-2001-01", "10-2001-02")}) == 1
@@ -117,7 +119,8 @@ def test_print_files_group_by_route_with_covers_and_bookmarks(roster: Path, tmp_
     files = sorted(p.name for p in (out / "print").glob("*.pdf"))
     assert files == ["home.pdf", "workplace-W01.pdf"]
     work = PdfReader(out / "print" / "workplace-W01.pdf")
-    assert "本部事務局" in work.pages[0].extract_text() and "送付一覧" in work.pages[0].extract_text()
+    first_page = work.pages[0].extract_text()
+    assert "本部事務局" in first_page and "送付一覧" in first_page
     titles = [item.title for item in work.outline]
     assert titles[0].startswith("表紙") and len(titles) == 2
     home = PdfReader(out / "print" / "home.pdf")
@@ -166,7 +169,9 @@ def test_same_input_gives_same_ids_and_text_and_other_folder_is_refused(
     _run(roster, b)
     assert _manifest(a) == _manifest(b)
     other = tmp_path / "other.csv"
-    other.write_bytes(roster.read_bytes().replace("青木 一郎".encode("cp932"), "青木 一".encode("cp932")))
+    other.write_bytes(
+        roster.read_bytes().replace("青木 一郎".encode("cp932"), "青木 一".encode("cp932"))
+    )
     runner = CliRunner()
     res = runner.invoke(cli, ["merge", str(other), "--letter", "kakuninsho", "--as-of",
                               "2026-12-01", "--out", str(a), "--batch-id",
@@ -202,7 +207,8 @@ def test_window_block_sits_inside_the_envelope_window(roster: Path, tmp_path: Pa
         for x in range(int((left - s - 1) * px), int((right + s + 1) * px)):
             if image.getpixel((x, y)) < 160:
                 xm, ym = x / px, y / px
-                if left + s - 0.3 <= xm <= right - s + 0.3 and top + s - 0.3 <= ym <= bottom - s + 0.3:
+                if (left + s - 0.3 <= xm <= right - s + 0.3
+                        and top + s - 0.3 <= ym <= bottom - s + 0.3):
                     inside += 1
                 else:
                     outside += 1
@@ -224,7 +230,9 @@ def test_cli_merge_reports_and_exits_1_on_rejects(roster: Path, tmp_path: Path) 
     assert "Traceback" not in bad.output
 
 
-def test_print_files_verify_clean_against_their_inserter_files(roster: Path, tmp_path: Path) -> None:
+def test_print_files_verify_clean_against_their_inserter_files(
+    roster: Path, tmp_path: Path
+) -> None:
     """Every page of every print file carries a readable code, pieces complete and in order."""
     from kenpo_docs.barcodes.verify import read_expected, verify_pdf
 

@@ -117,7 +117,8 @@ def test_one_worker_and_two_give_the_same_batch(outputs: dict[int, Path]) -> Non
     assert not (outputs[2] / "parts").exists()  # scratch files are cleaned up
     # Every file has a PDF file identifier (two equal halves, as written first), the same
     # for the same content whatever the worker count, and no two files share one.
-    files = sorted((outputs[1] / "pieces").glob("*.pdf")) + sorted((outputs[1] / "print").glob("*.pdf"))
+    files = (sorted((outputs[1] / "pieces").glob("*.pdf"))
+             + sorted((outputs[1] / "print").glob("*.pdf")))
     ids = {}
     for path in files:
         first, second = (_raw(x) for x in PdfReader(path).trailer["/ID"])

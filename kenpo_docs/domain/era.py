@@ -1,4 +1,5 @@
-"""Japanese era calendar (和暦): read any date a roster or a clerk gives us, write the notice's forms.
+"""Japanese era calendar (和暦): read any date a roster or a clerk gives us, write the
+notice's forms.
 
 Official text uses the era, rosters use whatever Excel or a person typed. One reader
 (:func:`parse_date`) accepts them all and refuses, with a plain message, dates that do not

@@ -36,8 +36,8 @@ class ExternalPdf:
     @property
     def all_a4(self) -> bool:
         return all(
-            abs(w - A4_MM[0]) < 2 and abs(h - A4_MM[1]) < 2
-            or abs(w - A4_MM[1]) < 2 and abs(h - A4_MM[0]) < 2
+            (abs(w - A4_MM[0]) < 2 and abs(h - A4_MM[1]) < 2)
+            or (abs(w - A4_MM[1]) < 2 and abs(h - A4_MM[0]) < 2)
             for w, h in self.page_sizes_mm
         )
 

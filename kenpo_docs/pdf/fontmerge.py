@@ -11,8 +11,8 @@ WeasyPrint subsets with *retained glyph ids* (``HB_SUBSET_FLAGS_RETAIN_GIDS``), 
 is the same glyph in every subset of a font file and pages drawn with any of them can use the
 merged program unchanged. What is merged is checked, not assumed: every glyph and metric two
 subsets share must be equal, and the fonts must agree on what tells font files apart
-(revision, units per em, creation date, weight class, names); any disagreement raises :class:`FontMergeError` (the caller then keeps the
-subsets as they were: correct, only larger).
+(revision, units per em, creation date, weight class, names); any disagreement raises
+:class:`FontMergeError` (the caller then keeps the subsets as they were: correct, only larger).
 
 Only what a PDF reader uses is kept: the glyph outlines, ``head``, ``hhea``, ``hmtx``,
 ``maxp``, ``OS/2``, ``name``, ``post`` (without glyph names) and any hinting tables. The fonts
