@@ -196,10 +196,12 @@ def _modules(text: str, options: StampOptions) -> list[bytes]:
         kwargs["version"] = options.version
     try:
         symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, **kwargs)
-        image = memoryview(symbol.to_image(scale=1, add_quiet_zones=False))
+        # zxingcpp.Image has the buffer protocol; its stub does not declare it
+        image = memoryview(symbol.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
     except (ValueError, RuntimeError) as exc:
         raise BarcodeError(f"piece code does not fit QR version {options.version}") from exc
-    rows, cols = image.shape[0], image.shape[1]
+    shape = image.shape or (0, 0)  # always set for an image (2-D); (0, 0) fails the check below
+    rows, cols = shape[0], shape[1]
     data = image.tobytes()
     if rows != cols or not 21 <= rows <= 57 or (rows - 17) % 4 or len(data) != rows * cols:
         raise BarcodeError(f"unexpected QR symbol of {rows}x{cols} modules")

@@ -182,7 +182,7 @@ class _Reader:
         return value
 
     def flag(self, t: Mapping[str, Any], key: str, path: str, yes: str, no: str) -> bool:
-        value = self.get(t, key, path, str)
+        value: str = self.get(t, key, path, str)
         if value not in (yes, no):
             raise self.fail(f"{path}.{key}", f"expected {yes!r} or {no!r}, got {value!r}")
         return value == yes

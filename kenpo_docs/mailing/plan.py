@@ -124,8 +124,8 @@ def plan_batch(
     check_batch_id(batch_id)
     outcomes: dict[int, RowOutcome] = {}
     for err in roster.errors:
-        reason = f"{err.column}: {err.reason}" if err.column else err.reason
-        outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", reason)
+        message = f"{err.column}: {err.reason}" if err.column else err.reason
+        outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", message)
 
     staged: list[tuple[tuple[Any, ...], Household, Route, list[MemberPart]]] = []
     pending: dict[int, tuple[Member, Route]] = {}

@@ -30,7 +30,7 @@ from kenpo_docs.documents.letters import Envelope, load_envelope
 from kenpo_docs.domain import facts
 from kenpo_docs.errors import RuleError
 from kenpo_docs.input.check import CheckResult, summarize
-from kenpo_docs.input.roster import Member, Roster, RowError, read_roster
+from kenpo_docs.input.roster import Household, Member, Roster, RowError, read_roster
 from kenpo_docs.paths import fonts_dir
 
 MM_PER_PT = 25.4 / 72
@@ -107,7 +107,9 @@ def fit_households(roster: Roster, envelope: Envelope) -> Roster:
     window: their rows move to ``errors`` (the insured person's with the columns and the
     reason, the dependents' pointing at that row)."""
     payroll_group = facts.insurer().payroll_group  # printed in the window (workplace route)
-    keep, errors, dropped = [], list(roster.errors), set()
+    keep: list[Household] = []
+    errors = list(roster.errors)
+    dropped: set[str] = set()
     for household in roster.households:
         insured = household.insured
         try:

@@ -102,10 +102,11 @@ def join(parts: Iterable[Part], *, metadata: dict[str, str] | None = None) -> by
     writer = PdfWriter()
     readers: dict[int, PdfReader] = {}
     for part in parts:
-        reader = part.pdf if isinstance(part.pdf, PdfReader) else None
-        if reader is None:
+        if isinstance(part.pdf, PdfReader):
+            reader = part.pdf
+        else:
             key = id(part.pdf)
-            reader = readers.get(key) or PdfReader(io.BytesIO(part.pdf))  # type: ignore[arg-type]
+            reader = readers.get(key) or PdfReader(io.BytesIO(part.pdf))
             readers[key] = reader
         first = len(writer.pages)
         indexes = range(len(reader.pages)) if part.pages is None else part.pages

@@ -15,9 +15,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any
+from typing import Any, cast
 
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+)
 
 from kenpo_docs.gates._pypdf import stored_bytes
 from kenpo_docs.pdf import fontmerge
@@ -108,7 +114,7 @@ def _face(font: DictionaryObject) -> Face | None:
     stored = stored_bytes(program)  # as stored: no inflating
     key = hashlib.blake2b(repr((program.get("/Filter"), program.get("/DecodeParms"))).encode()
                           + stored, digest_size=16).digest()
-    to_unicode = font["/ToUnicode"].get_object()
+    to_unicode = cast(StreamObject, font["/ToUnicode"].get_object())
     widths = _direct(cid.get("/W", ArrayObject()))
     face_key = hashlib.blake2b(key + stored_bytes(to_unicode) + widths, digest_size=16).digest()
     return Face(
@@ -234,7 +240,7 @@ def _shared_parts(shared: Sequence[Face]) -> dict[str, Any]:
             "base_font": first.base_font,
         }
 
-    return fontmerge.recent(_SHARED, key, make, 16)  # type: ignore[no-any-return]
+    return fontmerge.recent(_SHARED, key, make, 16)
 
 
 def merge_faces(shared: Sequence[Face], others: Sequence[Face]) -> Merged:
@@ -243,8 +249,8 @@ def merge_faces(shared: Sequence[Face], others: Sequence[Face]) -> Merged:
     program = fontmerge.prepare([f.font_file for f in shared], [f.font_file for f in others])
     parts = _shared_parts(shared)
     descriptor = list(parts["descriptor"])
-    boxes = [[float(v) for v in f.descriptor["/FontBBox"]] for f in (*shared, *others)
-             if "/FontBBox" in f.descriptor]
+    boxes = [[float(v) for v in cast(ArrayObject, f.descriptor["/FontBBox"])]
+             for f in (*shared, *others) if "/FontBBox" in f.descriptor]
     if boxes:
         box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
                max(b[2] for b in boxes), max(b[3] for b in boxes))
@@ -264,7 +270,8 @@ def font_objects(merged: Merged, extra: Sequence[fontmerge.Extra] = (),
     are added to the merged font's (the piece's appended glyphs, or the rare glyph it shows
     that the merged font has no width or text for)."""
     program, length = merged.program.stream(extra)
-    w_entries, cmap = merged.w_entries, [merged.cmap, _CMAP_TAIL]
+    w_entries = merged.w_entries
+    cmap: list[bytes | fontmerge.Packed] = [merged.cmap, _CMAP_TAIL]
     if widths or to_unicode:
         widths, to_unicode = widths or {}, to_unicode or {}
         if all(g >= merged.program.count for g in widths) and all(

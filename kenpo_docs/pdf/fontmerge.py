@@ -38,7 +38,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar, cast
 
 _TRUETYPE = (b"\x00\x01\x00\x00", b"true")
 #: Tables copied from the first subset into a merged font, besides the rebuilt ones (head,
@@ -72,7 +72,7 @@ def _tables(font: bytes) -> dict[bytes, bytes]:
     return out
 
 
-def _big_endian(typecode: str, data: bytes) -> array:
+def _big_endian(typecode: str, data: bytes) -> array[int]:
     values = array(typecode, data[:len(data) - len(data) % array(typecode).itemsize])
     if values.itemsize > 1 and _LITTLE:
         values.byteswap()
@@ -101,14 +101,20 @@ class FontFile:
         return cls(_digest(data), lambda: data)
 
 
-def recent(cache: dict[Any, Any], key: Any, make: Callable[[], Any], size: int) -> Any:
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def recent(cache: dict[_K, _V], key: _K, make: Callable[[], _V], size: int) -> _V:
     """``cache[key]``, made by ``make()`` if missing; ``cache`` keeps the ``size`` most
     recently used (a dict in use order: the least recently used comes first)."""
-    value = cache.pop(key, _MISSING)
-    if value is _MISSING:
+    found = cache.pop(key, _MISSING)
+    if found is _MISSING:
         value = make()
         if len(cache) >= size:
             del cache[next(iter(cache))]
+    else:
+        value = cast(_V, found)  # not the marker: a value the cache held
     cache[key] = value
     return value
 
@@ -228,7 +234,7 @@ def splice(parts: Sequence[bytes | Packed]) -> tuple[bytes, int]:
             continue
         if isinstance(part, Packed):
             if i == last:
-                part, packed = b"", part  # a stream must end with a final block
+                packed, part = part, b""  # a stream must end with a final block
                 out.append(packed.run)
                 adler = _adler32_combine(adler, packed.adler, packed.length)
                 length += packed.length
@@ -442,8 +448,8 @@ def _prepare(subsets: Sequence[_Subset]) -> Program:
     big = (bytes(glyf), loca.tobytes(), hmtx.tobytes())
     return Program(
         count=count, glyphs=glyphs, metrics=metrics, small=small, big=big,
-        packed=tuple(Packed.of(b) for b in big),  # type: ignore[arg-type]
-        sums=tuple(_checksum(b) for b in big),  # type: ignore[arg-type]
+        packed=(Packed.of(big[0]), Packed.of(big[1]), Packed.of(big[2])),
+        sums=(_checksum(big[0]), _checksum(big[1]), _checksum(big[2])),
         fixed=Packed.of(b"".join(small[t] + b"\0" * (-len(small[t]) % 4)
                                  for t in _fixed_tags(small))))
 

@@ -37,9 +37,9 @@ import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from kenpo_docs.pdf import fontmerge
 from kenpo_docs.pdf.fontdicts import (
@@ -107,7 +107,7 @@ def page_text(local: Any, page: DictionaryObject) -> PageText:
     contents = page.get("/Contents")
     contents = contents.get_object() if contents is not None else ArrayObject()
     refs = contents if isinstance(contents, list) else [page["/Contents"]]
-    out.contents = [(local(r), r.get_object().get_data()) for r in refs]
+    out.contents = [(local(r), cast(StreamObject, r.get_object()).get_data()) for r in refs]
     return out
 
 
@@ -145,7 +145,7 @@ def _scan(data: bytes, fonts: dict[bytes, int], font: int | None = None
     return out, font
 
 
-def _glyphs(parts: list[bytes]) -> array:
+def _glyphs(parts: list[bytes]) -> array[int]:
     """The glyph ids of the hex strings of a stretch split by :func:`_scan`."""
     ids = array("H", binascii.unhexlify(b"".join(parts[1::2])))
     if _LITTLE:
@@ -310,10 +310,11 @@ class ChunkFonts:
                 else:
                     key = (gid, width, text)
                     face_appended = appended.setdefault(face.name, {})
-                    new = face_appended.get(key)  # type: ignore[assignment]
-                    if new is None:
-                        new = face_appended[key] = program.count + len(face_appended)
+                    appended_as = face_appended.get(key)
+                    if appended_as is None:
+                        appended_as = face_appended[key] = program.count + len(face_appended)
                         extra.setdefault(face.name, []).append(self._glyph(font, gid))
+                    new = appended_as
                     numbers[gid] = new
                 if width is not None:
                     face_widths[new] = width
@@ -332,18 +333,18 @@ class ChunkFonts:
                 piece_font[name] = self._append(font_objects(
                     merged, glyphs, lacking_widths, lacking_texts))
         for font in used:
-            face = self.faces.get(font)
-            if face is not None:
-                target = piece_font.get(face.name, self.chunk_font.get(face.name))
+            used_face = self.faces.get(font)
+            if used_face is not None:
+                target = piece_font.get(used_face.name, self.chunk_font.get(used_face.name))
                 if target is not None:
                     aliases[font] = target
 
         for local, data, found in scans:
             parts, at = [], 0
             for start, end, run_font, run in found:
-                numbers = renumber.get(run_font)
-                if numbers:
-                    parts += [data[at:start], _renumbered(run, numbers)]
+                run_numbers = renumber.get(run_font)
+                if run_numbers:
+                    parts += [data[at:start], _renumbered(run, run_numbers)]
                     at = end
             if parts:
                 parts.append(data[at:])

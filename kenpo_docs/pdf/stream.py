@@ -85,7 +85,7 @@ class _Serializer:
                 out.write(b" ")
                 self._ser(value, out)
                 out.write(b"\n")
-            if stream:
+            if isinstance(obj, StreamObject):
                 data = stored_bytes(obj)  # encoded bytes as stored, with the dict's own /Filter
                 out.write(b"/Length %d>>\nstream\n" % len(data))
                 out.write(data)
@@ -413,8 +413,9 @@ class PdfStreamWriter(_Serializer):
         count = len(self._offsets)
         self._fh.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
         self._fh.write(b"".join(b"%010d 00000 n \n" % off for off in self._offsets[1:]))
+        file_id = self._file_id()
         trailer = b"trailer\n<</Size %d/Root %d 0 R/ID[<%s><%s>]" % (
-            count, root, *[self._file_id()] * 2)
+            count, root, file_id, file_id)
         if info:
             trailer += b"/Info %d 0 R" % info
         self._fh.write(trailer + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at)

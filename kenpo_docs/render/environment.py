@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from kenpo_docs.domain import era
 from kenpo_docs.errors import TemplateError
@@ -110,6 +111,7 @@ def to_template_error(exc: Exception, *, template: str, root: Path) -> TemplateE
         err = TemplateError(
             f"undefined variable {variable!r} at line {line}", template=where
         )
+        # Only this kind of TemplateError carries them, so the class does not declare them.
         err.variable = variable  # type: ignore[attr-defined]
         err.lineno = line  # type: ignore[attr-defined]
         return err

@@ -108,7 +108,8 @@ def value_problem(slot: Any, text: str, width: float, index: int | None,
 
 
 def _x(slot: Any, width: float) -> float:
-    return slot.x if slot.align == "left" else slot.left + (slot.width - width) / 2
+    x: float = slot.x if slot.align == "left" else slot.left + (slot.width - width) / 2
+    return x
 
 
 def _remember(style: Any, text: str, drawn: _Drawn) -> None:

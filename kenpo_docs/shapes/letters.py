@@ -26,7 +26,7 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,7 +163,7 @@ def overlay_pages(
 def template_overlay_pages(
     prefix: str,
     template: str,
-    items: list[tuple[str, Mapping[str, Any]]],
+    items: Sequence[tuple[str, Mapping[str, Any]]],
     *,
     options: Any,
     what: str,

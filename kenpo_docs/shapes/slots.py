@@ -92,7 +92,7 @@ _TEXT_PROPERTIES = (
 )
 
 
-class _TextStyle(dict):  # type: ignore[type-arg]
+class _TextStyle(dict[str, Any]):
     """The text properties of a computed style, without the style itself: a WeasyPrint
     ``ComputedStyle`` holds its parents and its document's shared cache, which a background
     kept for the rest of the batch would keep alive (memory would grow with the shapes).

@@ -44,6 +44,7 @@ class PostageTable:
 
 def _bands(raw: object, name: str, file: Path) -> tuple[tuple[float, int], ...]:
     try:
+        # ``raw`` is TOML as read: whatever is wrong with it raises an error caught below.
         bands = tuple((float(b["max_g"]), int(b["yen"])) for b in raw)  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"postage table [[{name}]] needs max_g and yen: {exc}",
