@@ -19,10 +19,22 @@ DIR_MODE = 0o700
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only."""
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    with contextlib.suppress(PermissionError):
-        os.chmod(path, DIR_MODE)
+    """Create ``path`` and any missing parents readable by the owner only (0700); folders
+    that already exist are not ours to change and keep their mode."""
+    missing = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+            folder.mkdir(mode=DIR_MODE)
+            with contextlib.suppress(PermissionError):
+                os.chmod(folder, DIR_MODE)  # whatever the umask
+    if not path.is_dir():
+        raise NotADirectoryError(20, "Not a directory", str(path))
     return path
 
 
@@ -43,13 +55,28 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+#: What makes Excel or LibreOffice read a cell as a formula (OWASP's CSV injection rule).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell that a spreadsheet shows as text: a text starting like a formula
+    gets a leading apostrophe (numbers are written as numbers, never neutralised)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """CSV in UTF-8 with BOM (Excel opens it as Unicode), CRLF line ends."""
+    """CSV in UTF-8 with BOM (Excel opens it as Unicode), CRLF line ends; every text cell,
+    the header's too, neutralised against formulas (:func:`csv_cell`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([csv_cell(v) for v in header])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

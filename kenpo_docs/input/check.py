@@ -8,14 +8,13 @@ rows for staff. Only keys, rows and reasons are printed, never names.
 
 from __future__ import annotations
 
-import csv
-import os
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from kenpo_docs.domain.facts import delivery_route
+from kenpo_docs.files import csv_bytes, write_atomic
 from kenpo_docs.input.roster import Member, Roster, RowError, read_roster
 
 
@@ -135,11 +134,6 @@ REPORT_COLUMNS = ("row", "member_key", "column", "reason")
 
 
 def write_report(errors: list[RowError] | tuple[RowError, ...], path: str | Path) -> None:
-    """Write rejected rows as CSV (UTF-8 with BOM so Excel opens it), file mode 0600."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
-    with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(REPORT_COLUMNS)
-        for e in errors:
-            writer.writerow([e.row, e.member_key or "", e.column or "", e.reason])
+    """Write rejected rows as CSV (UTF-8 with BOM so Excel opens it), atomically, 0600."""
+    write_atomic(Path(path), csv_bytes(REPORT_COLUMNS, [
+        (e.row, e.member_key or "", e.column or "", e.reason) for e in errors]))
