@@ -95,7 +95,7 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
 
     result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
     if report:
-        write_report(result.errors, report)
+        write_report(result.errors, report, roster=roster)
     for line in result.lines():
         click.echo(line)
     sys.exit(result.exit_code)

@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from kenpo_docs.errors import KenpoDocsError
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -36,6 +38,28 @@ def private_dir(path: Path) -> Path:
     if not path.is_dir():
         raise NotADirectoryError(20, "Not a directory", str(path))
     return path
+
+
+def refuse_same_file(output: str | Path, option: str, **inputs: str | Path | None) -> None:
+    """Refuse an output path that is one of the run's inputs (after resolving links): a
+    report written over the roster, or a CSV over the tracking database, loses it.
+
+    Raises:
+        KenpoDocsError: naming the option, the input it would replace, and what to do.
+    """
+    out = Path(output)
+    for what, given in inputs.items():
+        if given is None:
+            continue
+        source = Path(given)
+        same = out.resolve() == source.resolve()
+        if not same and out.exists() and source.exists():
+            same = os.path.samefile(out, source)
+        if same:
+            raise KenpoDocsError(
+                f"{option} names the {what.replace('_', ' ')} itself, which writing it would "
+                "replace: choose another file",
+                file=str(output))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

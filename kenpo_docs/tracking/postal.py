@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from kenpo_docs.files import csv_bytes, write_atomic
+from kenpo_docs.files import csv_bytes, refuse_same_file, write_atomic
 from kenpo_docs.tracking.postage import PostageTable, load_postage
 from kenpo_docs.tracking.reports import batch_pieces, latest_batch
 
@@ -76,6 +76,8 @@ def postal_report(
 ) -> PostalReport:
     """Home-route pieces of ``batch`` (default: the latest) sorted by postal code, with
     weight and postage per piece; ``csv`` also writes them (POSTAL_COLUMNS, 0600)."""
+    if csv is not None:
+        refuse_same_file(csv, "--csv", tracking_database=db)
     table = table or load_postage()
     batch = batch or latest_batch(db)
     pieces = []

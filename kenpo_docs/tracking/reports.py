@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kenpo_docs.errors import BarcodeError, ManifestError
-from kenpo_docs.files import csv_bytes, write_atomic
+from kenpo_docs.files import csv_bytes, refuse_same_file, write_atomic
 from kenpo_docs.tracking.db import connect
 from kenpo_docs.tracking.events import STATUSES, piece_id_from_scan
 
@@ -106,9 +106,11 @@ def report(
 ) -> TrackReport:
     """Counts by status, route and workplace; returned pieces with their member keys.
 
-    ``csv`` also writes one line per piece (REPORT_COLUMNS), 0600.
+    ``csv`` also writes one line per piece (REPORT_COLUMNS), 0600, never over the database.
     """
     db = Path(db)
+    if csv is not None:
+        refuse_same_file(csv, "--csv", tracking_database=db)
     with connect(db, create=False) as conn:
         _batch_filter(conn, batch, db)
         where, args = ("WHERE p.batch = ?", (batch,)) if batch else ("", ())

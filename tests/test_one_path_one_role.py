@@ -1,0 +1,51 @@
+"""An output never replaces an input: ``check R --report R`` kept the report and lost the
+roster; ``track report --db D --csv D`` turned the tracking database into a CSV."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kenpo_docs.cli import cli
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
+
+ROSTER = Path(__file__).resolve().parent.parent / "samples" / "roster.csv"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("db")
+    merge(ROSTER, options=MergeOptions(letter="kakuninsho", out=folder / "m", workers=1,
+                                       as_of=date(2026, 12, 1), db=folder / "t.sqlite"))
+    return folder / "t.sqlite"
+
+
+def test_check_refuses_a_report_over_its_roster(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    shutil.copy(ROSTER, roster)
+    link = tmp_path / "link.csv"
+    link.symlink_to(roster)
+    for report in (roster, link, tmp_path / "." / "roster.csv"):
+        result = CliRunner().invoke(cli, ["check", str(roster), "--as-of", "2026-12-01",
+                                          "--report", str(report)])
+        assert result.exit_code == 2, result.output
+        assert "--report names the roster itself" in result.stderr
+        assert "Traceback" not in result.output
+        assert roster.read_bytes() == ROSTER.read_bytes()
+
+
+@pytest.mark.parametrize("command", ["report", "postal"])
+def test_track_refuses_a_csv_over_its_database(db: Path, command: str) -> None:
+    before = db.read_bytes()
+    result = CliRunner().invoke(cli, ["track", command, "--db", str(db), "--csv", str(db)])
+    assert result.exit_code == 2, result.output
+    assert "--csv names the tracking database itself" in result.stderr
+    assert db.read_bytes() == before
+    ok = CliRunner().invoke(cli, ["track", command, "--db", str(db), "--csv",
+                                  str(db.with_name(f"{command}.csv"))])
+    assert ok.exit_code == 0, ok.output
