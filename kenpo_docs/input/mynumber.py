@@ -22,9 +22,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# 4-4-4 groups may be joined by a space or a hyphen-like character (after NFKC folding).
-_SEP = "[ \\-‐‑‒–—―−]?"
-_CANDIDATE = re.compile(rf"(?<![0-9])([0-9]{{4}}){_SEP}([0-9]{{4}}){_SEP}([0-9]{{4}})(?![0-9])")
+# 4-4-4 or 6+6 groups, joined by nothing, a run of spaces, or one hyphen-like character,
+# 「ー」, a dot or a slash (after NFKC folding, so full-width ones too).
+_SEP = "(?: +|[\\-‐‑‒–—―−ー./・])?"
+_CANDIDATES = (
+    re.compile(rf"(?<![0-9])([0-9]{{4}}){_SEP}([0-9]{{4}}){_SEP}([0-9]{{4}})(?![0-9])"),
+    re.compile(rf"(?<![0-9])([0-9]{{6}}){_SEP}([0-9]{{6}})(?![0-9])"),
+)
 
 # Header words that name a My Number column (after NFKC, casefold, spaces removed, - -> _).
 _NAME = re.compile(r"個人番号|マイナンバー(?!カード)|my_?number(?!_?card)|individual_?number")
@@ -43,23 +47,25 @@ def check_digit(eleven: str) -> int:
 
 
 def is_my_number(text: str) -> bool:
-    """True when ``text`` is exactly a 12-digit number (4-4-4 grouping allowed) with a valid
-    check digit."""
+    """True when ``text`` is exactly a 12-digit number (grouped 4-4-4 or 6+6, see ``_SEP``)
+    with a valid check digit."""
     folded = unicodedata.normalize("NFKC", text).strip()
-    match = _CANDIDATE.fullmatch(folded)
-    if match is None:
-        return False
-    digits = "".join(match.groups())
-    return check_digit(digits[:11]) == int(digits[11])
+    for candidate in _CANDIDATES:
+        match = candidate.fullmatch(folded)
+        if match is not None:
+            digits = "".join(match.groups())
+            return check_digit(digits[:11]) == int(digits[11])
+    return False
 
 
 def contains_my_number(text: str) -> bool:
     """True when a My-Number-like 12-digit group appears anywhere in ``text``."""
     folded = unicodedata.normalize("NFKC", text)
-    for match in _CANDIDATE.finditer(folded):
-        digits = "".join(match.groups())
-        if check_digit(digits[:11]) == int(digits[11]):
-            return True
+    for candidate in _CANDIDATES:
+        for match in candidate.finditer(folded):
+            digits = "".join(match.groups())
+            if check_digit(digits[:11]) == int(digits[11]):
+                return True
     return False
 
 
