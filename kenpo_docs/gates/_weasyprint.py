@@ -6,8 +6,9 @@ page's boxes (:mod:`kenpo_docs.shapes.slots`). None of that is public API: Weasy
 stability note says to pin the version when using anything undocumented. Every such symbol is
 imported or read here and nowhere else; ``tests/test_gates.py`` checks each one, and
 :func:`kenpo_docs.gates.fast_path` keeps the merge off them on an untested version. The box
-attributes the slots reader uses (``children``, ``position_x``, ``baseline`` …) are the
-documented layout of WeasyPrint's formatting structure and are checked by the same tests.
+attributes the slots reader uses (``children``, ``position_x``, ``baseline`` …) are not
+documented either: they are read in :mod:`kenpo_docs.shapes.slots` only, covered by the same
+tests and the same version check, but not wrapped one by one.
 """
 
 from __future__ import annotations
