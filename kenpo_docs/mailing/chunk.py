@@ -248,12 +248,12 @@ def _overlays(
     except Exception as exc:  # the full layout is always a correct answer
         logger.info("overlays not used for a chunk (%s); letters and forms laid out in full",
                     type(exc).__name__)
-        problems.update(dict.fromkeys(letters_and_forms(letters, forms),
+        problems.update(dict.fromkeys(_anchors(letters, forms),
                                       f"overlay error ({type(exc).__name__})"))
         return {}
 
 
-def letters_and_forms(letters: dict[str, Any],
+def _anchors(letters: dict[str, Any],
                       forms: list[tuple[str, list[dict[str, Any]], list[str]]]) -> list[str]:
     """The anchors of a chunk's letters and forms."""
     return [p["anchor"] for p in letters["pieces"]] + [a for _, _, anchors in forms
@@ -387,5 +387,5 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         segment.save(part)
         write_atomic(part.with_suffix(".json"), json.dumps(spans).encode())
     return ChunkResult(tuple((i, c) for i, _, c in spans), part,
-                       _full_layout_reasons(letters_and_forms(letters, form_items), overlays,
+                       _full_layout_reasons(_anchors(letters, form_items), overlays,
                                             problems))
