@@ -75,6 +75,18 @@ WHOLE_FILE = [
     ("utf16.csv", "UTF-16"),
     ("shift_jis_invalid.csv", "not UTF-8 or CP932"),
     ("encrypted.xlsx", "password-protected"),
+    # workbooks with one part broken (cut in half, as a half-written file has it)
+    ("xlsx_bad_content_types.xlsx", "broken XML in [Content_Types].xml, line 2"),
+    ("xlsx_bad_workbook.xlsx", "broken XML in xl/workbook.xml, line 2"),
+    ("xlsx_bad_workbook_rels.xlsx", "broken XML in xl/_rels/workbook.xml.rels, line 2"),
+    ("xlsx_bad_styles.xlsx", "broken XML in xl/styles.xml, line 2"),
+    ("xlsx_bad_shared_strings.xlsx", "broken XML in xl/sharedStrings.xml, line 2"),
+    ("xlsx_bad_sheet.xlsx", "broken XML in xl/worksheets/sheet1.xml, line 2"),
+    ("xlsx_entities.xlsx", "DTD in xl/sharedStrings.xml"),
+    ("xlsx_bad_crc.xlsx", "damaged data in xl/sharedStrings.xml"),
+    ("xlsx_truncated.xlsx", "truncated or damaged zip"),
+    ("xlsx_not_a_workbook.xlsx", "not an xlsx workbook"),
+    ("xlsx_missing_sheet.xlsx", "no worksheet"),
 ]
 
 
@@ -88,6 +100,7 @@ def test_whole_file_problems_stop_check_and_merge_in_one_line(
     message = checked.output.strip()
     assert message.count("\n") == 0, message
     assert message.startswith(f"Error: {path}") and fragment in message
+    assert checked.stdout == "" and checked.stderr.count("\n") == 1  # one line, on stderr
     if name.startswith("my_number"):
         assert "must not be printed" in message
 
@@ -95,7 +108,8 @@ def test_whole_file_problems_stop_check_and_merge_in_one_line(
     merged = run("merge", str(path), "--letter", "kakuninsho", "--as-of", AS_OF,
                  "--out", str(out), "--workers", "1", "--db", str(tmp_path / "track.sqlite"))
     assert_clean_failure(merged, 2)
-    assert fragment in merged.output
+    errors = [line for line in merged.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and fragment in errors[0], merged.stderr  # after a progress label
     assert not out.exists() or not any(out.iterdir())
 
 

@@ -5,6 +5,9 @@ each tried strictly, and anything else (UTF-16, binary data that happens to deco
 with the file named. ``.xlsx`` is read with openpyxl in read-only, values-only mode; date
 cells arrive as ``datetime``, numbers as ``int``/``float``, so the roster can tell a numeric
 cell that lost its leading zeros from text.
+
+A workbook that openpyxl cannot read (broken XML in any part, damaged data, not a workbook at
+all) is refused in one line that names the part, never the cell values (:func:`_broken`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from datetime import datetime
 from pathlib import Path
+from typing import IO
+from xml.parsers import expat
 
 from kenpo_docs.errors import RosterError
 
@@ -37,6 +43,14 @@ MAX_CELL_CHARS = 500
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024
 # Encrypted Office documents are OLE containers with these stream names (MS-OFFCRYPTO 2.3.4).
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+_MIB = 1024 * 1024
+# The parts a workbook is read from, in the order openpyxl reads them: when it fails, the first
+# of these that is damaged or not well-formed is named (then the sheets, then the rest).
+_XLSX_PART_ORDER = ("[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
+                    "xl/_rels/workbook.xml.rels", "docProps/core.xml", "xl/styles.xml",
+                    "xl/sharedStrings.xml")
+_UNREADABLE_XLSX = "Excel ファイルとして読めません"
+
 # Excel error values, as openpyxl returns them for a formula whose cached result is an error.
 _EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
                            "#GETTING_DATA", "#SPILL!", "#CALC!"})
@@ -187,18 +201,67 @@ def _open_quote(text: str) -> bool:
 
 
 def _load_xlsx(path: Path, sheet: str | None) -> Table:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+    """Read a workbook's sheet, or refuse it in one line (RosterError).
 
+    The file is opened once: the bytes checked are the bytes openpyxl reads.
+    """
+    with path.open("rb") as fh:
+        try:
+            archive = zipfile.ZipFile(fh)
+        except Exception as exc:  # BadZipFile, or whatever a damaged directory leads to
+            raise RosterError(
+                f"{_UNREADABLE_XLSX}: 途中で切れているか壊れています。元のファイルから保存し直して"
+                "ください (not a readable xlsx: truncated or damaged zip)",
+                file=path,
+            ) from exc
+        with archive:
+            _check_workbook(archive, path)
+            try:
+                return _read_workbook(fh, archive, sheet, path)
+            except RosterError:
+                raise
+            except OSError as exc:
+                raise RosterError(f"cannot read the file: {exc.strerror or exc}",
+                                  file=path) from exc
+            except Exception as exc:
+                # openpyxl has no error type of its own: broken XML raises lxml's or
+                # ElementTree's syntax errors, a damaged part zipfile's or zlib's errors, and
+                # parts that are well-formed but not what a workbook holds whatever its
+                # descriptors raise (TypeError, ValueError, KeyError, IndexError...). All of
+                # them are this file's problem; _broken finds the part to name.
+                raise _broken(archive, path, exc) from exc
+
+
+def _check_workbook(archive: zipfile.ZipFile, path: Path) -> None:
+    """Refuse a zip that is no workbook."""
+    if "[Content_Types].xml" not in archive.namelist():
+        raise RosterError(
+            "Excel (.xlsx) のブックではありません (zip ファイルです) "
+            "(not an xlsx workbook: a zip archive without [Content_Types].xml)",
+            file=path,
+        )
+
+
+def _shown(name: str) -> str:
+    """A part's name as it may appear in a one-line message: printable, at most 80 characters
+    (names come from the file, which may be hostile)."""
+    shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in name)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def _read_workbook(fh: IO[bytes], archive: zipfile.ZipFile, sheet: str | None,
+                   path: Path) -> Table:
+    import openpyxl
+
+    with warnings.catch_warnings():
+        # openpyxl warns about features it drops (data validation extensions, conditional
+        # formats); cell values are unaffected, so those warnings are not the user's concern.
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about features it drops (data validation extensions, conditional
-            # formats); cell values are unaffected, so those warnings are not the user's concern.
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise RosterError(f"Excel (.xlsx) として開けません: {exc}", file=path) from exc
-    try:
+        if not book.worksheets:
+            raise RosterError(f"{_UNREADABLE_XLSX}: シートがありません "
+                              "(no worksheet in the workbook)", file=path)
         if sheet is None:
             ws = book.worksheets[0]
         elif sheet in book.sheetnames:
@@ -218,8 +281,8 @@ def _load_xlsx(path: Path, sheet: str | None) -> Table:
         title = ws.title
     finally:
         book.close()
-    if _has_formulas_or_merges(path):
-        _mark_formulas_and_merges(path, title, table)
+    if _has_formulas_or_merges(archive):
+        _mark_formulas_and_merges(fh, title, table)
     return table
 
 
@@ -230,21 +293,88 @@ def _excel_value(value: object) -> object:
     return value
 
 
-def _has_formulas_or_merges(path: Path) -> bool:
-    """Cheap look into the sheets' XML, so plain workbooks are read only once."""
+class _Doctype(Exception):
+    """A part declares a DTD: the Open Packaging Conventions forbid them (ECMA-376 Part 2, XML
+    usage), Excel never writes one, and entities are how XML bombs work."""
+
+
+def _broken(archive: zipfile.ZipFile, path: Path, exc: Exception) -> RosterError:
+    """What is wrong with a workbook openpyxl could not read, naming the part.
+
+    Every part is read again: the first whose data is
+    damaged, or that is XML and not well-formed, is named with the line and column. When every
+    part is sound, the workbook holds something openpyxl does not accept, and the error's type
+    is named. Parser messages are not repeated: they can quote the file's text.
+    """
+    def order(info: zipfile.ZipInfo) -> tuple[int, str]:
+        name = info.filename
+        if name in _XLSX_PART_ORDER:
+            return _XLSX_PART_ORDER.index(name), name
+        return len(_XLSX_PART_ORDER) + (not name.startswith("xl/worksheets/")), name
+
+    for info in sorted(archive.infolist(), key=order):
+        problem = _part_problem(archive, info)
+        if problem is not None:
+            return RosterError(f"{_UNREADABLE_XLSX}: {problem}", file=path)
+    return RosterError(
+        f"{_UNREADABLE_XLSX}: Excel のブックの形式に合いません。Excel で開いて保存し直してください "
+        f"(not a valid xlsx workbook: {type(exc).__name__})",
+        file=path,
+    )
+
+
+def _part_problem(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+    """Why one part cannot be read (damaged data, XML not well-formed, a DTD), or None."""
+    name = _shown(info.filename)
+    parser = None
+    if info.filename.endswith((".xml", ".rels")):
+        parser = expat.ParserCreate()
+
+        def doctype(*_: object) -> None:
+            raise _Doctype
+
+        parser.StartDoctypeDeclHandler = doctype
     try:
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    data = archive.read(name)
-                    if b"<f>" in data or b"<f " in data or b"<mergeCell " in data:
+        with archive.open(info) as member:
+            while chunk := member.read(_MIB):
+                if parser is not None:
+                    parser.Parse(chunk, False)
+            if parser is not None:
+                parser.Parse(b"", True)
+    except _Doctype:
+        return (f"{name} に DTD (実体の宣言) があります。Excel はこれを書きません "
+                f"(XML with a DTD in {name}: Excel never writes one)")
+    except expat.ExpatError as exc:
+        return (f"{name} の XML が壊れています。Excel で開いて保存し直してください "
+                f"(broken XML in {name}, line {exc.lineno}, column {exc.offset + 1})")
+    except Exception as exc:  # reading the part failed: name it, whatever zipfile raised
+        why = ("CRC mismatch" if isinstance(exc, zipfile.BadZipFile)
+               else "bad compressed data" if isinstance(exc, zlib.error)
+               else "data ends early" if isinstance(exc, EOFError)
+               else "unsupported compression" if isinstance(exc, NotImplementedError)
+               else "encrypted part" if isinstance(exc, RuntimeError)
+               else type(exc).__name__)
+        return f"{name} のデータが壊れています (damaged data in {name}: {why})"
+    return None
+
+
+def _has_formulas_or_merges(archive: zipfile.ZipFile) -> bool:
+    """Cheap look into the sheets' XML, so plain workbooks are read only once (streamed: a
+    sheet is not held in memory)."""
+    needles = (b"<f>", b"<f ", b"<mergeCell ")
+    for info in archive.infolist():
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            with archive.open(info) as member:
+                tail = b""
+                while chunk := member.read(_MIB):
+                    window = tail + chunk
+                    if any(needle in window for needle in needles):
                         return True
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return False
+                    tail = window[-16:]
     return False
 
 
-def _mark_formulas_and_merges(path: Path, title: str, table: Table) -> None:
+def _mark_formulas_and_merges(fh: IO[bytes], title: str, table: Table) -> None:
     """Formulas without a saved result and merged cells become :class:`Unreadable` cells.
 
     openpyxl's values-only read gives a formula's cached result, which Excel saves; a file
@@ -256,7 +386,7 @@ def _mark_formulas_and_merges(path: Path, title: str, table: Table) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        book = openpyxl.load_workbook(path, read_only=False, data_only=False)
+        book = openpyxl.load_workbook(fh, read_only=False, data_only=False)
     try:
         ws = book[title]
         by_row = {number: cells for number, cells in table}

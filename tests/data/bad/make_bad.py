@@ -3,18 +3,21 @@
 Small text cases are committed beside this script (run ``python tests/data/bad/make_bad.py``
 to rewrite them); the big and binary ones (200,000 rows, a 1 MB cell, UTF-16, Shift_JIS with
 invalid bytes, mixed line endings, control characters, workbooks, a password-protected
-workbook) are made at test time by :func:`make_generated`, so the repository holds no
-megabytes of rows. Every file is built from :data:`HEADER` and :func:`row`: a valid 一般
-insured person with a 資格確認書 issue date, changed in exactly one way per case.
+workbook, workbooks with broken XML or a broken zip) are made at test time by
+:func:`make_generated`, so the repository holds no megabytes of rows. Every file is built
+from :data:`HEADER` and :func:`row`: a valid 一般 insured person with a 資格確認書 issue date,
+changed in exactly one way per case.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import struct
 import sys
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 HEADER = ["記号", "番号", "枝番", "氏名", "フリガナ", "生年月日", "資格取得日", "資格喪失日",
           "加入区分", "資格確認書交付日", "郵便番号", "住所1", "住所2", "就労先コード", "就労先名",
@@ -108,7 +111,131 @@ def make_generated(folder: Path, *, big_rows: int = 200_000) -> dict[str, Path]:
     put("rows_200k.csv", "".join(lines).encode("cp932"))
     put("book.xlsx", _workbook())
     put("encrypted.xlsx", _encrypted(_workbook()))
+    for name, data in broken_workbooks().items():
+        put(name, data)
     return out
+
+
+# --------------------------------------------------------------------------------- workbooks
+# Written part by part, as Excel writes them (shared strings, not openpyxl's inline strings),
+# so that each part can be broken on its own.
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+SHARED_STRINGS = "xl/sharedStrings.xml"
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def excel_parts(rows: list[list[str]], header: list[str] = HEADER) -> dict[str, bytes]:
+    """The parts of a one-sheet workbook (sheet 名簿) holding ``header`` and ``rows``."""
+    strings: dict[str, int] = {}
+    sheet_rows = []
+    for r, cells in enumerate([header, *rows], start=1):
+        xml_cells = []
+        for c, value in enumerate(cells):
+            if value == "":
+                continue
+            index = strings.setdefault(value, len(strings))
+            ref = f"{chr(ord('A') + c)}{r}" if c < 26 else f"A{chr(ord('A') + c - 26)}{r}"
+            xml_cells.append(f'<c r="{ref}" t="s"><v>{index}</v></c>')
+        sheet_rows.append(f'<row r="{r}">{"".join(xml_cells)}</row>')
+    sst = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+            f'<Override PartName="/{SHEET}" ContentType="{_CT}.worksheet+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
+            f'<Override PartName="/{SHARED_STRINGS}" ContentType="{_CT}.sharedStrings+xml"/>'
+            "</Types>"),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
+            '<sheet name="名簿" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{_PKG_REL}">'
+            f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/>'
+            f'<Relationship Id="rId3" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>"),
+        "xl/styles.xml": (
+            f'<styleSheet xmlns="{_MAIN}"><fonts count="1"><font><sz val="11"/>'
+            '<name val="游ゴシック"/></font></fonts><fills count="1"><fill>'
+            '<patternFill patternType="none"/></fill></fills><borders count="1"><border/>'
+            '</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+            'borderId="0"/></cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" '
+            'fillId="0" borderId="0" xfId="0"/></cellXfs></styleSheet>'),
+        SHARED_STRINGS: (f'<sst xmlns="{_MAIN}" count="{len(strings)}" '
+                         f'uniqueCount="{len(strings)}">{sst}</sst>'),
+        SHEET: f'<worksheet xmlns="{_MAIN}"><sheetData>{"".join(sheet_rows)}</sheetData>'
+               "</worksheet>",
+    }
+    return {name: (_HEAD + text).encode() for name, text in parts.items()}
+
+
+def zip_parts(parts: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def excel_workbook(rows: list[list[str]]) -> bytes:
+    return zip_parts(excel_parts(rows))
+
+
+# Which part of a workbook is broken, and how the file is named in the corpus.
+BROKEN_PARTS = {
+    "[Content_Types].xml": "xlsx_bad_content_types.xlsx",
+    "xl/workbook.xml": "xlsx_bad_workbook.xlsx",
+    "xl/_rels/workbook.xml.rels": "xlsx_bad_workbook_rels.xlsx",
+    "xl/styles.xml": "xlsx_bad_styles.xlsx",
+    SHARED_STRINGS: "xlsx_bad_shared_strings.xlsx",
+    SHEET: "xlsx_bad_sheet.xlsx",
+}
+
+
+def broken_workbooks() -> dict[str, bytes]:
+    """name -> bytes of workbooks broken in one way each, and ``xlsx_good.xlsx`` they come from."""
+    rows = [row(1), row(2)]
+    parts = excel_parts(rows)
+    good = zip_parts(parts)
+    cases = {"xlsx_good.xlsx": good}
+    for part, name in BROKEN_PARTS.items():
+        # cut in the middle of the part: an unclosed tag, as a half-written file has
+        cases[name] = zip_parts({**parts, part: parts[part][: len(parts[part]) // 2]})
+    # a saved file cut short (a copy that stopped half way): no zip directory at its end
+    cases["xlsx_truncated.xlsx"] = good[: len(good) * 2 // 3]
+    # a zip, but not a workbook (e.g. a folder zipped and renamed)
+    cases["xlsx_not_a_workbook.xlsx"] = zip_parts({"名簿/roster.csv": csv_text(rows).encode()})
+    # the workbook names a sheet that is not in the file
+    cases["xlsx_missing_sheet.xlsx"] = zip_parts({k: v for k, v in parts.items() if k != SHEET})
+    # one member's compressed bytes damaged: the CRC check at its end fails
+    cases["xlsx_bad_crc.xlsx"] = _damaged(good, SHARED_STRINGS)
+    # entity expansion ("billion laughs") in the shared strings
+    laughs = ('<!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">'
+              + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'
+                        for i in range(8))
+              + f']><sst xmlns="{_MAIN}"><si><t>&i;</t></si></sst>')
+    cases["xlsx_entities.xlsx"] = zip_parts({**parts, SHARED_STRINGS: (_HEAD + laughs).encode()})
+    return cases
+
+
+def _damaged(data: bytes, member: str) -> bytes:
+    """``data`` with one byte of ``member``'s compressed bytes changed."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    at = start + info.compress_size // 2
+    return data[:at] + bytes([data[at] ^ 0x55]) + data[at + 1:]
 
 
 def _workbook() -> bytes:
