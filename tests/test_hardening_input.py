@@ -87,6 +87,7 @@ WHOLE_FILE = [
     ("xlsx_truncated.xlsx", "truncated or damaged zip"),
     ("xlsx_not_a_workbook.xlsx", "not an xlsx workbook"),
     ("xlsx_missing_sheet.xlsx", "no worksheet"),
+    ("bomb_shared_strings.xlsx", "xl/sharedStrings.xml: 300 MB from"),
 ]
 
 

@@ -6,8 +6,16 @@ with the file named. ``.xlsx`` is read with openpyxl in read-only, values-only m
 cells arrive as ``datetime``, numbers as ``int``/``float``, so the roster can tell a numeric
 cell that lost its leading zeros from text.
 
-A workbook that openpyxl cannot read (broken XML in any part, damaged data, not a workbook at
-all) is refused in one line that names the part, never the cell values (:func:`_broken`).
+An ``.xlsx`` is a zip of XML parts, and nothing in it is decompressed before its zip directory
+has been checked against the bounds below (a zip bomb is a small file that expands to
+gigabytes). The directory can be trusted for that: Python's zipfile never returns more bytes
+for a member than its directory entry declares (CPython ``Lib/zipfile.py``,
+``ZipExtFile._read1``: ``data = data[:self._left]``, where ``_left`` starts at the entry's
+``file_size``), reads no more compressed bytes than ``compress_size`` (``_read2``), and raises
+``BadZipFile`` when the CRC does not match at that end (``_update_crc``); openpyxl reads every
+part through zipfile. A workbook that openpyxl cannot read (broken XML in any part, damaged
+data, not a workbook at all) is refused in one line that names the part, never the cell
+values (:func:`_broken`).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import codecs
 import csv
 import io
 import re
+import struct
 import warnings
 import zipfile
 import zlib
@@ -43,6 +52,18 @@ MAX_CELL_CHARS = 500
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024
 # Encrypted Office documents are OLE containers with these stream names (MS-OFFCRYPTO 2.3.4).
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+# Bounds on an .xlsx, checked on its zip directory before any part is decompressed. A roster
+# of 200,000 rows saved with inline strings (openpyxl) unpacks to 220 MB (15 MB file, read in
+# about 50 s with a peak of 0.8 GB); Excel's shared strings make it smaller.
+MAX_XLSX_UNCOMPRESSED = 256 * 1024 * 1024  # all parts together, as the directory declares them
+# Deflate of real sheets: 11-31:1 (a roster of near-identical rows 17:1, a million formatted
+# empty rows 31:1); 300 MB of one repeated letter compresses 1,000:1.
+MAX_XLSX_RATIO = 100  # uncompressed : compressed, for each part bigger than ...
+XLSX_RATIO_FLOOR = 1024 * 1024  # ... this (small parts cannot hurt, whatever their ratio)
+# zipfile builds an object per directory entry (about 600 bytes each): a file of millions of
+# empty entries would take gigabytes before any bound above is looked at. 1 MiB of directory
+# is some 20,000 entries; a workbook has tens.
+MAX_XLSX_DIRECTORY = 1024 * 1024
 _MIB = 1024 * 1024
 # The parts a workbook is read from, in the order openpyxl reads them: when it fails, the first
 # of these that is damaged or not well-formed is named (then the sheets, then the rest).
@@ -201,11 +222,19 @@ def _open_quote(text: str) -> bool:
 
 
 def _load_xlsx(path: Path, sheet: str | None) -> Table:
-    """Read a workbook's sheet, or refuse it in one line (RosterError).
+    """Read a workbook's sheet, within the bounds, or refuse it in one line (RosterError).
 
     The file is opened once: the bytes checked are the bytes openpyxl reads.
     """
     with path.open("rb") as fh:
+        directory = _directory_size(fh)
+        if directory is not None and directory > MAX_XLSX_DIRECTORY:
+            raise RosterError(
+                f"{_UNREADABLE_XLSX}: zip の目次が大きすぎます (部品が多すぎます) "
+                f"(not a usable xlsx: the zip directory is {_size(directory)}, over the limit "
+                f"of {_size(MAX_XLSX_DIRECTORY)}: far more parts than a workbook has)",
+                file=path,
+            )
         try:
             archive = zipfile.ZipFile(fh)
         except Exception as exc:  # BadZipFile, or whatever a damaged directory leads to
@@ -215,7 +244,7 @@ def _load_xlsx(path: Path, sheet: str | None) -> Table:
                 file=path,
             ) from exc
         with archive:
-            _check_workbook(archive, path)
+            _check_bounds(archive, path)
             try:
                 return _read_workbook(fh, archive, sheet, path)
             except RosterError:
@@ -232,14 +261,74 @@ def _load_xlsx(path: Path, sheet: str | None) -> Table:
                 raise _broken(archive, path, exc) from exc
 
 
-def _check_workbook(archive: zipfile.ZipFile, path: Path) -> None:
-    """Refuse a zip that is no workbook."""
+def _directory_size(fh: IO[bytes]) -> int | None:
+    """The size of the zip's central directory as its end record declares it (a ZIP64 record
+    included), found the way zipfile finds it (``_EndRecData``), or None without an end record
+    (zipfile then says the file is no zip)."""
+    fh.seek(0, io.SEEK_END)
+    size = fh.tell()
+    if size < 22:
+        return None
+    fh.seek(size - 22)
+    end = fh.read(22)
+    at = size - 22
+    if not (end[:4] == b"PK\x05\x06" and end[-2:] == b"\x00\x00"):  # no comment: the usual
+        start = max(0, size - 22 - (1 << 16))
+        fh.seek(start)
+        tail = fh.read()
+        found = tail.rfind(b"PK\x05\x06")
+        if found < 0 or len(tail) - found < 22:
+            return None
+        at = start + found
+        end = tail[found:found + 22]
+    (declared,) = struct.unpack_from("<I", end, 12)
+    if at >= 20 + 56:  # ZIP64: a locator just before the end record, its record before that
+        fh.seek(at - 20 - 56)
+        zip64 = fh.read(56 + 20)
+        if zip64[56:60] == b"PK\x06\x07" and zip64[:4] == b"PK\x06\x06":
+            (declared,) = struct.unpack_from("<Q", zip64, 40)
+    return int(declared)
+
+
+def _check_bounds(archive: zipfile.ZipFile, path: Path) -> None:
+    """Refuse a zip bomb, and a zip that is no workbook, from the directory alone."""
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        if (info.file_size > XLSX_RATIO_FLOOR
+                and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1)):
+            ratio = info.file_size // max(info.compress_size, 1)
+            name = _shown(info.filename)
+            raise RosterError(
+                f"{_UNREADABLE_XLSX}: {name} は展開すると {_size(info.file_size)} になります "
+                f"(圧縮率 {ratio}:1)。ZIP 爆弾の疑いがあります (not a usable xlsx: {name}: "
+                f"{_size(info.file_size)} from {_size(info.compress_size)}, a ratio of "
+                f"{ratio}:1, over the {MAX_XLSX_RATIO}:1 limit; possibly a zip bomb)",
+                file=path,
+            )
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise RosterError(
+            f"{_UNREADABLE_XLSX}: 展開すると {_size(total)} になり、上限の "
+            f"{_size(MAX_XLSX_UNCOMPRESSED)} を超えます。名簿を分けてください (not a usable "
+            f"xlsx: it unpacks to {_size(total)}, over the limit of "
+            f"{_size(MAX_XLSX_UNCOMPRESSED)}; split the roster)",
+            file=path,
+        )
     if "[Content_Types].xml" not in archive.namelist():
         raise RosterError(
             "Excel (.xlsx) のブックではありません (zip ファイルです) "
             "(not an xlsx workbook: a zip archive without [Content_Types].xml)",
             file=path,
         )
+
+
+def _size(n: int) -> str:
+    mb = n / _MIB
+    if mb >= 10:
+        return f"{mb:.0f} MB"
+    if mb >= 0.1:
+        return f"{mb:.1f} MB"
+    return f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} bytes"
 
 
 def _shown(name: str) -> str:
@@ -301,7 +390,7 @@ class _Doctype(Exception):
 def _broken(archive: zipfile.ZipFile, path: Path, exc: Exception) -> RosterError:
     """What is wrong with a workbook openpyxl could not read, naming the part.
 
-    Every part is read again: the first whose data is
+    Every part is read again (within the bounds already checked): the first whose data is
     damaged, or that is XML and not well-formed, is named with the line and column. When every
     part is sound, the workbook holds something openpyxl does not accept, and the error's type
     is named. Parser messages are not repeated: they can quote the file's text.

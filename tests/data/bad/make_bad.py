@@ -3,7 +3,7 @@
 Small text cases are committed beside this script (run ``python tests/data/bad/make_bad.py``
 to rewrite them); the big and binary ones (200,000 rows, a 1 MB cell, UTF-16, Shift_JIS with
 invalid bytes, mixed line endings, control characters, workbooks, a password-protected
-workbook, workbooks with broken XML or a broken zip) are made at test time by
+workbook, workbooks with broken XML or a broken zip, zip bombs) are made at test time by
 :func:`make_generated`, so the repository holds no megabytes of rows. Every file is built
 from :data:`HEADER` and :func:`row`: a valid 一般 insured person with a 資格確認書 issue date,
 changed in exactly one way per case.
@@ -113,6 +113,8 @@ def make_generated(folder: Path, *, big_rows: int = 200_000) -> dict[str, Path]:
     put("encrypted.xlsx", _encrypted(_workbook()))
     for name, data in broken_workbooks().items():
         put(name, data)
+    make_bomb(folder / "bomb_shared_strings.xlsx")
+    out["bomb_shared_strings.xlsx"] = folder / "bomb_shared_strings.xlsx"
     return out
 
 
@@ -236,6 +238,26 @@ def _damaged(data: bytes, member: str) -> bytes:
     start = info.header_offset + 30 + name_len + extra_len
     at = start + info.compress_size // 2
     return data[:at] + bytes([data[at] ^ 0x55]) + data[at + 1:]
+
+
+def make_bomb(path: Path, *, size: int = 300 * 1024 * 1024) -> Path:
+    """A workbook with a few rows whose shared strings hold ``size`` bytes of "A" in one more,
+    unused string: a ~300 KB file that expands to 300 MB. Written in streamed chunks, so
+    making it takes well under a second and little memory."""
+    parts = excel_parts([row(1), row(2)])
+    sst = parts[SHARED_STRINGS]
+    head, tail = sst[: sst.rindex(b"</sst>")], b"</t></si></sst>"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in parts.items():
+            if name != SHARED_STRINGS:
+                archive.writestr(name, data)
+        with archive.open(SHARED_STRINGS, "w") as fh:
+            fh.write(head + b"<si><t>")
+            chunk = b"A" * (1 << 20)
+            for _ in range(size // len(chunk)):
+                fh.write(chunk)
+            fh.write(tail)
+    return path
 
 
 def _workbook() -> bytes:
