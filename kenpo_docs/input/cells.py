@@ -20,17 +20,41 @@ from kenpo_docs.input.columns import NAME_BY_ALIAS, NO, YES
 from kenpo_docs.input.mynumber import contains_my_number, is_my_number
 from kenpo_docs.input.tables import MAX_CELL_CHARS, Unreadable, cell_text
 
-# Invisible characters that are removed (with a warning): they break matching and sorting.
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-# Characters that have no place in a printed field: C0/C1 controls (tab and line breaks
-# aside) and bidirectional overrides/isolates, which can make text display reversed.
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Line breaks: Unicode's mandatory breaks (UAX #14 classes BK, CR, LF, NL). In a name or an
+# address they start a new line in the envelope window and push the name out of it; Excel
+# writes Alt+Enter as LF, Word's manual line break is U+000B, web pages give U+2028/U+2029.
+# Each run of them, with the spaces around it, becomes one space (with a warning).
+_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
+_LINE_BREAK = re.compile(f"[ \t\u3000]*[{_BREAKS}][{_BREAKS} \t\u3000]*")
+# Zero-width characters that only join or break (ZWSP, ZWNJ, ZWJ, word joiner, BOM/ZWNBSP):
+# removed with a warning, since they break matching and sorting and mean nothing in a
+# Japanese name or address (ZWJ builds emoji sequences; none belong in a roster).
+_ZERO_WIDTHS = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTHS}]")
+# Characters that have no place in a printed field, so the row is rejected: every control
+# (Cc) and format character (Cf) of Unicode and the other Default_Ignorable code points
+# (invisible fillers, the combining grapheme joiner, Mongolian selectors, tags, unassigned
+# ignorables): bidi marks, embeddings, overrides and isolates can make text display reversed,
+# the others are invisible. Line breaks (folded), tab and the zero-width characters above
+# (removed) aside; variation selectors are kept (U+FE00-U+FE0F, and U+E0100-U+E01EF, the
+# ideographic variation sequences Japanese names need for 異体字).
+# tests/test_invisible_controls.py checks the list against unicodedata, by category.
+_INVISIBLE = (
+    "\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f"  # C0 and C1 controls
+    "\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200e\u200f\u202a-\u202e\u2061-\u206f\u3164\uffa0\ufff0-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e00ff\U000e01f0-\U000e0fff"
+)
+_BAD_CHARS = re.compile(f"[{_INVISIBLE}]")
+_VARIATION_SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 _FOUR_DIGITS = re.compile("[0-9０-９]{4}")
-# One look at a whole row (cells joined by tab) for anything scan_cells must examine: bad or
-# invisible characters, combining marks, a 12-digit group. Most rows have none.
+# One look at a whole row (cells joined by tab) for anything scan_cells must examine: line
+# breaks, bad or invisible characters, combining marks and selectors, a 12-digit group. Most
+# rows have none.
 _SUSPECT = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-    "\u200b\u200c\u200d\u2060\ufeff\u0300-\u036f\u3099\u309a]"
+    f"[{_BREAKS}{_INVISIBLE}{_ZERO_WIDTHS}{_VARIATION_SELECTORS}\u0300-\u036f\u3099\u309a]"
     "|[0-9０-９]{4}[^0-9０-９]?[0-9０-９]{4}[^0-9０-９]?[0-9０-９]{4}"
 )
 MY_NUMBER_REASON = ("個人番号(マイナンバー)と思われる12桁の数字があります。印刷してはならないため"
@@ -162,15 +186,24 @@ def _date_reason(message: str) -> str:
             "(not a date: write e.g. 2025-12-01, 令和7年12月1日 or R7.12.1)")
 
 
+def _codes(chars: str | re.Pattern[str], value: str) -> str:
+    """The code points of ``value`` that are in ``chars`` (a string or a pattern), as U+XXXX:
+    what a message may say about a cell instead of its text."""
+    found = (set(chars.findall(value)) if isinstance(chars, re.Pattern)
+             else {c for c in value if c in chars})
+    return " ".join(f"U+{ord(c):04X}" for c in sorted(found))
+
+
 def scan_cells(
     row: Row, names: dict[int, str], used: frozenset[int], allowed: frozenset[int],
     my_numbers: dict[int, list[int]],
 ) -> None:
     """Check every cell of a row before any field is read.
 
-    Cells of the columns the roster uses: unreadable (formula, merged), too long, control or
-    bidi characters, a leading combining mark -> the row is rejected; zero-width characters
-    are removed with a warning. Cells of every column (allowed ones aside): a My-Number-like
+    Cells of the columns the roster uses: unreadable (formula, merged), too long, control,
+    invisible or bidi characters, a leading combining mark or variation selector -> the row is
+    rejected; line breaks become one space and zero-width characters are removed, with a
+    warning naming the code points. Cells of every column (allowed ones aside): a My-Number-like
     value rejects the row and is counted in ``my_numbers`` (index -> [hits, filled]) so a
     whole column of them can stop the roster.
     """
@@ -197,17 +230,25 @@ def scan_cells(
                                       f"{MAX_CELL_CHARS}) (cell too long)")
                 row.cells[index] = ""  # nothing downstream needs to see a megabyte
                 continue
-            if bad := _BAD_CHARS.findall(value):
-                codes = " ".join(sorted({f"U+{ord(ch):04X}" for ch in bad}))
-                row.fail_column(name, "制御文字など表示できない文字があります "
-                                      f"(control or bidi-override characters: {codes})")
+            if _LINE_BREAK.search(value):
+                folded = _LINE_BREAK.sub(" ", value)
+                if folded.strip() != value.strip():  # breaks only at the ends: just stripped
+                    row.notes.append((name, "改行を空白にしました (line breaks replaced by a "
+                                            f"space: {_codes(_BREAKS, value)})"))
+                value = folded
+                row.cells[index] = value
+            if _BAD_CHARS.search(value):
+                row.fail_column(name, "制御文字など表示できない文字があります (control, "
+                                      "invisible or bidi-control characters: "
+                                      f"{_codes(_BAD_CHARS, value)})")
             if _ZERO_WIDTH.search(value):
+                row.notes.append((name, "ゼロ幅文字を取り除きました (zero-width characters "
+                                        f"removed: {_codes(_ZERO_WIDTH, value)})"))
                 value = _ZERO_WIDTH.sub("", value)
                 row.cells[index] = value
-                row.notes.append(
-                    (name, "ゼロ幅文字を取り除きました (zero-width characters removed)"))
             head = value.strip()[:1]
-            if head and unicodedata.combining(head):
+            if head and (unicodedata.combining(head) or unicodedata.category(head) == "Mn"):
+                # a mark or a variation selector with no character to attach to
                 row.fail_column(name, "結合文字で始まっています (starts with a combining mark)")
         if index in allowed or isinstance(value, date | float):
             continue

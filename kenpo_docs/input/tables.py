@@ -37,9 +37,10 @@ from kenpo_docs.errors import RosterError
 
 Table = list[tuple[int, list[object]]]  # (spreadsheet row number, cells), header row included
 
-# Control characters other than tab/CR/LF, and the private-use characters CP932 bytes 0xA0 and
-# 0xFD-0xFF decode to: never in a real roster, always in binary data decoded by luck.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\uf8f0-\uf8f3]")
+# Control characters other than tab and the line breaks (LF, CR, VT, FF, NEL: a roster folds
+# them, see input/cells.py), and the private-use characters CP932 bytes 0xA0 and 0xFD-0xFF
+# decode to: never in a real roster, always in binary data decoded by luck.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\uf8f0-\uf8f3]")
 # A few stray control characters in a cell are a bad row (the row is rejected); NUL bytes or
 # many of them mean the file is binary data, not a roster.
 _BINARY_SHARE = 200  # more than one control character per 200 characters: binary
