@@ -9,17 +9,25 @@ Encryption runs when every piece and print file is written, file by file (atomic
 marks the folder in ``encrypted.json``, so a run killed half-way encrypts the rest when run
 again, and a finished encrypted batch is never reopened by a merge that would need to read its
 pieces in clear.
+
+qpdf (through pikepdf) does the encryption: it rewrites the file's own objects, encrypted, as
+they are. pypdf, which did it before, copies a document by cloning it, and its clone makes a
+new copy of a stream for every array that refers to it: the small content streams that every
+page of a piece shares were multiplied (its "Object count exceeds trailer size" warning;
+encrypted print files 20 % larger) and it took 6-8 times as long (bench: docs/security.md).
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
 import json
 import logging
+import os
+import tempfile
 from pathlib import Path
 
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.files import write_atomic
+from kenpo_docs.files import FILE_MODE, clean_stale_temps, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -59,28 +67,53 @@ def encrypt_batch(out: Path, password: str) -> int:
     Raises:
         ManifestError: a file is encrypted with another password, or is not a PDF.
     """
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.errors import PdfReadError
-
     check_password(password)
     out = Path(out)
     write_atomic(out / MARKER, json.dumps({"algorithm": ALGORITHM}).encode())
-    files = sorted((out / "pieces").glob("*.pdf")) + sorted((out / "print").glob("*.pdf"))
-    count = 0
-    for path in files:
-        try:
-            reader = PdfReader(path)
-            if reader.is_encrypted:
-                if not reader.decrypt(password):
-                    raise ManifestError("encrypted with another password", file=path)
-                continue
-            writer = PdfWriter(clone_from=reader)
-            writer.encrypt(user_password=password, owner_password=None, algorithm=ALGORITHM)
-            buf = io.BytesIO()
-            writer.write(buf)
-        except PdfReadError as exc:
-            raise ManifestError(f"cannot encrypt: {exc}", file=path) from exc
-        write_atomic(path, buf.getvalue())
-        count += 1
+    folders = (out / "pieces", out / "print")
+    for folder in folders:
+        clean_stale_temps(folder)  # a run killed while encrypting a file
+    files = [path for folder in folders for path in sorted(folder.glob("*.pdf"))]
+    count = sum(1 for path in files if encrypt_file(path, password))
     logger.info("encrypted %d files under %s (%s)", count, out, ALGORITHM)
     return count
+
+
+def encrypt_file(path: Path, password: str) -> bool:
+    """Encrypt the PDF at ``path`` in place (AES-256, the file stays 0600 and is replaced
+    atomically); False when it is already encrypted with ``password``.
+
+    Raises:
+        ManifestError: encrypted with another password, or not a readable PDF.
+    """
+    import pikepdf
+
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PasswordError:
+        try:  # encrypted: by this batch (a run killed while encrypting) if the password opens it
+            pikepdf.open(path, password=password).close()
+        except pikepdf.PasswordError:
+            raise ManifestError("encrypted with another password", file=path) from None
+        return False
+    except pikepdf.PdfError as exc:
+        raise ManifestError(f"cannot encrypt: {exc}", file=path) from exc
+    with pdf:
+        if pdf.is_encrypted:  # opens without a password: not ours
+            raise ManifestError("encrypted with another password", file=path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "wb") as fh:
+                # The owner password is the user password, as with pypdf before: no second
+                # secret to keep, and no empty owner password that would open the file.
+                pdf.save(fh, encryption=pikepdf.Encryption(
+                    owner=password, user=password, R=6, aes=True, metadata=True))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+    return True
