@@ -6,12 +6,17 @@ migrated by the program (``PRAGMA user_version`` counts the applied migrations);
 from a newer program is refused rather than misread.
 
 Only keys are stored (piece id, 記号-番号 household key, 記号-番号-枝番 member keys, postal
-code, workplace code): names and addresses stay in the roster.
+code, workplace code, print file names): names and addresses stay in the roster.
+
+Whatever SQLite reports (a full disk, a lock held past the busy timeout, a file that is not a
+database, a damaged or unreadable one) becomes one :class:`ManifestError` naming the file, what
+is wrong and what to do (:func:`database_error`): a busy database is never called unusable.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -22,6 +27,9 @@ from kenpo_docs.errors import ManifestError
 from kenpo_docs.files import FILE_MODE, private_dir
 
 DEFAULT_DB = Path("output/tracking.sqlite")
+
+#: Seconds a connection waits for another one's lock before giving up (SQLite's busy timeout).
+BUSY_TIMEOUT = 30.0
 
 Clock = Callable[[], datetime]
 
@@ -107,35 +115,89 @@ def _create_private(path: Path) -> None:
 def migrate(conn: sqlite3.Connection, *, file: Path | None = None) -> int:
     """Apply the migrations this database lacks; returns the schema version.
 
+    A database that is up to date is only read (no write lock is taken), so reports and
+    verification run while a merge records its batch.
+
     Raises:
         ManifestError: the database was written by a newer kenpo-docs.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+
+    def version() -> int:
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
             raise ManifestError(
-                f"tracking database has schema version {version}, newer than this "
+                f"tracking database has schema version {found}, newer than this "
                 f"kenpo-docs knows ({SCHEMA_VERSION}); upgrade kenpo-docs",
                 file=file,
             )
-        for number in range(version, SCHEMA_VERSION):
+        return found
+
+    if version() == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    with transaction(conn):
+        for number in range(version(), SCHEMA_VERSION):  # again, under the write lock
             for statement in MIGRATIONS[number]:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return SCHEMA_VERSION
+
+
+def database_error(exc: sqlite3.Error, path: str | Path) -> ManifestError:
+    """What SQLite's ``exc`` means for the tracking database at ``path``, and what to do, as
+    one message (naming the file). A lock is "busy, run again", never "unusable"."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    path = Path(path)
+    text = str(exc)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        message = ("ディスクがいっぱいで追跡データベースに書き込めませんでした（この処理の変更は"
+                   "記録されていません）。空き容量を作ってから、同じコマンドをもう一度実行して"
+                   "ください")
+    elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        message = ("追跡データベースは別の処理（merge や track mark など）が使用中です（ロック"
+                   "待ちが時間切れ）。データベースは壊れていません。その処理が終わってから、"
+                   "同じコマンドをもう一度実行してください")
+    elif code == sqlite3.SQLITE_NOTADB:
+        message = ("SQLite のデータベースではありません。--db で追跡データベース（merge が作る"
+                   " tracking.sqlite）を指定してください")
+    elif code == sqlite3.SQLITE_CORRUPT:
+        message = ("追跡データベースが破損しています。このファイルはそのままにして、バックアップ"
+                   "から戻してください")
+    elif code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY,
+                  sqlite3.SQLITE_AUTH, sqlite3.SQLITE_IOERR):
+        message = _access_problem(path, text)
+    else:
+        message = f"追跡データベースを使えません（SQLite: {text}）"
+    return ManifestError(message, file=path)
+
+
+#: Check access as the process acts (its effective user), where the system can.
+_EFFECTIVE = os.access in os.supports_effective_ids
+
+
+def _access_problem(path: Path, text: str) -> str:
+    """Why SQLite could not open, read or write ``path``: which of the file, its WAL side
+    files or its folder we may not use."""
+    folder = path.parent
+    for what, target, mode in (
+        ("ファイル", path, os.R_OK | os.W_OK),
+        ("-wal ファイル", Path(f"{path}-wal"), os.R_OK | os.W_OK),
+        ("-shm ファイル", Path(f"{path}-shm"), os.R_OK | os.W_OK),
+        ("フォルダ", folder, os.R_OK | os.W_OK | os.X_OK),  # WAL makes its side files there
+    ):
+        if target.exists() and not os.access(target, mode, effective_ids=_EFFECTIVE):
+            return (f"追跡データベースの{what}（{target.name}）を読み書きする権限がありません。"
+                    "ファイルとフォルダの所有者と権限を確認してください（作った利用者で実行"
+                    "するか、管理者に依頼してください）")
+    return (f"追跡データベースを開けない、または読み書きできません（SQLite: {text}）。"
+            "ファイルとフォルダの権限、ディスクの状態を確認してください")
 
 
 def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     """Open (and when ``create``, make) the tracking database, migrated to this version.
 
     Raises:
-        ManifestError: no database at ``path`` (``create=False``), not a SQLite file, or a
-            newer schema.
+        ManifestError: no database at ``path`` (``create=False``), not a SQLite file, damaged,
+            not readable, busy past :data:`BUSY_TIMEOUT`, a full disk, or a newer schema.
     """
     path = Path(path)
     if not path.exists():
@@ -143,19 +205,26 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
             raise ManifestError(
                 "no tracking database here (a merge creates it; or give --db PATH)", file=path
             )
-        _create_private(path)
+        try:
+            _create_private(path)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise ManifestError("ディスクがいっぱいで追跡データベースを作れません。空き容量を"
+                                    "作ってから、同じコマンドをもう一度実行してください",
+                                    file=path) from exc
+            raise
     try:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
     except sqlite3.Error as exc:
-        raise ManifestError(f"cannot open tracking database: {exc}", file=path) from exc
+        raise database_error(exc, path) from exc
     try:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn, file=path)
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         conn.close()
-        raise ManifestError(f"not a usable tracking database: {exc}", file=path) from exc
+        raise database_error(exc, path) from exc
     except BaseException:
         conn.close()
         raise
@@ -164,21 +233,35 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
 
 @contextlib.contextmanager
 def connect(path: str | Path, *, create: bool = True) -> Iterator[sqlite3.Connection]:
-    """:func:`open_db` as a context manager that always closes."""
+    """:func:`open_db` as a context manager that always closes; an SQLite error in the block
+    (a full disk at the commit, a lock held too long) becomes one :func:`database_error`."""
     conn = open_db(path, create=create)
     try:
         yield conn
+    except sqlite3.Error as exc:
+        raise database_error(exc, path) from exc
     finally:
         conn.close()
 
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception.
+
+    SQLite may already have rolled back by itself (it does on a full disk): the rollback is
+    then skipped, so the error that caused it is the one reported.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
