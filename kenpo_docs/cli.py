@@ -178,16 +178,21 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
 
 def _batch_password() -> str:
     """The batch password: ``KENPO_DOCS_PASSWORD``, else a hidden prompt typed twice."""
-    import os
-
     from kenpo_docs.mailing.protect import check_password
+
+    password = _password("Batch password", confirm=True)
+    check_password(password)
+    return password
+
+
+def _password(prompt: str, *, confirm: bool) -> str:
+    """``KENPO_DOCS_PASSWORD``, else a hidden prompt (typed twice when ``confirm``)."""
+    import os
 
     password = os.environ.get("KENPO_DOCS_PASSWORD")
     if not password:
-        password = click.prompt("Batch password", hide_input=True, confirmation_prompt=True,
-                                err=True)
-    check_password(password)
-    return password
+        password = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return str(password)
 
 
 @cli.group(cls=KenpoGroup)
@@ -195,21 +200,43 @@ def track() -> None:
     """Check envelopes (piece codes) and follow pieces: printed, mailed, returned (tracking db)."""
 
 
+_TRACK_DB = click.option(
+    "--db", type=click.Path(dir_okay=False), default="output/tracking.sqlite", show_default=True,
+    help="Tracking database (the merge writes it).")
+
+
 @track.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True), metavar="CSV",
-              help="Batch manifest (piece_id, pages): pieces not in it are foreign, "
-                   "pieces in it but not in FILE are missing.")
+              help="Check against this CSV (piece_id, pages) instead of the tracking database, "
+                   "for a file made elsewhere: pieces not in it are foreign, pieces in it but "
+                   "not in FILE are missing. Not together with --db.")
 @click.option("--dpi", type=click.IntRange(100, 600), default=200, show_default=True,
               help="Resolution the code corner is rendered at.")
-def track_verify(file: str, manifest: str | None, dpi: int) -> None:
+@_TRACK_DB
+@click.pass_context
+def track_verify(ctx: click.Context, file: str, manifest: str | None, dpi: int,
+                 db: str) -> None:
     """Read the piece code on every page of FILE and report missing, foreign, duplicate,
-    out-of-order, interleaved and unreadable pages. Exit 1 if anything is wrong."""
+    out-of-order, interleaved and unreadable pages. Exit 1 if anything is wrong.
+
+    FILE is checked against the tracking database: every envelope the merge put in that print
+    file must be there, and none of another print file or batch. An encrypted FILE (merge
+    --encrypt) is opened with KENPO_DOCS_PASSWORD or a hidden prompt.
+    """
     import contextlib
     from pathlib import Path
 
-    from kenpo_docs.barcodes.verify import read_expected, verify_pdf
+    from click.core import ParameterSource
 
+    from kenpo_docs.barcodes.verify import check_reading, read_expected, read_pdf
+    from kenpo_docs.errors import ManifestError
+    from kenpo_docs.tracking.expected import expected_for
+
+    if manifest and ctx.get_parameter_source("db") is ParameterSource.COMMANDLINE:
+        raise ManifestError("--manifest と --db は一緒に使えません: 追跡データベースと照合する"
+                            "なら --db だけ、よそで作られたファイルなら --manifest だけを指定"
+                            "してください")
     expected = read_expected(manifest, pdf_name=Path(file).name) if manifest else None
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
@@ -222,7 +249,14 @@ def track_verify(file: str, manifest: str | None, dpi: int) -> None:
             if bars:
                 bars[0].update(done - bars[0].pos)
 
-        report = verify_pdf(file, expected=expected, dpi=dpi, progress=progress)
+        reading = read_pdf(file, dpi=dpi, progress=progress,
+                           password=lambda: _password("パスワード", confirm=False))
+    if expected is not None:
+        report = check_reading(reading, expected)
+    else:
+        found = expected_for(db, Path(file).name, reading.piece_ids)
+        click.echo(found.describe(Path(file).name), err=True)
+        report = check_reading(reading, found.pieces, elsewhere=found.elsewhere)
     if report.problems:
         click.echo(f"{'kind':<15} {'page':>5}  {'piece_id':<40}  detail")
         for p in report.problems:
@@ -230,11 +264,6 @@ def track_verify(file: str, manifest: str | None, dpi: int) -> None:
             click.echo(f"{p.kind:<15} {page:>5}  {p.piece_id or '-':<40}  {p.detail}")
     click.echo(report.summary())
     sys.exit(EXIT_REJECTED if report.problems else EXIT_OK)
-
-
-_TRACK_DB = click.option(
-    "--db", type=click.Path(dir_okay=False), default="output/tracking.sqlite", show_default=True,
-    help="Tracking database (the merge writes it).")
 
 
 @track.command("mark")

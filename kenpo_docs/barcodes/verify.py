@@ -2,9 +2,12 @@
 
 Holds the reading side of :mod:`kenpo_docs.barcodes.piececode`: each page's corner is
 rendered (pypdfium2) and decoded (zxing-cpp's reader), and the codes, one per physical page,
-are checked against the envelope rules (:func:`check_codes`) and, when a batch manifest is
-given (:func:`read_expected`), against the pieces the mailing should hold. Kept apart from
-stamping, which only writes PDF operators and never renders a page.
+are checked against the envelope rules (:func:`check_codes`) and, when the pieces the file
+should hold are known (from the tracking database, or a CSV read by :func:`read_expected`),
+against them. Reading (:func:`read_pdf`) and checking (:func:`check_reading`) are apart so that
+the pieces read can say which print file to look up. An encrypted file (``merge --encrypt``)
+is opened with its password. Kept apart from stamping, which only writes PDF operators and
+never renders a page.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import pypdfium2
+import pypdfium2.raw as pdfium_c
 import zxingcpp
 
 from kenpo_docs.barcodes.piececode import (
@@ -29,11 +33,15 @@ from kenpo_docs.barcodes.piececode import (
 from kenpo_docs.errors import AssemblyError, BarcodeError, ManifestError
 
 __all__ = [
+    "PageReading",
+    "Password",
     "ProblemKind",
     "VerifyProblem",
     "VerifyReport",
     "check_codes",
+    "check_reading",
     "read_expected",
+    "read_pdf",
     "verify_pdf",
 ]
 
@@ -135,12 +143,15 @@ def check_codes(
     expected: Mapping[str, int | None] | None = None,
     *,
     unreadable_detail: Sequence[str] | None = None,
+    elsewhere: Mapping[str, str] | None = None,
 ) -> list[VerifyProblem]:
     """The envelope rules over one code per physical page (pure; :func:`verify_pdf` uses it).
 
     ``expected`` maps piece id to its page count (None when unknown); pieces found that are
     not in it are foreign, pieces in it that are not found are missing. Without it, only the
     codes themselves are checked (each piece complete, contiguous and in order).
+    ``elsewhere`` says where a foreign piece belongs (another print file or batch), for the
+    problem's detail.
     """
     problems: list[VerifyProblem] = []
     by_piece: dict[str, list[tuple[int, PieceCode]]] = {}
@@ -153,11 +164,13 @@ def check_codes(
 
     for pid, items in by_piece.items():
         if expected is not None and pid not in expected:
+            where = (elsewhere or {}).get(pid)
             for phys, code in items:
                 problems.append(
                     VerifyProblem(
-                        "foreign_page", phys, pid, f"page {code.page}/{code.pages} of a piece "
-                        "not in this mailing"
+                        "foreign_page", phys, pid,
+                        f"page {code.page}/{code.pages}: {where}" if where else
+                        f"page {code.page}/{code.pages} of a piece not in this mailing",
                     )
                 )
             continue
@@ -234,31 +247,70 @@ def check_codes(
     return problems
 
 
-def verify_pdf(
+#: A password, or a function that asks for it (called only when the file is encrypted).
+Password = str | Callable[[], str]
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """What :func:`read_pdf` read: one code (or None) per physical page, and for each page
+    why its code is missing or misplaced ("" when it is in its corner)."""
+
+    file: str
+    codes: list[PieceCode | None]
+    details: list[str]
+
+    @property
+    def piece_ids(self) -> list[str]:
+        """The pieces whose codes were read, in the order they first appear."""
+        return list(dict.fromkeys(c.piece_id for c in self.codes if c is not None))
+
+
+def _open(path: Path, password: Password | None) -> pypdfium2.PdfDocument:
+    """The document, opened with ``password`` when (and only when) it is encrypted."""
+    try:
+        return pypdfium2.PdfDocument(path)
+    except (pypdfium2.PdfiumError, OSError) as exc:
+        if getattr(exc, "err_code", None) != pdfium_c.FPDF_ERR_PASSWORD:
+            raise AssemblyError(f"cannot read PDF: {exc}", file=path) from exc
+    if password is None:
+        raise AssemblyError("暗号化された PDF です。パスワードを KENPO_DOCS_PASSWORD に入れるか、"
+                            "聞かれたときに入力してください", file=path)
+    secret = password() if callable(password) else password
+    try:
+        return pypdfium2.PdfDocument(path, password=secret)
+    except (pypdfium2.PdfiumError, OSError) as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            raise AssemblyError("パスワードが違います（この暗号化 PDF を開けません）。"
+                                "merge --encrypt のときのパスワードで、もう一度実行してください",
+                                file=path) from None
+        raise AssemblyError(f"cannot read PDF: {exc}", file=path) from exc
+
+
+def read_pdf(
     path: str | Path,
     *,
-    expected: Mapping[str, int | None] | None = None,
     dpi: int = 200,
     options: StampOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> VerifyReport:
-    """Read every page's code (pypdfium2 render + zxing-cpp) and check the envelopes.
+    password: Password | None = None,
+) -> PageReading:
+    """Read every page's code (pypdfium2 render + zxing-cpp).
 
     Only the code's corner is rendered. A page without a code there is rendered whole: a code
-    found elsewhere still places the page in its piece, but is reported ``unreadable`` since
-    an inserter reads only the corner. ``progress(done, total)`` is called after each page.
+    found elsewhere still places the page in its piece, with a detail saying it is misplaced.
+    ``progress(done, total)`` is called after each page. An encrypted file is opened with
+    ``password`` (a function is called once, only for an encrypted file).
 
     Raises:
-        AssemblyError: the file cannot be opened as a PDF.
+        AssemblyError: the file cannot be opened as a PDF, is encrypted and no password
+            (or a wrong one) is given.
     """
     options = options or StampOptions()
     path = Path(path)
     if not path.is_file():
         raise AssemblyError("no such file", file=path)
-    try:
-        doc = pypdfium2.PdfDocument(path)
-    except (pypdfium2.PdfiumError, OSError) as exc:
-        raise AssemblyError(f"cannot read PDF: {exc}", file=path) from exc
+    doc = _open(path, password)
     codes: list[PieceCode | None] = []
     details: list[str] = []
     scale = dpi / 72
@@ -278,10 +330,23 @@ def verify_pdf(
         raise AssemblyError(f"cannot render page {len(codes) + 1}: {exc}", file=path) from exc
     finally:
         doc.close()
-    report = VerifyReport(str(path), codes)
-    problems = check_codes(codes, expected, unreadable_detail=details)
-    # A code away from its corner still tells which piece the page is in (so the envelope
-    # checks above use it), but the inserter reads only the corner: report it as unreadable.
+    return PageReading(str(path), codes, details)
+
+
+def check_reading(
+    reading: PageReading,
+    expected: Mapping[str, int | None] | None = None,
+    *,
+    elsewhere: Mapping[str, str] | None = None,
+) -> VerifyReport:
+    """The envelope checks over a :func:`read_pdf` reading (see :func:`check_codes`).
+
+    A code away from its corner still tells which piece the page is in (so the envelope
+    checks use it), but the inserter reads only the corner: it is also reported unreadable.
+    """
+    codes, details = reading.codes, reading.details
+    report = VerifyReport(reading.file, codes)
+    problems = check_codes(codes, expected, unreadable_detail=details, elsewhere=elsewhere)
     problems.extend(
         VerifyProblem("unreadable", phys, code.piece_id, detail)
         for phys, (code, detail) in enumerate(zip(codes, details, strict=True), 1)
@@ -290,6 +355,26 @@ def verify_pdf(
     problems.sort(key=lambda p: (p.page if p.page is not None else 1 << 30))
     report.problems = problems
     return report
+
+
+def verify_pdf(
+    path: str | Path,
+    *,
+    expected: Mapping[str, int | None] | None = None,
+    dpi: int = 200,
+    options: StampOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    password: Password | None = None,
+) -> VerifyReport:
+    """Read every page's code and check the envelopes (:func:`read_pdf`, then
+    :func:`check_reading`): a page whose code is only found away from its corner is
+    reported ``unreadable`` since an inserter reads only the corner.
+
+    Raises:
+        AssemblyError: the file cannot be opened as a PDF (or, encrypted, with the password).
+    """
+    reading = read_pdf(path, dpi=dpi, options=options, progress=progress, password=password)
+    return check_reading(reading, expected)
 
 
 def read_expected(path: str | Path, *, pdf_name: str | None = None) -> dict[str, int | None]:

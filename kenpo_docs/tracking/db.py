@@ -90,6 +90,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX events_by_piece ON events (piece, id)",
     ),
+    # 2: which print file holds each piece, and each print file's cover sheet, so that
+    # `track verify` checks a print file against the database. Rows recorded before are
+    # filled in with the file names the merge used then (workplace-<code>.pdf, home.pdf;
+    # covers numbered in that order); a rerun of the merge records them afresh.
+    (
+        """CREATE TABLE print_files (
+            batch TEXT NOT NULL REFERENCES batches(id),
+            name TEXT NOT NULL,
+            cover TEXT,
+            PRIMARY KEY (batch, name)
+        )""",
+        "CREATE INDEX print_files_by_cover ON print_files (cover)",
+        "ALTER TABLE pieces ADD COLUMN print_file TEXT",
+        """UPDATE pieces SET print_file = CASE WHEN route LIKE 'workplace:%'
+               THEN 'workplace-' || COALESCE(workplace_code, '') || '.pdf'
+               ELSE 'home.pdf' END""",
+        """INSERT INTO print_files (batch, name, cover)
+           SELECT batch, 'workplace-' || code || '.pdf',
+                  batch || '-C' || printf('%03d', DENSE_RANK() OVER (
+                      PARTITION BY batch ORDER BY code))
+           FROM (SELECT DISTINCT batch, COALESCE(workplace_code, '') AS code FROM pieces
+                 WHERE route LIKE 'workplace:%')""",
+        """INSERT INTO print_files (batch, name, cover)
+           SELECT DISTINCT batch, 'home.pdf', NULL FROM pieces
+           WHERE route NOT LIKE 'workplace:%'""",
+        "CREATE INDEX pieces_by_print_file ON pieces (batch, print_file)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -2,7 +2,12 @@
 
 One transaction, after the manifest is written, so the database holds what the manifest
 says went out: the batch (letter, notice, as-of date, roster SHA-256, row counts), each piece
-with its member keys and sheet count, and a ``generated`` event per new piece.
+with its member keys, sheet count and print file, each print file with its cover sheet's id,
+and a ``generated`` event per new piece.
+
+If the transaction fails (a full disk, a lock held too long) nothing of it is kept and the
+merge stops with one line; running the same merge again records the batch (it renders
+nothing again: the pieces and print files are there).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from kenpo_docs.errors import ManifestError
 from kenpo_docs.tracking.db import Clock, connect, stamp, transaction, utcnow
 from kenpo_docs.tracking.postage import load_postage, sheets_for
 
-if TYPE_CHECKING:  # for the annotation only: at run time tracking imports nothing of mailing
+if TYPE_CHECKING:  # the plan, for the annotation only (print_files imports printfiles late)
     from kenpo_docs.mailing.plan import BatchPlan
 
 logger = logging.getLogger(__name__)
@@ -32,6 +37,22 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def print_files(plan: BatchPlan) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Which print file holds each piece (piece id -> file name) and each print file's cover
+    sheet id (file name -> id, None for the home file), as the merge writes them."""
+    # The print files' own grouping, naming and cover numbering: one source of truth.
+    from kenpo_docs.mailing.printfiles import _groups, cover_id
+
+    of_piece: dict[str, str] = {}
+    covers: dict[str, str | None] = {}
+    for number, (stem, code, pieces) in enumerate(_groups(plan), start=1):
+        name = f"{stem}.pdf"
+        covers[name] = cover_id(plan, number) if code is not None else None
+        for piece in pieces:
+            of_piece[piece.piece_id] = name
+    return of_piece, covers
+
+
 def record_batch(
     db: str | Path,
     plan: BatchPlan,
@@ -44,8 +65,8 @@ def record_batch(
 ) -> int:
     """Record ``plan`` and its pieces in one transaction; returns how many pieces were new.
 
-    A rerun of the same batch (a resume) upserts on the ids: no duplicate rows, counts and page
-    numbers refreshed, and a piece's status left where staff put it.
+    A rerun of the same batch (a resume) upserts on the ids: no duplicate rows, counts, page
+    numbers and print files refreshed, and a piece's status left where staff put it.
 
     Raises:
         ManifestError: the batch id is already recorded for another roster, letter or date.
@@ -56,6 +77,7 @@ def record_batch(
     roster_sha = file_sha256(roster)
     now = stamp(clock)
     counts = Counter(o.status for o in plan.outcomes)
+    file_of, covers = print_files(plan)
     with connect(db) as conn, transaction(conn):
         held = conn.execute(
             "SELECT letter, as_of, roster_sha256 FROM batches WHERE id = ?", (plan.batch_id,)
@@ -82,6 +104,11 @@ def record_batch(
         known = {
             r[0] for r in conn.execute("SELECT id FROM pieces WHERE batch = ?", (plan.batch_id,))
         }
+        conn.execute("DELETE FROM print_files WHERE batch = ?", (plan.batch_id,))
+        conn.executemany(
+            "INSERT INTO print_files (batch, name, cover) VALUES (?, ?, ?)",
+            [(plan.batch_id, name, cover) for name, cover in covers.items()],
+        )
         rows_by_piece: dict[str, list[tuple[str, int]]] = {}
         for o in plan.outcomes:  # manifest order
             if o.piece_id:
@@ -91,13 +118,13 @@ def record_batch(
             pages = page_counts[piece.piece_id]
             conn.execute(
                 """INSERT INTO pieces (id, batch, seq, household_key, route, workplace_code,
-                       postal_code, pages, sheets, status, created, updated)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?)
+                       postal_code, pages, sheets, status, created, updated, print_file)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?, ?)
                    ON CONFLICT (id) DO UPDATE SET pages = excluded.pages,
-                       sheets = excluded.sheets""",
+                       sheets = excluded.sheets, print_file = excluded.print_file""",
                 (piece.piece_id, plan.batch_id, piece.seq, piece.household.key, str(piece.route),
                  piece.route.workplace_code, piece.postal_code, pages,
-                 sheets_for(pages, duplex=duplex), now, now),
+                 sheets_for(pages, duplex=duplex), now, now, file_of[piece.piece_id]),
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO piece_members (piece, member_key, row) VALUES (?, ?, ?)",
