@@ -178,3 +178,130 @@ def test_weasyprint_draws_a_line_into_a_stream_and_embeds_its_font() -> None:
     out = io.BytesIO()
     pdf.write(out, None, b"0" * 32, True)
     assert PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text() == "あいう"
+
+
+# -- the pinned font subsetter -----------------------------------------------------------------
+
+def test_the_installed_subsetter_is_the_pinned_version() -> None:
+    """CI installs from the lock: this fails when the lock and PINNED disagree (the contract
+    recording was made with the pinned version)."""
+    for name, versions in gates.PINNED.items():
+        assert gates.installed(name) in versions, (name, gates.installed(name), versions)
+        assert f"{name}={gates.installed(name)}" in gates.library_key()
+
+
+def test_weasyprint_font_subset_is_what_the_pin_replaces() -> None:
+    """What the pin relies on: ``Font.clean`` subsets through ``self.subset(to_unicode,
+    hinting)``, and a Font holds its font file, index, missing glyphs and family."""
+    import inspect
+
+    from weasyprint.pdf.fonts import Font
+
+    assert "self.subset(to_unicode, hinting)" in inspect.getsource(Font.clean)
+    _weasyprint.pin_subsetter()
+    _weasyprint.pin_subsetter()  # idempotent
+    assert Font.subset is _weasyprint._pinned_subset
+    font, _texts = _drawn_font("あ")
+    assert font.file_content[:4] == b"\0\1\0\0" and font.index == 0  # type: ignore[attr-defined]
+    assert font.missing == {} and font.family == "BIZ UDPGothic"  # type: ignore[attr-defined]
+
+
+def _drawn_font(text: str) -> tuple[object, dict[int, str]]:
+    """The WeasyPrint font ``text`` is drawn in (not yet embedded), and its glyphs' texts."""
+    from types import SimpleNamespace
+
+    style = _text_style()
+    layout, _line, _ = _weasyprint.shape_line(text, style)
+    fonts: dict[object, object] = {}
+    resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary()})
+    stream = _weasyprint.new_stream(fonts, (200.0, 100.0), resources)
+    stream.begin_text()
+    box = SimpleNamespace(text=text, style=style, pango_layout=layout, baseline=10)
+    _weasyprint.draw_line(stream, box, _weasyprint.matrix(d=-1, e=5, f=30))
+    stream.end_text()
+    (font,) = fonts.values()
+    return font, dict(_weasyprint.glyph_texts(font))
+
+
+def _font_programs(data: bytes) -> list[bytes]:
+    """The FontFile2 streams of a PDF's pages, as decoded."""
+    programs = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            (cid_font,) = font.get_object()["/DescendantFonts"]
+            descriptor = cid_font.get_object()["/FontDescriptor"].get_object()
+            programs.append(descriptor["/FontFile2"].get_object().get_data())
+    return programs
+
+
+def test_embedded_fonts_are_subset_by_the_pinned_subsetter() -> None:
+    from kenpo_docs.fonts import font_faces
+
+    font, texts = _drawn_font("健康保険あいう")
+    pdf = pydyf.PDF()
+    embedded = _weasyprint.embed_fonts(pdf, {"f": font})
+    pdf.add_object(embedded)
+    (program,) = [o.stream[0] for o in pdf.objects
+                  if isinstance(o, pydyf.Stream) and "Length1" in o.extra]
+    regular = next(f.path for f in font_faces() if f.path.name == "BIZUDPGothic-Regular.ttf")
+    expected = _weasyprint.subset_font(regular.read_bytes(), 0, texts, hinting=False,
+                                       notdef_outline=False)
+    assert program == expected
+
+
+def test_the_subset_keeps_glyph_ids_and_only_the_glyphs_asked_for() -> None:
+    from fontTools.ttLib import TTFont
+
+    from kenpo_docs.fonts import font_faces
+
+    regular = next(f.path for f in font_faces() if f.path.name == "BIZUDPGothic-Regular.ttf")
+    data = regular.read_bytes()
+    full = TTFont(io.BytesIO(data))
+    keep = {full.getGlyphID(full.getBestCmap()[ord(c)]) for c in "健康あ"}
+    small = TTFont(io.BytesIO(_weasyprint.subset_font(data, 0, keep, hinting=False,
+                                                      notdef_outline=False)))
+    assert len(small.getGlyphOrder()) == max(keep) + 1  # nothing after the last one kept
+    full_glyf, small_glyf = full["glyf"], small["glyf"]
+    for gid in keep:
+        name, small_name = full.getGlyphName(gid), small.getGlyphName(gid)
+        assert small_glyf[small_name].numberOfContours == full_glyf[name].numberOfContours > 0
+        assert small["hmtx"][small_name] == full["hmtx"][name]
+    dropped = next(g for g in range(1, max(keep)) if g not in keep)
+    assert small_glyf[small.getGlyphName(dropped)].numberOfContours == 0
+    assert "GSUB" not in small and "GPOS" not in small
+
+
+def test_the_bytes_do_not_depend_on_whether_weasyprint_loaded_harfbuzz_subset(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In this process: the same document with WeasyPrint's subsetter choice either way
+    (tests/test_contract.py runs the whole scenario without the library in a subprocess)."""
+    from weasyprint.pdf import fonts
+
+    from kenpo_docs.render import write_pdf
+
+    options = RenderOptions(as_of=AS_OF)
+    first = write_pdf(_overlay_document("健康保険証"), options=options)
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)  # as without the system library
+    second = write_pdf(_overlay_document("健康保険証"), options=options)
+    assert first == second and _font_programs(first)
+
+
+def test_a_font_harfbuzz_cannot_subset_is_embedded_whole_with_a_warning(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from types import SimpleNamespace
+
+    font = SimpleNamespace(file_content=b"not a font", index=0, missing={}, family="X")
+    with caplog.at_level(logging.WARNING, logger="kenpo_docs"):
+        _weasyprint._pinned_subset(font, {3: "a"}, False)
+    assert font.file_content == b"not a font"
+    assert any("unable to subset X" in r.getMessage() for r in caplog.records)
+
+
+def test_without_uharfbuzz_the_pin_refuses_and_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No silent fallback to what the system has: writing a PDF would fail, naming the wheel."""
+    from weasyprint.pdf.fonts import Font
+
+    monkeypatch.setattr(Font, "subset", lambda font, to_unicode, hinting: None)
+    monkeypatch.setattr(_weasyprint, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match="uharfbuzz"):
+        _weasyprint.pin_subsetter()

@@ -26,6 +26,14 @@ TESTED: dict[str, tuple[str, ...]] = {
     "fonttools": ("4.68.0",),
 }
 
+#: Libraries whose output is part of ours, by the versions the contract recording was made
+#: with (keep in step with the lock): uharfbuzz subsets every embedded font
+#: (:func:`._weasyprint.pin_subsetter`). Another version only changes bytes, not what the
+#: fast path may do, so it is keyed (:func:`library_key`) but does not turn the fast path off.
+PINNED: dict[str, tuple[str, ...]] = {
+    "uharfbuzz": ("0.57.0",),
+}
+
 #: What the fast path buys, for the one warning when it is off (bench/NOTES.md).
 COST = ("every letter and form is laid out in full and each piece embeds its parts' own "
         "font subsets: about 5-30 times slower, and larger piece files")
@@ -72,4 +80,4 @@ def warn_once_if_off() -> FastPath:
 @cache
 def library_key() -> str:
     """The versions of every library whose output or internals a cache depends on."""
-    return ";".join(f"{name}={installed(name)}" for name in sorted(TESTED))
+    return ";".join(f"{name}={installed(name)}" for name in sorted({*TESTED, *PINNED}))

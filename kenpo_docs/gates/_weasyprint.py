@@ -9,14 +9,22 @@ imported or read here and nowhere else; ``tests/test_gates.py`` checks each one,
 attributes the slots reader uses (``children``, ``position_x``, ``baseline`` …) are not
 documented either: they are read in :mod:`kenpo_docs.shapes.slots` only, covered by the same
 tests and the same version check, but not wrapped one by one.
+
+One private method is replaced rather than called: ``Font.subset``, so that every font is
+subset by the pinned uharfbuzz and not by whatever the system has (:func:`pin_subsetter`).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import pydyf
+
+logger = logging.getLogger(__name__)
 
 
 def page_box(page: Any) -> Any:
@@ -36,10 +44,88 @@ def font_folder(font_config: Any) -> Path | None:
 
 
 def uses_harfbuzz_subset() -> bool:
-    """True when WeasyPrint subsets fonts with HarfBuzz-Subset rather than fontTools."""
+    """True when WeasyPrint loaded the system's HarfBuzz-Subset library (which its own
+    ``Font.subset`` would use instead of fontTools; :func:`pin_subsetter` uses neither)."""
     from weasyprint.pdf import fonts
 
     return bool(getattr(fonts, "harfbuzz_subset", None))
+
+
+# -- the font subsetter, pinned ----------------------------------------------------------------
+#
+# WeasyPrint 70 picks its subsetter by what the system has: ``weasyprint.text.ffi`` loads the
+# HarfBuzz-Subset library with ``allow_fail=True`` at import, and ``Font.subset`` uses it when
+# it loaded (and is 4.1+), fontTools otherwise; no option or environment variable chooses.
+# The two embed different bytes (so did two HarfBuzz versions). Every font is subset instead
+# by the HarfBuzz inside the pinned ``uharfbuzz`` wheel, with the calls and flags of
+# WeasyPrint's own HarfBuzz path: the same input gives the same bytes on every machine.
+
+#: Tables WeasyPrint 70 drops from every subset (``Font._harfbuzz_subset``).
+_DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF",
+                   b"LTSH", b"PCLT", b"SVG ")
+
+
+def subset_font(data: bytes, index: int, glyphs: Iterable[int], *, hinting: bool,
+                notdef_outline: bool) -> bytes:
+    """Font ``index`` of ``data`` keeping only ``glyphs`` (glyph ids, retained: glyph 1274
+    stays glyph 1274), as WeasyPrint 70's HarfBuzz path subsets it, with uharfbuzz.
+
+    Raises:
+        RuntimeError: HarfBuzz could not subset the font.
+    """
+    import uharfbuzz as hb  # type: ignore[import-untyped]  # no type information shipped
+
+    keep = sorted(glyphs)
+    if not keep:
+        raise RuntimeError("no glyph to keep")
+    face = hb.Face(hb.Blob(data), index)
+    request = hb.SubsetInput()
+    request.sets(hb.SubsetInputSets.GLYPH_INDEX).update(keep)
+    request.sets(hb.SubsetInputSets.DROP_TABLE_TAG).update(
+        int.from_bytes(tag, "big") for tag in _DROPPED_TABLES)
+    flags = (hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+             | hb.SubsetFlags.DESUBROUTINIZE)
+    notdef = hb.SubsetFlags.NOTDEF_OUTLINE if notdef_outline else hb.SubsetFlags.DEFAULT
+    request.flags = flags | notdef
+    retained = hb.subset(face, request)
+    # then every glyph id up to the last one used, without retaining the empty ones after it
+    request.sets(hb.SubsetInputSets.GLYPH_INDEX).update(range(keep[-1] + 1))
+    flags = hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE
+    if not hinting:
+        flags |= hb.SubsetFlags.NO_HINTING
+    request.flags = flags | notdef
+    program: bytes = hb.subset(retained, request).blob.data
+    if not program:
+        raise RuntimeError("HarfBuzz returned an empty font")
+    return program
+
+
+def _pinned_subset(font: Any, to_unicode: dict[int, str], hinting: bool) -> None:
+    """``Font.subset`` (``font.file_content`` replaced by its subset), with :func:`subset_font`."""
+    if not to_unicode:
+        return
+    try:
+        font.file_content = subset_font(font.file_content, font.index, to_unicode,
+                                        hinting=hinting, notdef_outline=bool(font.missing))
+    except RuntimeError:  # as WeasyPrint does: the whole font, larger but correct
+        logger.warning("unable to subset %s with HarfBuzz: embedded whole", font.family)
+
+
+def pin_subsetter() -> None:
+    """Make WeasyPrint subset every font with :func:`subset_font` in this process (its
+    ``Font.subset`` replaced), whatever the system has. Idempotent; cheap to call again.
+
+    Raises:
+        ImportError: uharfbuzz, the pinned subsetter, is not installed.
+    """
+    from weasyprint.pdf.fonts import Font
+
+    if Font.subset is _pinned_subset:
+        return
+    if find_spec("uharfbuzz") is None:
+        raise ImportError("uharfbuzz, the font subsetter this project pins, is not "
+                          "installed (install from requirements.lock)")
+    Font.subset = _pinned_subset
 
 
 # -- one line of text, as WeasyPrint shapes and draws it ---------------------------------------
@@ -130,4 +216,5 @@ def embed_fonts(pdf: pydyf.PDF, fonts: dict[Any, Any]) -> Any:
     """The PDF fonts dictionary of ``fonts`` (subset and embedded), as ``write_pdf`` makes it."""
     from weasyprint.pdf.fonts import build_fonts_dictionary
 
+    pin_subsetter()
     return build_fonts_dictionary(pdf, fonts, True, True, {"hinting": False, "pdf_version": None})

@@ -2,11 +2,16 @@
 
 WeasyPrint 70 takes no clock of its own for the PDF: the creation and modification dates come
 from ``<meta name="dcterms.created|modified">`` in the HTML and the file identifier from the
-``pdf_identifier`` option; WeasyPrint itself ignores ``SOURCE_DATE_EPOCH``. But fontTools, which
-subsets the embedded fonts, stamps each subset's ``head.modified`` with the clock unless
-``SOURCE_DATE_EPOCH`` is set. So we set the dates and identifier from the document's as-of
-date and a hash of the rendered HTML, and pin ``SOURCE_DATE_EPOCH`` to the as-of date while
-the PDF is written: the same input gives the same bytes.
+``pdf_identifier`` option; WeasyPrint itself ignores ``SOURCE_DATE_EPOCH``. So we set the
+dates and identifier from the document's as-of date and a hash of the rendered HTML.
+
+The embedded fonts are subset by one pinned subsetter (the HarfBuzz of the ``uharfbuzz``
+wheel, :func:`kenpo_docs.gates._weasyprint.pin_subsetter`), not by whichever WeasyPrint finds
+on the system (HarfBuzz-Subset if apt installed it, fontTools otherwise): the same input gives
+the same bytes on every machine. fontTools still writes a font where WeasyPrint makes a
+variable font static or removes colour glyphs (none of the vendored fonts), and stamps its
+``head.modified`` with the clock unless ``SOURCE_DATE_EPOCH`` is set: that is pinned to the
+as-of date while the PDF is written.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 
 from kenpo_docs.errors import RenderError
 from kenpo_docs.fonts import font_faces
-from kenpo_docs.gates._weasyprint import font_folder
+from kenpo_docs.gates._weasyprint import font_folder, pin_subsetter
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.paths import templates_dir as default_templates_dir
 from kenpo_docs.render.environment import make_environment, render_template
@@ -33,20 +38,6 @@ from kenpo_docs.render.fetcher import SafeFetcher
 from kenpo_docs.render.options import RenderOptions
 
 logger = logging.getLogger(__name__)
-
-
-class _QuietSubsetNotice(logging.Filter):
-    """Drop WeasyPrint's per-font "Using fontTools instead of HarfBuzz-Subset" warning.
-
-    It repeats for every font of every document and asks for a system library we do not
-    need yet (fontTools subsetting is what we test); real WeasyPrint warnings still pass.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "instead of HarfBuzz-Subset" not in record.getMessage()
-
-
-logging.getLogger("weasyprint").addFilter(_QuietSubsetNotice())
 
 
 def font_face_css() -> str:
@@ -228,7 +219,8 @@ _EPOCH_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def source_date_epoch(options: RenderOptions) -> Iterator[None]:
-    """Pin fontTools' clock (``SOURCE_DATE_EPOCH``) to the as-of date while writing."""
+    """Pin fontTools' clock (``SOURCE_DATE_EPOCH``) to the as-of date while writing (for the
+    fonts fontTools still writes, see the module's docstring)."""
     when = options.as_of
     stamp = int(datetime.combine(when, time(), UTC).timestamp()) if when else 0
     with _EPOCH_LOCK:
@@ -248,6 +240,7 @@ def write_pdf(document: Any, *, options: RenderOptions | None = None) -> bytes:
     options = options or getattr(document, "kenpo_options", None) or RenderOptions()
     html = getattr(document, "kenpo_html", "")
     try:
+        pin_subsetter()
         with source_date_epoch(options), warnings.catch_warnings():
             # WeasyPrint 70 opens its bundled sRGB profile (PDF/A output intent) without
             # closing it; the ResourceWarning is theirs, not a problem of the document.

@@ -2,8 +2,9 @@
 
 Run before and after moving code: the restructure of the package must keep every file a
 fixed sample merge writes, and the text and exit code of each command, byte for byte. The
-recording lives in ``tests/data/contract/<subsetter>.json`` (the font subsetter WeasyPrint
-uses changes the embedded fonts' bytes, so each has its own recording).
+recording lives in ``tests/data/contract/recording.json``, one for every machine: the fonts
+are subset by the pinned uharfbuzz whether or not the system has HarfBuzz-Subset
+(``tests/test_contract.py`` runs the scenario both ways where it can).
 
 Regenerate only for a deliberate change of behaviour, in a commit of its own::
 
@@ -33,15 +34,15 @@ BATCH = "CONTRACT-1"
 UNSTABLE = ("tracking.sqlite", "tracking.sqlite-wal", "tracking.sqlite-shm")
 
 
-def subsetter() -> str:
-    """Which subsetter WeasyPrint embeds fonts with here: ``harfbuzz`` or ``fonttools``."""
-    from weasyprint.pdf import fonts
+def system_subsetter() -> bool:
+    """True when WeasyPrint loaded the system's HarfBuzz-Subset library in this process."""
+    from weasyprint.text import ffi
 
-    return "harfbuzz" if getattr(fonts, "harfbuzz_subset", None) else "fonttools"
+    return bool(ffi.harfbuzz_subset)
 
 
 def recording_path() -> Path:
-    return DATA / f"{subsetter()}.json"
+    return DATA / "recording.json"
 
 
 def _commands(work: Path) -> list[tuple[str, list[str], str | None]]:
