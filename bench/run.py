@@ -208,11 +208,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="kenpo-bench-"))
     lines = [f"## {datetime.now():%Y-%m-%d %H:%M} commit {_commit()}, {cores} cores, "
              f"workers {workers or cores}", ""]
-    try:
-        from weasyprint.text.ffi import harfbuzz_subset
-    except ImportError:  # older WeasyPrint
-        harfbuzz_subset = None
-    lines.append(f"Font subsetting: {'HarfBuzz-Subset' if harfbuzz_subset else 'fontTools'}; "
+    from importlib.metadata import version
+
+    lines.append(f"Font subsetting: uharfbuzz {version('uharfbuzz')} (pinned); "
                  f"packet: letter {LETTER} + {' + '.join(ENCLOSURES)}, piece codes, "
                  "customer barcodes.")
     lines.append("")

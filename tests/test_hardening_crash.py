@@ -10,10 +10,9 @@ uninterrupted one: the same files, the same manifest and inserter files byte for
 same text and piece ids on every page, no temp files.
 
 The batch size is ``KENPO_CRASH_HOUSEHOLDS`` (default 1000, the issue's size, and what CI
-runs). On the 2-core machine 1000 households took 357 s in all (uninterrupted run 89 s, 23
-kills and resumes, comparison) with HarfBuzz-Subset, 383 s without it (fontTools subsetting);
-on a loaded machine it took 690 s. The render speed sets the floor: the batch is rendered
-twice, plus the chunks redone after each kill.
+runs). On the 2-core machine 1000 households took 61 s in all (uninterrupted run 13 s, 23
+kills and resumes, comparison; 2026-12-05, fonts subset by the pinned uharfbuzz). The render
+speed sets the floor: the batch is rendered twice, plus the chunks redone after each kill.
 Set e.g. ``KENPO_CRASH_HOUSEHOLDS=120`` for a quick local run (about a minute).
 """
 

@@ -124,8 +124,8 @@ def test_broken_or_missing_flyer_is_refused_naming_the_file(tmp_path: Path) -> N
 def test_stand_in_flyer_is_what_its_build_script_makes(tmp_path: Path) -> None:
     """The committed sample is reproducible from its template (nothing hand-edited).
 
-    Compared by what it shows, not byte for byte: the bytes depend on which font subsetter
-    WeasyPrint finds on the machine (HarfBuzz-Subset or fontTools), the pages do not. Same
+    Compared by what it shows, not byte for byte: the committed sample was made before the
+    font subsetter was pinned (uharfbuzz), so its font bytes differ, its pages do not. Same
     page count and sizes, same text on every page, and the same picture: each page rendered
     at 60 dpi differs from the committed one by less than one grey level on average.
     """
