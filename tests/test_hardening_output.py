@@ -167,7 +167,7 @@ def test_markup_and_template_syntax_are_printed_literally(runs: Runs) -> None:
 
 
 def test_cover_sheet_prints_the_workplace_name_literally(runs: Runs) -> None:
-    cover = PdfReader(runs.first / "print" / "workplace-W01.pdf").pages[0].extract_text()
+    cover = PdfReader(runs.first / "print" / "workplace-001.pdf").pages[0].extract_text()
     assert _flat(HOSTILE["jinja_workplace"]) in _flat(cover)
 
 
@@ -210,7 +210,7 @@ def test_two_runs_in_different_folders_give_identical_bytes(runs: Runs) -> None:
     assert sorted(a) == sorted(b)
     pieces = [n for n in a if n.startswith("pieces/")]
     prints = [n for n in a if n.startswith("print/")]
-    assert len(pieces) == 6 and "manifest.csv" in a and len(prints) == 4  # 2 PDFs + 2 CSVs
+    assert len(pieces) == 6 and "manifest.csv" in a and len(prints) == 5  # 2 PDFs + 2 CSVs + index
     different = [name for name in a if a[name] != b[name]]
     assert different == []
 

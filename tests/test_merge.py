@@ -117,8 +117,8 @@ def test_print_files_group_by_route_with_covers_and_bookmarks(roster: Path, tmp_
     out = tmp_path / "out"
     _run(roster, out)
     files = sorted(p.name for p in (out / "print").glob("*.pdf"))
-    assert files == ["home.pdf", "workplace-W01.pdf"]
-    work = PdfReader(out / "print" / "workplace-W01.pdf")
+    assert files == ["home.pdf", "workplace-001.pdf"]
+    work = PdfReader(out / "print" / "workplace-001.pdf")
     first_page = work.pages[0].extract_text()
     assert "本部事務局" in first_page and "送付一覧" in first_page
     titles = [item.title for item in work.outline]

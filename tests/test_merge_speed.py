@@ -112,7 +112,7 @@ def test_one_worker_and_two_give_the_same_batch(outputs: dict[int, Path]) -> Non
     for piece_id in set(ids):
         assert _text(outputs[1] / "pieces" / f"{piece_id}.pdf") == \
             _text(outputs[2] / "pieces" / f"{piece_id}.pdf"), piece_id
-    for name in ("home.pdf", "workplace-W01.pdf", "workplace-W02.pdf"):
+    for name in ("home.pdf", "workplace-001.pdf", "workplace-002.pdf"):
         assert _text(outputs[1] / "print" / name) == _text(outputs[2] / "print" / name)
     assert not (outputs[2] / "parts").exists()  # scratch files are cleaned up
     # Every file has a PDF file identifier (two equal halves, as written first), the same

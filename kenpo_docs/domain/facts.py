@@ -9,6 +9,7 @@ loaded by :mod:`kenpo_docs.domain.rules`. Every function takes ``rules=`` to use
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -262,7 +263,8 @@ def delivery_route(
     "日本年金機構本部給与G経由で被保険者の就労先へ送付（任継の方はご自宅宛に送付）".
 
     Raises:
-        RuleError: unknown membership, or a workplace route without a workplace code.
+        RuleError: unknown membership, or a workplace route without a workplace code or
+            with one that is not :data:`WORKPLACE_CODE_RE`.
     """
     routes = dict(_r(rules).delivery_routes)
     key = membership.strip()
@@ -279,7 +281,22 @@ def delivery_route(
             f"membership {key!r} is sent to the workplace but no workplace code is given",
             column="workplace_code",
         )
+    if not WORKPLACE_CODE_RE.fullmatch(code):
+        raise RuleError(
+            "就労先コードは英数字で始まる英数字・ハイフン・下線の"
+            f"{WORKPLACE_CODE_MAX}文字以内にしてください (letters, digits, '-' and '_', "
+            f"at most {WORKPLACE_CODE_MAX})",
+            column="workplace_code",
+        )
     return Route("workplace", code)
+
+
+#: What a 就労先コード may be (after NFKC, so full-width digits are digits): it names a
+#: bundle on cover sheets, in bookmarks, the manifest and the inserter files. File names never
+#: come from it (print files are numbered), but a code with a slash, a newline or 300
+#: characters is a roster mistake to catch in ``check``, before any rendering.
+WORKPLACE_CODE_MAX = 20
+WORKPLACE_CODE_RE = re.compile(rf"[0-9A-Za-z][0-9A-Za-z_-]{{0,{WORKPLACE_CODE_MAX - 1}}}")
 
 
 def household_route(

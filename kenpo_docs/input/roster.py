@@ -235,7 +235,7 @@ def _parse_row(row: Row, as_of: date) -> Member | None:
             try:
                 delivery_route(membership=membership, workplace_code=workplace_code)
             except RuleError as exc:
-                row.fail("membership", exc.message)
+                row.fail(exc.column or "membership", exc.message)
     for alias, value in (("address1", address1), ("address2", address2),
                          ("workplace_name", workplace_name)):
         _glyph_check(row, alias, value)

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.files import csv_bytes, write_atomic
 from kenpo_docs.mailing.plan import BatchPlan
+from kenpo_docs.mailing.printfiles import print_files
 
 MANIFEST_COLUMNS = (
     "row",
@@ -22,6 +23,7 @@ MANIFEST_COLUMNS = (
     "certificate_expiry",
     "batch_id",
     "pages",
+    "print_file",
 )
 
 
@@ -39,6 +41,7 @@ def page_counts(plan: BatchPlan, pieces_dir: Path, known: dict[str, int]) -> dic
 
 def write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> None:
     rows = []
+    where = print_files(plan)
     for o in plan.outcomes:
         rows.append((
             o.row,
@@ -51,5 +54,6 @@ def write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> N
             o.certificate_expiry.isoformat() if o.certificate_expiry else "",
             plan.batch_id,
             page_counts.get(o.piece_id, "") if o.piece_id else "",
+            where.get(o.piece_id, "") if o.piece_id else "",
         ))
     write_atomic(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))

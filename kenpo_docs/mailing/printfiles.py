@@ -34,8 +34,19 @@ INSERTER_COLUMNS = (
 )
 
 
+INDEX_COLUMNS = ("print_file", "route", "workplace_code", "workplace_name", "pieces", "pages",
+                 "sheets_simplex")
+
+
 def _groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
-    """(file stem, workplace code or None, pieces) in print order."""
+    """(file stem, workplace code or None, pieces) in print order.
+
+    File names come from our own numbering, never from a roster cell: the workplaces in code
+    order are ``workplace-001``, ``workplace-002``... (the number of their cover's id), so a
+    code can neither leave the folder, nor name two bundles the same file on a file system
+    that ignores case. The manifest's ``print_file`` column and the cover sheet say which
+    workplace a file holds.
+    """
     work: dict[str, list[PiecePlan]] = defaultdict(list)
     home: list[PiecePlan] = []
     for piece in plan.pieces:
@@ -44,7 +55,8 @@ def _groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
         else:
             home.append(piece)
     groups: list[tuple[str, str | None, list[PiecePlan]]] = [
-        (f"workplace-{code}", code, pieces) for code, pieces in sorted(work.items())
+        (f"workplace-{number:03d}", code, pieces)
+        for number, (code, pieces) in enumerate(sorted(work.items()), start=1)
     ]
     if home:
         home.sort(key=lambda p: (p.postal_code or "", p.seq))
@@ -115,6 +127,12 @@ def _covers(
     return covers
 
 
+def print_files(plan: BatchPlan) -> dict[str, str]:
+    """Which print file each piece is in: ``piece_id -> "print/<stem>.pdf"``."""
+    return {p.piece_id: f"print/{stem}.pdf" for stem, _code, pieces in _groups(plan)
+            for p in pieces}
+
+
 def cover_id(plan: BatchPlan, number: int) -> str:
     """The piece id of the cover of the ``number``-th print file (its pages' codes)."""
     return f"{plan.batch_id}-C{number:03d}"
@@ -178,7 +196,8 @@ def write_print_files(
     enclosure_count: int = 0,
     pool: Executor | None = None,
 ) -> list[Path]:
-    """Write ``OUT/print/*.pdf`` and their ``*.inserter.csv``; returns the PDF paths.
+    """Write ``OUT/print/*.pdf``, their ``*.inserter.csv`` and ``index.csv`` (which file holds
+    which workplace's bundle); returns the PDF paths.
 
     ``enclosure_count`` is the inserter file's ``enclosures`` column: how many documents go
     into each envelope besides the letter (one per ``--enclose``); cover sheets have none.
@@ -193,6 +212,7 @@ def write_print_files(
     covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts")
     sources = _sources(out)
     written = []
+    index = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
         path = folder / f"{stem}.pdf"
         rows = []
@@ -232,4 +252,9 @@ def write_print_files(
             writer.close()
         write_atomic(folder / f"{stem}.inserter.csv", csv_bytes(INSERTER_COLUMNS, rows))
         written.append(path)
+        index.append((f"print/{stem}.pdf", "home" if code is None else f"workplace:{code}",
+                      code or "", (pieces[0].addressee.workplace_name or "") if code else "",
+                      len(pieces), sum(r[2] for r in rows), sum(r[3] for r in rows)))
+    # Which file is which bundle (file names are numbers of ours, not workplace codes).
+    write_atomic(folder / "index.csv", csv_bytes(INDEX_COLUMNS, index))
     return written
