@@ -102,14 +102,3 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     for row in rows:
         writer.writerow([csv_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def clean_stale_temps(folder: Path) -> int:
-    """Remove temp files left by a killed run; returns how many."""
-    count = 0
-    if folder.is_dir():
-        for tmp in folder.glob(".*.tmp"):
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-                count += 1
-    return count

@@ -24,7 +24,7 @@ from kenpo_docs.mailing.options import MergeOptions
 from kenpo_docs.mailing.run import merge
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "bad"))
-import make_bad  # noqa: E402
+import make_bad
 
 AS_OF = "2026-12-01"
 HOSTILE = {

@@ -5,7 +5,6 @@ file beside it so a folding/inserting machine or a mailroom can drive and reconc
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from collections import OrderedDict, defaultdict
@@ -17,8 +16,9 @@ from typing import Any
 from pypdf import PdfReader
 
 from kenpo_docs.domain import facts
-from kenpo_docs.files import csv_bytes, private_dir, write_atomic
+from kenpo_docs.files import csv_bytes, write_atomic
 from kenpo_docs.mailing.covers import cover_item, render_covers
+from kenpo_docs.mailing.folder import subfolder
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
 from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
 
@@ -158,16 +158,6 @@ def _sources(out: Path) -> dict[str, tuple[Path, int]]:
     return found
 
 
-def remove_parts(folder: Path) -> None:
-    """Delete the chunk part files once the print files are written (they are scratch)."""
-    if folder.is_dir():
-        for path in folder.iterdir():
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-
-
 class _Parts:
     """A few loaded part segments at a time (print order mostly walks the parts in order)."""
 
@@ -207,7 +197,7 @@ def write_print_files(
     memory stays flat however many pieces there are, fonts come once per chunk and each
     static enclosure page once per file.
     """
-    folder = private_dir(out / "print")
+    folder = subfolder(out, "print")
     groups = _groups(plan)
     covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts")
     sources = _sources(out)

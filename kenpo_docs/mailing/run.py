@@ -21,8 +21,8 @@ cut off is rendered again whole, so the resumed batch is byte for byte the unint
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import logging
 import os
 import time
@@ -40,21 +40,15 @@ from kenpo_docs.documents.letters import (
     get_letter,
     load_envelope,
 )
-from kenpo_docs.errors import KenpoDocsError, ManifestError
-from kenpo_docs.files import (
-    clean_stale_temps,
-    private_dir,
-    write_atomic,
-)
+from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.input.roster import read_roster
 from kenpo_docs.mailing import enclosures as enc
-from kenpo_docs.mailing import executor, manifest
+from kenpo_docs.mailing import executor, folder, manifest
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
 from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress
 from kenpo_docs.mailing.plan import default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
-    remove_parts,
     write_print_files,
 )
 from kenpo_docs.mailing.window import fit_households
@@ -81,30 +75,6 @@ def batch_fingerprint(
     ):
         h.update(b"\0" + part.encode())
     return h.hexdigest()
-
-
-def _claim_folder(out: Path, batch_id: str, fingerprint: str) -> bool:
-    """Record which batch the folder holds; refuse a folder that holds another one.
-
-    Returns True when the folder already held this batch (a resume).
-    """
-    stamp = out / "batch.json"
-    if stamp.exists():
-        try:
-            held = json.loads(stamp.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ManifestError(f"cannot read {stamp}: {exc}") from exc
-        if held.get("batch_id") != batch_id or held.get("fingerprint") != fingerprint:
-            raise ManifestError(
-                f"{out} holds batch {held.get('batch_id')} made from other input; "
-                "choose another --out folder (or the same roster, options and --batch-id)"
-            )
-        return True
-    write_atomic(
-        stamp,
-        json.dumps({"batch_id": batch_id, "fingerprint": fingerprint}, indent=1).encode(),
-    )
-    return False
 
 
 def merge(
@@ -136,13 +106,15 @@ def merge(
         pool = executor.pool(workers)
         early = {i: pool.submit(enc.render_static, e) for i, e in enumerate(static)
                  if e.kind == "notice"}
-    try:
-        return _merge(Path(roster_path), options, progress, started=started, letter=letter,
-                      envelope=envelope, specs=specs, workers=workers, pool=pool,
-                      early=early)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    # The folder's lock is released last, once no worker can write into it any more.
+    with contextlib.ExitStack() as claim:
+        try:
+            return _merge(Path(roster_path), options, progress, started=started,
+                          letter=letter, envelope=envelope, specs=specs, workers=workers,
+                          pool=pool, early=early, claim=claim)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _merge(
@@ -157,6 +129,7 @@ def _merge(
     workers: int,
     pool: ProcessPoolExecutor | None,
     early: dict[int, Future[bytes]],
+    claim: contextlib.ExitStack,
 ) -> MergeResult:
     roster = fit_households(read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
                                         allow_columns=options.allow_columns), envelope)
@@ -169,15 +142,17 @@ def _merge(
         settings=settings,
     )
 
-    out = private_dir(Path(options.out))
-    resumed_folder = _claim_folder(out, batch_id, fingerprint)
-    pieces_dir = private_dir(out / "pieces")
-    clean_stale_temps(pieces_dir)
+    out = Path(options.out)
+    # Hardening: the folder is new, empty or this batch's, and locked until the merge ends
+    # (see :mod:`kenpo_docs.mailing.folder`).
+    resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint))
+    pieces_dir = folder.subfolder(out, "pieces")
+    folder.clean_temps(pieces_dir)
     # Hardening (crash safety): a run killed while writing the manifest, batch.json or a print
     # file leaves its temp file there too.
-    clean_stale_temps(out)
-    clean_stale_temps(out / "print")
-    static_dir = private_dir(out / "static")
+    folder.clean_temps(out)
+    folder.clean_temps(out / "print")
+    static_dir = folder.subfolder(out, "static")
     static_pdfs = enc.static_paths(static, static_dir)
 
     def static_ready() -> None:
@@ -185,7 +160,7 @@ def _merge(
         # and forms first and waits for them only when it adds the enclosure pages.
         enc.materialise_static(static, static_dir, rendered=early)
 
-    todo = [p for p in plan.pieces if not (pieces_dir / f"{p.piece_id}.pdf").exists()]
+    todo = [p for p in plan.pieces if not folder.is_own_file(pieces_dir / f"{p.piece_id}.pdf")]
     result = MergeResult(out, batch_id, resumed=len(plan.pieces) - len(todo),
                          fast_path=gates.fast_path().on)
     full_layout: Counter[str] = Counter()
@@ -193,8 +168,8 @@ def _merge(
         logger.info("resuming batch %s: %d of %d pieces already done",
                     batch_id, result.resumed, len(plan.pieces))
 
-    parts_dir = private_dir(out / "parts")
-    clean_stale_temps(parts_dir)
+    parts_dir = folder.subfolder(out, "parts")
+    folder.clean_temps(parts_dir)
     job_base = ChunkJob(
         pieces=(),
         letter=letter.name,
@@ -219,9 +194,10 @@ def _merge(
     # the print files are still to be made; the manifest, written last, says they are made.
     missing = {p.piece_id for p in todo}
     complete = (out / "manifest.csv").exists()
+    all_chunks = list(executor.chunks(plan.pieces, options.chunk_size))
     jobs = [
         replace(job_base, pieces=tuple(c))
-        for c in executor.chunks(plan.pieces, options.chunk_size)
+        for c in all_chunks
         if any(p.piece_id in missing for p in c)
         or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())
     ]
@@ -289,7 +265,7 @@ def _merge(
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
                      notice=options.notice)
-    remove_parts(parts_dir)
+    folder.remove_parts(parts_dir, (c[0].piece_id for c in all_chunks))
     result.pieces = len(plan.pieces)
     result.pages = sum(page_counts.values())
     for o in plan.outcomes:
