@@ -1,9 +1,14 @@
-"""Worker processes for a merge: spawned with Ctrl+C left to the main process, replaced
-after a bounded number of chunks, and the order chunks are cut in."""
+"""Worker processes for a merge: spawned with Ctrl+C left to the main process, gone when the
+main process is, replaced after a bounded number of chunks, and the order chunks are cut in."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -40,8 +45,40 @@ class _WorkerContext(SpawnContext):
     Process = _WorkerProcess
 
 
+#: How often a worker looks whether the process that started it is still there.
+WATCH_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+def _exit_with(parent: int) -> None:
+    """In a worker: end this process when ``parent`` (the merge) ends.
+
+    A merge killed on its own (SIGKILL, the OOM killer) used to leave its workers waiting
+    forever on the task pipe they hold. On Linux the kernel sends SIGTERM to a worker when the
+    process that started it dies (``PR_SET_PDEATHSIG``); everywhere, a watch thread exits the
+    worker once its parent is no longer its parent. A killed worker leaves at most temp files,
+    which the next run of the batch removes."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # the watch thread still covers it
+            pass
+    if os.getppid() != parent:  # died before the signal was asked for
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="kenpo-docs-parent-watch", daemon=True).start()
+
+
 def pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_WorkerContext())
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_WorkerContext(),
+                               initializer=_exit_with, initargs=(os.getpid(),))
 
 
 def chunks(pieces: Sequence[PiecePlan], size: int) -> Iterator[list[PiecePlan]]:
