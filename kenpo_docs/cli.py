@@ -147,18 +147,14 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     from kenpo_docs.mailing.options import MergeOptions
     from kenpo_docs.mailing.run import merge as run_merge
 
-    password = _batch_password() if encrypt else None
-    if password is not None and protect.is_encrypted_batch(Path(out)):
-        # A run killed while encrypting: the batch is complete, only encryption remains.
-        count = protect.encrypt_batch(Path(out), password)
-        click.echo(f"{out}: encrypted {count} more files ({protect.ALGORITHM})")
-        sys.exit(EXIT_OK)
-    protect.refuse_encrypted_batch(Path(out))
+    # The whole command is checked by the merge (roster, letter, enclosures, the folder's
+    # batch) before anything is written, an encrypted batch to finish included.
     options = MergeOptions(
         letter=letter, out=Path(out), as_of=as_of, batch_id=batch_id, enclosures=enclose,
         sort=sort, notice=notice, window_months=window, workers=workers, sheet=sheet,
         db=Path(db),
         allow_columns=allow_columns, strict=strict,
+        password=_batch_password() if encrypt else None,
     )
     with click.progressbar(length=1, label="Rendering", show_pos=True,
                            file=sys.stderr) as bar:
@@ -167,9 +163,8 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
             bar.update(done - bar.pos)
 
         result = run_merge(roster, options=options, progress=progress)
-    if password is not None:
-        count = protect.encrypt_batch(result.out, password)
-        click.echo(f"{result.out}: {count} files encrypted ({protect.ALGORITHM})")
+    if options.password is not None:
+        click.echo(f"{result.out}: {result.encrypted} files encrypted ({protect.ALGORITHM})")
     click.echo(f"{result.out}: {result.summary()}")
     if result.rejected:
         click.echo(f"Some rows were rejected: see {result.out / 'manifest.csv'}", err=True)

@@ -98,14 +98,60 @@ def test_hidden_prompt_asks_twice_and_refuses_short_passwords(tmp_path: Path) ->
 
 
 def test_an_encrypted_batch_is_not_reopened_in_clear(batch: Path, tmp_path: Path) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text("x", encoding="utf-8")
+    roster = batch.parent / "roster.csv"
     plain = CliRunner().invoke(cli, _merge(roster, batch, tmp_path)[:-1])  # without --encrypt
     assert plain.exit_code == 2 and "holds a batch that was encrypted" in plain.output
     again = CliRunner().invoke(cli, _merge(roster, batch, tmp_path),
                                env={"KENPO_DOCS_PASSWORD": PASSWORD})
     assert again.exit_code == 0, again.output
-    assert "encrypted 0 more files" in again.output
+    assert "0 files encrypted" in again.output and "2 pieces" in again.output
     wrong = CliRunner().invoke(cli, _merge(roster, batch, tmp_path),
                                env={"KENPO_DOCS_PASSWORD": "another-password"})
     assert wrong.exit_code == 2 and "another password" in wrong.output
+
+
+@pytest.mark.parametrize("mistake", ["missing roster", "not a roster", "unknown letter",
+                                     "another roster", "unknown enclosure"])
+def test_finishing_an_encrypted_batch_checks_the_whole_command_first(
+    batch: Path, tmp_path: Path, mistake: str
+) -> None:
+    """Before: ``--encrypt`` into an encrypted batch folder skipped the merge and reported
+    success, even for a missing roster file and an unknown letter."""
+    roster = batch.parent / "roster.csv"
+    args = _merge(roster, batch, tmp_path)
+    if mistake == "missing roster":
+        args[1] = str(tmp_path / "nowhere.csv")
+    elif mistake == "not a roster":
+        (tmp_path / "x.csv").write_text("x", encoding="utf-8")
+        args[1] = str(tmp_path / "x.csv")
+    elif mistake == "another roster":
+        (tmp_path / "other.csv").write_text(make_bad.csv_text([make_bad.row(7)]),
+                                            encoding="utf-8")
+        args[1] = str(tmp_path / "other.csv")
+    elif mistake == "unknown letter":
+        args[args.index("kakuninsho")] = "no-such-letter"
+    else:
+        args += ["--enclose", "form:no-such-form"]
+    before = {p: p.read_bytes() for p in sorted(batch.rglob("*")) if p.is_file()}
+    result = CliRunner().invoke(cli, args, env={"KENPO_DOCS_PASSWORD": PASSWORD})
+    assert result.exit_code == 2, (mistake, result.output)
+    assert "encrypted" not in result.stdout
+    assert "Traceback" not in result.output
+    after = {p: p.read_bytes() for p in sorted(batch.rglob("*")) if p.is_file()}
+    assert after == before
+
+
+def test_a_run_killed_while_encrypting_is_finished_by_the_same_command(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(make_bad.csv_text([make_bad.row(1)]), encoding="utf-8")
+    out = tmp_path / "out"
+    plain = CliRunner().invoke(cli, _merge(roster, out, tmp_path)[:-1])
+    assert plain.exit_code == 0, plain.output
+    # Killed just after it marked the folder and before it encrypted a file.
+    (out / "encrypted.json").write_text('{"algorithm": "AES-256"}')
+    done = CliRunner().invoke(cli, _merge(roster, out, tmp_path),
+                              env={"KENPO_DOCS_PASSWORD": PASSWORD})
+    assert done.exit_code == 0, done.output
+    assert "2 files encrypted" in done.output and "1 pieces" in done.output
+    for path in _protected(out):
+        assert PdfReader(path).is_encrypted, path

@@ -3,6 +3,8 @@ its piece and its page count."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -37,6 +39,20 @@ def page_counts(plan: BatchPlan, pieces_dir: Path, known: dict[str, int]) -> dic
         pages = known.get(piece.piece_id)
         counts[piece.piece_id] = pages if pages is not None else len(PdfReader(path).pages)
     return counts
+
+
+def read_page_counts(out: Path) -> dict[str, int]:
+    """Pages per piece as a finished batch's ``manifest.csv`` lists them.
+
+    Raises:
+        ManifestError: there is no readable manifest (the batch is not finished).
+    """
+    path = out / "manifest.csv"
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+        return {r["piece_id"]: int(r["pages"]) for r in rows if r["piece_id"]}
+    except (OSError, UnicodeDecodeError, KeyError, ValueError) as exc:
+        raise ManifestError(f"cannot read the batch's manifest: {exc}", file=path) from exc
 
 
 def write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> None:

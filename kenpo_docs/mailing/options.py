@@ -34,6 +34,9 @@ class MergeOptions:
     db: Path | None = None  # tracking database to record the batch in (None: do not)
     strict: bool = False  # stop, rather than warn, when the fast path is off
     worker_chunks: int = MAX_TASKS_PER_WORKER  # chunks a worker renders before it is replaced
+    #: Encrypt the pieces and print files with this password once the batch is written (see
+    #: :mod:`kenpo_docs.mailing.protect`); never shown in a repr.
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -52,6 +55,9 @@ class MergeResult:
     #: The fast path: on, and how many letters and forms were laid out in full, by reason.
     fast_path: bool = True
     full_layout: dict[str, int] = field(default_factory=dict)
+    #: Files encrypted by this run (``password`` given), and where they are: an encrypted
+    #: batch is finished (encrypted) without rendering anything again.
+    encrypted: int = 0
 
     @property
     def exit_code(self) -> int:

@@ -43,10 +43,10 @@ from kenpo_docs.documents.letters import (
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.input.roster import read_roster
 from kenpo_docs.mailing import enclosures as enc
-from kenpo_docs.mailing import executor, folder, manifest
+from kenpo_docs.mailing import executor, folder, manifest, protect
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
 from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress
-from kenpo_docs.mailing.plan import default_batch_id, plan_batch
+from kenpo_docs.mailing.plan import BatchPlan, default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
     write_print_files,
@@ -146,6 +146,12 @@ def _merge(
     # Hardening: the folder is new, empty or this batch's, and locked until the merge ends
     # (see :mod:`kenpo_docs.mailing.folder`).
     resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint))
+    if protect.is_encrypted_batch(out):
+        # Hardening: the command was checked like any other (roster, letter, enclosures, the
+        # folder's batch); a run killed while encrypting has left only encryption to do.
+        if options.password is None:
+            protect.refuse_encrypted_batch(out)
+        return _finish_encrypted(out, plan, options, started)
     pieces_dir = folder.subfolder(out, "pieces")
     folder.clean_temps(pieces_dir)
     # Hardening (crash safety): a run killed while writing the manifest, batch.json or a print
@@ -266,11 +272,31 @@ def _merge(
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
                      notice=options.notice)
     folder.remove_parts(parts_dir, (c[0].piece_id for c in all_chunks))
+    if options.password is not None:
+        result.encrypted = protect.encrypt_batch(out, options.password)
+    return _counted(result, plan, page_counts, started)
+
+
+def _counted(result: MergeResult, plan: BatchPlan, page_counts: dict[str, int],
+             started: float) -> MergeResult:
     result.pieces = len(plan.pieces)
     result.pages = sum(page_counts.values())
     for o in plan.outcomes:
         setattr(result, o.status, getattr(result, o.status) + 1)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _finish_encrypted(out: Path, plan: BatchPlan, options: MergeOptions,
+                      started: float) -> MergeResult:
+    """Encrypt what a killed ``--encrypt`` run left in clear; the batch itself is complete
+    (encryption starts once the manifest is written)."""
+    assert options.password is not None
+    result = MergeResult(out, plan.batch_id, resumed=len(plan.pieces),
+                         fast_path=gates.fast_path().on)
+    result.encrypted = protect.encrypt_batch(out, options.password)
+    result.print_files = sorted((out / "print").glob("*.pdf"))
+    counts = manifest.read_page_counts(out)
+    return _counted(result, plan, counts, started)
 
 
