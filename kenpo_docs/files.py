@@ -62,8 +62,13 @@ def refuse_same_file(output: str | Path, option: str, **inputs: str | Path | Non
                 file=str(output))
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder, fsync, rename."""
+def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder, fsync, rename.
+
+    The temp file is created new (``O_EXCL``, mode 0600: never an existing file or a link
+    planted under its name), and the rename replaces ``path`` itself, never a file a link
+    there points to. ``mode``: the file's mode once written (0600 unless the caller keeps a
+    file's own mode, as for the notice register in the templates folder)."""
     private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -71,7 +76,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, FILE_MODE)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

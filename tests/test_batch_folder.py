@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "bad"))
-import make_bad  # noqa: E402
+import make_bad
 
 AS_OF = "2026-12-01"
 

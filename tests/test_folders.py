@@ -46,3 +46,29 @@ def test_check_report_into_a_shared_folder_leaves_the_folder_alone(tmp_path: Pat
     assert result.exit_code == 1
     assert _mode(shared) == 0o2775
     assert _mode(shared / "rejects.csv") == 0o600
+
+
+def test_written_files_replace_a_link_and_never_write_through_it(tmp_path: Path) -> None:
+    """Files are created new (O_EXCL, 0600) and renamed over the name: a link planted where
+    an output goes is replaced, its target untouched (stamp_pieces opened the name with
+    O_TRUNC and wrote through a link into its target)."""
+    from pypdf import PdfWriter
+
+    from kenpo_docs.barcodes import stamp_pieces
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not yours")
+    os.chmod(victim, 0o644)
+    source = tmp_path / "one.pdf"
+    blank = PdfWriter()
+    blank.add_blank_page(595, 842)
+    blank.write(source)
+    for name, write in (
+        ("stamped.pdf", lambda p: stamp_pieces(source, p, [("P1", 1)])),
+        ("plain.bin", lambda p: write_atomic(p, b"data")),
+    ):
+        link = tmp_path / name
+        link.symlink_to(victim)
+        write(link)
+        assert not link.is_symlink() and _mode(link) == 0o600, name
+        assert victim.read_text() == "not yours" and _mode(victim) == 0o644

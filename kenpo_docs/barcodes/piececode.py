@@ -33,8 +33,8 @@ Size and place (the defaults of :class:`StampOptions`):
 
 from __future__ import annotations
 
+import io
 import logging
-import os
 import re
 import weakref
 from collections.abc import Sequence
@@ -48,6 +48,7 @@ import zxingcpp
 from pypdf.generic import ArrayObject, DecodedStreamObject, IndirectObject, NameObject
 
 from kenpo_docs.errors import AssemblyError, BarcodeError
+from kenpo_docs.files import write_atomic
 from kenpo_docs.gates._pypdf import add_object
 
 logger = logging.getLogger(__name__)
@@ -399,9 +400,8 @@ def stamp_pieces(
             stamp_page(writer.pages[index], piece_code_text(piece_id, page_no, count), options)
             index += 1
     dst = Path(dst_path)
-    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        writer.write(fh)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    write_atomic(dst, buffer.getvalue())  # 0600, atomic, a link at dst replaced, not followed
     logger.debug("stamped %d pages of %d pieces into %s", index, len(pieces), dst.name)
     return index

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import stat
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from typing import Any
 
 from kenpo_docs.domain import facts
 from kenpo_docs.errors import ManifestError, RenderError, TemplateError
+from kenpo_docs.files import write_atomic
 from kenpo_docs.paths import templates_dir
 
 FORMATS = ("pdf", "docx", "html")
@@ -131,9 +133,9 @@ def save_register(notices: Iterable[Notice], templates: Path | None = None) -> N
             ]
             lines.append("]")
     path = register_path(templates)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    # The register belongs to the templates folder (shared with colleagues): it keeps its mode.
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"), mode=mode)
 
 
 def get_notice(number: int, templates: Path | None = None) -> Notice:
