@@ -83,19 +83,23 @@ def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
 @click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
               help="A column that only looks like My Numbers (個人番号): exempt it.")
+@click.option("--force", is_flag=True,
+              help="Replace --report even when the file there is not a report of ours.")
 def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
-          allow_columns: tuple[str, ...]) -> None:
+          allow_columns: tuple[str, ...], force: bool) -> None:
     """Validate ROSTER as the merge will and print a summary; writes nothing but --report.
 
     Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
     be used at all.
     """
-    from kenpo_docs.input.check import write_report
+    from kenpo_docs.input.check import check_report_path, write_report
     from kenpo_docs.mailing.window import check_for_mailing
 
+    if report:  # before the roster is read: a wrong --report is known at once
+        check_report_path(report, roster=roster, force=force)
     result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
     if report:
-        write_report(result.errors, report, roster=roster)
+        write_report(result.errors, report, roster=roster, force=force)
     for line in result.lines():
         click.echo(line)
     sys.exit(result.exit_code)

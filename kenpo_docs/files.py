@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -60,6 +61,34 @@ def refuse_same_file(output: str | Path, option: str, **inputs: str | Path | Non
                 f"{option} names the {what.replace('_', ' ')} itself, which writing it would "
                 "replace: choose another file",
                 file=str(output))
+
+
+def refuse_foreign_file(output: str | Path, header: Sequence[str], *, option: str,
+                        force: bool = False) -> None:
+    """Refuse to replace an existing file at ``output`` unless it is a CSV of this kind that we
+    wrote (our BOM and ``header`` line) or ``force`` is given: a mistyped ``--report`` or
+    ``--csv`` must not replace a spreadsheet, a PDF or anything else the user keeps.
+
+    Raises:
+        KenpoDocsError: naming the option, the file, and ``--force``.
+    """
+    path = Path(output)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if force:
+        return
+    if stat.S_ISREG(mode):
+        ours = csv_bytes(header, [])
+        with open(path, "rb") as fh:
+            if fh.read(len(ours)) == ours:
+                return
+    raise KenpoDocsError(
+        f"{option}: このファイルは既にあり、kenpo-docs が書いた同じ種類の CSV ではありません "
+        "(exists and is not a CSV of ours): 別のファイル名を指定するか、上書きしてよければ "
+        "--force を付けてください",
+        file=str(output))
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:

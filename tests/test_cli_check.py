@@ -74,7 +74,9 @@ def test_clean_roster_exits_0(tmp_path: Path) -> None:
 
 def test_report_csv(tmp_path: Path) -> None:
     report = tmp_path / "rejects.csv"
-    report.write_text("old content\n")
+    # An older report of ours (any other file is replaced only with --force, see
+    # test_one_path_one_role.py), readable by all: the new one is 0600.
+    report.write_bytes("\ufeffrow,member_key,column,reason\r\n1,old,,old\r\n".encode())
     report.chmod(0o644)
     result = _run(str(SAMPLE_CSV), "--as-of", "2026-12-01", "--report", str(report))
     assert result.exit_code == 1

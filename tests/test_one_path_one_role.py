@@ -49,3 +49,37 @@ def test_track_refuses_a_csv_over_its_database(db: Path, command: str) -> None:
     ok = CliRunner().invoke(cli, ["track", command, "--db", str(db), "--csv",
                                   str(db.with_name(f"{command}.csv"))])
     assert ok.exit_code == 0, ok.output
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "pdf", "other csv", "link"])
+def test_check_never_replaces_a_file_that_is_not_its_report(tmp_path: Path, kind: str) -> None:
+    report = tmp_path / ("report.xlsx" if kind == "xlsx" else "report.csv")
+    keep = tmp_path / "keep.csv"
+    keep.write_bytes("\ufeffname,amount\r\n山田,100\r\n".encode())
+    if kind == "xlsx":
+        report.write_bytes(b"PK\x03\x04 a workbook")
+    elif kind == "pdf":
+        report.write_bytes(b"%PDF-1.7 a letter")
+    elif kind == "other csv":
+        report.write_bytes(keep.read_bytes())
+    else:
+        report.symlink_to(keep)
+    before = report.read_bytes()
+    args = ["check", str(ROSTER), "--as-of", "2026-12-01", "--report", str(report)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2, refused.output
+    assert "--force" in refused.stderr and "Traceback" not in refused.output
+    assert report.read_bytes() == before and keep.read_bytes().startswith(b"\xef\xbb\xbfname")
+    forced = CliRunner().invoke(cli, [*args, "--force"])
+    assert forced.exit_code in (0, 1), forced.output
+    assert report.read_bytes().decode("utf-8-sig").startswith("row,member_key,column,reason")
+    assert not report.is_symlink() and keep.read_bytes().startswith(b"\xef\xbb\xbfname")
+
+
+def test_check_replaces_its_own_report_without_force(tmp_path: Path) -> None:
+    report = tmp_path / "report.csv"
+    args = ["check", str(ROSTER), "--as-of", "2026-12-01", "--report", str(report)]
+    assert CliRunner().invoke(cli, args).exit_code in (0, 1)
+    first = report.read_bytes()
+    assert CliRunner().invoke(cli, args).exit_code in (0, 1)
+    assert report.read_bytes() == first

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from kenpo_docs.domain.facts import delivery_route
-from kenpo_docs.files import csv_bytes, refuse_same_file, write_atomic
+from kenpo_docs.files import csv_bytes, refuse_foreign_file, refuse_same_file, write_atomic
 from kenpo_docs.input.roster import Member, Roster, RowError, read_roster
 
 
@@ -133,10 +133,18 @@ def check(
 REPORT_COLUMNS = ("row", "member_key", "column", "reason")
 
 
-def write_report(errors: list[RowError] | tuple[RowError, ...], path: str | Path, *,
-                 roster: str | Path | None = None) -> None:
-    """Write rejected rows as CSV (UTF-8 with BOM so Excel opens it), atomically, 0600;
-    never over the ``roster`` they come from."""
+def check_report_path(path: str | Path, *, roster: str | Path | None = None,
+                      force: bool = False) -> None:
+    """Refuse a report path that is the roster, or an existing file that is not a report we
+    wrote (unless ``force``)."""
     refuse_same_file(path, "--report", roster=roster)
+    refuse_foreign_file(path, REPORT_COLUMNS, option="--report", force=force)
+
+
+def write_report(errors: list[RowError] | tuple[RowError, ...], path: str | Path, *,
+                 roster: str | Path | None = None, force: bool = False) -> None:
+    """Write rejected rows as CSV (UTF-8 with BOM so Excel opens it), atomically, 0600;
+    never over the ``roster`` they come from, nor over a file that is not such a report."""
+    check_report_path(path, roster=roster, force=force)
     write_atomic(Path(path), csv_bytes(REPORT_COLUMNS, [
         (e.row, e.member_key or "", e.column or "", e.reason) for e in errors]))
