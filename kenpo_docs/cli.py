@@ -10,7 +10,9 @@ one-line message and an exit code:
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
 from typing import Any
 
@@ -25,6 +27,22 @@ EXIT_USAGE = 2
 #: Stopped with Ctrl+C (128 + SIGINT, as shells report it): not 1, which says the batch
 #: completed.
 EXIT_INTERRUPTED = 130
+#: The reader of our output went away (128 + SIGPIPE, as a shell reports a process it ended).
+EXIT_BROKEN_PIPE = 141
+
+#: What the common file errors mean for staff, before the system's own words.
+_OS_HINTS = {
+    errno.ENOSPC: "ディスクがいっぱいです。空きを作ってから同じコマンドをもう一度実行してください "
+                  "(書きかけのファイルは残りません; ",
+    errno.EDQUOT: "ディスクの割り当てを超えました。空きを作ってから同じコマンドをもう一度実行して"
+                  "ください (",
+    errno.EACCES: "アクセスが許可されていません (",
+    errno.EPERM: "操作が許可されていません (",
+    errno.EROFS: "読み取り専用の場所です。別の場所を指定してください (",
+    errno.ENOENT: "ファイルまたはフォルダがありません (",
+    errno.ENOTDIR: "フォルダではありません (",
+    errno.EISDIR: "フォルダです。ファイル名を指定してください (",
+}
 
 
 class KenpoGroup(click.Group):
@@ -36,10 +54,18 @@ class KenpoGroup(click.Group):
         except KenpoDocsError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)
+        except BrokenPipeError:
+            # The reader went away (`kenpo-docs check R | head`): stop quietly, as a shell
+            # pipeline expects, and keep Python from complaining at exit about stdout.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except OSError as exc:
-            # Files the user named that cannot be opened or written.
+            # Files the user named that cannot be opened or written, a full disk.
             name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-            click.echo(f"Error:{name}: {exc.strerror or exc}", err=True)
+            hint = _OS_HINTS.get(exc.errno or 0, "")
+            click.echo(f"Error:{name}: {hint}{exc.strerror or exc}{')' if hint else ''}",
+                       err=True)
             ctx.exit(EXIT_USAGE)
         except KeyboardInterrupt:
             click.echo("Interrupted: nothing half-written is kept. Run the same command again "

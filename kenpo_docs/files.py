@@ -91,6 +91,11 @@ def refuse_foreign_file(output: str | Path, header: Sequence[str], *, option: st
         file=str(output))
 
 
+def with_path(exc: OSError, path: str | Path) -> OSError:
+    """``exc`` naming ``path`` (a failed write or fsync names no file; the message must)."""
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder, fsync, rename.
 
@@ -107,9 +112,11 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            raise with_path(exc, path) from exc  # a full disk names the file it stopped at
         raise
 
 

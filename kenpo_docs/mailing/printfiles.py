@@ -205,41 +205,8 @@ def write_print_files(
     index = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
         path = folder / f"{stem}.pdf"
-        rows = []
-        with PdfStreamWriter(path) as writer:
-            if code is not None:
-                # The cover is an item of the bundle in its own right: it carries its own
-                # code and line in the inserter file, so verification accounts for every page.
-                cover, first, end = covers[f"cover-{stem}"]
-                for i in range(first, end):
-                    writer.add_segment_page(cover, i,
-                                            bookmark=f"表紙 {code}" if i == first else None)
-                writer.forget(cover)
-                rows.append((cover_id(plan, number), 1, end - first, end - first,
-                             math.ceil((end - first) / 2), f"cover:{code}", "", 0))
-            parts = _Parts()
-            for piece in pieces:
-                first = writer.pages
-                pages = page_counts[piece.piece_id]
-                source = sources.get(piece.piece_id)
-                mark = f"{piece.seq:05d} {piece.piece_id}"
-                if source is None:
-                    reader = PdfReader(out / "pieces" / f"{piece.piece_id}.pdf")
-                    for i in range(pages):
-                        writer.add_page(reader.pages[i], bookmark=mark if i == 0 else None)
-                    writer.forget(reader)
-                else:
-                    segment, start = parts.get(source[0], writer), source[1]
-                    for i in range(pages):
-                        writer.add_segment_page(segment, start + i,
-                                                bookmark=mark if i == 0 else None)
-                rows.append((
-                    piece.piece_id, first + 1, pages, pages, math.ceil(pages / 2),
-                    str(piece.route), piece.postal_code or "", enclosure_count,
-                ))
-            writer.info = {"Title": f"{plan.letter.title} {plan.batch_id} {stem}",
-                           "Producer": "kenpo-docs"}
-            writer.close()
+        rows = _write_print_file(plan, path, number, stem, code, pieces, covers, sources,
+                                 page_counts, enclosure_count, out)
         write_atomic(folder / f"{stem}.inserter.csv", csv_bytes(INSERTER_COLUMNS, rows))
         written.append(path)
         index.append((f"print/{stem}.pdf", "home" if code is None else f"workplace:{code}",
@@ -248,3 +215,51 @@ def write_print_files(
     # Which file is which bundle (file names are numbers of ours, not workplace codes).
     write_atomic(folder / "index.csv", csv_bytes(INDEX_COLUMNS, index))
     return written
+
+
+#: A line of an inserter file (see :data:`INSERTER_COLUMNS`).
+InserterRow = tuple[str, int, int, int, int, str, str, int]
+
+
+def _write_print_file(
+    plan: BatchPlan, path: Path, number: int, stem: str, code: str | None,
+    pieces: list[PiecePlan], covers: Covers, sources: dict[str, tuple[Path, int]],
+    page_counts: dict[str, int], enclosure_count: int, out: Path,
+) -> list[InserterRow]:
+    """Stream one print file (its cover, then its pieces); returns its inserter lines."""
+    rows: list[InserterRow] = []
+    with PdfStreamWriter(path) as writer:
+        if code is not None:
+            # The cover is an item of the bundle in its own right: it carries its own
+            # code and line in the inserter file, so verification accounts for every page.
+            cover, first, end = covers[f"cover-{stem}"]
+            for i in range(first, end):
+                writer.add_segment_page(cover, i,
+                                        bookmark=f"表紙 {code}" if i == first else None)
+            writer.forget(cover)
+            rows.append((cover_id(plan, number), 1, end - first, end - first,
+                         math.ceil((end - first) / 2), f"cover:{code}", "", 0))
+        parts = _Parts()
+        for piece in pieces:
+            first = writer.pages
+            pages = page_counts[piece.piece_id]
+            source = sources.get(piece.piece_id)
+            mark = f"{piece.seq:05d} {piece.piece_id}"
+            if source is None:
+                reader = PdfReader(out / "pieces" / f"{piece.piece_id}.pdf")
+                for i in range(pages):
+                    writer.add_page(reader.pages[i], bookmark=mark if i == 0 else None)
+                writer.forget(reader)
+            else:
+                segment, start = parts.get(source[0], writer), source[1]
+                for i in range(pages):
+                    writer.add_segment_page(segment, start + i,
+                                            bookmark=mark if i == 0 else None)
+            rows.append((
+                piece.piece_id, first + 1, pages, pages, math.ceil(pages / 2),
+                str(piece.route), piece.postal_code or "", enclosure_count,
+            ))
+        writer.info = {"Title": f"{plan.letter.title} {plan.batch_id} {stem}",
+                       "Producer": "kenpo-docs"}
+        writer.close()
+    return rows

@@ -43,7 +43,7 @@ from pypdf.generic import (
 )
 
 from kenpo_docs.errors import AssemblyError
-from kenpo_docs.files import FILE_MODE, private_dir, write_atomic
+from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
 
 STATIC_KEY = NameObject("/KenpoStatic")
@@ -446,6 +446,9 @@ class PdfStreamWriter(_Serializer):
     def __enter__(self) -> PdfStreamWriter:
         return self
 
-    def __exit__(self, exc_type: object, *_: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, *_: object) -> None:
         if exc_type is not None:
             self.abort()
+            if isinstance(exc, OSError) and exc.filename is None:
+                # A full disk: the message names the file it stopped at.
+                raise with_path(exc, self.path) from exc
