@@ -10,6 +10,7 @@ one-line message and an exit code:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -186,11 +187,17 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
         allow_columns=allow_columns, strict=strict,
         password=_batch_password() if encrypt else None,
     )
-    with click.progressbar(length=1, label="Rendering", show_pos=True,
-                           file=sys.stderr) as bar:
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
         def progress(done: int, total: int) -> None:
-            bar.length = max(total, 1)
-            bar.update(done - bar.pos)
+            # Shown from the first piece on, so a roster refused as a whole gives only its
+            # one-line error.
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(
+                    length=max(total, 1), label="Rendering", show_pos=True, file=sys.stderr)))
+            bars[0].length = max(total, 1)
+            bars[0].update(done - bars[0].pos)
 
         result = run_merge(roster, options=options, progress=progress)
     if options.password is not None:

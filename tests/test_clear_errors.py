@@ -86,3 +86,15 @@ def test_a_merge_on_a_full_disk_says_which_file_and_what_to_do(tmp_path: Path) -
         assert f"Error: {out}/" in errors[0] and "ディスクがいっぱい" in errors[0], errors
         temps = [p for p in out.rglob("*.tmp")]
         assert temps == [], temps  # nothing half-written is left
+
+
+def test_a_refused_merge_says_one_line_and_nothing_else(tmp_path: Path) -> None:
+    """The progress bar comes with the first piece: a roster refused as a whole used to print
+    a "Rendering" bar above its error line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kenpo_docs", "merge", str(tmp_path / "missing.csv"),
+         "--letter", "kakuninsho", "--out", str(tmp_path / "out"),
+         "--db", str(tmp_path / "t.sqlite")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("Error:"), done.stderr
+    assert not (tmp_path / "out").exists()
