@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from kenpo_docs.cli import EXIT_BROKEN_PIPE, cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "bad"))
-import make_bad  # noqa: E402
+import make_bad
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "roster.csv"

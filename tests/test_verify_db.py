@@ -111,11 +111,11 @@ def test_a_piece_recorded_for_the_file_but_missing_is_a_problem(
     batches: tuple[Path, Path, Path], tmp_path: Path,
 ) -> None:
     a, _b, db = batches
-    source = a / "print" / "workplace-W01.pdf"
-    rows = _inserter(a, "workplace-W01")
+    source = a / "print" / "workplace-001.pdf"
+    rows = _inserter(a, "workplace-001")
     dropped = rows[-1]["piece_id"]  # the last envelope of the bundle
-    keep = [i for r in rows[:-1] for i in _pages(a, "workplace-W01", r["piece_id"])]
-    tampered = _build(tmp_path / "copy" / "workplace-W01.pdf", [(source, keep)])
+    keep = [i for r in rows[:-1] for i in _pages(a, "workplace-001", r["piece_id"])]
+    tampered = _build(tmp_path / "copy" / "workplace-001.pdf", [(source, keep)])
     result = _verify(str(tampered), "--db", str(db))
     assert result.exit_code == 1, result.output
     assert _rows(result) == [["missing_page", "-", dropped, "piece not in the file (1 pages)"]]
@@ -129,11 +129,11 @@ def test_a_piece_of_another_batch_or_print_file_is_foreign(
     source = a / "print" / "home.pdf"
     home = [r["piece_id"] for r in _inserter(a, "home")]
     other_batch = _inserter(b, "home")[0]["piece_id"]
-    other_file = _inserter(a, "workplace-W02")[1]["piece_id"]  # [0] is the cover
+    other_file = _inserter(a, "workplace-002")[1]["piece_id"]  # [0] is the cover
     assert other_batch.startswith("VERIFY-B-") and home[0].startswith("VERIFY-A-")
     parts = [(source, _pages(a, "home", home[0])),
              (b / "print" / "home.pdf", _pages(b, "home", other_batch)),
-             (a / "print" / "workplace-W02.pdf", _pages(a, "workplace-W02", other_file)),
+             (a / "print" / "workplace-002.pdf", _pages(a, "workplace-002", other_file)),
              (source, _pages(a, "home", home[1]))]
     tampered = _build(tmp_path / "home.pdf", parts)
     result = _verify(str(tampered), "--db", str(db))
@@ -142,7 +142,7 @@ def test_a_piece_of_another_batch_or_print_file_is_foreign(
     assert [r[:3] for r in rows] == [["foreign_page", "2", other_batch],
                                       ["foreign_page", "3", other_file]]
     assert "別のバッチ VERIFY-B の封筒（印刷ファイル home.pdf）" in rows[0][3]
-    assert "同じバッチの別の印刷ファイル workplace-W02.pdf の封筒" in rows[1][3]
+    assert "同じバッチの別の印刷ファイル workplace-002.pdf の封筒" in rows[1][3]
     # Found by its name in the batch most of its pieces are from (home.pdf is in both).
     assert result.stderr.strip() == ("追跡データベースと照合: バッチ VERIFY-A の印刷ファイル "
                                      "home.pdf（封筒 2 通）")
@@ -153,10 +153,10 @@ def test_a_renamed_copy_is_found_by_its_pieces(
 ) -> None:
     a, _b, db = batches
     copy = tmp_path / "to-the-printer.pdf"
-    shutil.copyfile(a / "print" / "workplace-W01.pdf", copy)
+    shutil.copyfile(a / "print" / "workplace-001.pdf", copy)
     result = _verify(str(copy), "--db", str(db))
     assert result.exit_code == 0, result.output
-    assert "印刷ファイル workplace-W01.pdf" in result.stderr
+    assert "印刷ファイル workplace-001.pdf" in result.stderr
     assert "to-the-printer.pdf という印刷ファイルは記録になく" in result.stderr
 
 
@@ -217,6 +217,7 @@ def test_a_database_from_before_print_files_were_recorded_is_migrated(
             "SELECT name, cover FROM print_files WHERE batch = 'VERIFY-A'").fetchall())
     finally:
         conn.close()
+    # The names the merge gave print files before they were numbered (workplace-<code>).
     assert covers == {"workplace-W01.pdf": "VERIFY-A-C001", "workplace-W02.pdf": "VERIFY-A-C002",
                       "home.pdf": None}
 
@@ -240,8 +241,8 @@ def test_a_rerun_records_the_same_print_files_once(
             conn.close()
 
     before = held()
-    assert before == [("home.pdf", None, 2), ("workplace-W01.pdf", "VERIFY-A-C001", 2),
-                      ("workplace-W02.pdf", "VERIFY-A-C002", 1)]
+    assert before == [("home.pdf", None, 2), ("workplace-001.pdf", "VERIFY-A-C001", 2),
+                      ("workplace-002.pdf", "VERIFY-A-C002", 1)]
     roster = a.parent / "roster.csv"
     _merge(roster, tmp_path / "out", copy, "VERIFY-A")
     assert held() == before

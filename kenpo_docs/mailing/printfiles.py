@@ -38,7 +38,7 @@ INDEX_COLUMNS = ("print_file", "route", "workplace_code", "workplace_name", "pie
                  "sheets_simplex")
 
 
-def _groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
+def print_groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
     """(file stem, workplace code or None, pieces) in print order.
 
     File names come from our own numbering, never from a roster cell: the workplaces in code
@@ -129,7 +129,7 @@ def _covers(
 
 def print_files(plan: BatchPlan) -> dict[str, str]:
     """Which print file each piece is in: ``piece_id -> "print/<stem>.pdf"``."""
-    return {p.piece_id: f"print/{stem}.pdf" for stem, _code, pieces in _groups(plan)
+    return {p.piece_id: f"print/{stem}.pdf" for stem, _code, pieces in print_groups(plan)
             for p in pieces}
 
 
@@ -198,7 +198,7 @@ def write_print_files(
     static enclosure page once per file.
     """
     folder = subfolder(out, "print")
-    groups = _groups(plan)
+    groups = print_groups(plan)
     covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts")
     sources = _sources(out)
     written = []

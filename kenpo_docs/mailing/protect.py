@@ -27,7 +27,8 @@ import tempfile
 from pathlib import Path
 
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.files import FILE_MODE, clean_stale_temps, write_atomic
+from kenpo_docs.files import FILE_MODE, write_atomic
+from kenpo_docs.mailing.folder import clean_temps
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def encrypt_batch(out: Path, password: str) -> int:
     write_atomic(out / MARKER, json.dumps({"algorithm": ALGORITHM}).encode())
     folders = (out / "pieces", out / "print")
     for folder in folders:
-        clean_stale_temps(folder)  # a run killed while encrypting a file
+        clean_temps(folder)  # a run killed while encrypting a file
     files = [path for folder in folders for path in sorted(folder.glob("*.pdf"))]
     count = sum(1 for path in files if encrypt_file(path, password))
     logger.info("encrypted %d files under %s (%s)", count, out, ALGORITHM)

@@ -41,11 +41,11 @@ def print_files(plan: BatchPlan) -> tuple[dict[str, str], dict[str, str | None]]
     """Which print file holds each piece (piece id -> file name) and each print file's cover
     sheet id (file name -> id, None for the home file), as the merge writes them."""
     # The print files' own grouping, naming and cover numbering: one source of truth.
-    from kenpo_docs.mailing.printfiles import _groups, cover_id
+    from kenpo_docs.mailing.printfiles import cover_id, print_groups
 
     of_piece: dict[str, str] = {}
     covers: dict[str, str | None] = {}
-    for number, (stem, code, pieces) in enumerate(_groups(plan), start=1):
+    for number, (stem, code, pieces) in enumerate(print_groups(plan), start=1):
         name = f"{stem}.pdf"
         covers[name] = cover_id(plan, number) if code is not None else None
         for piece in pieces:
