@@ -187,8 +187,9 @@ def test_same_batch_id_from_another_roster_is_refused(
     shutil.copy(db, copy)
     options = MergeOptions(letter="kakuninsho", out=tmp_path / "o", as_of=AS_OF, workers=1,
                            db=copy, batch_id=_manifest(out)[0]["batch_id"])
-    with pytest.raises(ManifestError, match="another roster"):
+    with pytest.raises(ManifestError, match="other input"):
         merge(other, options=options)
+    assert not (tmp_path / "o").exists()  # refused before anything was rendered
 
 
 # --------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from kenpo_docs.mailing.printfiles import (
     write_print_files,
 )
 from kenpo_docs.mailing.window import fit_households
-from kenpo_docs.tracking.record import record_batch
+from kenpo_docs.tracking.record import claim_batch, record_batch
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,8 @@ def _merge(
     roster = fit_households(read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
                                         allow_columns=options.allow_columns), envelope)
     static = [e for e in specs if e.static]
-    fingerprint = batch_fingerprint(roster_path.read_bytes(), options, static)
+    roster_bytes = roster_path.read_bytes()
+    fingerprint = batch_fingerprint(roster_bytes, options, static)
     batch_id = options.batch_id or default_batch_id(letter, options.as_of, fingerprint)
     settings = LetterSettings(window_months=options.window_months)
     plan = plan_batch(
@@ -144,7 +145,12 @@ def _merge(
 
     out = Path(options.out)
     # Hardening: the folder is new, empty or this batch's, and locked until the merge ends
-    # (see :mod:`kenpo_docs.mailing.folder`).
+    # (see :mod:`kenpo_docs.mailing.folder`); the batch id is this input's and this folder's
+    # in the tracking database. Both before anything is rendered.
+    if options.db is not None:
+        claim_batch(options.db, batch_id, fingerprint=fingerprint, out=out, letter=letter.name,
+                    as_of=options.as_of.isoformat(),
+                    roster_sha256=hashlib.sha256(roster_bytes).hexdigest())
     resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint))
     if protect.is_encrypted_batch(out):
         # Hardening: the command was checked like any other (roster, letter, enclosures, the

@@ -117,6 +117,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            WHERE route NOT LIKE 'workplace:%'""",
         "CREATE INDEX pieces_by_print_file ON pieces (batch, print_file)",
     ),
+    # 3: a batch id is one batch. The merge claims its id before it renders anything: the
+    # input it is made from (the fingerprint of roster and options) and the folder it is made
+    # in. Another roster, other options or another --out under the same id is refused then,
+    # not after the render (nor mixed into the same piece ids, as --sort postal in another
+    # folder did). Batches recorded before have no claim; their first merge claims them.
+    (
+        """CREATE TABLE batch_claims (
+            batch TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            out_folder TEXT NOT NULL,
+            claimed TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

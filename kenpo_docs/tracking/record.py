@@ -53,6 +53,56 @@ def print_files(plan: BatchPlan) -> tuple[dict[str, str], dict[str, str | None]]
     return of_piece, covers
 
 
+def claim_batch(
+    db: str | Path,
+    batch_id: str,
+    *,
+    fingerprint: str,
+    out: Path,
+    letter: str,
+    as_of: str,
+    roster_sha256: str,
+    clock: Clock = utcnow,
+) -> None:
+    """Claim ``batch_id`` for this input and this folder before anything is rendered.
+
+    The same id with the same input and folder is a resume; anything else is refused, so a
+    piece id never names two households and a batch is never made twice in two folders.
+
+    Raises:
+        ManifestError: the id is recorded or claimed for another roster, letter, date or
+            options, or for another output folder.
+    """
+    db = Path(db)
+    folder = str(out.resolve())
+    with connect(db) as conn, transaction(conn):
+        held = conn.execute(
+            "SELECT letter, as_of, roster_sha256 FROM batches WHERE id = ?", (batch_id,)
+        ).fetchone()
+        if held is not None and tuple(held) != (letter, as_of, roster_sha256):
+            raise ManifestError(_OTHER_INPUT.format(batch=batch_id), file=db)
+        claim = conn.execute(
+            "SELECT fingerprint, out_folder FROM batch_claims WHERE batch = ?", (batch_id,)
+        ).fetchone()
+        if claim is None:
+            conn.execute(
+                "INSERT INTO batch_claims (batch, fingerprint, out_folder, claimed) "
+                "VALUES (?, ?, ?, ?)", (batch_id, fingerprint, folder, stamp(clock)))
+        elif claim["fingerprint"] != fingerprint:
+            raise ManifestError(_OTHER_INPUT.format(batch=batch_id), file=db)
+        elif claim["out_folder"] != folder:
+            raise ManifestError(
+                f"バッチ {batch_id} は別のフォルダ {claim['out_folder']} で作られています "
+                f"(batch {batch_id} is made in another folder): そのフォルダを --out にして続ける"
+                "か、別の --batch-id を指定してください。同じ封筒を二つのフォルダから印刷しない"
+                "ためです", file=db)
+
+
+_OTHER_INPUT = ("バッチ {batch} は別の名簿・差込状・基準日・オプションで記録されています "
+                "(batch {batch} is recorded from other input or options): 追跡データベースは"
+                "変更していません。別の --batch-id を指定してください")
+
+
 def record_batch(
     db: str | Path,
     plan: BatchPlan,
@@ -84,11 +134,7 @@ def record_batch(
         ).fetchone()
         mine = (plan.letter.name, plan.as_of.isoformat(), roster_sha)
         if held is not None and tuple(held) != mine:
-            raise ManifestError(
-                f"batch {plan.batch_id} is already recorded from another roster, letter or "
-                "date; the tracking database was not changed (use another --batch-id)",
-                file=db,
-            )
+            raise ManifestError(_OTHER_INPUT.format(batch=plan.batch_id), file=db)
         conn.execute(
             """INSERT INTO batches (id, letter, notice, as_of, roster_sha256, created, updated,
                    pieces, pages, ok_rows, skipped_rows, rejected_rows)
