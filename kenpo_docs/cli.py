@@ -350,16 +350,22 @@ def track_show(piece_id: str, db: str) -> None:
         click.echo(f"  {e['at']}  {e['status']:<10} {extra}".rstrip())
 
 
+_CSV_FORCE = click.option(
+    "--force", is_flag=True,
+    help="Replace --csv even when the file there is not such a CSV of ours.")
+
+
 @track.command("report")
 @click.option("--batch", metavar="ID", help="One batch (default: all).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write one line per piece (status, reason, member keys).")
+@_CSV_FORCE
 @_TRACK_DB
-def track_report(batch: str | None, csv_path: str | None, db: str) -> None:
+def track_report(batch: str | None, csv_path: str | None, force: bool, db: str) -> None:
     """Counts by status, route and workplace, and the returned pieces to follow up."""
     from kenpo_docs.tracking.reports import report
 
-    for line in report(db, batch=batch, csv=csv_path).lines():
+    for line in report(db, batch=batch, csv=csv_path, force=force).lines():
         click.echo(line)
 
 
@@ -367,13 +373,14 @@ def track_report(batch: str | None, csv_path: str | None, db: str) -> None:
 @click.option("--batch", metavar="ID", help="Batch to post (default: the latest).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write the home pieces in postal-code order with weight and postage.")
+@_CSV_FORCE
 @_TRACK_DB
-def track_postal(batch: str | None, csv_path: str | None, db: str) -> None:
+def track_postal(batch: str | None, csv_path: str | None, force: bool, db: str) -> None:
     """Home-route pieces for the post office: counts per 3-digit district, postage per piece
     from data/postage.toml (keep its weights and rates current)."""
     from kenpo_docs.tracking.postal import postal_report
 
-    for line in postal_report(db, batch=batch, csv=csv_path).lines():
+    for line in postal_report(db, batch=batch, csv=csv_path, force=force).lines():
         click.echo(line)
 
 

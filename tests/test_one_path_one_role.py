@@ -83,3 +83,20 @@ def test_check_replaces_its_own_report_without_force(tmp_path: Path) -> None:
     first = report.read_bytes()
     assert CliRunner().invoke(cli, args).exit_code in (0, 1)
     assert report.read_bytes() == first
+
+
+@pytest.mark.parametrize("command", ["report", "postal"])
+def test_track_never_replaces_a_file_that_is_not_its_csv(
+    db: Path, tmp_path: Path, command: str
+) -> None:
+    target = tmp_path / "totals.csv"
+    target.write_bytes("\ufeff部署,金額\r\n総務,100\r\n".encode())
+    before = target.read_bytes()
+    args = ["track", command, "--db", str(db), "--csv", str(target)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2, refused.output
+    assert "--force" in refused.stderr and target.read_bytes() == before
+    forced = CliRunner().invoke(cli, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    again = CliRunner().invoke(cli, args)  # now a CSV of ours: replaced without --force
+    assert again.exit_code == 0, again.output

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from kenpo_docs.files import csv_bytes, refuse_same_file, write_atomic
+from kenpo_docs.files import csv_bytes, refuse_foreign_file, refuse_same_file, write_atomic
 from kenpo_docs.tracking.postage import PostageTable, load_postage
 from kenpo_docs.tracking.reports import batch_pieces, latest_batch
 
@@ -73,11 +73,13 @@ def postal_report(
     batch: str | None = None,
     table: PostageTable | None = None,
     csv: str | Path | None = None,
+    force: bool = False,
 ) -> PostalReport:
     """Home-route pieces of ``batch`` (default: the latest) sorted by postal code, with
     weight and postage per piece; ``csv`` also writes them (POSTAL_COLUMNS, 0600)."""
     if csv is not None:
         refuse_same_file(csv, "--csv", tracking_database=db)
+        refuse_foreign_file(csv, POSTAL_COLUMNS, option="--csv", force=force)
     table = table or load_postage()
     batch = batch or latest_batch(db)
     pieces = []

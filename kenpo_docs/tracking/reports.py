@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kenpo_docs.errors import BarcodeError, ManifestError
-from kenpo_docs.files import csv_bytes, refuse_same_file, write_atomic
+from kenpo_docs.files import csv_bytes, refuse_foreign_file, refuse_same_file, write_atomic
 from kenpo_docs.tracking.db import connect
 from kenpo_docs.tracking.events import STATUSES, piece_id_from_scan
 
@@ -102,7 +102,8 @@ def _batch_filter(conn: sqlite3.Connection, batch: str | None, db: Path) -> None
 
 
 def report(
-    db: str | Path, *, batch: str | None = None, csv: str | Path | None = None
+    db: str | Path, *, batch: str | None = None, csv: str | Path | None = None,
+    force: bool = False,
 ) -> TrackReport:
     """Counts by status, route and workplace; returned pieces with their member keys.
 
@@ -111,6 +112,7 @@ def report(
     db = Path(db)
     if csv is not None:
         refuse_same_file(csv, "--csv", tracking_database=db)
+        refuse_foreign_file(csv, REPORT_COLUMNS, option="--csv", force=force)
     with connect(db, create=False) as conn:
         _batch_filter(conn, batch, db)
         where, args = ("WHERE p.batch = ?", (batch,)) if batch else ("", ())
