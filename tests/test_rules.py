@@ -481,7 +481,6 @@ def test_pattern_disabled_accepts_only_explicit_periods(tmp_path: Path) -> None:
             "eligibility_notice[1].acquired_from",
         ),
         ('"任継" = "home"', '"任継" = "office"', "delivery.routes.任継"),
-        ('phone = "03-5216-3223"', "phone = 352163223", "insurer.phone"),
     ],
 )
 def test_bad_data_names_file_and_key(tmp_path: Path, old: str, new: str, key: str) -> None:

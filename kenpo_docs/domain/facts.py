@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from kenpo_docs.domain.insurer import Insurer, default_insurer
 from kenpo_docs.domain.rules import (
     CardHandling,
     CertificatePeriod,
-    Insurer,
     IssueTiming,
     Rules,
     default_rules,
@@ -314,5 +314,10 @@ def household_route(
 
 
 def insurer(*, rules: Rules | None = None) -> Insurer:
-    """The 照会先 (name, department, phone, hours) and the payroll group."""
-    return _r(rules).insurer
+    """The insurer's settings (``data/insurer.toml``): name, 保険者番号, address, 照会先.
+
+    ``rules`` is accepted for symmetry with the other functions; the settings are the
+    insurer's, not notice 539's, and do not change with the rules.
+    """
+    del rules
+    return default_insurer()

@@ -4,8 +4,9 @@ The facts (dates, table rows, wording, contact) live in ``data/rules.toml`` so s
 extend them without code. This module reads and validates that file into :class:`Rules`
 (:func:`load_rules`; :func:`default_rules` reads the packaged file once and caches it), and
 names each mistake by file and dotted key. What the rules say about a given date or member
-is :mod:`kenpo_docs.domain.facts`. Rules the notice leaves open are settings in the data
-file, documented there, rather than policy invented here.
+is :mod:`kenpo_docs.domain.facts`. The insurer's own settings (name, 保険者番号, address,
+contact) are :mod:`kenpo_docs.domain.insurer` (``data/insurer.toml``). Rules the notice
+leaves open are settings in the data file, documented there, rather than policy invented here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ __all__ = [
     "CardHandling",
     "CertificatePattern",
     "CertificatePeriod",
-    "Insurer",
     "IssueTiming",
     "Rules",
     "default_rules",
@@ -92,17 +92,6 @@ class IssueTiming:
 
 
 @dataclass(frozen=True)
-class Insurer:
-    """The 照会先 block of the notice and the payroll group documents travel through."""
-
-    name: str
-    department: str
-    phone: str
-    hours: str
-    payroll_group: str
-
-
-@dataclass(frozen=True)
 class _VisitText:
     condition: str
     steps: tuple[str, ...]
@@ -127,7 +116,6 @@ class Rules:
     visit_texts: tuple[tuple[str, _VisitText], ...]
     registration_steps: tuple[str, ...]
     delivery_routes: tuple[tuple[str, str], ...]
-    insurer: Insurer
 
 
 # --------------------------------------------------------------------------- loading
@@ -219,7 +207,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     top = r.table(
         raw,
         "",
-        {"card", "certificate", "elderly", "eligibility_notice", "visit", "delivery", "insurer"},
+        {"card", "certificate", "elderly", "eligibility_notice", "visit", "delivery"},
     )
     for name in (
         "card",
@@ -228,7 +216,6 @@ def load_rules(path: str | Path | None = None) -> Rules:
         "eligibility_notice",
         "visit",
         "delivery",
-        "insurer",
     ):
         if name not in top:
             raise r.fail(name, "missing")
@@ -332,10 +319,6 @@ def load_rules(path: str | Path | None = None) -> Rules:
     if not routes:
         raise r.fail("delivery.routes", "must not be empty")
 
-    ins = r.table(
-        top["insurer"], "insurer", {"name", "department", "phone", "hours", "payroll_group"}
-    )
-
     return Rules(
         source=str(file),
         card_new_issue_ends=r.get(card, "new_issue_ends", "card", date),
@@ -352,12 +335,6 @@ def load_rules(path: str | Path | None = None) -> Rules:
         visit_texts=tuple(texts),
         registration_steps=tuple(reg_steps),
         delivery_routes=tuple(routes),
-        insurer=Insurer(
-            **{
-                k: r.get(ins, k, "insurer", str)
-                for k in ("name", "department", "phone", "hours", "payroll_group")
-            }
-        ),
     )
 
 
