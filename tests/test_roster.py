@@ -443,22 +443,22 @@ def test_blank_lines_are_skipped_but_counted_in_row_numbers(tmp_path: Path) -> N
     assert only_error(roster).row == 5
 
 
-def test_characters_the_fonts_lack_give_a_warning_and_keep_the_row(
+def test_characters_no_font_prints_reject_the_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # U+E000 is CP932's first user-defined character (外字): no font can know what it shows.
     roster = read(tmp_path, [person(氏名="髙橋 \ue000子")])
-    assert len(roster.members) == 1
-    [warning] = roster.warnings
-    assert (warning.row, warning.column, warning.member_key) == (2, "氏名", "0012-000101-00")
-    assert "U+E000" in warning.reason
-    assert "髙橋" not in warning.reason
+    assert roster.members == []
+    [error] = roster.errors
+    assert (error.row, error.column, error.member_key) == (2, "氏名", "0012-000101-00")
+    assert "U+E000" in error.reason
+    assert "髙橋" not in error.reason
 
     # The font preflight is consulted for ordinary characters too.
     monkeypatch.setattr("kenpo_docs.input.roster.missing_glyphs",
                         lambda text: {"𠮷"} & set(text))
     roster = read(tmp_path, [person(氏名="𠮷田 一郎")])
-    assert [(w.column, "U+20BB7" in w.reason) for w in roster.warnings] == [("氏名", True)]
+    assert [(e.column, "U+20BB7" in e.reason) for e in roster.errors] == [("氏名", True)]
 
 
 def test_log_never_holds_names_or_addresses(tmp_path: Path,

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from kenpo_docs.domain.facts import certificate_expiry, delivery_route
 from kenpo_docs.errors import RosterError, RuleError
-from kenpo_docs.fonts import missing_glyphs
+from kenpo_docs.fonts import missing_glyphs, units
 from kenpo_docs.input.cells import Row, is_number, scan_cells
 from kenpo_docs.input.columns import (
     MEMBERSHIP_ALIASES,
@@ -153,21 +153,29 @@ def _postal_code(row: Row) -> str | None:
 
 
 def _glyph_check(row: Row, alias: str, value: str | None) -> None:
-    """Warn when a printed field has characters the fonts cannot draw (or 外字)."""
+    """Reject a printed field with a character no font of the chain prints (外字, a code point
+    with no character, a kanji outside every vendored font, a variation sequence the font
+    lacks): on paper it would be a box or another glyph. The reason names the code points,
+    and the character itself only when it is a real one (never the rest of the cell)."""
     if not value:
         return
     known = row.glyphs
-    bad = set()
-    for ch in set(value):
-        lacks = known.get(ch)
+    bad: set[str] = set()
+    for unit in units(value):
+        lacks = known.get(unit)
         if lacks is None:  # ask the fonts once per character per roster: 10,000 rows stay fast
-            lacks = bool(missing_glyphs(ch)) or unicodedata.category(ch) in ("Co", "Cn", "Cs")
-            known[ch] = lacks
+            lacks = bool(missing_glyphs(unit))  # the whole chain; 外字 and non-characters too
+            known[unit] = lacks
         if lacks:
-            bad.add(ch)
+            bad.add(unit)
     if bad:
-        codes = " ".join(f"U+{ord(ch):04X}" for ch in sorted(bad))
-        row.warn(alias, f"フォントにない文字があります (characters the fonts lack): {codes}")
+        shown = []
+        for unit in sorted(bad):
+            codes = " ".join(f"U+{ord(ch):04X}" for ch in unit)
+            real = unicodedata.category(unit[0]) not in ("Co", "Cn", "Cs", "Mn")
+            shown.append(f"{unit} ({codes})" if real else codes)
+        row.fail(alias, f"印刷できない文字です: {', '.join(shown)} "
+                        "(no font prints this character; the row is not printed)")
 
 
 def _parse_row(row: Row, as_of: date) -> Member | None:
