@@ -26,6 +26,8 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
+from kenpo_docs.domain.era import format_wareki
+from kenpo_docs.domain.insurer import default_insurer
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.mailing.letter_docx import render_letter_docx
 from kenpo_docs.mailing.options import MergeOptions
@@ -94,13 +96,15 @@ OSHIRASE = [
     _row("10-3003-00", "内田 修", "1965-06-06", "2010-04-01", lost="2026-10-31",
          membership="一般", address=WORK),
 ]
-# The member table row each one must get: 記号・番号・枝番 氏名 区分 生年月日 資格取得日 発行時期.
+# The member table row each one must get: 記号・番号・枝番 氏名 区分 生年月日 資格取得日. The
+# notice's issue-timing classes (令和6年9月, 令和7年1月頃, 随時) belong to the notice, not to
+# the member's own document (issue 18, section 5).
 OSHIRASE_ROWS = {
-    "10-3001-00": "10-3001-00 阿部 太郎 被保険者 昭和45年5月5日 令和6年7月30日 令和6年9月",
-    "10-3001-01": "10-3001-01 阿部 花子 被扶養者 昭和47年8月8日 令和6年7月31日 令和7年1月頃",
-    "10-3001-02": "10-3001-02 阿部 次郎 被扶養者 平成12年1月10日 令和6年12月1日 令和7年1月頃",
-    "10-3001-03": "10-3001-03 阿部 さくら 被扶養者 令和6年12月2日 令和6年12月2日 随時",
-    "10-3002-00": "10-3002-00 石田 光 被保険者 昭和35年2月29日 令和7年4月1日 随時",
+    "10-3001-00": "10-3001-00 阿部 太郎 被保険者 昭和45年5月5日 令和6年7月30日",
+    "10-3001-01": "10-3001-01 阿部 花子 被扶養者 昭和47年8月8日 令和6年7月31日",
+    "10-3001-02": "10-3001-02 阿部 次郎 被扶養者 平成12年1月10日 令和6年12月1日",
+    "10-3001-03": "10-3001-03 阿部 さくら 被扶養者 令和6年12月2日 令和6年12月2日",
+    "10-3002-00": "10-3002-00 石田 光 被保険者 昭和35年2月29日 令和7年4月1日",
 }
 
 
@@ -126,21 +130,30 @@ def oshirase(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return _merge(tmp, "oshirase", OSHIRASE)
 
 
-def test_oshirase_prints_each_members_row_with_the_r4_timing(oshirase: tuple[Path, dict]) -> None:
+def test_oshirase_prints_each_members_row_and_the_insurer_number(
+    oshirase: tuple[Path, dict],
+) -> None:
     roster, manifest = oshirase
     out = roster.parent / "out"
+    number = default_insurer().number
     for key, expected in OSHIRASE_ROWS.items():
         assert manifest[key]["status"] == "ok", key
-        lines = _piece_text(out, manifest, key).splitlines()
+        text = _piece_text(out, manifest, key)
+        lines = text.splitlines()
         assert expected in lines, (key, [line for line in lines if key in line])
-        assert f"保険者名　{INSURER}" in lines
-    # The whole household travels in one envelope; the lone new member's letter lists only
-    # the 随時 class, not the older ones.
+        assert f"保険者名　{INSURER}" in text
+        # The 保険者番号 clinics need, as the real document prints it; the sample is marked.
+        assert f"保険者番号　{number}（見本）" in text
+    # The whole household travels in one envelope. The letter says what it is and gives its
+    # own issue date; the notice's historical issue-timing table is not the member's fact.
     assert len({manifest[k]["piece_id"] for k in OSHIRASE_ROWS if k.startswith("10-3001")}) == 1
-    alone = _norm(_piece_text(out, manifest, "10-3002-00"))
-    assert _norm("新規加入者令和6年12月2日以降随時") in alone
-    assert "令和6年9月" not in alone and "令和7年1月頃" not in alone
-    assert "阿部" not in alone
+    for key in ("10-3001-00", "10-3002-00"):
+        text = _norm(_piece_text(out, manifest, key))
+        assert _norm("をお知らせする「資格情報のお知らせ」です") in text
+        assert _norm(f"発行日　{format_wareki(AS_OF)}") in text
+        for timing in ("令和6年9月", "令和7年1月頃", "随時", "発行時期"):
+            assert timing not in text, (key, timing)
+    assert "阿部" not in _piece_text(out, manifest, "10-3002-00")
 
 
 def test_oshirase_quotes_the_notice_on_when_it_is_needed(oshirase: tuple[Path, dict]) -> None:
@@ -148,8 +161,18 @@ def test_oshirase_quotes_the_notice_on_when_it_is_needed(oshirase: tuple[Path, d
     text = _norm(_piece_text(roster.parent / "out", manifest, "10-3002-00"))
     faq = _notice_faq()
     assert len(faq) == 10 and faq[0].startswith("マイナポータルの資格情報画面または")
+    # A letter is a new document: the notice's slips are corrected (issue 18, section 5).
+    slips = {
+        "保健診療": "保険診療",
+        "資格情報のお知らせ交付申請書で": "別添２「資格情報のお知らせ再交付申請書」で",
+    }
     for sentence in faq:
+        for slip, right in slips.items():
+            sentence = sentence.replace(slip, right)
         assert _norm(sentence) in text, sentence
+    for slip in (*slips, "棄損"):
+        assert slip not in text, slip
+    assert "紛失・き損した場合" in text
     for quote in (
         "「資格情報のお知らせ」は「マイナンバーカード」と一緒に医療機関受付で提示することにより"
         "受診することが可能となります",
@@ -266,9 +289,11 @@ def test_guidance_prints_each_members_path(tmp_path: Path) -> None:
         assert expected in lines, expected
     # Each path names its members; the three STEPs go to everyone not known to be registered.
     flat = _norm(household)
-    assert _norm("マイナンバーカードとスマホを持っている方対象：佐藤 一郎 様") in flat
-    assert _norm("スマホはもっていない方対象：佐藤 陽子 様") in flat
-    assert _norm("マイナンバーカードを持っていない方対象：佐藤 健太 様") in flat
+    # The headings are polite (issue 18, section 5: 「お持ちの方」, not 「持っている方」).
+    assert _norm("マイナンバーカードとスマホをお持ちの方対象：佐藤 一郎 様") in flat
+    assert _norm("スマホはお持ちでない方対象：佐藤 陽子 様") in flat
+    assert _norm("マイナンバーカードをお持ちでない方対象：佐藤 健太 様") in flat
+    assert "持っている方" not in flat and "持っていない方" not in flat
     assert _norm("ご回答が確認できていない方（受診方法の全体をご案内します）"
                  "対象：佐藤 美咲 様") in flat
     assert _norm("利用登録手続きをしていない方へ"
@@ -308,8 +333,8 @@ DOCX_CASES = {
         "10-6001-00", ["中村 涼子 様", "令和6年12月2日", "令和9年11月30日"],
     ),
     "oshirase": (OSHIRASE, "10-3001-02",
-                 ["阿部 太郎 様", "阿部 次郎", "平成12年1月10日", "令和6年12月1日", "令和7年1月頃",
-                  INSURER]),
+                 ["阿部 太郎 様", "阿部 次郎", "平成12年1月10日", "令和6年12月1日", INSURER,
+                  "保険者番号"]),
     "koureisha": (KOUREISHA, "10-4001-01",
                   ["加藤 正男 様", "加藤 和子", "昭和32年3月1日", "令和9年2月", "令和8年12月"]),
     "guidance": (GUIDANCE, "10-5004-00", ["関 進 様", "〒263-0023", GET_CARD, FORM_1]),

@@ -111,8 +111,9 @@ def _route_lines(spec: FormSpec, household: Household | None) -> list[dict[str, 
 def _notes(spec: FormSpec) -> list[str]:
     """Short reminders quoted from the notice, printed under the form."""
     if spec.name == "bessou1":
+        # 「日本年金機構本部給与G経由で被保険者の就労先へ送付（任継の方はご自宅宛に送付）」
         return [
-            "資格確認書は、日本年金機構本部給与G経由で被保険者の就労先へ送付します"
+            f"資格確認書は、{facts.insurer().payroll_group}経由で被保険者の就労先へ送付します"
             "（任継の方はご自宅宛に送付）。",
             "資格確認書（再）申請書を受付後、送付までに数日かかります。",
             "有効期限内に退職・扶養削除等が生じた場合は、事業主経由での返却が必要となります。",

@@ -259,6 +259,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         "periods": periods,
         "timings": timings,
         "contact": contact,
+        "series_title": ins.series_title,
     }
 
 

@@ -30,7 +30,7 @@ from pypdf.generic import (
 )
 
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
-from kenpo_docs.documents.letters import Envelope, get_letter
+from kenpo_docs.documents.letters import Envelope, enclosure_titles, get_letter
 from kenpo_docs.domain import facts
 from kenpo_docs.files import write_atomic
 from kenpo_docs.gates._pypdf import add_object
@@ -67,6 +67,8 @@ class ChunkJob:
     pieces_dir: Path
     stamp_codes: bool = True
     parts_dir: Path | None = None
+    #: The ``--enclose`` values, for the letter's list of what the envelope holds.
+    enclosures: tuple[str, ...] = ()
 
 
 def _format_postal(code: str | None) -> str:
@@ -115,6 +117,7 @@ def letter_context(job: ChunkJob) -> dict[str, Any]:
         "as_of": job.as_of,
         "notice": job.notice,
         "insurer": facts.insurer(),
+        "enclosed": enclosure_titles(job.letter, job.enclosures),
         "envelope": job.envelope,
         "pieces": [piece_context(p) for p in job.pieces],
     }

@@ -193,6 +193,7 @@ def _merge(
         pieces_dir=pieces_dir,
         stamp_codes=options.stamp_codes,
         parts_dir=parts_dir,
+        enclosures=tuple(e.spec for e in specs),
     )
     done = result.resumed
     total = len(plan.pieces)

@@ -71,7 +71,7 @@ def _head(doc: DocumentType) -> None:
     doc.add_paragraph("{%p endif %}")
     _p(doc, "{{ piece.addressee.name }} 様", size=13)
     doc.add_paragraph("{%p if notice %}")
-    _p(doc, "（けんぽからのお知らせ 第{{ notice }}号 関連）", size=9)
+    _p(doc, "（{{ insurer.series_title }} 第{{ notice }}号 関連）", size=9)
     doc.add_paragraph("{%p endif %}")
     _p(doc, "{{ letter.title }}", bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
     _p(doc, GREETING)
@@ -81,6 +81,7 @@ def _contact(doc: DocumentType) -> None:
     _p(doc, "照会先　{{ insurer.name }} {{ insurer.department }}　電話番号 {{ insurer.phone }}",
        bold=True)
     _p(doc, "※お問い合わせは{{ insurer.hours }}時間帯にお願いします。", size=9)
+    _p(doc, "所在地　{{ insurer.postal_display }} {{ insurer.address }}", size=9)
 
 
 def _table(doc: DocumentType, headers: list[str], cells: list[str],
@@ -110,6 +111,7 @@ def kakuninsho(doc: DocumentType) -> None:
     _p(doc, "マイナ保険証を利用できない方に交付する「資格確認書」をお送りします。"
        "下記の方の資格確認書の"
        "有効期限をご確認のうえ、医療機関等を受診する際にご使用ください。")
+    _p(doc, '同封物：{{ enclosed | join("、") }}', size=9.5)
     _table(doc, ["氏名", "区分", "記号・番号・枝番", "交付日", "有効期限"],
            ["{{ part.member.name }}", KIND, KEY, "{{ part.facts.issued_on | wareki }}",
             "{{ part.facts.expiry | wareki }}"])
@@ -122,20 +124,21 @@ def kakuninsho(doc: DocumentType) -> None:
            loop='part in piece.parts | unique(attribute="facts.period_start") '
                 '| sort(attribute="facts.period_start")')
     _h(doc, "返却について")
-    _p(doc, "有効期限内に退職・扶養削除等が生じた場合は、事業主経由での返却が必要となります。")
+    _p(doc, "{{ insurer.return_instruction(piece.route.kind) }}")
     _p(doc, "有効期限を過ぎたものは返却不要となりますので、ご自身にて破棄してください。")
     _h(doc, "送付方法")
     doc.add_paragraph("{%p if piece.is_home %}")
     _p(doc, "任意継続被保険者の方には、ご自宅宛に送付しています。")
     doc.add_paragraph("{%p else %}")
     _p(doc, "{{ insurer.payroll_group }}経由で被保険者の就労先へ送付しています。"
-       "被扶養者の方の資格確認書も、被保険者の就労先へ送付しています。")
+       '{% if piece.parts | rejectattr("member.is_insured") | list %}'
+       "被扶養者の方の資格確認書も、被保険者の就労先へ送付しています。{% endif %}")
     doc.add_paragraph("{%p endif %}")
 
 
 FAQ = [
     ("Q1", "マイナポータルの資格情報画面または資格情報のお知らせのみで"
-           "保健診療を受けられるのですか？",
+           "保険診療を受けられるのですか？",
      ["マイナポータルの資格画面や資格情報のお知らせだけでは、保険診療は受けられません。オンライン資格確認等"
       "システムを導入していない医療機関に受診する際は、マイナ保険証と一緒に窓口に提示いただきますようお願い"
       "します。"]),
@@ -147,8 +150,8 @@ FAQ = [
       "ことができます。"]),
     ("Q4", "資格情報のお知らせを紛失した場合、どうするのですか？",
      ["マイナポータルの資格情報画面を確認できる場合、再交付の手続きは不要です。",
-      "なお、マイナポータルの資格情報画面を確認できない場合は、資格情報のお知らせ交付申請書で再交付の手続き"
-      "をしてください。"]),
+      "なお、マイナポータルの資格情報画面を確認できない場合は、別添２「資格情報のお知らせ再交付申請書」で"
+      "再交付の手続きをしてください。"]),
     ("Q5", "資格情報に変更があった場合、資格情報のお知らせは再交付されるのですか？",
      ["「資格取得日」の変更がある場合のみ、再交付します。",
       "マイナポータルで資格情報画面を確認できる場合は、資格情報のお知らせは、原則再交付いたしません。"]),
@@ -156,28 +159,20 @@ FAQ = [
 
 
 def oshirase(doc: DocumentType) -> None:
-    _p(doc, "下記の方の資格情報をお知らせします。"
-       "マイナ保険証が利用できない医療機関等を受診する際に必要と"
+    _p(doc, "この書面は、下記の方の健康保険の資格情報（記号・番号等）をお知らせする"
+       "「資格情報のお知らせ」です。マイナ保険証が利用できない医療機関等を受診する際に必要と"
        "なりますので、内容をご確認のうえ、大切に保管してください。")
-    _p(doc, "保険者名　{{ insurer.name }}", bold=True)
-    _table(doc, ["記号・番号・枝番", "氏名", "区分", "生年月日", "資格取得日", "発行時期"],
+    _p(doc, "発行日　{{ as_of | wareki }}　　保険者名　{{ insurer.name }}　　"
+       "保険者番号　{{ insurer.number_display }}", bold=True)
+    _table(doc, ["記号・番号・枝番", "氏名", "区分", "生年月日", "資格取得日"],
            [KEY, "{{ part.member.name }}", KIND, "{{ part.member.birth_date | wareki }}",
-            "{{ part.member.acquired_on | wareki }}", "{{ part.facts.timing.issued }}"])
-    _p(doc, "")
-    _table(doc, ["対象者", "取得日", "発行時期"],
-           ["{{ part.facts.timing.who }}",
-            "{% set t = part.facts.timing %}{% if t.acquired_from and t.acquired_until %}"
-            "{{ t.acquired_from | wareki }}から{{ t.acquired_until | wareki }}まで"
-            "{% elif t.acquired_until %}{{ t.acquired_until | wareki }}まで"
-            "{% elif t.acquired_from %}{{ t.acquired_from | wareki }}以降{% endif %}",
-            "{{ part.facts.timing.issued }}"],
-           loop='part in piece.parts | unique(attribute="facts.timing.key")')
+            "{{ part.member.acquired_on | wareki }}"])
     _h(doc, "資格情報のお知らせについて")
     _p(doc, "マイナ保険証が利用できない医療機関等において、"
        "「資格情報のお知らせ」は「マイナンバーカード」と"
        "一緒に医療機関受付で提示することにより受診することが可能となりますので、資格情報のお知らせは大切に"
        "保管してください。")
-    _p(doc, "＜発行済みの「資格情報のお知らせ」を紛失・棄損した場合＞")
+    _p(doc, "＜発行済みの「資格情報のお知らせ」を紛失・き損した場合＞")
     _p(doc, "別添２「資格情報のお知らせ再交付申請書」を健保組合へ提出してください。")
     _h(doc, "よくあるご質問")
     for label, question, answers in FAQ:
@@ -188,7 +183,7 @@ def oshirase(doc: DocumentType) -> None:
 
 
 def koureisha(doc: DocumentType) -> None:
-    _p(doc, "下記の方は、70歳となり高齢受給者に該当されますので、お知らせします。高齢受給者証は、"
+    _p(doc, "下記の方は、70歳となり高齢受給者に該当しますので、お知らせします。高齢受給者証は、"
        "下表の交付月に交付します。")
     _p(doc, "高齢受給者に該当される方につきましては、70歳誕生月（誕生日が月の初日の場合は前月）に"
        "従来どおり、高齢受給者証を交付します。")
@@ -203,7 +198,9 @@ def guidance(doc: DocumentType) -> None:
     answer = ("{% if v is true %}有{% elif v is false %}無{% else %}未回答{% endif %}")
     _p(doc, "令和6年12月2日から健康保険証の新規発行が終了し、"
        "マイナ保険証で医療機関等を受診していただく"
-       "仕組みに移行しています。ご回答いただいた内容にもとづき、医療機関等での受診方法をご案内します。")
+       "仕組みに移行しています。"
+       '{% if piece.parts | selectattr("facts.answered") | list %}'
+       "ご回答いただいた内容にもとづき、{% endif %}医療機関等での受診方法をご案内します。")
     _table(doc, ["氏名", "区分", "マイナンバーカード", "スマホ", "マイナ保険証の利用登録"],
            ["{{ part.member.name }}", KIND,
             "{% set v = part.member.has_mynumber_card %}" + answer,
@@ -211,7 +208,10 @@ def guidance(doc: DocumentType) -> None:
             "{% set v = part.member.myna_registered %}" + answer])
     _h(doc, "医療機関等での受診方法について")
     doc.add_paragraph("{%p for part in piece.parts %}")
-    _p(doc, "{{ part.member.name }} 様：{% if part.facts.condition %}{{ part.facts.condition }}方"
+    _p(doc, "{{ part.member.name }} 様：{% set h = part.facts.path.value %}"
+       '{% if h == "smartphone" %}マイナンバーカードとスマホをお持ちの方'
+       '{% elif h == "notice_with_card" %}マイナンバーカードはお持ちで、スマホはお持ちでない方'
+       '{% elif h == "get_card" %}マイナンバーカードをお持ちでない方'
        "{% else %}ご回答が確認できていない方（受診方法の全体をご案内します）{% endif %}", bold=True)
     doc.add_paragraph("{%p for step in part.facts.steps %}")
     _p(doc, "{% if step.startswith('【') and step.endswith('】') %}{{ step }}"

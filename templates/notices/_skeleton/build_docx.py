@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 def build(path: Path) -> None:
     doc = Document()
     doc.add_paragraph(
-        "年金機構けんぽからのお知らせ （第{{ notice.number }}号）{{ notice.date|wareki_short }}"
+        "{{ series_title }} （第{{ notice.number }}号）{{ notice.date|wareki_short }}"
     )
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
