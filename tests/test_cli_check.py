@@ -43,7 +43,7 @@ def test_sample_summary_and_exit_1() -> None:
     assert result.exit_code == 1, result.output
     out = result.stdout
     assert "(cp932)" in out
-    assert "rows: 40  members: 34  households: 14  rejected rows: 6  warnings: 1" in out
+    assert "rows: 40  members: 34  households: 14  rejected rows: 6  warnings: 5" in out
     assert "workplace:1001  households: 3  members: 7" in out
     assert "home            households: 4  members: 8" in out
     assert "0012-000105-02" in out.split("no documents (1):")[1].split("rejected rows")[0]

@@ -81,9 +81,9 @@ def test_longest_addresses_that_fit_keep_the_name_in_the_window(tmp_path: Path) 
         assert KANJI * 5 not in row["reason"]  # names the columns, never the address
     dependent = manifest["40-2-01"]
     assert dependent["status"] == "rejected" and "3 行目" in dependent["reason"], dependent
-    assert manifest["40-2-00"]["reason"].startswith("住所1, 住所2: too long")
+    assert manifest["40-2-00"]["reason"].startswith("住所1, 住所2: 封筒の窓")
     assert "it needs 4 lines, the window holds 3" in manifest["40-2-00"]["reason"]
-    assert manifest["40-4-00"]["reason"].startswith("就労先名: too long")
+    assert manifest["40-4-00"]["reason"].startswith("就労先名: 封筒の窓")
     assert "it needs 7 lines, the window holds 6" in manifest["40-4-00"]["reason"]
 
     for key, name in (("40-1-00", "窓内 一郎"), ("40-3-00", "窓内 三郎"),

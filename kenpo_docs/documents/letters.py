@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from kenpo_docs.documents.forms import FORMS
 from kenpo_docs.domain import facts, rules
 from kenpo_docs.errors import KenpoDocsError, RuleError
 from kenpo_docs.input.roster import Member
@@ -62,12 +61,48 @@ def _kakuninsho(member: Member, as_of: date, settings: LetterSettings) -> Decisi
         period = facts.certificate_period(member.certificate_issued_on, rules=settings.rules)
     except RuleError as exc:
         return None, exc.message
+    if period.expiry < as_of:
+        # "有効期限を過ぎたものは返却不要…ご自身にて破棄してください": never mailed.
+        return None, (f"有効期限切れ: 送付不要 (有効期限 {period.expiry.isoformat()} が基準日 "
+                      f"{as_of.isoformat()} より前) (expired before the letter date: the holder "
+                      "destroys an expired certificate, it is not mailed)")
     return {
         "issued_on": member.certificate_issued_on,
         "expiry": period.expiry,
         "period_start": period.start,
         "period_end": period.end,
+        **myna_wording(member),
     }, None
+
+
+#: What the letter says about why a member receives a 資格確認書, by 交付理由 (the column).
+#: Only 未取得 and 未登録 are the notice's "マイナ保険証を利用できない方"; a registered member
+#: receives one on application and is never told that they cannot use マイナ保険証.
+ISSUE_REASON_TEXTS = {
+    "未取得": "マイナンバーカードをお持ちでないため",
+    "未登録": "マイナ保険証の利用登録がされていないため",
+    "紛失": "マイナンバーカードの紛失によるお申し出のため",
+    "更新中": "マイナンバーカードの更新中のため",
+    "要配慮": "マイナ保険証での受診に介助等が必要な方としてのお申し出のため",
+    "その他": "お申し出により",
+}
+
+
+def myna_wording(member: Member) -> dict[str, Any]:
+    """Whether the letter may say the member "cannot use マイナ保険証", and the 交付理由 text.
+
+    ``cannot_use_myna`` is True only when the roster says so: 交付理由 未取得/未登録, or (no
+    reason given) マイナ保険証 無 or マイナンバーカード 無. A registered member (マイナ保険証
+    有) or one whose answers are unknown gets the neutral wording.
+    """
+    reason = member.issue_reason
+    if reason is not None:
+        cannot = reason in ("未取得", "未登録")
+    else:
+        cannot = member.myna_registered is not True and (
+            member.myna_registered is False or member.has_mynumber_card is False)
+    return {"cannot_use_myna": cannot, "issue_reason": reason,
+            "issue_reason_text": ISSUE_REASON_TEXTS.get(reason or "")}
 
 
 def _oshirase(member: Member, as_of: date, settings: LetterSettings) -> Decision:
@@ -87,24 +122,24 @@ def _koureisha(member: Member, as_of: date, settings: LetterSettings) -> Decisio
     if not first <= month < last:
         return None, (
             f"高齢受給者証の交付月 {month:%Y-%m} が対象期間外 "
-            f"({first:%Y-%m} から {settings.window_months} か月)"
+            f"({first:%Y-%m} から {settings.window_months} か月) "
+            f"(issue month outside the {settings.window_months}-month window)"
+        )
+    if member.lost_on is not None and member.lost_on < _add_months(month, 1):
+        # No promise of a certificate for a month in which (or after which) coverage ends.
+        return None, (
+            f"資格喪失日 {member.lost_on.isoformat()} が高齢受給者証の交付月 {month:%Y-%m} "
+            "以前のため交付しません (coverage ends in or before the issue month: "
+            "no certificate is promised)"
         )
     return {"issue_month": month}, None
-
-
-#: The chart's pointer to an earlier notice: 「「資格情報のお知らせ」について、けんぽからのお知らせ
-#: （令和6年9月9日付）をご参照ください。」 Only members who were members on that day received it.
-EARLIER_NOTICE_DATE = date(2024, 9, 9)
-EARLIER_NOTICE_PHRASE = "（令和6年9月9日付）"
 
 
 def _guidance(member: Member, as_of: date, settings: LetterSettings) -> Decision:
     """Flowchart path and next steps; the three STEPs unless registration is confirmed.
 
     ``condition`` is the chart's own question box for the path (None for UNKNOWN, whose
-    ``steps`` already carry every question), so the letter prints the notice's words. The
-    step that points to the 令和6年9月9日付 notice is left out for a member who joined after
-    that day (they never received it). ``answered``: the member gave at least one answer.
+    ``steps`` already carry every question), so the letter prints the notice's words.
     """
     path = facts.visit_path(
         has_card=member.has_mynumber_card,
@@ -116,16 +151,11 @@ def _guidance(member: Member, as_of: date, settings: LetterSettings) -> Decision
     registration = (
         [] if member.myna_registered is True else facts.registration_steps(rules=settings.rules)
     )
-    steps = facts.visit_steps(path, rules=settings.rules)
-    if member.acquired_on > EARLIER_NOTICE_DATE:
-        steps = [s for s in steps if EARLIER_NOTICE_PHRASE not in s]
-    answers = (member.has_mynumber_card, member.has_smartphone, member.myna_registered)
     return {
         "path": path,
         "condition": condition,
-        "steps": steps,
+        "steps": facts.visit_steps(path, rules=settings.rules),
         "registration": registration,
-        "answered": any(a is not None for a in answers),
     }, None
 
 
@@ -138,34 +168,6 @@ LETTERS: dict[str, LetterSpec] = {
         LetterSpec("guidance", "GUI", "医療機関等での受診方法のご案内", _guidance),
     )
 }
-
-
-#: What the kakuninsho letter says the envelope holds before any ``--enclose``: the
-#: certificate itself (staff insert the card or sheet the letter is about).
-LETTER_ITEMS: dict[str, tuple[str, ...]] = {"kakuninsho": ("資格確認書",)}
-
-
-def enclosure_titles(letter: str, enclosures: tuple[str, ...]) -> list[str]:
-    """What a letter says is enclosed: its own items, then each ``--enclose`` by its title.
-
-    ``notice:539`` -> 「年金機構けんぽからのお知らせ（第539号）」 (the series title of the
-    insurer settings), ``form:bessou1`` -> 「別添1 資格確認書（再）交付申請書」, ``file:PATH``
-    -> 「関係資料」 (counted: 「関係資料（2点）」).
-    """
-    series = facts.insurer().series_title
-    titles = list(LETTER_ITEMS.get(letter, ()))
-    files = 0
-    for spec in enclosures:
-        kind, _, name = spec.partition(":")
-        if kind == "notice":
-            titles.append(f"{series}（第{name}号）")
-        elif kind == "form" and name in FORMS:
-            titles.append(f"{FORMS[name].label} {FORMS[name].title}")
-        else:
-            files += 1
-    if files:
-        titles.append("関係資料" if files == 1 else f"関係資料（{files}点）")
-    return titles
 
 
 def get_letter(name: str) -> LetterSpec:

@@ -57,7 +57,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("マイナ保険証", "myna_registered", False),
     Column("マイナンバーカード", "has_mynumber_card", False),
     Column("スマートフォン", "has_smartphone", False),
+    Column("交付理由", "issue_reason", False),
 )
+# Why a 資格確認書 was issued (optional column 交付理由). Notice 539 names only members who
+# cannot use マイナ保険証 (no card, or card not registered); other insurers also issue one on
+# application to registered members whose card is lost or being renewed, or who need support
+# to use it (domain-rules.md R6). The letter's wording follows the reason.
+ISSUE_REASONS = ("未取得", "未登録", "紛失", "更新中", "要配慮", "その他")
+#: Reasons that mean the member cannot use マイナ保険証 (the notice's own target group).
+CANNOT_USE_MYNA = frozenset({"未取得", "未登録"})
 # Column alias -> its Japanese header name, the name every message uses.
 NAME_BY_ALIAS = {c.alias: c.name for c in COLUMNS}
 

@@ -31,10 +31,12 @@ from datetime import date
 from pathlib import Path
 
 from kenpo_docs.domain.facts import certificate_expiry, delivery_route
+from kenpo_docs.domain.rules import default_rules
 from kenpo_docs.errors import RosterError, RuleError
 from kenpo_docs.fonts import missing_glyphs, units
 from kenpo_docs.input.cells import Row, is_number, scan_cells
 from kenpo_docs.input.columns import (
+    ISSUE_REASONS,
     MEMBERSHIP_ALIASES,
     header_key,
     map_header,
@@ -71,6 +73,7 @@ class Member:
     myna_registered: bool | None
     has_mynumber_card: bool | None
     has_smartphone: bool | None
+    issue_reason: str | None = None  # 交付理由: one of columns.ISSUE_REASONS
 
     @property
     def key(self) -> str:
@@ -116,6 +119,14 @@ class RowError:
     column: str | None
     reason: str
     member_key: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The reason with its column in front (``列: 理由``), as the manifest gives it: the
+        same words as ``check --report``'s column and reason."""
+        if self.column is None or self.reason.startswith(f"{self.column.split(', ')[0]}: "):
+            return self.reason  # a row with several problems names each column already
+        return f"{self.column}: {self.reason}"
 
 
 @dataclass
@@ -219,10 +230,12 @@ def _parse_row(row: Row, as_of: date) -> Member | None:
 
     certificate_issued_on = row.date("certificate_issued_on", required=False)
     if certificate_issued_on is not None:
-        try:
-            certificate_expiry(certificate_issued_on)
-        except RuleError as exc:
-            row.fail("certificate_issued_on", exc.message)
+        _check_issue_date(row, certificate_issued_on, acquired_on, lost_on, as_of)
+    if acquired_on is not None and acquired_on > as_of:
+        # No letter announces future coverage today: one that does would pass a flag here.
+        row.fail("acquired_on", f"{acquired_on.isoformat()}: 基準日(お知らせの日付) "
+                                f"{as_of.isoformat()} より後です。まだ加入者ではありません "
+                                "(not yet a member on the letter date)")
 
     postal_code = _postal_code(row)
     address1 = row.nfc("address1")
@@ -251,6 +264,14 @@ def _parse_row(row: Row, as_of: date) -> Member | None:
     myna_registered = row.yes_no("myna_registered")
     has_mynumber_card = row.yes_no("has_mynumber_card")
     has_smartphone = row.yes_no("has_smartphone")
+    issue_reason = _issue_reason(row, myna_registered, has_mynumber_card)
+    if myna_registered is True and certificate_issued_on is not None:
+        # Not an error: a registered member may receive one on application (card lost or
+        # being renewed, support needed); staff confirm, the letter never says "cannot use".
+        shown = f" ({issue_reason})" if issue_reason else ""
+        row.warn("certificate_issued_on",
+                 f"マイナ保険証 有 の方に資格確認書を交付しています{shown}。交付理由を確認して"
+                 "ください (registered for マイナ保険証 and given a 資格確認書: check the reason)")
 
     if row.problems:
         return None
@@ -262,7 +283,63 @@ def _parse_row(row: Row, as_of: date) -> Member | None:
         address1=address1, address2=address2, workplace_code=workplace_code,
         workplace_name=workplace_name, myna_registered=myna_registered,
         has_mynumber_card=has_mynumber_card, has_smartphone=has_smartphone,
+        issue_reason=issue_reason,
     )
+
+
+def _check_issue_date(row: Row, issued_on: date, acquired_on: date | None,
+                      lost_on: date | None, as_of: date) -> None:
+    """A 資格確認書交付日 must be a day a certificate can be issued, within the member's
+    coverage, and not after the letter date (the letter says the certificate is enclosed)."""
+    shown = issued_on.isoformat()
+    first = default_rules().certificate_first_issue_date
+    if issued_on < first:
+        row.fail("certificate_issued_on",
+                 f"{shown}: 資格確認書を交付できる最初の日 {first.isoformat()} より前です "
+                 f"(before {first.isoformat()}, the first day a 資格確認書 can be issued)")
+        return
+    try:
+        certificate_expiry(issued_on)
+    except RuleError as exc:
+        row.fail("certificate_issued_on", f"{shown}: 交付期間が設定されていません ({exc.message})")
+        return
+    if acquired_on is not None and issued_on < acquired_on:
+        row.fail("certificate_issued_on",
+                 f"{shown}: 資格取得日 {acquired_on.isoformat()} より前です。交付日が資格の"
+                 "期間外です (交付日 outside coverage: before 資格取得日)")
+    elif lost_on is not None and issued_on >= lost_on:
+        row.fail("certificate_issued_on",
+                 f"{shown}: 資格喪失日 {lost_on.isoformat()} 以後です。交付日が資格の期間外です"
+                 " (交付日 outside coverage: on or after 資格喪失日)")
+    elif issued_on > as_of:
+        row.fail("certificate_issued_on",
+                 f"{shown}: 基準日(お知らせの日付) {as_of.isoformat()} より後です。手紙は資格確認書"
+                 "を「お送りします」と書くため、交付済みの日付が必要です (after the letter date: "
+                 "the letter says the certificate is enclosed, so it must already be issued)")
+
+
+def _issue_reason(row: Row, myna_registered: bool | None,
+                  has_mynumber_card: bool | None) -> str | None:
+    """The 交付理由 column, checked against the マイナ保険証 and マイナンバーカード answers;
+    also rejects マイナ保険証 有 with マイナンバーカード 無 (registration needs a card)."""
+    if myna_registered is True and has_mynumber_card is False:
+        row.fail("myna_registered",
+                 "有: マイナンバーカード 無 と矛盾します。利用登録にはカードが必要です "
+                 "(inconsistent: registering as マイナ保険証 needs a My Number card)")
+    text = row.nfkc("issue_reason")
+    if text is None:
+        return None
+    if text not in ISSUE_REASONS:
+        row.fail("issue_reason", f"{text[:20]}: {'・'.join(ISSUE_REASONS)} のどれかで書いてください"
+                                 f" (one of {', '.join(ISSUE_REASONS)})")
+        return None
+    if text == "未取得" and (has_mynumber_card is True or myna_registered is True):
+        row.fail("issue_reason", "未取得: マイナンバーカード 有 または マイナ保険証 有 と矛盾します"
+                                 " (inconsistent: 未取得 means no My Number card)")
+    elif text == "未登録" and myna_registered is True:
+        row.fail("issue_reason", "未登録: マイナ保険証 有 と矛盾します"
+                                 " (inconsistent: 未登録 means not registered as マイナ保険証)")
+    return text
 
 
 def _row_key(row: Row) -> tuple[str | None, str | None]:

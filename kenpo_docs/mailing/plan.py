@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -97,6 +97,16 @@ def _certificate_expiry(member: Member, settings: LetterSettings) -> date | None
         return None
 
 
+def _covered(member: Member, insured: Member) -> Member:
+    """``member`` as a letter decides on it: a dependent's coverage ends when the insured
+    person's does (a 資格喪失日 of the insured person's that comes first is the dependent's)."""
+    if member is insured or insured.lost_on is None:
+        return member
+    if member.lost_on is not None and member.lost_on <= insured.lost_on:
+        return member
+    return replace(member, lost_on=insured.lost_on)
+
+
 def _sort_key(sort: str, household: Household, route: Route) -> tuple[Any, ...]:
     insured = household.insured
     postal = insured.postal_code or ""
@@ -124,8 +134,7 @@ def plan_batch(
     check_batch_id(batch_id)
     outcomes: dict[int, RowOutcome] = {}
     for err in roster.errors:
-        message = f"{err.column}: {err.reason}" if err.column else err.reason
-        outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", message)
+        outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", err.text)
 
     staged: list[tuple[tuple[Any, ...], Household, Route, list[MemberPart]]] = []
     pending: dict[int, tuple[Member, Route]] = {}
@@ -145,7 +154,7 @@ def plan_batch(
             reason = no_documents_reason(member, as_of=as_of, insured=insured)
             facts = None
             if reason is None:
-                facts, reason = letter.decide(member, as_of, settings)
+                facts, reason = letter.decide(_covered(member, insured), as_of, settings)
             if facts is None:
                 outcomes[member.row] = RowOutcome(
                     member.row, member.key, "skipped", reason or "", route=str(route),

@@ -26,11 +26,12 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from kenpo_docs.documents.letters import Envelope, load_envelope
+from kenpo_docs.documents.letters import Envelope, LetterSettings, get_letter, load_envelope
 from kenpo_docs.domain import facts
 from kenpo_docs.errors import RuleError
-from kenpo_docs.input.check import CheckResult, summarize
+from kenpo_docs.input.check import CheckResult, RouteCount, summarize
 from kenpo_docs.input.roster import Household, Member, Roster, RowError, read_roster
+from kenpo_docs.mailing.plan import plan_batch
 from kenpo_docs.paths import fonts_dir
 
 MM_PER_PT = 25.4 / 72
@@ -97,9 +98,11 @@ def window_problem(insured: Member, *, home: bool, payroll_group: str,
     room = max(0, math.floor((height - used) / _line_mm(ADDRESS_PT) + 1e-9))
     if lines <= room:
         return None
-    return what, (f"too long for the envelope window ({envelope.label}): it needs {lines} "
-                  f"lines, the window holds {room} beside the name; shorten it (e.g. "
-                  "abbreviate the building name) or use another envelope profile")
+    return what, (f"封筒の窓（{envelope.label}）に収まりません。{lines} 行必要ですが、窓には"
+                  f"氏名のほかに {room} 行しか入りません。建物名を略すなど短くするか、別の封筒を"
+                  f"指定してください (too long for the envelope window ({envelope.label}): it "
+                  f"needs {lines} lines, the window holds {room} beside the name; shorten it "
+                  "(e.g. abbreviate the building name) or use another envelope profile)")
 
 
 def fit_households(roster: Roster, envelope: Envelope) -> Roster:
@@ -141,7 +144,28 @@ def fit_households(roster: Roster, envelope: Envelope) -> Roster:
 
 def check_for_mailing(path: str | Path, *, as_of: date, sheet: str | None = None,
                       allow_columns: Collection[str] = (),
-                      envelope: str = "naga3") -> CheckResult:
-    """``kenpo-docs check``: the roster as the merge will see it, window test included."""
-    roster = read_roster(path, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
-    return summarize(fit_households(roster, load_envelope(envelope)), as_of=as_of)
+                      envelope: str = "naga3", letter: str | None = None,
+                      window_months: int = 3) -> CheckResult:
+    """``kenpo-docs check``: the roster as the merge will see it, window test included.
+
+    With ``letter``, the rows the merge of that letter skips are listed with the merge's own
+    reasons (an expired 資格確認書, a 高齢受給者証 month after coverage ends …), from the
+    same plan the merge makes, and the routes count that letter's pieces.
+    """
+    roster = fit_households(read_roster(path, as_of=as_of, sheet=sheet,
+                                        allow_columns=allow_columns), load_envelope(envelope))
+    result = summarize(roster, as_of=as_of)
+    if letter is None:
+        return result
+    plan = plan_batch(roster, get_letter(letter), as_of=as_of, batch_id="check",
+                      settings=LetterSettings(window_months=window_months))
+    per_route: dict[str, list[int]] = {}
+    for piece in plan.pieces:
+        counts = per_route.setdefault(str(piece.route), [0, 0])
+        counts[0] += 1
+        counts[1] += len(piece.parts)
+    order = sorted(per_route, key=lambda r: (r == "home", r))
+    return replace(
+        result, routes=tuple(RouteCount(r, *per_route[r]) for r in order),
+        no_documents=tuple((o.member_key, o.reason) for o in plan.outcomes
+                           if o.status == "skipped"))
