@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kenpo_docs.documents.forms import FORMS
 from kenpo_docs.domain import facts, rules
 from kenpo_docs.errors import KenpoDocsError, RuleError
 from kenpo_docs.input.roster import Member
@@ -135,11 +136,19 @@ def _koureisha(member: Member, as_of: date, settings: LetterSettings) -> Decisio
     return {"issue_month": month}, None
 
 
+#: The chart's pointer to an earlier notice: 「「資格情報のお知らせ」について、けんぽからのお知らせ
+#: （令和6年9月9日付）をご参照ください。」 Only members who were members on that day received it.
+EARLIER_NOTICE_DATE = date(2024, 9, 9)
+EARLIER_NOTICE_PHRASE = "（令和6年9月9日付）"
+
+
 def _guidance(member: Member, as_of: date, settings: LetterSettings) -> Decision:
     """Flowchart path and next steps; the three STEPs unless registration is confirmed.
 
     ``condition`` is the chart's own question box for the path (None for UNKNOWN, whose
-    ``steps`` already carry every question), so the letter prints the notice's words.
+    ``steps`` already carry every question), so the letter prints the notice's words. The
+    step that points to the 令和6年9月9日付 notice is left out for a member who joined after
+    that day (they never received it). ``answered``: the member gave at least one answer.
     """
     path = facts.visit_path(
         has_card=member.has_mynumber_card,
@@ -151,11 +160,16 @@ def _guidance(member: Member, as_of: date, settings: LetterSettings) -> Decision
     registration = (
         [] if member.myna_registered is True else facts.registration_steps(rules=settings.rules)
     )
+    steps = facts.visit_steps(path, rules=settings.rules)
+    if member.acquired_on > EARLIER_NOTICE_DATE:
+        steps = [s for s in steps if EARLIER_NOTICE_PHRASE not in s]
+    answers = (member.has_mynumber_card, member.has_smartphone, member.myna_registered)
     return {
         "path": path,
         "condition": condition,
-        "steps": facts.visit_steps(path, rules=settings.rules),
+        "steps": steps,
         "registration": registration,
+        "answered": any(a is not None for a in answers),
     }, None
 
 
@@ -168,6 +182,34 @@ LETTERS: dict[str, LetterSpec] = {
         LetterSpec("guidance", "GUI", "医療機関等での受診方法のご案内", _guidance),
     )
 }
+
+
+#: What the kakuninsho letter says the envelope holds before any ``--enclose``: the
+#: certificate itself (staff insert the card or sheet the letter is about).
+LETTER_ITEMS: dict[str, tuple[str, ...]] = {"kakuninsho": ("資格確認書",)}
+
+
+def enclosure_titles(letter: str, enclosures: tuple[str, ...]) -> list[str]:
+    """What a letter says is enclosed: its own items, then each ``--enclose`` by its title.
+
+    ``notice:539`` -> 「年金機構けんぽからのお知らせ（第539号）」 (the series title of the
+    insurer settings), ``form:bessou1`` -> 「別添1 資格確認書（再）交付申請書」, ``file:PATH``
+    -> 「関係資料」 (counted: 「関係資料（2点）」).
+    """
+    series = facts.insurer().series_title
+    titles = list(LETTER_ITEMS.get(letter, ()))
+    files = 0
+    for spec in enclosures:
+        kind, _, name = spec.partition(":")
+        if kind == "notice":
+            titles.append(f"{series}（第{name}号）")
+        elif kind == "form" and name in FORMS:
+            titles.append(f"{FORMS[name].label} {FORMS[name].title}")
+        else:
+            files += 1
+    if files:
+        titles.append("関係資料" if files == 1 else f"関係資料（{files}点）")
+    return titles
 
 
 def get_letter(name: str) -> LetterSpec:
