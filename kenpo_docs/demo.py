@@ -4,7 +4,7 @@ It runs what a member of staff would run::
 
     kenpo-docs check samples/roster.csv --as-of 2026-12-01
     kenpo-docs merge samples/roster.csv --letter kakuninsho --notice 539 \\
-        --enclose form:bessou1 --enclose notice:539 --enclose file:samples/bessou3-standin.pdf \\
+        --enclose notice:539 --enclose file:samples/bessou3-standin.pdf \\
         --as-of 2026-12-01 --out output/demo
 
 The sample roster holds a few deliberately bad rows (see ``samples/README.md``), so the merge
@@ -31,7 +31,8 @@ def main(argv: list[str]) -> int:
         ["check", str(roster), "--as-of", AS_OF],
         [
             "merge", str(roster), "--letter", "kakuninsho", "--notice", "539",
-            "--enclose", "form:bessou1", "--enclose", "notice:539",
+            # No 別添1: that form asks for a certificate, and this letter sends the certificate.
+            "--enclose", "notice:539",
             "--enclose", f"file:{flyer}", "--as-of", AS_OF, "--out", str(out),
         ],
     ]
