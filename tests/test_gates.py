@@ -12,6 +12,7 @@ from datetime import date
 
 import pydyf
 import pytest
+from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, IndirectObject, NameObject
 
@@ -29,7 +30,7 @@ def _overlay_document(text: str = "X") -> object:
         "forms/_overlay.html",
         {"pages": [{"anchor": "p", "boxes": [{"text": text, "cls": "s0", "left": "10",
                                               "top": "20", "width": "100", "align": "left"}]}],
-         "css": CSS},
+         "css": Markup(CSS)},  # as overlay.py passes it: CSS, not text to escape
         options=RenderOptions(as_of=AS_OF),
     )
 
