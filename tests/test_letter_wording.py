@@ -157,3 +157,29 @@ def test_guidance_headings_are_polite_and_kison(guidance: dict[str, str]) -> Non
     assert _norm("マイナンバーカードはお持ちで、スマホはお持ちでない方") in text
     assert "持っている方" not in text and "もっていない方" not in text
     assert "紛失・き損した場合" in text and "棄損" not in text
+
+
+# ----------------------------------------------------------------------------- forms
+
+
+def test_continuation_form_names_the_kenpos_address_and_no_employer(tmp_path: Path) -> None:
+    from kenpo_docs.input.roster import read_roster
+    from kenpo_docs.publish.forms import build_form
+
+    ins = default_insurer()
+    roster = tmp_path / "r.csv"
+    roster.write_text("\n".join([HEADER, KAKUNINSHO[0], KAKUNINSHO[3]]) + "\n",
+                      encoding="utf-8")
+    households = {h.key: h for h in read_roster(roster, as_of=AS_OF).households}
+    address = _norm(f"〒{ins.postal_code} {ins.address}")
+    for name in ("bessou1", "bessou2"):
+        home = _norm("".join(p.extract_text() for p in PdfReader(io.BytesIO(
+            build_form(name, household=households["20-1001"], as_of=AS_OF))).pages))
+        work = _norm("".join(p.extract_text() for p in PdfReader(io.BytesIO(
+            build_form(name, household=households["20-1003"], as_of=AS_OF))).pages))
+        assert address in home, name  # 任継: send forms to the kenpo, at its address
+        assert address not in work, name
+        if name == "bessou1":
+            assert "事業主" not in home
+            assert _norm("直接ご返却ください") in home
+            assert _norm(WORKPLACE_RETURN) in work

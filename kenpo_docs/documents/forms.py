@@ -96,27 +96,36 @@ def _route_lines(spec: FormSpec, household: Household | None) -> list[dict[str, 
             },
             {
                 "text": "任意継続被保険者となる方は、「任意継続被保険者資格取得申出書」を"
-                f"提出する際、この申請書を一緒に健康保険組合（{ins.name}）へ提出してください。",
+                f"提出する際、この申請書を一緒に健康保険組合（{ins.name}"
+                + (f"　{ins.postal_display} {ins.address}" if continuation else "")
+                + "）へ提出してください。",
                 "applies": continuation,
             },
         ]
     return [
         {
-            "text": f"この申請書は健康保険組合（{ins.name} {ins.department}）へ提出してください。",
+            "text": f"この申請書は健康保険組合（{ins.name} {ins.department}"
+            + (f"　{ins.postal_display} {ins.address}" if continuation else "")
+            + "）へ提出してください。",
             "applies": household is not None,
         }
     ]
 
 
-def _notes(spec: FormSpec) -> list[str]:
-    """Short reminders quoted from the notice, printed under the form."""
+def _notes(spec: FormSpec, route: str | None = None) -> list[str]:
+    """Short reminders quoted from the notice, printed under the form.
+
+    The return instruction follows the household's route (the insurer settings'
+    ``[return_instruction]``): a 任意継続 member (home route) has no employer to return the
+    certificate through and is given the kenpo's address instead.
+    """
     if spec.name == "bessou1":
         # 「日本年金機構本部給与G経由で被保険者の就労先へ送付（任継の方はご自宅宛に送付）」
         return [
             f"資格確認書は、{facts.insurer().payroll_group}経由で被保険者の就労先へ送付します"
             "（任継の方はご自宅宛に送付）。",
             "資格確認書（再）申請書を受付後、送付までに数日かかります。",
-            "有効期限内に退職・扶養削除等が生じた場合は、事業主経由での返却が必要となります。",
+            facts.insurer().return_instruction(route or "workplace"),
         ]
     return [
         "マイナポータルの資格情報画面を確認できる場合、再交付の手続きは不要です。",
@@ -175,11 +184,13 @@ def form_context(
 
     send: dict[str, Any] = {"workplace": False, "home": False, "workplace_name": "",
                             "postal": "", "address": ""}
+    send_route: str | None = None
     if insured is not None:
         route = facts.household_route(
             insured_membership=insured.membership or "",
             insured_workplace_code=insured.workplace_code,
         )
+        send_route = route.kind
         if route.kind == "home":
             send["home"] = True
             if insured.postal_code:
@@ -207,7 +218,7 @@ def form_context(
         "reasons": [{"key": k, "label": label} for k, label in spec.reasons],
         "send": send,
         "route_lines": _route_lines(spec, household),
-        "notes": _notes(spec),
+        "notes": _notes(spec, send_route),
         "insurer": {"name": ins.name, "department": ins.department, "phone": ins.phone,
                     "payroll_group": ins.payroll_group},
     }
