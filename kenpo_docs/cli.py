@@ -148,6 +148,9 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
 @click.option("--sort", type=click.Choice(["workplace", "postal"]), default="workplace",
               show_default=True, help="Order of the pieces.")
 @click.option("--notice", metavar="NUMBER", help="Notice number the letter belongs to (e.g. 539).")
+@click.option("--document-number", "document_number", type=click.IntRange(1), metavar="N",
+              help="The batch's 文書番号, printed in the format of the insurer settings "
+                   "(data/insurer.toml [document_number], e.g. 年けん発第N号).")
 @click.option("--window", "window", type=click.IntRange(1, 24), default=3, show_default=True,
               help="koureisha: months ahead to look for members turning 70.")
 @click.option("--db", type=click.Path(dir_okay=False), default="output/tracking.sqlite",
@@ -164,7 +167,8 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
               help="Stop instead of warning when the fast path is off (installed library "
                    "versions other than the tested ones: 5-30 times slower).")
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
-          enclose: tuple[str, ...], sort: str, notice: str | None, window: int, db: str,
+          enclose: tuple[str, ...], sort: str, notice: str | None,
+          document_number: int | None, window: int, db: str,
           workers: int, sheet: str | None, allow_columns: tuple[str, ...],
           encrypt: bool, strict: bool) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
@@ -182,7 +186,8 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     # batch) before anything is written, an encrypted batch to finish included.
     options = MergeOptions(
         letter=letter, out=Path(out), as_of=as_of, batch_id=batch_id, enclosures=enclose,
-        sort=sort, notice=notice, window_months=window, workers=workers, sheet=sheet,
+        sort=sort, notice=notice, document_number=document_number, window_months=window,
+        workers=workers, sheet=sheet,
         db=Path(db),
         allow_columns=allow_columns, strict=strict,
         password=_batch_password() if encrypt else None,

@@ -94,7 +94,7 @@ def test_a_long_cover_lists_every_envelope_once_and_repeats_the_header(
     assert "送付一覧（就労先配付用）" in pages[0] and pieces[0]["piece_id"] in pages[0]
     # The values are drawn after their page's background: read back, they come after it.
     assert "件数（通）：" in pages[0] and "60" in pages[0] and "W01" in pages[0]
-    assert all("文書番号" in text and "本部事務局" in text for text in pages)
+    assert all("管理番号" in text and "本部事務局" in text for text in pages)
     lines = "\n".join(pages).splitlines()
     for piece in pieces:
         assert sum(str(piece["piece_id"]) in line for line in lines) == 1

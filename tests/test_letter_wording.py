@@ -42,7 +42,8 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def _merge(tmp: Path, letter: str, rows: list[str], **kw: object) -> dict[str, str]:
+def _merge(tmp: Path, letter: str, rows: list[str], *, whole: bool = False,
+           **kw: object) -> dict[str, str]:
     roster = tmp / f"{letter}.csv"
     roster.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     out = tmp / "out"
@@ -56,7 +57,7 @@ def _merge(tmp: Path, letter: str, rows: list[str], **kw: object) -> dict[str, s
             # The letter only: it ends with its contact block's 所在地 line; the enclosures
             # (notice 539) follow in the same piece.
             head, _, tail = text.partition("所在地")
-            texts[row["member_key"]] = head + tail.split("\n", 1)[0]
+            texts[row["member_key"]] = text if whole else head + tail.split("\n", 1)[0]
     return texts
 
 
@@ -183,3 +184,13 @@ def test_continuation_form_names_the_kenpos_address_and_no_employer(tmp_path: Pa
             assert "事業主" not in home
             assert _norm("直接ご返却ください") in home
             assert _norm(WORKPLACE_RETURN) in work
+
+
+def test_document_number_per_batch_in_the_settings_format(tmp_path: Path) -> None:
+    ins = default_insurer()
+    texts = _merge(tmp_path, "kakuninsho", KAKUNINSHO[3:], whole=True, document_number=12)
+    text = texts["20-1003-00"]
+    # data/insurer.toml [document_number] format = "年けん発第{number}号"
+    assert f"文書番号 {ins.document_number(12)}" in text
+    assert "文書番号 年けん発第12号" in text
+    assert "管理番号" in text and "KKS20261201-" in text  # the piece id, drawn over the page

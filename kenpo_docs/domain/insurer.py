@@ -194,10 +194,14 @@ def load_insurer(path: str | Path | None = None) -> Insurer:
 
 @cache
 def default_insurer() -> Insurer:
-    """The packaged insurer settings, read once per process (a sample number is logged)."""
+    """The packaged insurer settings, read once per process.
+
+    A sample 保険者番号 is printed marked 「（見本）」 on every document; it is logged at INFO
+    only (a warning would be a second line under every one-line error of the CLI).
+    """
     ins = load_insurer()
     if ins.number_is_sample:
-        log.warning(
+        log.info(
             "保険者番号 %s は見本です: insurer.toml の insurer.number を設定してください "
             "(the insurer number is a sample; letters print it marked 「%s」)",
             ins.number, SAMPLE_MARK,

@@ -69,6 +69,8 @@ class ChunkJob:
     parts_dir: Path | None = None
     #: The ``--enclose`` values, for the letter's list of what the envelope holds.
     enclosures: tuple[str, ...] = ()
+    #: The batch's 文書番号 N (see MergeOptions.document_number).
+    document_number: int | None = None
 
 
 def _format_postal(code: str | None) -> str:
@@ -118,6 +120,8 @@ def letter_context(job: ChunkJob) -> dict[str, Any]:
         "notice": job.notice,
         "insurer": facts.insurer(),
         "enclosed": enclosure_titles(job.letter, job.enclosures),
+        "document_number": (None if job.document_number is None
+                            else facts.insurer().document_number(job.document_number)),
         "envelope": job.envelope,
         "pieces": [piece_context(p) for p in job.pieces],
     }

@@ -24,6 +24,9 @@ class MergeOptions:
     enclosures: tuple[str, ...] = ()
     sort: str = "workplace"
     notice: str | None = None
+    #: The batch's 文書番号 N, printed in the insurer settings' format (「年けん発第N号」);
+    #: None prints none.
+    document_number: int | None = None
     workers: int = 1
     chunk_size: int = 40  # WeasyPrint lays out ~40 letters per document fastest
     window_months: int = 3

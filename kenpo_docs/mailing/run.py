@@ -65,6 +65,8 @@ def batch_fingerprint(
         options.as_of.isoformat(),
         options.sort,
         options.notice or "",
+        # the batch's 文書番号 (absent: fingerprints unchanged)
+        *([f"docno:{options.document_number}"] if options.document_number is not None else []),
         str(options.window_months),
         options.envelope,
         options.sheet or "",
@@ -194,6 +196,7 @@ def _merge(
         stamp_codes=options.stamp_codes,
         parts_dir=parts_dir,
         enclosures=tuple(e.spec for e in specs),
+        document_number=options.document_number,
     )
     done = result.resumed
     total = len(plan.pieces)

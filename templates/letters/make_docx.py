@@ -60,7 +60,10 @@ def _head(doc: DocumentType) -> None:
     _p(doc, "{{ as_of | wareki }}", align=right)
     _p(doc, "{{ insurer.name }}", bold=True, align=right)
     _p(doc, "{{ insurer.department }}　電話 {{ insurer.phone }}", align=right)
-    _p(doc, "文書番号 {{ piece.piece_id }}　記号・番号 {{ piece.addressee.symbol }}-"
+    doc.add_paragraph("{%p if document_number %}")
+    _p(doc, "文書番号 {{ document_number }}", size=8, align=right)
+    doc.add_paragraph("{%p endif %}")
+    _p(doc, "管理番号 {{ piece.piece_id }}　記号・番号 {{ piece.addressee.symbol }}-"
        "{{ piece.addressee.number }}", size=8, align=right)
     doc.add_paragraph("{%p if piece.is_home %}")
     _p(doc, "{{ piece.postal }}")
