@@ -30,6 +30,7 @@ from kenpo_docs.mailing.window import check_for_mailing
 HEADER = ("記号,番号,枝番,氏名,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,郵便番号,"
           "住所1,就労先コード,就労先名,マイナ保険証,マイナンバーカード,交付理由")
 ADDRESS = "1000013,東京都千代田区霞が関1丁目3番2号"
+W01 = f"{ADDRESS},W01,本部"  # 郵便番号, 住所1, 就労先コード, 就労先名 of a 一般 insured person
 LETTER_DATE = date(2026, 12, 1)
 ROWS = [
     # row 2: no card, not registered: the notice's own target group
@@ -49,7 +50,7 @@ ROWS = [
     # row 9: 任意継続, registered, given a certificate, no reason given
     f"0012,000102,00,井上 和子,1958-09-09,2000-04-01,,任意継続,2025-11-30,{ADDRESS},,,有,有,",
     # row 10: 交付理由 未登録 contradicts マイナ保険証 有
-    f"0012,000103,00,上田 健,1990-10-10,2018-04-01,,一般,2025-01-10,{ADDRESS},W01,本部,有,有,未登録",
+    f"0012,000103,00,上田 健,1990-10-10,2018-04-01,,一般,2025-01-10,{W01},有,有,未登録",
 ]
 REJECTED = {  # row -> (column, words the reason must have)
     3: ("資格確認書交付日", ["2025-03-01", "資格取得日", "outside coverage"]),
@@ -109,7 +110,7 @@ def test_letter_never_tells_a_registered_member_they_cannot_use_myna(tmp_path: P
     roster = _write(tmp_path / "r.csv", [
         *ROWS[:1], ROWS[6], ROWS[7],
         # row 5: a household of members who cannot use マイナ保険証, by reason and by answers
-        f"0012,000104,00,江藤 進,1970-01-01,2010-04-01,,一般,2025-01-10,{ADDRESS},W01,本部,,,未取得",
+        f"0012,000104,00,江藤 進,1970-01-01,2010-04-01,,一般,2025-01-10,{W01},,,未取得",
         "0012,000104,01,江藤 静,1972-02-02,2010-04-01,,,2025-01-10,,,,,無,有,",
     ])
     out = tmp_path / "out"
@@ -186,8 +187,8 @@ def test_koureisha_promises_nothing_for_a_month_after_coverage_ends(tmp_path: Pa
 def test_issue_reason_has_an_english_alias_and_known_words(tmp_path: Path) -> None:
     header = HEADER.replace("交付理由", "issue_reason")
     roster = _write(tmp_path / "r.csv", [
-        f"0012,000101,00,青木 一郎,1975-06-01,2015-04-01,,一般,2025-01-10,{ADDRESS},W01,本部,有,有,更新中",
-        f"0012,000102,00,井上 和子,1958-09-09,2000-04-01,,一般,2025-01-10,{ADDRESS},W01,本部,,,なくした",
+        f"0012,000101,00,青木 一郎,1975-06-01,2015-04-01,,一般,2025-01-10,{W01},有,有,更新中",
+        f"0012,000102,00,井上 和子,1958-09-09,2000-04-01,,一般,2025-01-10,{W01},,,なくした",
     ], header)
     read = read_roster(roster, as_of=LETTER_DATE)
     assert [m.issue_reason for m in read.members] == ["更新中"]

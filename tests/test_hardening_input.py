@@ -72,7 +72,6 @@ WHOLE_FILE = [
     ("missing_column.csv", "missing required column): 住所1"),
     ("my_number_column.csv", "column 個人番号"),
     ("my_number_values.csv", "column 備考"),
-    ("utf16.csv", "UTF-16"),
     ("shift_jis_invalid.csv", "not UTF-8 or CP932"),
     ("encrypted.xlsx", "password-protected"),
     # workbooks with one part broken (cut in half, as a half-written file has it)

@@ -90,12 +90,12 @@ def test_each_encoding_reads_the_same_people(tmp_path: Path, encoding: str) -> N
     assert roster.members[0].key == "0012-000101-00"
 
 
-def test_utf16_is_refused_naming_the_file(tmp_path: Path) -> None:
+def test_utf16_is_read_like_any_csv(tmp_path: Path) -> None:
+    # Issue 18 §4: Excel's 「Unicode テキスト」 is UTF-16 (with its BOM); comma-separated too.
     path = write_csv(tmp_path / "utf16.csv", [person()], encoding="utf-16")
-    with pytest.raises(RosterError) as info:
-        read_roster(path)
-    assert info.value.file == str(path)
-    assert "utf16.csv" in str(info.value)
+    roster = read_roster(path, as_of=date(2026, 12, 1))
+    assert roster.encoding == "utf-16" and roster.errors == []
+    assert [m.key for m in roster.members] == ["0012-000101-00"]
 
 
 def test_random_bytes_are_refused(tmp_path: Path) -> None:
@@ -291,12 +291,15 @@ def test_xlsx_leading_zeros_and_date_cells(tmp_path: Path) -> None:
     assert dep.membership == "一般"
 
 
-def test_xlsx_numeric_number_column_warns_when_text_keeps_zeros(tmp_path: Path) -> None:
+def test_xlsx_numeric_number_is_padded_to_the_settings_width(tmp_path: Path) -> None:
+    # Issue 18 §4: 番号 is 6 digits (data/insurer.toml [keys]); Excel's number 202 is 000202,
+    # reported once for the file, not once per row.
     path = _xlsx(tmp_path / "r.xlsx", [_row(), _row(番号=202, 枝番="00")])
     roster = read_roster(path, as_of=AS_OF)
-    assert [m.number for m in roster.members] == ["000101", "202"]
+    assert [m.number for m in roster.members] == ["000101", "000202"]
     [warning] = roster.warnings
-    assert (warning.row, warning.column, warning.member_key) == (3, "番号", "0012-202-00")
+    assert (warning.row, warning.column, warning.member_key) == (1, "記号, 番号", None)
+    assert "1 件" in warning.reason
 
 
 def test_xlsx_numeric_workplace_code_warns_too(tmp_path: Path) -> None:

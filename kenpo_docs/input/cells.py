@@ -4,7 +4,8 @@
 characters, a leading combining mark, zero-width characters, a My-Number-like value); a
 :class:`Row` then reads the fields (NFC or NFKC text, digits, dates, yes/no) and keeps the
 first problem per column. Messages name the column and what is wrong, never the cell's
-value: dates of birth and My Numbers must not reach a log or a report.
+value where it is a name, an address, a date of birth or may be a My Number: those must not
+reach a log or a report. Other values are named (:func:`shown`), so staff see what to fix.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ _SUSPECT = re.compile(
 )
 MY_NUMBER_REASON = ("個人番号(マイナンバー)と思われる12桁の数字があります。印刷してはならないため"
                     "削除してください (looks like a My Number: it must not be printed; remove it)")
+
+
+def shown(text: str) -> str:
+    """A cell's value as a reason names it (``"2026/13/01: "``): at most 20 characters, and
+    nothing when it could hold a My Number. Never called for names, addresses or kana."""
+    if contains_my_number(text):
+        return ""
+    return f"{text[:20]}{'…' if len(text) > 20 else ''}: "
 
 
 def is_number(value: object) -> bool:
@@ -131,7 +140,7 @@ class Row:
             self.fail(alias, "空欄です (required)")
             return None
         if not text.isascii() or not text.isdigit():
-            self.fail(alias, "数字だけで書いてください (digits only)")
+            self.fail(alias, f"{shown(text)}数字だけで書いてください (digits only)")
             return None
         if width is not None and is_number(value):
             text = text.zfill(width)  # Excel dropped the leading zeros of a numeric cell
@@ -146,7 +155,11 @@ class Row:
         try:
             return parse_date(value, field=NAME_BY_ALIAS[alias])
         except DateError as exc:
-            self.fail(alias, _date_reason(exc.message))
+            # The value is named, except a date of birth (personal data, with the name it
+            # identifies a person).
+            text = unicodedata.normalize("NFKC", cell_text(value)).strip()
+            value_shown = "" if alias == "birth_date" else shown(text)
+            self.fail(alias, f"{value_shown}{_date_reason(exc.message)}")
             return None
 
     def yes_no(self, alias: str) -> bool | None:
@@ -158,7 +171,7 @@ class Row:
             return True
         if folded in NO:
             return False
-        self.fail(alias, "有 か 無 で書いてください (yes/no)")
+        self.fail(alias, f"{shown(text)}有 か 無 で書いてください (yes/no)")
         return None
 
 

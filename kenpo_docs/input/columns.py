@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kenpo_docs.errors import RosterError
 from kenpo_docs.input.mynumber import is_my_number_header
-from kenpo_docs.input.tables import cell_text
+from kenpo_docs.input.tables import HEADER_LINES, cell_text
 
 MEMBERSHIPS = ("一般", "任意継続")
 # The notice itself writes 「任継の方」; accepted and stored as 任意継続.
@@ -92,8 +92,28 @@ def _closest(shown: str) -> str | None:
     return names[match[0]] if match else None
 
 
+HEADER_ROWS = HEADER_LINES
+
+
+def find_header(table: list[tuple[int, list[object]]]) -> int | None:
+    """Index in ``table`` of the header row: the first of the first :data:`HEADER_ROWS` rows
+    that names at least three of our columns; else the first row with any text there (its
+    missing columns are then reported as such); None when those rows are all blank."""
+    known = _by_header()
+    first_text = None
+    for index, (_, cells) in enumerate(table[:HEADER_ROWS]):
+        texts = [cell_text(c).strip() for c in cells]
+        if not any(texts):
+            continue
+        if first_text is None:
+            first_text = index
+        if len({known[k] for k in map(header_key, texts) if k in known}) >= 3:
+            return index
+    return first_text
+
+
 def map_header(
-    cells: list[object], path: Path, allowed: frozenset[str] = frozenset()
+    cells: list[object], path: Path, allowed: frozenset[str] = frozenset(), *, row: int = 1
 ) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """Column alias -> cell index; unknown headers become (header, reason) warnings for row 1.
 
@@ -110,7 +130,7 @@ def map_header(
         alias = known.get(header_key(cell))
         if alias is None:
             if is_my_number_header(header_key(shown)) and header_key(shown) not in allowed:
-                raise RosterError(my_number_column_message(shown), file=path, row=1,
+                raise RosterError(my_number_column_message(shown), file=path, row=row,
                                   column=shown)
             unknown.append(shown)
             guess = _closest(shown)
@@ -120,7 +140,7 @@ def map_header(
         if alias in found:
             name = NAME_BY_ALIAS[alias]
             raise RosterError(f"列 {name} が2回あります (column appears twice)", file=path,
-                              row=1, column=name)
+                              row=row, column=name)
         found[alias] = index
     missing = [c.name for c in COLUMNS if c.header_required and c.alias not in found]
     if missing:
@@ -129,7 +149,7 @@ def map_header(
         raise RosterError(
             f"必須の列がありません (missing required column): {', '.join(missing)}{hint}",
             file=path,
-            row=1,
+            row=row,
             column=missing[0],
         )
     return found, notes

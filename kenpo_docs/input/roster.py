@@ -1,21 +1,25 @@
 """Read and validate the member roster (名簿): the one input every mailing starts from.
 
-A roster is a CSV (UTF-8, UTF-8 with BOM or CP932, as Excel writes it) or an ``.xlsx`` sheet
-with one row per person. The header row (row 1) names the columns in Japanese or by their
-English alias, in any order; unknown columns are ignored with a warning. See
+A roster is a CSV (UTF-8, UTF-8 with BOM or CP932, as Excel writes it; UTF-16 tab-separated,
+Excel's 「Unicode テキスト」) or an ``.xlsx`` sheet with one row per person. The header row
+(the first of the first 10 rows that names three of our columns, so a title row or blank rows
+above it are passed over, with a warning naming the row used) names the columns in Japanese or
+by their English alias, in any order; unknown columns are ignored with a warning. See
 :data:`~kenpo_docs.input.columns.COLUMNS`.
 
 Every data row becomes a :class:`Member` or a :class:`RowError` that names the spreadsheet row
-(header = row 1), the column and a plain reason, so staff can fix the file. Problems with the
-file as a whole (undecodable, not a CSV/xlsx, missing column, no data rows) raise
-:class:`~kenpo_docs.errors.RosterError` instead: nothing useful can come out of it.
+(as Excel numbers it), the column and a reason (Japanese, then English in parentheses, naming
+the wrong value unless it is a name, an address, a birth date or may be a My Number), so staff
+can fix the file. Problems with the file as a whole (undecodable, not a CSV/xlsx, missing
+column, no data rows) raise :class:`~kenpo_docs.errors.RosterError` instead.
 
 Normalisation: names and addresses are NFC (never transliterated: 髙 stays 髙), digits,
 dates and postal codes NFKC (``１２３－４５６７`` -> ``1234567``); surrounding whitespace is
 stripped. From ``.xlsx``, numeric cells that lost their leading zeros are repaired where the
-width is known: 郵便番号 is padded to 7 digits, 枝番 to 2. 記号, 番号 and 就労先コード have no
-fixed width, so a numeric cell is kept as its digits and a warning is given when the same
-column has text values with leading zeros elsewhere (the file should store them as text).
+width is known: 郵便番号 is padded to 7 digits, 枝番 to 2, 記号 and 番号 to the widths of the
+insurer settings (data/insurer.toml [keys]; one warning counts them), and a longer 記号 or 番号
+is rejected. 就労先コード has no fixed width, so a numeric cell is kept as its digits and a
+warning is given when the column has text values with leading zeros elsewhere.
 
 Personal data stays out of the log: messages name the row, the column and the member key
 (記号-番号-枝番) only.
@@ -31,13 +35,17 @@ from datetime import date
 from pathlib import Path
 
 from kenpo_docs.domain.facts import certificate_expiry, delivery_route
+from kenpo_docs.domain.insurer import key_widths
 from kenpo_docs.domain.rules import default_rules
 from kenpo_docs.errors import RosterError, RuleError
 from kenpo_docs.fonts import missing_glyphs, units
 from kenpo_docs.input.cells import Row, is_number, scan_cells
+from kenpo_docs.input.cells import shown as value_shown
 from kenpo_docs.input.columns import (
+    HEADER_ROWS,
     ISSUE_REASONS,
     MEMBERSHIP_ALIASES,
+    find_header,
     header_key,
     map_header,
     my_number_column_message,
@@ -189,15 +197,16 @@ def _glyph_check(row: Row, alias: str, value: str | None) -> None:
                         "(no font prints this character; the row is not printed)")
 
 
-def _parse_row(row: Row, as_of: date) -> Member | None:
+def _parse_row(row: Row, as_of: date, widths: tuple[int, int]) -> Member | None:
     """Validate one row; problems go to ``row.problems``, warnings to ``row.notes``."""
-    symbol = row.digits("symbol")
-    number = row.digits("number")
+    symbol, number = (_key_part(row, alias, width, label) for alias, width, label in
+                      zip(("symbol", "number"), widths, ("記号", "番号"), strict=True))
     branch = row.digits("branch", width=2)
     if branch is not None and len(branch) < 2:
         branch = branch.zfill(2)  # a CSV saved by Excel writes 枝番 1 as "1"
     elif branch is not None and len(branch) > 2:
-        row.fail("branch", "枝番は2桁です (00 insured person, 01… dependents)")
+        row.fail("branch", f"{branch}: 枝番は2桁です "
+                           "(two digits: 00 insured person, 01… dependents)")
         branch = None
     insured = branch == INSURED_BRANCH
 
@@ -224,7 +233,8 @@ def _parse_row(row: Row, as_of: date) -> Member | None:
     if membership_text is not None:
         membership = MEMBERSHIP_ALIASES.get(membership_text)
         if membership is None:
-            row.fail("membership", "一般 か 任意継続 で書いてください (一般 or 任意継続)")
+            row.fail("membership", f"{value_shown(membership_text)}一般 か 任意継続 で"
+                                   "書いてください (write 一般 or 任意継続)")
     elif insured:
         row.fail("membership", "被保険者(枝番00)の行には必須です (required on 枝番 00)")
 
@@ -268,9 +278,9 @@ def _parse_row(row: Row, as_of: date) -> Member | None:
     if myna_registered is True and certificate_issued_on is not None:
         # Not an error: a registered member may receive one on application (card lost or
         # being renewed, support needed); staff confirm, the letter never says "cannot use".
-        shown = f" ({issue_reason})" if issue_reason else ""
+        why = f" ({issue_reason})" if issue_reason else ""
         row.warn("certificate_issued_on",
-                 f"マイナ保険証 有 の方に資格確認書を交付しています{shown}。交付理由を確認して"
+                 f"マイナ保険証 有 の方に資格確認書を交付しています{why}。交付理由を確認して"
                  "ください (registered for マイナ保険証 and given a 資格確認書: check the reason)")
 
     if row.problems:
@@ -291,29 +301,29 @@ def _check_issue_date(row: Row, issued_on: date, acquired_on: date | None,
                       lost_on: date | None, as_of: date) -> None:
     """A 資格確認書交付日 must be a day a certificate can be issued, within the member's
     coverage, and not after the letter date (the letter says the certificate is enclosed)."""
-    shown = issued_on.isoformat()
+    value = issued_on.isoformat()
     first = default_rules().certificate_first_issue_date
     if issued_on < first:
         row.fail("certificate_issued_on",
-                 f"{shown}: 資格確認書を交付できる最初の日 {first.isoformat()} より前です "
+                 f"{value}: 資格確認書を交付できる最初の日 {first.isoformat()} より前です "
                  f"(before {first.isoformat()}, the first day a 資格確認書 can be issued)")
         return
     try:
         certificate_expiry(issued_on)
     except RuleError as exc:
-        row.fail("certificate_issued_on", f"{shown}: 交付期間が設定されていません ({exc.message})")
+        row.fail("certificate_issued_on", f"{value}: 交付期間が設定されていません ({exc.message})")
         return
     if acquired_on is not None and issued_on < acquired_on:
         row.fail("certificate_issued_on",
-                 f"{shown}: 資格取得日 {acquired_on.isoformat()} より前です。交付日が資格の"
+                 f"{value}: 資格取得日 {acquired_on.isoformat()} より前です。交付日が資格の"
                  "期間外です (交付日 outside coverage: before 資格取得日)")
     elif lost_on is not None and issued_on >= lost_on:
         row.fail("certificate_issued_on",
-                 f"{shown}: 資格喪失日 {lost_on.isoformat()} 以後です。交付日が資格の期間外です"
+                 f"{value}: 資格喪失日 {lost_on.isoformat()} 以後です。交付日が資格の期間外です"
                  " (交付日 outside coverage: on or after 資格喪失日)")
     elif issued_on > as_of:
         row.fail("certificate_issued_on",
-                 f"{shown}: 基準日(お知らせの日付) {as_of.isoformat()} より後です。手紙は資格確認書"
+                 f"{value}: 基準日(お知らせの日付) {as_of.isoformat()} より後です。手紙は資格確認書"
                  "を「お送りします」と書くため、交付済みの日付が必要です (after the letter date: "
                  "the letter says the certificate is enclosed, so it must already be issued)")
 
@@ -330,8 +340,8 @@ def _issue_reason(row: Row, myna_registered: bool | None,
     if text is None:
         return None
     if text not in ISSUE_REASONS:
-        row.fail("issue_reason", f"{text[:20]}: {'・'.join(ISSUE_REASONS)} のどれかで書いてください"
-                                 f" (one of {', '.join(ISSUE_REASONS)})")
+        row.fail("issue_reason", f"{value_shown(text)}{'・'.join(ISSUE_REASONS)} のどれかで"
+                                 f"書いてください (one of {', '.join(ISSUE_REASONS)})")
         return None
     if text == "未取得" and (has_mynumber_card is True or myna_registered is True):
         row.fail("issue_reason", "未取得: マイナンバーカード 有 または マイナ保険証 有 と矛盾します"
@@ -342,10 +352,20 @@ def _issue_reason(row: Row, myna_registered: bool | None,
     return text
 
 
-def _row_key(row: Row) -> tuple[str | None, str | None]:
+def _key_part(row: Row, alias: str, width: int, label: str) -> str | None:
+    """記号 or 番号: digits, a numeric cell padded to ``width``, longer values rejected."""
+    text = row.digits(alias, width=width)
+    if text is not None and len(text) > width:
+        row.fail(alias, f"{text}: {label}は{width}桁以内です (at most {width} digits, as the "
+                        "insurer settings say)")
+        return None
+    return text
+
+
+def _row_key(row: Row, widths: tuple[int, int]) -> tuple[str | None, str | None]:
     """(member key, household key) from the raw cells, or None where they cannot be read."""
     parts = []
-    for alias in ("symbol", "number", "branch"):
+    for alias, width in zip(("symbol", "number", "branch"), (*widths, 2), strict=True):
         text = row.nfkc(alias)
         if text is None or not text.isascii() or not text.isdigit():
             return None, None
@@ -353,6 +373,8 @@ def _row_key(row: Row) -> tuple[str | None, str | None]:
             if len(text) > 2:
                 return None, None
             text = text.zfill(2)
+        elif is_number(row.raw(alias)):
+            text = text.zfill(width)
         parts.append(text)
     return "-".join(parts), "-".join(parts[:2])
 
@@ -392,22 +414,24 @@ def read_roster(
     path = Path(path)
     as_of = as_of or date.today()
     encoding, table = load_table(path, sheet=sheet)
-    if not table or not any(cell_text(c).strip() for c in table[0][1]):
+    found = find_header(table)
+    if found is None:
         raise RosterError(
-            "ファイルが空です、または1行目に見出しがありません (no header row)", file=path
+            f"ファイルが空です、または最初の{HEADER_ROWS}行に見出しがありません "
+            f"(no header row in the first {HEADER_ROWS} rows)", file=path
         )
-    header = table[0][1]
+    header_row, header = table[found]
     names = {i: cell_text(c).strip() for i, c in enumerate(header) if cell_text(c).strip()}
     allowed_keys = frozenset(header_key(a) for a in allow_columns)
     for name in allow_columns:
         if header_key(name) not in {header_key(n) for n in names.values()}:
             raise RosterError(f"--allow-column {name}: その列はありません (no such column)",
-                              file=path, row=1)
-    columns, header_notes = map_header(header, path, allowed_keys)
+                              file=path, row=header_row)
+    columns, header_notes = map_header(header, path, allowed_keys, row=header_row)
     glyphs: dict[str, bool] = {}
     rows = [
         Row(number, cells, columns, glyphs)
-        for number, cells in table[1:]
+        for number, cells in table[found + 1:]
         if any(cell_text(c).strip() for c in cells)
     ]
     del table  # the rows hold the cells now; a 200,000-row roster need not be held twice
@@ -429,12 +453,21 @@ def read_roster(
             raise RosterError(my_number_column_message(column), file=path, column=column)
 
     roster = Roster(file=path, encoding=encoding, row_count=len(rows))
-    roster.warnings.extend(RowError(1, column, reason) for column, reason in header_notes)
+    if header_row != 1:
+        roster.warnings.append(RowError(header_row, None, (
+            f"{header_row} 行目を見出しとして使いました。それより上の行は読みません "
+            f"(header found on row {header_row}; the rows above it are not read)")))
+    roster.warnings.extend(RowError(header_row, column, reason)
+                           for column, reason in header_notes)
     parsed: list[tuple[Row, str | None, str | None, Member | None]] = []
     first_row: dict[str, int] = {}
+    widths = key_widths()
+    padded = 0
     for row in rows:
-        member = _parse_row(row, as_of)
-        key, household = _row_key(row)
+        padded += sum(_padded(row, alias, width)
+                      for alias, width in zip(("symbol", "number"), widths, strict=True))
+        member = _parse_row(row, as_of, widths)
+        key, household = _row_key(row, widths)
         # The folded values were for parsing: held for every row until the end they were
         # most of a big roster's peak memory (a 21,703-row roster: 72 -> 45 MB traced).
         row.forget_folded()
@@ -446,6 +479,13 @@ def read_roster(
                 first_row[key] = row.number
         parsed.append((row, key, household, member))
     _warn_lost_zeros(parsed)
+    if padded:
+        sw, nw = widths
+        roster.warnings.append(RowError(
+            header_row, "記号, 番号",
+            f"数値のセル {padded} 件の先頭に0を補いました (記号 {sw} 桁、番号 {nw} 桁)。文字列で"
+            f"保存してください ({padded} numeric cells padded with leading zeros to the widths "
+            "of the insurer settings; store the columns as text)"))
 
     insured_by_household: dict[str, Member] = {}
     insured_row: dict[str, int] = {}
@@ -496,14 +536,21 @@ def read_roster(
     return roster
 
 
-def _warn_lost_zeros(parsed: list[tuple[Row, str | None, str | None, Member | None]]) -> None:
-    """Warn on numeric 記号/番号/就労先コード cells when the column elsewhere keeps leading
-    zeros as text.
+def _padded(row: Row, alias: str, width: int) -> bool:
+    """A numeric 記号/番号 cell (from .xlsx) shorter than its width: padded when read."""
+    text = row.nfkc(alias)
+    return (is_number(row.raw(alias)) and text is not None and text.isascii()
+            and text.isdigit() and len(text) < width)
 
-    Their width is not fixed, so the lost zeros cannot be restored; the row is kept (its key
-    may not match the kenpo's records) and staff should store the column as text.
+
+def _warn_lost_zeros(parsed: list[tuple[Row, str | None, str | None, Member | None]]) -> None:
+    """Warn on numeric 就労先コード cells when the column elsewhere keeps leading zeros as text.
+
+    Its width is not fixed, so the lost zeros cannot be restored; the row is kept and staff
+    should store the column as text. (記号 and 番号 have widths in the insurer settings:
+    their numeric cells are padded, see :func:`read_roster`.)
     """
-    for alias in ("symbol", "number", "workplace_code"):
+    for alias in ("workplace_code",):
         zero_text = any(
             isinstance(row.raw(alias), str) and (row.nfkc(alias) or "").startswith("0")
             for row, *_ in parsed

@@ -51,6 +51,9 @@ MAX_CELL_CHARS = 500
 # A CSV field may be far longer than csv's default limit (128 KiB) so that a huge cell becomes
 # a rejected row instead of a "CSV cannot be read" for the whole file.
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024
+#: Rows at the top of a sheet where the header is looked for (a title row, a date, blank
+#: rows above the header are Excel habits); see columns.find_header.
+HEADER_LINES = 10
 # Encrypted Office documents are OLE containers with these stream names (MS-OFFCRYPTO 2.3.4).
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 # Bounds on an .xlsx, checked on its zip directory before any part is decompressed. A roster
@@ -148,12 +151,12 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
     if not data.strip():
         raise RosterError("ファイルが空です (empty file)", file=path)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise RosterError(
-            "UTF-16 は読めません。UTF-8 か CP932 (Shift_JIS) の CSV で保存してください "
-            "(UTF-16 is not supported)",
-            file=path,
-        )
-    candidates = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "cp932")
+        # Excel's 「Unicode テキスト」: UTF-16 with its BOM, tab-separated.
+        candidates: tuple[str, ...] = ("utf-16",)
+    elif data.startswith(codecs.BOM_UTF8):
+        candidates = ("utf-8-sig",)
+    else:
+        candidates = ("utf-8", "cp932")
     cut = False
     for encoding in candidates:
         try:
@@ -169,8 +172,8 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
             "ファイルが途中で切れています (truncated file: it ends inside a character)", file=path
         )
     raise RosterError(
-        "文字コードが UTF-8 でも CP932 (Shift_JIS) でもありません "
-        "(not UTF-8 or CP932 text)",
+        "文字コードが UTF-8、CP932 (Shift_JIS)、UTF-16 のどれでもありません "
+        "(not UTF-8 or CP932 text, nor UTF-16 with its BOM)",
         file=path,
     )
 
@@ -193,8 +196,13 @@ def _looks_likecell_text(text: str) -> bool:
 
 
 def _csv_rows(text: str, path: Path) -> Table:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    # Tab-separated (Excel's テキスト and Unicode テキスト) when the first line with either
+    # separator has tabs and no comma; title rows above the header may have neither.
+    delimiter = ","
+    for line in text.split("\n", HEADER_LINES)[:HEADER_LINES]:
+        if "\t" in line or "," in line:
+            delimiter = "\t" if "," not in line else ","
+            break
     reader = csv.reader(io.StringIO(text.rstrip("\x1a"), newline=""), delimiter=delimiter)
     rows: Table = []
     previous = csv.field_size_limit(_CSV_FIELD_LIMIT)
