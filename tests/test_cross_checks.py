@@ -19,10 +19,12 @@ from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner
+from docx import Document
 from pypdf import PdfReader
 
 from kenpo_docs.cli import cli
 from kenpo_docs.input.roster import read_roster
+from kenpo_docs.mailing.letter_docx import render_letter_docx
 from kenpo_docs.mailing.options import MergeOptions
 from kenpo_docs.mailing.run import merge
 from kenpo_docs.mailing.window import check_for_mailing
@@ -194,3 +196,22 @@ def test_issue_reason_has_an_english_alias_and_known_words(tmp_path: Path) -> No
     assert [m.issue_reason for m in read.members] == ["更新中"]
     (error,) = read.errors
     assert error.column == "交付理由" and "なくした" in error.reason and "紛失" in error.reason
+
+
+def _docx_text(data: bytes) -> str:
+    return "".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+
+
+def test_the_word_letter_words_it_the_same(tmp_path: Path) -> None:
+    roster = _write(tmp_path / "r.csv", [
+        ROWS[0], ROWS[7],
+        f"0012,000104,00,江藤 進,1970-01-01,2010-04-01,,一般,2025-01-10,{W01},,,未取得",
+    ])
+    cannot = "マイナ保険証を利用できない方"
+    registered = _docx_text(render_letter_docx(roster, letter="kakuninsho",
+                                               member_key="0012-000102-00", as_of=LETTER_DATE))
+    assert "「資格確認書」をお送りします" in registered and cannot not in registered
+    unable = _docx_text(render_letter_docx(roster, letter="kakuninsho",
+                                           member_key="0012-000104-00", as_of=LETTER_DATE))
+    assert cannot in unable
+    assert "交付理由：江藤 進 様　マイナンバーカードをお持ちでないため" in unable

@@ -111,9 +111,19 @@ def _h(doc: DocumentType, text: str) -> None:
 
 
 def kakuninsho(doc: DocumentType) -> None:
+    # 「マイナ保険証を利用できない方」 only when every member is one (as the HTML letter):
+    # a registered member given a certificate on application is never told so.
+    doc.add_paragraph('{%p if piece.parts | rejectattr("facts.cannot_use_myna") | list %}')
+    _p(doc, "下記の方の「資格確認書」をお送りします。"
+       "有効期限をご確認のうえ、医療機関等を受診する際にご使用ください。")
+    doc.add_paragraph("{%p else %}")
     _p(doc, "マイナ保険証を利用できない方に交付する「資格確認書」をお送りします。"
        "下記の方の資格確認書の"
        "有効期限をご確認のうえ、医療機関等を受診する際にご使用ください。")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph('{%p for part in piece.parts | selectattr("facts.issue_reason_text") %}')
+    _p(doc, "交付理由：{{ part.member.name }} 様　{{ part.facts.issue_reason_text }}")
+    doc.add_paragraph("{%p endfor %}")
     _p(doc, '同封物：{{ enclosed | join("、") }}', size=9.5)
     _table(doc, ["氏名", "区分", "記号・番号・枝番", "交付日", "有効期限"],
            ["{{ part.member.name }}", KIND, KEY, "{{ part.facts.issued_on | wareki }}",
