@@ -67,7 +67,10 @@ def test_untested_versions_lay_everything_out_in_full_with_one_warning(
         tmp_path: Path, untested_weasyprint: None, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="kenpo_docs"):
         slow = merge(ROSTER, options=_options(tmp_path / "slow"))
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    # The sample roster has a 資格確認書 issued after notice 539's periods: the merge says once
+    # that its period is extrapolated (issue 18); that warning is not about the fast path.
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING
+                and "extrapolated" not in r.getMessage()]
     assert [r.getMessage().split(":")[0] for r in warnings] == ["fast path off (untested library "
                                                                 "versions"]
     assert not slow.fast_path

@@ -33,6 +33,7 @@ __all__ = [
     "card_usable_until",
     "certificate_expiry",
     "certificate_period",
+    "certificate_period_extrapolated",
     "certificate_periods_table",
     "delivery_route",
     "elderly_certificate_month",
@@ -95,6 +96,18 @@ def certificate_period(issued_on: date, *, rules: Rules | None = None) -> Certif
             end = period.start - _ONE_DAY
     start = max(start, r.certificate_first_issue_date)
     return CertificatePeriod(start, end, _add_years(opening, pat.expiry_years) - _ONE_DAY)
+
+
+def certificate_period_extrapolated(issued_on: date, *, rules: Rules | None = None) -> bool:
+    """Whether ``issued_on`` falls outside every period the notice (the data file) lists.
+
+    Notice 539 gives two issue periods (to 2026-11-30); a later one is the yearly pattern's
+    extrapolation until staff add the period the kenpo publishes to ``[[certificate.periods]]``.
+    """
+    r = _r(rules)
+    if issued_on < r.certificate_first_issue_date:
+        return False
+    return not any(p.start <= issued_on <= p.end for p in r.certificate_periods)
 
 
 def certificate_expiry(issued_on: date, *, rules: Rules | None = None) -> date:

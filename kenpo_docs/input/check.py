@@ -8,12 +8,16 @@ rows for staff. Only keys, rows and reasons are printed, never names.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from kenpo_docs.domain.facts import delivery_route
+from kenpo_docs.domain.facts import (
+    certificate_period,
+    certificate_period_extrapolated,
+    delivery_route,
+)
 from kenpo_docs.files import csv_bytes, refuse_foreign_file, refuse_same_file, write_atomic
 from kenpo_docs.input.roster import Member, Roster, RowError, read_roster
 
@@ -59,6 +63,8 @@ class CheckResult:
     no_documents: tuple[tuple[str, str], ...]  # (member key, reason)
     errors: tuple[RowError, ...]
     warnings: tuple[RowError, ...]
+    #: Batch-level notes, each said once (e.g. an extrapolated 資格確認書 issue period).
+    notes: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -72,8 +78,9 @@ class CheckResult:
             f"rows: {self.row_count}  members: {self.member_count}  "
             f"households: {self.household_count}  rejected rows: {len(self.errors)}  "
             f"warnings: {len(self.warnings)}",
-            "routes:",
         ]
+        out += [f"note: {note}" for note in self.notes]
+        out.append("routes:")
         width = max((len(r.route) for r in self.routes), default=0)
         out += [f"  {r.route:<{width}}  households: {r.households}  members: {r.members}"
                 for r in self.routes] or ["  (none)"]
@@ -114,6 +121,30 @@ def summarize(roster: Roster, *, as_of: date) -> CheckResult:
         routes=tuple(RouteCount(r, *per_route[r]) for r in order),
         no_documents=tuple(no_docs), errors=tuple(roster.errors),
         warnings=tuple(roster.warnings),
+        notes=tuple(n for n in (extrapolation_note(roster.members),) if n),
+    )
+
+
+def extrapolation_note(members: Iterable[Member]) -> str | None:
+    """One line, once per batch, when a 資格確認書交付日 is after the periods the notice lists.
+
+    The expiry of such a certificate comes from the yearly pattern of ``rules.toml``
+    (「交付時期により、2年～3年となります」), not from the notice: staff add the period to
+    ``[[certificate.periods]]`` when the kenpo publishes it.
+    """
+    dates = sorted({m.certificate_issued_on for m in members
+                    if m.certificate_issued_on is not None
+                    and certificate_period_extrapolated(m.certificate_issued_on)})
+    if not dates:
+        return None
+    period = certificate_period(dates[0])
+    more = f" ほか {len(dates) - 1} 日" if len(dates) > 1 else ""
+    return (
+        f"資格確認書交付日 {dates[0].isoformat()}{more} の交付期間"
+        f"（{period.start.isoformat()}～{period.end.isoformat()}、有効期限 "
+        f"{period.expiry.isoformat()}）は通知に記載がなく、推定です "
+        "(an issue period after those notice 539 lists is extrapolated: add the period the "
+        "kenpo publishes to [[certificate.periods]] in rules.toml)"
     )
 
 

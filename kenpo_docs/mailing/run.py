@@ -41,6 +41,7 @@ from kenpo_docs.documents.letters import (
     load_envelope,
 )
 from kenpo_docs.errors import KenpoDocsError
+from kenpo_docs.input.check import extrapolation_note
 from kenpo_docs.input.roster import read_roster
 from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.mailing import executor, folder, manifest, protect
@@ -135,6 +136,9 @@ def _merge(
 ) -> MergeResult:
     roster = fit_households(read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
                                         allow_columns=options.allow_columns), envelope)
+    note = extrapolation_note(roster.members)  # once per batch, as `check` says it
+    if note:
+        logger.warning(note)
     static = [e for e in specs if e.static]
     roster_bytes = roster_path.read_bytes()
     fingerprint = batch_fingerprint(roster_bytes, options, static)
