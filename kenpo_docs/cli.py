@@ -451,11 +451,14 @@ def notice_proof(number: int, out: str, force: bool) -> None:
 
 @notice.command("issue")
 @click.argument("number", type=int)
-def notice_issue(number: int) -> None:
+@click.option("--force", is_flag=True,
+              help="Issue although a section is incomplete (a missing insert file, an empty "
+                   "section, the skeleton's （本文）).")
+def notice_issue(number: int, force: bool) -> None:
     """Mark notice NUMBER issued and freeze its template folder (hash in the register)."""
     from kenpo_docs.documents.notices import issue_notice
 
-    n = issue_notice(number)
+    n = issue_notice(number, force=force)
     click.echo(f"第{n.number}号 issued; template hash {n.hash[:12] if n.hash else ''}")
 
 

@@ -9,6 +9,7 @@ either changed (``force`` overrides), so what we print today is what was sent th
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import stat
 import tomllib
@@ -185,10 +186,69 @@ def new_notice(title: str, on: date, *, templates: Path | None = None) -> Notice
     return notice
 
 
-def issue_notice(number: int, *, templates: Path | None = None) -> Notice:
-    """Mark a notice issued and freeze its template folder by hash."""
+#: Where a notice's insert files live, inside its template folder: a section the original
+#: prints as an image (539's 「マイナポータルの資格情報画面のダウンロード方法」) takes its picture
+#: from ``inserts/<name>.png`` (or .jpg, .jpeg, .svg); the template refers to it as
+#: ``inserts["<name>"]`` (the file name, when present).
+INSERTS = "inserts"
+INSERT_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
+_INSERT_REF = re.compile(r"""\binserts\[["']([A-Za-z0-9_-]+)["']\]""")
+_EMPTY_SECTION = re.compile(r"<h2\b[^>]*>([^<]*)</h2>\s*(?=<h2\b|{%-?\s*endblock)")
+#: The skeleton's placeholder for the body text.
+PLACEHOLDER = "（本文）"
+
+
+def notice_inserts(notice: Notice, templates: Path | None = None) -> dict[str, str]:
+    """The insert files present in the notice's folder: name -> file name."""
+    folder = templates_root(templates) / "notices" / notice.folder / INSERTS
+    found: dict[str, str] = {}
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() in INSERT_SUFFIXES and path.is_file():
+                found.setdefault(path.stem, path.name)
+    return found
+
+
+def incomplete_sections(notice: Notice, templates: Path | None = None) -> list[str]:
+    """What the notice cannot print yet, one line each (empty when it is complete).
+
+    An insert the template uses whose file is missing, a section heading with nothing under
+    it, and the skeleton's 「（本文）」 placeholder. ``notice build`` and ``notice proof`` warn
+    with these lines; ``notice issue`` refuses while there are any (unless forced).
+    """
+    folder = templates_root(templates) / "notices" / notice.folder
+    source = (folder / "notice.html").read_text(encoding="utf-8")
+    present = notice_inserts(notice, templates)
+    out: list[str] = []
+    for name in dict.fromkeys(_INSERT_REF.findall(source)):
+        if name not in present:
+            out.append(f"差し込みファイル {INSERTS}/{name}.png がありません "
+                       f"(insert file missing: {folder / INSERTS / name}.png, .jpg or .svg)")
+    for title in _EMPTY_SECTION.findall(source):
+        out.append(f"「{title.strip()}」の本文がありません (section left empty)")
+    if PLACEHOLDER in source:
+        out.append(f"{PLACEHOLDER} が残っています (the skeleton's placeholder is still there)")
+    return out
+
+
+def issue_notice(
+    number: int, *, templates: Path | None = None, force: bool = False
+) -> Notice:
+    """Mark a notice issued and freeze its template folder by hash.
+
+    Raises:
+        TemplateError: the notice is incomplete (:func:`incomplete_sections`) and ``force``
+            is not set.
+    """
     notices = load_register(templates)
     notice = get_notice(number, templates)
+    missing = incomplete_sections(notice, templates)
+    if missing and not force:
+        raise TemplateError(
+            f"notice {number} is not complete, not issued (--force to issue anyway): "
+            + "; ".join(missing),
+            template=notice.template,
+        )
     frozen = replace(notice, status="issued", hash=template_hash(notice, templates))
     save_register([frozen if n.number == number else n for n in notices], templates)
     return frozen
@@ -198,8 +258,9 @@ def _mark(value: bool, yes: str = "可", no: str = "不可") -> str:
     return yes if value else no
 
 
-def notice_context(notice: Notice) -> dict[str, Any]:
-    """Everything a notice template may use: the register line and the rules' tables."""
+def notice_context(notice: Notice, templates: Path | None = None) -> dict[str, Any]:
+    """Everything a notice template may use: the register line and the rules' tables, the
+    insurer settings' contact and series title, and the insert files present."""
     card_rows = []
     for label, h in facts.card_handling_table():
         issue = _mark(h.new_issue)
@@ -260,6 +321,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         "timings": timings,
         "contact": contact,
         "series_title": ins.series_title,
+        "inserts": notice_inserts(notice, templates),
     }
 
 

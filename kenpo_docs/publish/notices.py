@@ -7,18 +7,30 @@ What the notice says (its register entry, its context, whether it is frozen) is 
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 from kenpo_docs.documents.notices import (
     FORMATS,
     check_frozen,
     get_notice,
+    incomplete_sections,
     notice_context,
     templates_root,
 )
 from kenpo_docs.errors import TemplateError
 from kenpo_docs.files import write_atomic
 from kenpo_docs.render import RenderOptions, render_docx, render_html, render_pdf
+
+logger = logging.getLogger(__name__)
+
+
+def warn_incomplete(number: int, templates: Path | None = None) -> list[str]:
+    """Log one warning per section the notice cannot print yet; returns the lines."""
+    missing = incomplete_sections(get_notice(number, templates), templates)
+    for line in missing:
+        logger.warning("notice %d: %s", number, line)
+    return missing
 
 
 def render_notice(
@@ -40,7 +52,7 @@ def render_notice(
         templates_dir=root,
         pdf_variant="pdf/a-3b" if pdfa else None,
     )
-    context = notice_context(notice)
+    context = notice_context(notice, templates)
     if fmt == "pdf":
         return render_pdf(notice.template, context, options=options)
     if fmt == "docx":
@@ -57,7 +69,12 @@ def build_notice(
     force: bool = False,
     templates: Path | None = None,
 ) -> Path:
-    """Render and write ``notice-<number>.<fmt>``; nothing is written if rendering fails."""
+    """Render and write ``notice-<number>.<fmt>``; nothing is written if rendering fails.
+
+    A section the notice cannot print yet (a missing insert file, an empty section, the
+    skeleton's placeholder) is a warning: the draft is still written.
+    """
+    warn_incomplete(number, templates)
     data = render_notice(number, fmt, pdfa=pdfa, force=force, templates=templates)
     out = Path(out_dir) if out_dir is not None else Path("output") / "notices"
     path = out / f"notice-{number}.{fmt}"
@@ -73,9 +90,13 @@ def proof_notice(
     force: bool = False,
     templates: Path | None = None,
 ) -> list[Path]:
-    """PNG thumbnails of each page (80 dpi by default), for a quick look before printing."""
+    """PNG thumbnails of each page (80 dpi by default), for a quick look before printing.
+
+    Warns, as :func:`build_notice` does, about sections the notice cannot print yet.
+    """
     import pypdfium2 as pdfium
 
+    warn_incomplete(number, templates)
     data = render_notice(number, "pdf", force=force, templates=templates)
     out = Path(out_dir) if out_dir is not None else Path("output") / "notices"
     pdf = pdfium.PdfDocument(data)
