@@ -258,3 +258,15 @@ def test_fallback_glyphs_leave_the_fast_path_for_the_full_layout(merged: Merged)
     _out, result, _rows = merged
     assert result.fast_path
     assert sum(result.full_layout.values()) >= 2, result.full_layout
+
+
+def test_every_face_is_vendored_and_the_text_faces_share_one_coverage() -> None:
+    """The chain is answered with BIZ UDPGothic's cmap for Mincho and bold text too
+    (kenpo_docs.fonts.CHAIN): that holds only while the three BIZ UD files agree."""
+    from kenpo_docs.fonts import _coverage, font_faces
+
+    faces = font_faces()
+    assert all(f.path.parent == fonts_dir() and f.path.is_file() for f in faces)
+    assert (fonts_dir() / "IPA_Font_License_Agreement_v1.0.txt").is_file()
+    text = {_coverage(f.path) for f in faces if f.family != "IPAmjMincho"}
+    assert len(text) == 1
