@@ -112,8 +112,14 @@ def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -
               help="A column that only looks like My Numbers (個人番号): exempt it.")
 @click.option("--force", is_flag=True,
               help="Replace --report even when the file there is not a report of ours.")
+@click.option("--letter", metavar="NAME",
+              help="Also list the rows a merge of this letter skips, with its reasons "
+                   "(e.g. an expired 資格確認書), and count its envelopes.")
+@click.option("--window", "window", type=click.IntRange(1, 24), default=3, show_default=True,
+              help="With --letter koureisha: months ahead, as merge --window.")
 def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
-          allow_columns: tuple[str, ...], force: bool) -> None:
+          allow_columns: tuple[str, ...], force: bool, letter: str | None,
+          window: int) -> None:
     """Validate ROSTER as the merge will and print a summary; writes nothing but --report.
 
     Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
@@ -124,7 +130,8 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
 
     if report:  # before the roster is read: a wrong --report is known at once
         check_report_path(report, roster=roster, force=force)
-    result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
+    result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns,
+                               letter=letter, window_months=window)
     if report:
         write_report(result.errors, report, roster=roster, force=force)
     for line in result.lines():

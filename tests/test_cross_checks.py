@@ -215,3 +215,26 @@ def test_the_word_letter_words_it_the_same(tmp_path: Path) -> None:
                                            member_key="0012-000104-00", as_of=LETTER_DATE))
     assert cannot in unable
     assert "交付理由：江藤 進 様　マイナンバーカードをお持ちでないため" in unable
+
+
+def test_check_letter_lists_the_merge_s_skips_from_the_command_line(tmp_path: Path) -> None:
+    """``kenpo-docs check --letter`` shows the rows that letter's merge skips, with the merge's
+    own reason (one implementation: check_for_mailing plans the batch as the merge does)."""
+    import sys
+
+    from click.testing import CliRunner
+
+    from kenpo_docs.cli import cli
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "bad"))
+    import make_bad
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(make_bad.csv_text([make_bad.row(1, 資格確認書交付日="2024-12-02")]),
+                      encoding="utf-8")
+    args = ["check", str(roster), "--as-of", "2027-12-01"]
+    plain = CliRunner().invoke(cli, args)
+    assert "有効期限切れ" not in plain.output
+    with_letter = CliRunner().invoke(cli, [*args, "--letter", "kakuninsho"])
+    assert with_letter.exit_code == 0, with_letter.output
+    assert "有効期限切れ: 送付不要" in with_letter.output
