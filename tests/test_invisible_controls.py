@@ -124,11 +124,22 @@ def test_zero_width_characters_are_removed_with_their_code_point(tmp_path: Path,
 
 def test_variation_selectors_stay(tmp_path: Path) -> None:
     ivs = "葛\U000E0100飾区"  # an ideographic variation sequence (Adobe-Japan1 葛)
-    svs = "辻\ufe00"  # a standardized variation sequence
-    path = _roster(tmp_path, [make_bad.row(1, 住所1=ivs, 氏名=f"{svs} 太郎")])
+    path = _roster(tmp_path, [make_bad.row(1, 住所1=ivs, 氏名=f"{ivs[:2]} 太郎")])
     roster = read_roster(path, as_of=date(2026, 12, 1))
     assert roster.errors == []
-    assert roster.members[0].address1 == ivs and roster.members[0].name == f"{svs} 太郎"
+    assert roster.members[0].address1 == ivs and roster.members[0].name == f"{ivs[:2]} 太郎"
+
+
+def test_a_sequence_no_font_prints_is_refused_as_unprintable_not_as_invisible(
+    tmp_path: Path,
+) -> None:
+    """A selector is never stripped as an invisible character; a sequence the fonts lack
+    (辻 + U+FE00, a standardized variation sequence) is refused as unprintable, naming both
+    code points (see tests/test_name_fonts.py)."""
+    path = _roster(tmp_path, [make_bad.row(1, 氏名="辻\ufe00 太郎")])
+    roster = read_roster(path, as_of=date(2026, 12, 1))
+    assert [e.column for e in roster.errors] == ["氏名"]
+    assert "U+8FBB U+FE00" in roster.errors[0].reason
 
 
 def test_a_variation_selector_without_a_base_character_is_refused(tmp_path: Path) -> None:

@@ -33,6 +33,13 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone meanwhile (a short-lived helper process)
+        return b"resource_tracker"
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -57,7 +64,7 @@ def test_killing_the_merge_alone_ends_its_workers(tmp_path: Path) -> None:
             assert merge.poll() is None, "the merge ended before its workers were seen"
             assert time.monotonic() < deadline
             workers = {pid for pid in _children(merge.pid)
-                       if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()}
+                       if b"resource_tracker" not in _cmdline(pid)}
             time.sleep(0.1)
         time.sleep(1.0)  # the workers are busy with chunks now
         assert all(_alive(pid) for pid in workers)
