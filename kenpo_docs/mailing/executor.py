@@ -3,6 +3,7 @@ main process is, replaced after a bounded number of chunks, and the order chunks
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -39,6 +40,33 @@ class _WorkerProcess(SpawnProcess):
         finally:
             if signal.SIGINT not in held:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, sigint)
+
+
+@contextlib.contextmanager
+def held_sigint() -> Iterator[None]:
+    """Hold Ctrl+C while work is handed to a pool (which starts its worker processes then),
+    and raise it once the block is done.
+
+    Python runs its SIGINT handler in the main thread whichever thread the kernel gave the
+    signal to, so :class:`_WorkerProcess`'s signal mask alone did not keep a KeyboardInterrupt
+    out of the middle of writing a new worker's start-up data: the worker then died with
+    "EOFError: Ran out of input" under the one-line message. Here the pool's own state is
+    whole when the interrupt is raised, so its shutdown stops every worker it started.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda sig, _frame: came.append(sig))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if came:
+        if callable(previous):
+            previous(signal.SIGINT, None)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
 
 
 class _WorkerContext(SpawnContext):

@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from kenpo_docs.domain import facts
 from kenpo_docs.files import csv_bytes, write_atomic
 from kenpo_docs.mailing.covers import cover_item, render_covers
+from kenpo_docs.mailing.executor import held_sigint
 from kenpo_docs.mailing.folder import subfolder
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
 from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
@@ -116,8 +117,10 @@ def _covers(
     } for batch in batches]
     shapes = shapes if shapes is not None and shapes.is_dir() else None
     if pool is not None and len(contexts) > 1:
-        done = list(pool.map(render_covers, contexts, [as_of] * len(contexts),
-                             [shapes] * len(contexts)))
+        with held_sigint():  # map hands out every document (and starts workers) at once
+            laid_out = pool.map(render_covers, contexts, [as_of] * len(contexts),
+                                [shapes] * len(contexts))
+        done = list(laid_out)
     else:
         done = [render_covers(c, as_of, shapes) for c in contexts]
     covers: Covers = {}

@@ -107,8 +107,9 @@ def merge(
         # reads the roster (seconds each at 10,000 households): the first piece comes sooner.
         # (A pool starts its processes as work arrives: one notice, one process so far.)
         pool = executor.pool(workers)
-        early = {i: pool.submit(enc.render_static, e) for i, e in enumerate(static)
-                 if e.kind == "notice"}
+        with executor.held_sigint():
+            early = {i: pool.submit(enc.render_static, e) for i, e in enumerate(static)
+                     if e.kind == "notice"}
     # The folder's lock is released last, once no worker can write into it any more.
     with contextlib.ExitStack() as claim:
         try:
@@ -250,8 +251,9 @@ def _merge(
                         # it (imports, fonts, the shapes' backgrounds) made the first
                         # proof wait seconds longer, for a gain of about a second of work.
                         finished(render_chunk(jobs[0], static_ready=static_ready))
-                    futures = [current.submit(render_chunk, job)
-                               for job in rest[start:start + generation]]
+                    with executor.held_sigint():
+                        futures = [current.submit(render_chunk, job)
+                                   for job in rest[start:start + generation]]
                     for future in futures:
                         finished(future.result())
                 except BaseException:
