@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,16 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of templates/ (never the real register) with the real fonts: the
+    notice tests write notices and the register there."""
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    (tmp_path / "fonts").symlink_to(ROOT / "fonts")
+    monkeypatch.setenv("KENPO_DOCS_HOME", str(tmp_path))
+    return tmp_path
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -20,15 +19,6 @@ from kenpo_docs.errors import TemplateError
 from kenpo_docs.publish.notices import build_notice, proof_notice
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of templates/ (never the real register) with the real fonts."""
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
-    (tmp_path / "fonts").symlink_to(ROOT / "fonts")
-    monkeypatch.setenv("KENPO_DOCS_HOME", str(tmp_path))
-    return tmp_path
 
 
 def _images(pdf: Path) -> int:

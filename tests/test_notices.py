@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -17,15 +16,6 @@ from kenpo_docs.errors import RenderError, TemplateError
 from kenpo_docs.publish.notices import build_notice, proof_notice, render_notice
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of templates/ (never the real register) with the real fonts."""
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
-    (tmp_path / "fonts").symlink_to(ROOT / "fonts")
-    monkeypatch.setenv("KENPO_DOCS_HOME", str(tmp_path))
-    return tmp_path
 
 
 def test_register_lists_539(home: Path) -> None:
