@@ -238,3 +238,23 @@ def test_check_letter_lists_the_merge_s_skips_from_the_command_line(tmp_path: Pa
     with_letter = CliRunner().invoke(cli, [*args, "--letter", "kakuninsho"])
     assert with_letter.exit_code == 0, with_letter.output
     assert "有効期限切れ: 送付不要" in with_letter.output
+
+
+def test_dependent_certificate_after_the_insured_persons_loss_is_rejected(
+        tmp_path: Path) -> None:
+    # A dependent's coverage ends with the insured person's (「健康保険の資格を喪失した場合は、
+    # その時までとなります」): a certificate issued to 枝番01 on or after 被保険者's
+    # 資格喪失日 2026-06-30 is outside coverage, though the dependent's own 喪失日 is empty.
+    roster = _write(tmp_path / "r.csv", [
+        f"0012,000101,00,青木 一郎,1975-06-01,2015-04-01,2026-06-30,一般,2025-01-10,{W01},無,無,",
+        "0012,000101,01,青木 花子,1978-01-20,2015-04-01,,,2026-07-01,,,,,無,無,",
+        "0012,000101,02,青木 次郎,2005-03-03,2015-04-01,,,2026-06-29,,,,,無,無,",
+    ])
+    report = tmp_path / "rejects.csv"
+    result = CliRunner().invoke(cli, ["check", str(roster), "--as-of", "2026-12-01",
+                                      "--report", str(report)])
+    rows = list(csv.DictReader(report.read_bytes().decode("utf-8-sig").splitlines()))
+    assert [(r["row"], r["column"]) for r in rows] == [("3", "資格確認書交付日")], result.output
+    assert "2026-07-01" in rows[0]["reason"]
+    assert "被保険者の資格喪失日 2026-06-30" in rows[0]["reason"]
+    assert "outside coverage" in rows[0]["reason"]

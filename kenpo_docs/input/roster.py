@@ -328,6 +328,19 @@ def _check_issue_date(row: Row, issued_on: date, acquired_on: date | None,
                  "the letter says the certificate is enclosed, so it must already be issued)")
 
 
+def _issued_after_insured_lost(row: Row, member: Member, insured: Member) -> bool:
+    """A dependent's coverage ends with the insured person's (notice 539: 資格を喪失した場合は、
+    その時までとなります): a 交付日 on or after the insured person's 資格喪失日 is outside it."""
+    issued_on, lost_on = member.certificate_issued_on, insured.lost_on
+    if issued_on is None or lost_on is None or issued_on < lost_on:
+        return False
+    row.fail("certificate_issued_on",
+             f"{issued_on.isoformat()}: 被保険者の資格喪失日 {lost_on.isoformat()} 以後です。"
+             "交付日が資格の期間外です (交付日 outside coverage: on or after the insured "
+             "person's 資格喪失日)")
+    return True
+
+
 def _issue_reason(row: Row, myna_registered: bool | None,
                   has_mynumber_card: bool | None) -> str | None:
     """The 交付理由 column, checked against the マイナ保険証 and マイナンバーカード answers;
@@ -512,7 +525,10 @@ def read_roster(
                     row.warn("membership",
                              "被保険者の加入区分を使います (insured person's value used)")
                 member = replace(member, membership=insured.membership)
-                dependents.setdefault(household, []).append(member)
+                if _issued_after_insured_lost(row, member, insured):
+                    member = None
+                else:
+                    dependents.setdefault(household, []).append(member)
         for column, reason in row.notes:
             roster.warnings.append(RowError(row.number, column, reason, key))
         if member is None:
