@@ -220,6 +220,16 @@ def test_a_batch_is_resumed_only_with_its_own_sides(batches: tuple[Path, Path, P
     assert res.exit_code == 2
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "--sides duplex" in lines[0], res.output
+    # a folder written before --sides existed holds pieces without blank pages: simplex
+    legacy = tmp / "legacy"
+    legacy.mkdir()
+    (legacy / "batch.json").write_text(json.dumps({k: batch[k] for k in ("batch_id",
+                                                                       "fingerprint")}))
+    res = CliRunner().invoke(cli, [
+        "merge", str(tmp / "roster.csv"), "--letter", "kakuninsho", "--as-of", "2026-12-01",
+        "--out", str(legacy), "--workers", "1", "--db", str(tmp / "legacy.sqlite")])
+    assert res.exit_code == 2 and "--sides simplex" in res.output, res.output
+    assert sorted(p.name for p in legacy.iterdir()) == ["batch.json"]  # nothing written
     bad = CliRunner().invoke(cli, ["merge", str(tmp / "roster.csv"), "--letter", "kakuninsho",
                                    "--out", str(tmp / "x"), "--sides", "both"])
     assert bad.exit_code == 2 and "both" in bad.output
