@@ -15,7 +15,7 @@ import errno
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -173,11 +173,17 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
 @click.option("--strict", is_flag=True,
               help="Stop instead of warning when the fast path is off (installed library "
                    "versions other than the tested ones: 5-30 times slower).")
+@click.option("--sides", type=click.Choice(["duplex", "simplex"]), default="duplex",
+              show_default=True,
+              help="How the print files are printed. duplex: every envelope starts on a front "
+                   "side (a blank back page after an odd page count), so two-sided printing "
+                   "never puts a household's page on another's back. simplex: no blank pages; "
+                   "print one-sided only.")
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
           enclose: tuple[str, ...], sort: str, notice: str | None,
           document_number: int | None, window: int, db: str,
           workers: int, sheet: str | None, allow_columns: tuple[str, ...],
-          encrypt: bool, strict: bool) -> None:
+          encrypt: bool, strict: bool, sides: Literal["duplex", "simplex"]) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
     manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
 
@@ -196,7 +202,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
         sort=sort, notice=notice, document_number=document_number, window_months=window,
         workers=workers, sheet=sheet,
         db=Path(db),
-        allow_columns=allow_columns, strict=strict,
+        allow_columns=allow_columns, strict=strict, sides=sides,
         password=_batch_password() if encrypt else None,
     )
     with contextlib.ExitStack() as stack:

@@ -7,6 +7,10 @@ It runs what a member of staff would run::
         --enclose notice:539 --enclose file:samples/bessou3-standin.pdf \\
         --as-of 2026-12-01 --out output/demo
 
+The print files are for two-sided printing (the default ``--sides duplex``): a 7-page
+envelope (letter, notice 539's five pages, the 別添3 stand-in) ends with a blank back page
+carrying its piece code.
+
 The sample roster holds a few deliberately bad rows (see ``samples/README.md``), so the merge
 reports rejects (exit 1) by design; the demo succeeds when the batch completed.
 """
@@ -49,7 +53,9 @@ def main(argv: list[str]) -> int:
         f"\nDemo done. Look at:\n"
         f"  {out}/manifest.csv      one line per roster row (ok / skipped / rejected + reason)\n"
         f"  {out}/pieces/           one PDF per envelope\n"
-        f"  {out}/print/            print-ready files per workplace and for home delivery\n"
+        f"  {out}/print/            print-ready files per workplace and for home delivery,\n"
+        f"  {' ' * len(str(out))}                   two-sided "
+        f"(every envelope starts on a front side)\n"
     )
     return 0
 

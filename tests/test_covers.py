@@ -39,7 +39,8 @@ def _write(context: dict[str, object], path: Path, *, overlay: bool = True,
     if not overlay:
         assert monkeypatch is not None
         monkeypatch.setattr(covers, "_overlays", lambda *args: {})
-    segment, ranges = covers.render_covers(context, AS_OF)
+    # simplex: the pages laid out, no blank back page (tests/test_duplex.py has the padding)
+    segment, ranges = covers.render_covers(context, AS_OF, sides="simplex")
     if not overlay:
         monkeypatch.undo()  # type: ignore[union-attr]
     with PdfStreamWriter(path) as out:

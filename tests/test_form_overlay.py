@@ -150,7 +150,8 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("overlay")
     roster = write_roster(tmp / "roster.csv")
     options = MergeOptions(letter="kakuninsho", out=tmp / "out", as_of=AS_OF,
-                           enclosures=("form:bessou1",), workers=1, stamp_codes=False)
+                           enclosures=("form:bessou1",), workers=1, stamp_codes=False,
+                           sides="simplex")  # the pages are the letter's and the form's
     result = merge(roster, options=options)
     assert result.pieces == len(CASES) and result.rejected == 0
     return tmp

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import shutil
 import sqlite3
 import stat
@@ -301,8 +302,10 @@ def test_postal_counts_per_district_and_postage(
     pages = {r["piece_id"]: int(r["pages"]) for r in _manifest(out) if r["route"] == "home"}
     assert {p.piece_id for p in rep.pieces} == set(pages)
     for p in rep.pieces:
-        # simplex, 4.0 g a sheet + 5.0 g envelope (data/postage.toml); <= 50 g is 定形 110 yen
-        assert p.weight_g == 5.0 + 4.0 * pages[p.piece_id] and p.weight_g <= 50
+        # duplex (merge's default --sides): two pages a sheet; 4.0 g a sheet + 5.0 g envelope
+        # (data/postage.toml); <= 50 g is 定形 110 yen
+        assert p.sheets == math.ceil(pages[p.piece_id] / 2)
+        assert p.weight_g == 5.0 + 4.0 * p.sheets and p.weight_g <= 50
         assert (p.cls, p.yen) == ("定形", 110)
     assert rep.total_yen == 330
     assert "3 home pieces" in res.output and "263: 2" in res.output and "100: 1" in res.output

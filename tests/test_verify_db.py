@@ -32,7 +32,10 @@ ROWS = rows("20-3001-00", "20-3002-00", "20-3003-00", "20-3004-00", "20-3005-00"
 def _merge(roster: Path, out: Path, db: Path, batch: str) -> None:
     result = CliRunner().invoke(cli, [
         "merge", str(roster), "--letter", "kakuninsho", "--as-of", "2026-12-01",
-        "--out", str(out), "--db", str(db), "--batch-id", batch, "--workers", "1"])
+        "--out", str(out), "--db", str(db), "--batch-id", batch, "--workers", "1",
+        # one page a piece, no blank back pages: the page numbers below are the letters'
+        # (duplex print files are verified in tests/test_duplex.py)
+        "--sides", "simplex"])
     assert result.exit_code == 0, result.output
 
 

@@ -37,6 +37,7 @@ from kenpo_docs.gates._pypdf import add_object
 from kenpo_docs.mailing.plan import PiecePlan
 from kenpo_docs.pdf import piecefonts
 from kenpo_docs.pdf.compose import add_overlay_page
+from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides, pad_to_front
 from kenpo_docs.pdf.stream import (
     PdfStreamWriter,
     Segment,
@@ -71,6 +72,8 @@ class ChunkJob:
     enclosures: tuple[str, ...] = ()
     #: The batch's 文書番号 N (see MergeOptions.document_number).
     document_number: int | None = None
+    #: ``duplex``: a piece of odd pages ends with a blank back page (see pdf.sides).
+    sides: Sides = DEFAULT_SIDES
 
 
 def _format_postal(code: str | None) -> str:
@@ -227,8 +230,9 @@ def _piece_aliases(fonts: piecefonts.ChunkFonts | None, index: int) -> dict[int,
 
 
 def _write_stream(path: Path, segment: Segment, pages: range, title: str,
-                  aliases: dict[int, int] | None = None) -> None:
+                  aliases: dict[int, int] | None = None, sides: Sides | None = None) -> None:
     with PdfStreamWriter(path) as out:
+        out.sides = sides
         if aliases:
             out.alias(segment, aliases)
         for index in pages:
@@ -355,6 +359,7 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
                                 backgrounds)
         for static in statics:
             _add_static_page(writer, static)
+        pad_to_front(writer, first_page, sides=job.sides)  # the next piece on a front side
         count = len(writer.pages) - first_page
         if job.stamp_codes:
             for number in range(1, count + 1):
@@ -384,7 +389,7 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     for index, (piece_id, first_page, count) in enumerate(spans):
         _write_stream(job.pieces_dir / f"{piece_id}.pdf", segment,
                       range(first_page, first_page + count), f"{spec.title} {piece_id}",
-                      _piece_aliases(fonts, index))
+                      _piece_aliases(fonts, index), job.sides)
         if fonts is not None:
             fonts.release()
     del segment.objects[recorded:]

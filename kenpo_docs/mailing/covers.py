@@ -25,6 +25,7 @@ from typing import Any
 
 from pypdf import PdfWriter
 
+from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides, pad_to_front
 from kenpo_docs.pdf.stream import Segment, SegmentRecorder
 from kenpo_docs.render import RenderOptions
 
@@ -82,20 +83,22 @@ def _overlays(base: dict[str, Any], pages: list[tuple[str, dict[str, Any], dict[
         return {}
 
 
-def render_covers(context: dict[str, Any], as_of: date, shapes: Path | None = None
-                  ) -> tuple[Segment, dict[str, tuple[int, int]]]:
+def render_covers(context: dict[str, Any], as_of: date, shapes: Path | None = None,
+                  sides: Sides = DEFAULT_SIDES) -> tuple[Segment, dict[str, tuple[int, int]]]:
     """The covers in ``context["covers"]`` (see :func:`cover_item`), each page stamped with
     its cover's code, serialized once (a :class:`~kenpo_docs.pdf.stream.Segment` the
     print files copy pages from), and each cover's page range. Picklable both ways, so a
     worker process can do it. ``shapes``: the batch's shared shapes folder (see
-    :func:`~kenpo_docs.shapes.backgrounds.shared_shapes`)."""
+    :func:`~kenpo_docs.shapes.backgrounds.shared_shapes`). In ``duplex`` a cover of odd
+    pages gets a blank back page (with its code), so the bundle's first piece starts on a
+    front side."""
     from kenpo_docs.shapes.backgrounds import shared_shapes
 
     with shared_shapes(shapes):
-        return _render_covers(context, as_of)
+        return _render_covers(context, as_of, sides)
 
 
-def _render_covers(context: dict[str, Any], as_of: date
+def _render_covers(context: dict[str, Any], as_of: date, sides: Sides
                    ) -> tuple[Segment, dict[str, tuple[int, int]]]:
     from kenpo_docs.barcodes.piececode import piece_code_text, stamp_page
     from kenpo_docs.mailing.chunk import FULL_PER_DOCUMENT, STAMP_OPTIONS, add_document_pages
@@ -118,6 +121,7 @@ def _render_covers(context: dict[str, Any], as_of: date
         first = len(writer.pages)
         for page in cover["pages"]:
             add_document_pages(writer, page["anchor"], overlays, full, backgrounds)
+        pad_to_front(writer, first, sides=sides)
         end = len(writer.pages)
         if cover.get("cover_id"):
             for i in range(first, end):

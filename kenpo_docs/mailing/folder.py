@@ -30,6 +30,7 @@ from pathlib import Path
 
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.files import private_dir, write_atomic
+from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides
 
 STAMP = "batch.json"
 #: The batch's own subfolders.
@@ -67,13 +68,16 @@ def _not_a_link(path: Path, out: Path, *, folder: bool) -> bool:
 
 
 @contextlib.contextmanager
-def claimed(out: Path, batch_id: str, fingerprint: str) -> Iterator[bool]:
+def claimed(out: Path, batch_id: str, fingerprint: str, *, sides: Sides = DEFAULT_SIDES
+            ) -> Iterator[bool]:
     """Claim ``out`` for the batch and hold its lock in the block; yields whether the folder
-    already held this batch (a resume).
+    already held this batch (a resume). ``sides`` (``merge --sides``) is kept in
+    ``batch.json`` with the batch's id: a resume must pad its pieces the same way.
 
     Raises:
-        ManifestError: the folder is not empty and not this batch's, holds another batch,
-            has a link where the batch's files go, or another merge is writing it.
+        ManifestError: the folder is not empty and not this batch's, holds another batch or
+            the batch made with the other ``--sides``, has a link where the batch's files go,
+            or another merge is writing it.
     """
     existed = out.is_dir()
     if existed:
@@ -89,7 +93,7 @@ def claimed(out: Path, batch_id: str, fingerprint: str) -> Iterator[bool]:
                                "実行してください") from None
         # Under the lock: the other merge may have claimed the folder meanwhile.
         _check_ownership(out)
-        yield _stamp(out, batch_id, fingerprint)
+        yield _stamp(out, batch_id, fingerprint, sides)
     finally:
         os.close(fd)  # releases the lock
 
@@ -115,22 +119,53 @@ def _check_ownership(out: Path) -> None:
                            "に指定してください")
 
 
-def _stamp(out: Path, batch_id: str, fingerprint: str) -> bool:
+def _stamp(out: Path, batch_id: str, fingerprint: str, sides: Sides) -> bool:
     stamp = out / STAMP
     if stamp.exists():
         try:
             held = json.loads(stamp.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise ManifestError(f"cannot read {stamp}: {exc}") from exc
+        _same_sides(out, held, sides)
         if held.get("batch_id") != batch_id or held.get("fingerprint") != fingerprint:
             raise ManifestError(
                 f"{out} holds batch {held.get('batch_id')} made from other input; "
                 "choose another --out folder (or the same roster, options and --batch-id)"
             )
         return True
-    write_atomic(stamp, json.dumps({"batch_id": batch_id, "fingerprint": fingerprint},
-                                   indent=1).encode())
+    write_atomic(stamp, json.dumps({"batch_id": batch_id, "fingerprint": fingerprint,
+                                    "sides": sides}, indent=1).encode())
     return False
+
+
+def _same_sides(out: Path, held: dict[str, object], sides: Sides) -> None:
+    # A batch.json without "sides" was written before --sides existed: no blank pages.
+    held_sides = held.get("sides", "simplex")
+    if held_sides != sides:
+        raise ManifestError(
+            f"{out} のバッチは --sides {held_sides} で作られています (batch made with "
+            f"--sides {held_sides}, not {sides}): 同じ --sides {held_sides} で続けるか、"
+            "新しい --out を指定してください")
+
+
+def check_sides(out: Path, sides: Sides) -> None:
+    """Refuse, before anything else is claimed (the tracking database's batch included), to
+    go on with a batch in ``out`` made with the other ``--sides``: its pieces are padded
+    (or not) for that choice. A folder without a readable ``batch.json`` is left to
+    :func:`claimed`.
+
+    Raises:
+        ManifestError: ``out`` holds a batch made with the other ``--sides``.
+    """
+    stamp = out / STAMP
+    if not is_own_file(stamp):
+        return
+    try:
+        held = json.loads(stamp.read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(held, dict):
+        _same_sides(out, held, sides)
 
 
 def subfolder(out: Path, name: str) -> Path:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from kenpo_docs.mailing.executor import MAX_TASKS_PER_WORKER
+from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides
 
 Progress = Callable[[int, int], None]
 
@@ -31,6 +32,10 @@ class MergeOptions:
     chunk_size: int = 40  # WeasyPrint lays out ~40 letters per document fastest
     window_months: int = 3
     envelope: str = "naga3"
+    #: ``duplex``: every piece starts on a front side (a blank back page after an odd page
+    #: count) and the print files ask for two-sided printing; ``simplex``: no blank pages,
+    #: print one-sided (see :mod:`kenpo_docs.pdf.sides`).
+    sides: Sides = DEFAULT_SIDES
     sheet: str | None = None
     allow_columns: tuple[str, ...] = ()  # hardening: columns exempt from the My Number check
     stamp_codes: bool = True

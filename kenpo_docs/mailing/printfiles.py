@@ -6,7 +6,6 @@ file beside it so a folding/inserting machine or a mailroom can drive and reconc
 from __future__ import annotations
 
 import json
-import math
 from collections import OrderedDict, defaultdict
 from concurrent.futures import Executor
 from datetime import date
@@ -21,14 +20,17 @@ from kenpo_docs.mailing.covers import cover_item, render_covers
 from kenpo_docs.mailing.executor import held_sigint
 from kenpo_docs.mailing.folder import subfolder
 from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
+from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides, sheets
 from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
 
+#: ``sheets`` is the sheets of paper as the batch prints (``sides``: its ``--sides``): a
+#: duplex file's blank back pages are counted in ``pages`` and make no sheet of their own.
 INSERTER_COLUMNS = (
     "piece_id",
     "first_page",
     "pages",
-    "sheets_simplex",
-    "sheets_duplex",
+    "sheets",
+    "sides",
     "route",
     "postal_code",
     "enclosures",
@@ -36,7 +38,7 @@ INSERTER_COLUMNS = (
 
 
 INDEX_COLUMNS = ("print_file", "route", "workplace_code", "workplace_name", "pieces", "pages",
-                 "sheets_simplex")
+                 "sheets", "sides")
 
 
 def print_groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
@@ -81,6 +83,7 @@ def _covers(
     as_of: date,
     pool: Executor | None = None,
     shapes: Path | None = None,
+    sides: Sides = DEFAULT_SIDES,
 ) -> Covers:
     items = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
@@ -119,10 +122,10 @@ def _covers(
     if pool is not None and len(contexts) > 1:
         with held_sigint():  # map hands out every document (and starts workers) at once
             laid_out = pool.map(render_covers, contexts, [as_of] * len(contexts),
-                                [shapes] * len(contexts))
+                                [shapes] * len(contexts), [sides] * len(contexts))
         done = list(laid_out)
     else:
-        done = [render_covers(c, as_of, shapes) for c in contexts]
+        done = [render_covers(c, as_of, shapes, sides) for c in contexts]
     covers: Covers = {}
     for segment, ranges in done:
         for anchor, (first, end) in ranges.items():
@@ -188,13 +191,16 @@ def write_print_files(
     as_of: date,
     enclosure_count: int = 0,
     pool: Executor | None = None,
+    sides: Sides = DEFAULT_SIDES,
 ) -> list[Path]:
     """Write ``OUT/print/*.pdf``, their ``*.inserter.csv`` and ``index.csv`` (which file holds
     which workplace's bundle); returns the PDF paths.
 
     ``enclosure_count`` is the inserter file's ``enclosures`` column: how many documents go
     into each envelope besides the letter (one per ``--enclose``); cover sheets have none.
-    With a ``pool``, documents of cover sheets are laid out in parallel.
+    With a ``pool``, documents of cover sheets are laid out in parallel. ``sides``: the
+    batch's ``--sides`` (the pieces' pages are already padded for it), which the files'
+    viewer preference, the covers' padding and the sheet counts follow.
 
     Each file is streamed to disk page by page (see :mod:`kenpo_docs.pdf.stream`):
     memory stays flat however many pieces there are, fonts come once per chunk and each
@@ -202,36 +208,37 @@ def write_print_files(
     """
     folder = subfolder(out, "print")
     groups = print_groups(plan)
-    covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts")
+    covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts", sides)
     sources = _sources(out)
     written = []
     index = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
         path = folder / f"{stem}.pdf"
         rows = _write_print_file(plan, path, number, stem, code, pieces, covers, sources,
-                                 page_counts, enclosure_count, out)
+                                 page_counts, enclosure_count, out, sides)
         write_atomic(folder / f"{stem}.inserter.csv", csv_bytes(INSERTER_COLUMNS, rows))
         written.append(path)
         index.append((f"print/{stem}.pdf", "home" if code is None else f"workplace:{code}",
                       code or "", (pieces[0].addressee.workplace_name or "") if code else "",
-                      len(pieces), sum(r[2] for r in rows), sum(r[3] for r in rows)))
+                      len(pieces), sum(r[2] for r in rows), sum(r[3] for r in rows), sides))
     # Which file is which bundle (file names are numbers of ours, not workplace codes).
     write_atomic(folder / "index.csv", csv_bytes(INDEX_COLUMNS, index))
     return written
 
 
 #: A line of an inserter file (see :data:`INSERTER_COLUMNS`).
-InserterRow = tuple[str, int, int, int, int, str, str, int]
+InserterRow = tuple[str, int, int, int, str, str, str, int]
 
 
 def _write_print_file(
     plan: BatchPlan, path: Path, number: int, stem: str, code: str | None,
     pieces: list[PiecePlan], covers: Covers, sources: dict[str, tuple[Path, int]],
-    page_counts: dict[str, int], enclosure_count: int, out: Path,
+    page_counts: dict[str, int], enclosure_count: int, out: Path, sides: Sides,
 ) -> list[InserterRow]:
     """Stream one print file (its cover, then its pieces); returns its inserter lines."""
     rows: list[InserterRow] = []
     with PdfStreamWriter(path) as writer:
+        writer.sides = sides
         if code is not None:
             # The cover is an item of the bundle in its own right: it carries its own
             # code and line in the inserter file, so verification accounts for every page.
@@ -240,8 +247,8 @@ def _write_print_file(
                 writer.add_segment_page(cover, i,
                                         bookmark=f"表紙 {code}" if i == first else None)
             writer.forget(cover)
-            rows.append((cover_id(plan, number), 1, end - first, end - first,
-                         math.ceil((end - first) / 2), f"cover:{code}", "", 0))
+            rows.append((cover_id(plan, number), 1, end - first, sheets(end - first, sides),
+                         sides, f"cover:{code}", "", 0))
         parts = _Parts()
         for piece in pieces:
             first = writer.pages
@@ -259,7 +266,7 @@ def _write_print_file(
                     writer.add_segment_page(segment, start + i,
                                             bookmark=mark if i == 0 else None)
             rows.append((
-                piece.piece_id, first + 1, pages, pages, math.ceil(pages / 2),
+                piece.piece_id, first + 1, pages, sheets(pages, sides), sides,
                 str(piece.route), piece.postal_code or "", enclosure_count,
             ))
         writer.info = {"Title": f"{plan.letter.title} {plan.batch_id} {stem}",

@@ -73,6 +73,8 @@ def batch_fingerprint(
         options.sheet or "",
         # hardening: exempt columns change which rows are kept (absent: fingerprints unchanged)
         *(["allow:" + "\0".join(options.allow_columns)] if options.allow_columns else []),
+        # simplex pieces have no blank back pages (duplex, the default: fingerprints unchanged)
+        *([f"sides:{options.sides}"] if options.sides != "duplex" else []),
         *options.enclosures,
         *(e.fingerprint for e in static),
     ):
@@ -154,11 +156,13 @@ def _merge(
     # Hardening: the folder is new, empty or this batch's, and locked until the merge ends
     # (see :mod:`kenpo_docs.mailing.folder`); the batch id is this input's and this folder's
     # in the tracking database. Both before anything is rendered.
+    folder.check_sides(out, options.sides)  # one line, before the database says "other options"
     if options.db is not None:
         claim_batch(options.db, batch_id, fingerprint=fingerprint, out=out, letter=letter.name,
                     as_of=options.as_of.isoformat(),
                     roster_sha256=hashlib.sha256(roster_bytes).hexdigest())
-    resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint))
+    resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint,
+                                                        sides=options.sides))
     if protect.is_encrypted_batch(out):
         # Hardening: the command was checked like any other (roster, letter, enclosures, the
         # folder's batch); a run killed while encrypting has left only encryption to do.
@@ -202,6 +206,7 @@ def _merge(
         parts_dir=parts_dir,
         enclosures=tuple(e.spec for e in specs),
         document_number=options.document_number,
+        sides=options.sides,
     )
     done = result.resumed
     total = len(plan.pieces)
@@ -279,14 +284,15 @@ def _merge(
             with executor.pool(workers) as cover_pool:
                 result.print_files = write_print_files(
                     plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs),
-                    pool=cover_pool)
+                    pool=cover_pool, sides=options.sides)
         else:
             result.print_files = write_print_files(
-                plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs))
+                plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs),
+                sides=options.sides)
     manifest.write_manifest(plan, out, page_counts)
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
-                     notice=options.notice)
+                     notice=options.notice, duplex=options.sides == "duplex")
     folder.remove_parts(parts_dir, (c[0].piece_id for c in all_chunks))
     if options.password is not None:
         result.encrypted = protect.encrypt_batch(out, options.password)

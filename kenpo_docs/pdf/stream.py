@@ -45,6 +45,7 @@ from pypdf.generic import (
 from kenpo_docs.errors import AssemblyError
 from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
+from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -240,6 +241,9 @@ class PdfStreamWriter(_Serializer):
         self._sources: list[Any] = []  # keep sources alive while their id() keys the maps
         self._pending: list[tuple[int, Any]] = []
         self.info: dict[str, str] = {}
+        #: How the file is meant to be printed: the catalog's /ViewerPreferences says so to
+        #: the print dialog (None: no preference).
+        self.sides: Sides | None = None
 
     # -- numbers and raw writing ------------------------------------------------------------
 
@@ -402,6 +406,8 @@ class PdfStreamWriter(_Serializer):
                 nums[0], nums[-1], len(nums)))
         root = self._alloc()
         extra = b"/Outlines %d 0 R/PageMode/UseOutlines" % outline_num if outline_num else b""
+        if self.sides is not None:
+            extra += VIEWER_PREFERENCES[self.sides]
         self._emit(root, b"<</Type/Catalog/Pages %d 0 R%s>>" % (self._pages_num, extra))
         info = None
         if self.info:
@@ -433,6 +439,8 @@ class PdfStreamWriter(_Serializer):
         (reproducible output) and different files practically never share one."""
         digest = hashlib.md5(self.path.name.encode(), usedforsecurity=False)
         digest.update(repr(sorted(self.info.items())).encode())
+        if self.sides is not None:
+            digest.update(self.sides.encode())
         digest.update(self._offsets.tobytes())
         return digest.hexdigest().encode("ascii")
 

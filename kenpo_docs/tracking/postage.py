@@ -1,8 +1,10 @@
 """The postage table: paper and envelope weights and Japan Post's rate bands.
 
 Kept apart from the postal report because the merge needs it too: it records each piece's
-sheet count (``sheets_for``, simplex or duplex as the table says). Weights and rates come from
-``data/postage.toml``, which staff keep current (see the comment at its top).
+sheet count (``sheets_for``, simplex or duplex as the batch's ``merge --sides`` says; until
+``--sides`` existed the table said it, with ``duplex`` under ``[paper]``, now ignored).
+Weights and rates come from ``data/postage.toml``, which staff keep current (see the
+comment at its top).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ class PostageTable:
 
     sheet_g: float
     envelope_g: float
-    duplex: bool
     teikei: tuple[tuple[float, int], ...]
     teikeigai: tuple[tuple[float, int], ...]
 
@@ -70,7 +71,7 @@ def load_postage(path: str | Path | None = None) -> PostageTable:
     try:
         paper = raw["paper"]
         return PostageTable(
-            float(paper["sheet_g"]), float(paper["envelope_g"]), bool(paper.get("duplex", False)),
+            float(paper["sheet_g"]), float(paper["envelope_g"]),
             _bands(raw.get("teikei", ()), "teikei", file),
             _bands(raw.get("teikeigai", ()), "teikeigai", file),
         )

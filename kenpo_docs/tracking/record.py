@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.tracking.db import Clock, connect, stamp, transaction, utcnow
-from kenpo_docs.tracking.postage import load_postage, sheets_for
+from kenpo_docs.tracking.postage import sheets_for
 
 if TYPE_CHECKING:  # the plan, for the annotation only (print_files imports printfiles late)
     from kenpo_docs.mailing.plan import BatchPlan
@@ -110,19 +110,18 @@ def record_batch(
     roster: str | Path,
     page_counts: dict[str, int],
     notice: str | None = None,
-    duplex: bool | None = None,
+    duplex: bool = True,
     clock: Clock = utcnow,
 ) -> int:
     """Record ``plan`` and its pieces in one transaction; returns how many pieces were new.
 
     A rerun of the same batch (a resume) upserts on the ids: no duplicate rows, counts, page
     numbers and print files refreshed, and a piece's status left where staff put it.
+    ``duplex``: the batch was made with ``merge --sides duplex`` (two pages a sheet).
 
     Raises:
         ManifestError: the batch id is already recorded for another roster, letter or date.
     """
-    if duplex is None:
-        duplex = load_postage().duplex
     db = Path(db)
     roster_sha = file_sha256(roster)
     now = stamp(clock)
