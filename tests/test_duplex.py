@@ -182,10 +182,14 @@ def test_sheet_counts_follow_the_choice(batches: tuple[Path, Path, Path]) -> Non
                 pages = int(r["pages"])
                 expected = math.ceil(pages / 2) if sides == "duplex" else pages
                 assert (int(r["sheets"]), r["sides"]) == (expected, sides)
+                # the contract's columns from before --sides stay, whatever the choice
+                assert (int(r["sheets_simplex"]), int(r["sheets_duplex"])) == (
+                    pages, math.ceil(pages / 2))
             physical = len(PdfReader(pdf).pages)
             assert int(line["pages"]) == physical
             assert int(line["sheets"]) == (physical // 2 if sides == "duplex" else physical)
             assert line["sides"] == sides
+            assert int(line["sheets_simplex"]) == physical
 
 
 def test_track_verify_and_postage_follow_the_batch(batches: tuple[Path, Path, Path]) -> None:

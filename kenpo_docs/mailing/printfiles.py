@@ -25,20 +25,24 @@ from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
 
 #: ``sheets`` is the sheets of paper as the batch prints (``sides``: its ``--sides``): a
 #: duplex file's blank back pages are counted in ``pages`` and make no sheet of their own.
+#: ``sheets_simplex`` / ``sheets_duplex`` (the contract's columns from before ``--sides``) are
+#: the file's pages printed one-sided / two-sided; new columns go at the end.
 INSERTER_COLUMNS = (
     "piece_id",
     "first_page",
     "pages",
-    "sheets",
-    "sides",
+    "sheets_simplex",
+    "sheets_duplex",
     "route",
     "postal_code",
     "enclosures",
+    "sheets",
+    "sides",
 )
 
 
 INDEX_COLUMNS = ("print_file", "route", "workplace_code", "workplace_name", "pieces", "pages",
-                 "sheets", "sides")
+                 "sheets_simplex", "sheets", "sides")
 
 
 def print_groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
@@ -220,14 +224,21 @@ def write_print_files(
         written.append(path)
         index.append((f"print/{stem}.pdf", "home" if code is None else f"workplace:{code}",
                       code or "", (pieces[0].addressee.workplace_name or "") if code else "",
-                      len(pieces), sum(r[2] for r in rows), sum(r[3] for r in rows), sides))
+                      len(pieces), sum(r[2] for r in rows), sum(r[3] for r in rows),
+                      sum(r[8] for r in rows), sides))
     # Which file is which bundle (file names are numbers of ours, not workplace codes).
     write_atomic(folder / "index.csv", csv_bytes(INDEX_COLUMNS, index))
     return written
 
 
 #: A line of an inserter file (see :data:`INSERTER_COLUMNS`).
-InserterRow = tuple[str, int, int, int, str, str, str, int]
+InserterRow = tuple[str, int, int, int, int, str, str, int, int, str]
+
+
+def _inserter_row(piece_id: str, first_page: int, pages: int, route: str, postal_code: str,
+                  enclosures: int, sides: Sides) -> InserterRow:
+    return (piece_id, first_page, pages, sheets(pages, "simplex"), sheets(pages, "duplex"),
+            route, postal_code, enclosures, sheets(pages, sides), sides)
 
 
 def _write_print_file(
@@ -247,8 +258,8 @@ def _write_print_file(
                 writer.add_segment_page(cover, i,
                                         bookmark=f"表紙 {code}" if i == first else None)
             writer.forget(cover)
-            rows.append((cover_id(plan, number), 1, end - first, sheets(end - first, sides),
-                         sides, f"cover:{code}", "", 0))
+            rows.append(_inserter_row(cover_id(plan, number), 1, end - first, f"cover:{code}",
+                                      "", 0, sides))
         parts = _Parts()
         for piece in pieces:
             first = writer.pages
@@ -265,10 +276,8 @@ def _write_print_file(
                 for i in range(pages):
                     writer.add_segment_page(segment, start + i,
                                             bookmark=mark if i == 0 else None)
-            rows.append((
-                piece.piece_id, first + 1, pages, sheets(pages, sides), sides,
-                str(piece.route), piece.postal_code or "", enclosure_count,
-            ))
+            rows.append(_inserter_row(piece.piece_id, first + 1, pages, str(piece.route),
+                                      piece.postal_code or "", enclosure_count, sides))
         writer.info = {"Title": f"{plan.letter.title} {plan.batch_id} {stem}",
                        "Producer": "kenpo-docs"}
         writer.close()
