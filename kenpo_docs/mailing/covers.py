@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 TEMPLATE = "mailing/cover.html"
 #: Rows on a cover's first page (under its heading) and on each further page. Both leave
 #: room for a few rows wrapped by a long name and for the closing note.
-ROWS_FIRST = 24
+ROWS_FIRST = 12
 ROWS_NEXT = 30
 
 

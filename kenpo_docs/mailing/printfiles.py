@@ -81,6 +81,7 @@ def _covers(
     as_of: date,
     pool: Executor | None = None,
     shapes: Path | None = None,
+    document_number: int | None = None,
 ) -> Covers:
     items = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
@@ -114,6 +115,9 @@ def _covers(
         "letter": plan.letter,
         "as_of": as_of,
         "insurer": facts.insurer(),
+        # the 送付状's 文書番号: the batch's, as its letters print it (None: none)
+        "document_number": (None if document_number is None
+                            else facts.insurer().document_number(document_number)),
     } for batch in batches]
     shapes = shapes if shapes is not None and shapes.is_dir() else None
     if pool is not None and len(contexts) > 1:
@@ -188,6 +192,7 @@ def write_print_files(
     as_of: date,
     enclosure_count: int = 0,
     pool: Executor | None = None,
+    document_number: int | None = None,
 ) -> list[Path]:
     """Write ``OUT/print/*.pdf``, their ``*.inserter.csv`` and ``index.csv`` (which file holds
     which workplace's bundle); returns the PDF paths.
@@ -195,6 +200,7 @@ def write_print_files(
     ``enclosure_count`` is the inserter file's ``enclosures`` column: how many documents go
     into each envelope besides the letter (one per ``--enclose``); cover sheets have none.
     With a ``pool``, documents of cover sheets are laid out in parallel.
+    ``document_number``: the batch's 文書番号 N, printed on the covers as on the letters.
 
     Each file is streamed to disk page by page (see :mod:`kenpo_docs.pdf.stream`):
     memory stays flat however many pieces there are, fonts come once per chunk and each
@@ -202,7 +208,8 @@ def write_print_files(
     """
     folder = subfolder(out, "print")
     groups = print_groups(plan)
-    covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts")
+    covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts",
+                     document_number=document_number)
     sources = _sources(out)
     written = []
     index = []

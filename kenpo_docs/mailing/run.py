@@ -279,10 +279,11 @@ def _merge(
             with executor.pool(workers) as cover_pool:
                 result.print_files = write_print_files(
                     plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs),
-                    pool=cover_pool)
+                    pool=cover_pool, document_number=options.document_number)
         else:
             result.print_files = write_print_files(
-                plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs))
+                plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs),
+                document_number=options.document_number)
     manifest.write_manifest(plan, out, page_counts)
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
