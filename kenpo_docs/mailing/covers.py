@@ -1,9 +1,10 @@
-"""Cover sheets of the workplace print files (送付一覧): a page per ~30 envelopes.
+"""Cover sheets of the workplace print files: a 送付状 (covering letter) to the workplace's
+staff, then the list of its envelopes (送付一覧), a page per ~30 envelopes.
 
 A cover lists every envelope of a workplace's bundle. Laid out as one long table it cost
 ~6 ms of WeasyPrint per listed envelope, a quarter of a whole piece's CPU. So a cover is cut
 into sheets of fixed lines here (:func:`cover_pages`: :data:`ROWS_FIRST` lines under the
-heading, then :data:`ROWS_NEXT` a sheet; lines left over print blank, ready for a note by
+送付状, then :data:`ROWS_NEXT` a sheet; lines left over print blank, ready for a note by
 hand), and ``templates/mailing/cover.html`` prints each page as a section
 of its own, with every per-workplace and per-envelope value marked ``| slot(...)`` (an
 unused line's cells too, as blank slots: until 2026-11-29 they were plain blank cells, which
@@ -31,8 +32,8 @@ from kenpo_docs.render import RenderOptions
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "mailing/cover.html"
-#: Rows on a cover's first page (under its heading) and on each further page. Both leave
-#: room for a few rows wrapped by a long name and for the closing note.
+#: Rows on a cover's first page (under the 送付状) and on each further page. Both leave
+#: room for a few rows wrapped by a long name (the first sheet three) and the closing note.
 ROWS_FIRST = 12
 ROWS_NEXT = 30
 
