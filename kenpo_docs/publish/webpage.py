@@ -80,7 +80,9 @@ def _subset_woff(path: Path, chars: str) -> bytes:
     options.name_IDs = ["*"]  # keep the copyright and licence strings with the font
     options.name_languages = ["*"]
     options.drop_tables = [*options.drop_tables, "meta"]  # fontTools cannot subset it
-    with TTFont(str(path), lazy=False) as font:
+    # recalcTimestamp off: head.modified keeps the face's own date, so the same notice gives
+    # the same bytes every time (fontTools would stamp the clock).
+    with TTFont(str(path), lazy=False, recalcTimestamp=False) as font:
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes={ord(ch) for ch in chars})
         subsetter.subset(font)
