@@ -179,11 +179,15 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
                    "side (a blank back page after an odd page count), so two-sided printing "
                    "never puts a household's page on another's back. simplex: no blank pages; "
                    "print one-sided only.")
+@click.option("--proof", type=click.IntRange(0), default=0, metavar="N",
+              help="Also write PNG proofs (150 dpi) of the first N pieces into OUT/proof/, "
+                   "the envelope window outlined on each first page. Not with --encrypt.")
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
           enclose: tuple[str, ...], sort: str, notice: str | None,
           document_number: int | None, window: int, db: str,
           workers: int, sheet: str | None, allow_columns: tuple[str, ...],
-          encrypt: bool, strict: bool, sides: Literal["duplex", "simplex"]) -> None:
+          encrypt: bool, strict: bool, sides: Literal["duplex", "simplex"],
+          proof: int) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
     manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
 
@@ -202,7 +206,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
         sort=sort, notice=notice, document_number=document_number, window_months=window,
         workers=workers, sheet=sheet,
         db=Path(db),
-        allow_columns=allow_columns, strict=strict, sides=sides,
+        allow_columns=allow_columns, strict=strict, sides=sides, proof=proof,
         password=_batch_password() if encrypt else None,
     )
     with contextlib.ExitStack() as stack:
@@ -217,10 +221,22 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
             bars[0].length = max(total, 1)
             bars[0].update(done - bars[0].pos)
 
-        result = run_merge(roster, options=options, progress=progress)
+        proof_bars: list[Any] = []
+
+        def proof_progress(done: int, total: int) -> None:
+            if not proof_bars and total >= 10:  # a few proofs take a second or two
+                proof_bars.append(stack.enter_context(click.progressbar(
+                    length=total, label="Proofs", show_pos=True, file=sys.stderr)))
+            if proof_bars:
+                proof_bars[0].update(done - proof_bars[0].pos)
+
+        result = run_merge(roster, options=options, progress=progress,
+                           proof_progress=proof_progress)
     if options.password is not None:
         click.echo(f"{result.out}: {result.encrypted} files encrypted ({protect.ALGORITHM})")
     click.echo(f"{result.out}: {result.summary()}")
+    if result.proofs:
+        click.echo(f"{result.out / 'proof'}: {len(result.proofs)} proof pages (PNG)")
     if result.rejected:
         click.echo(f"Some rows were rejected: see {result.out / 'manifest.csv'}", err=True)
     sys.exit(result.exit_code)

@@ -31,7 +31,7 @@ def _pieces(count: int, start: int = 1, name: str = "青木 一郎") -> list[dic
 
 def _context(*cover_items: dict[str, object]) -> dict[str, object]:
     return {"covers": list(cover_items), "batch_id": BATCH, "letter": get_letter("kakuninsho"),
-            "as_of": AS_OF, "insurer": facts.insurer()}
+            "as_of": AS_OF, "insurer": facts.insurer(), "document_number": None}
 
 
 def _write(context: dict[str, object], path: Path, *, overlay: bool = True,
@@ -75,16 +75,17 @@ def test_cover_pages_cut_rows_in_order() -> None:
     assert pages[-1]["rows"][1:] == [None] * (covers.ROWS_NEXT - 1)
     assert [p["first"] for p in pages] == [True, False, False]
     assert [p["last"] for p in pages] == [False, False, True]
-    assert [p["label"] for p in pages] == ["1／3枚目", "2／3枚目", "3／3枚目"]
+    assert [p["label"] for p in pages] == ["1／3ページ", "2／3ページ", "3／3ページ"]
     numbers = [row["number"] for p in pages for row in p["rows"] if row is not None]
     assert numbers == list(range(1, covers.ROWS_FIRST + covers.ROWS_NEXT + 2))
 
 
 def test_a_long_cover_lists_every_envelope_once_and_repeats_the_header(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """60 envelopes: the list starts under the heading on page 1, each further page repeats
+    """60 envelopes: the list starts under the 送付状 on page 1, each further page repeats
     the column headings and names the workplace, every piece id is whole on one line exactly
-    once, the note closes the last page; drawn pages are the full layout's pictures."""
+    once, the 照会先 is in the letter and closes the last page; drawn pages are the full
+    layout's pictures."""
     pieces = _pieces(60)
     item = covers.cover_item("cover-w", "W01", "本部事務局", pieces, cover_id=f"{BATCH}-C001")
     drawn, full = tmp_path / "drawn.pdf", tmp_path / "full.pdf"
@@ -92,14 +93,15 @@ def test_a_long_cover_lists_every_envelope_once_and_repeats_the_header(
     _write(_context(item), full, overlay=False, monkeypatch=monkeypatch)
     pages = _pages(drawn)
     assert len(pages) == 3
-    assert "送付一覧（就労先配付用）" in pages[0] and pieces[0]["piece_id"] in pages[0]
+    assert "送付状" in "".join(pages[0].split()) and "送付一覧" in pages[0]
+    assert pieces[0]["piece_id"] in pages[0]
     # The values are drawn after their page's background: read back, they come after it.
-    assert "件数（通）：" in pages[0] and "60" in pages[0] and "W01" in pages[0]
+    assert "件数" in pages[0] and "60通" in pages[0] and "W01" in pages[0]
     assert all("管理番号" in text and "本部事務局" in text for text in pages)
     lines = "\n".join(pages).splitlines()
     for piece in pieces:
         assert sum(str(piece["piece_id"]) in line for line in lines) == 1
-    assert "照会先" in pages[-1] and "照会先" not in pages[0]
+    assert "照会先" in pages[-1] and "照会先" not in pages[1]
     _same_pictures(drawn, full)
     report = verify_pdf(drawn)
     assert not report.problems and report.pages == 3
@@ -156,7 +158,7 @@ def test_a_name_too_long_for_its_cell_is_laid_out_in_full(tmp_path: Path,
     monkeypatch.setattr(merge_render, "render_document", spy)
     drawn = tmp_path / "drawn.pdf"
     first, end = _write(_context(item), drawn)["cover-w"]
-    assert laid_out == [["2／2枚目"]]
+    assert laid_out == [["2／2ページ"]]
     pages = _pages(drawn)
     assert len(pages) == end - first == 2
     assert long_name[:6] in "".join(pages[1].split())

@@ -43,7 +43,7 @@ from kenpo_docs.barcodes import (
     extract_address_number,
     japan_post_barcode_or_none,
 )
-from kenpo_docs.barcodes.japanpost import kanji_to_number
+from kenpo_docs.domain.addresses import kanji_to_number
 
 # Bars per character, typed from the manual's table (not imported from the module under test).
 BARS = {

@@ -22,6 +22,7 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 
+from kenpo_docs.domain.addresses import arabic_before
 from kenpo_docs.errors import BarcodeError, RepresentativePostalCodeError
 
 logger = logging.getLogger(__name__)
@@ -62,34 +63,17 @@ _REPRESENTATIVE_NOTE = "以下に掲載がない場合"
 
 # --- address number extraction -------------------------------------------------------------
 
-_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
-                 "九": 9}  # fmt: skip
-_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-_KANJI_BEFORE_SUFFIX = re.compile(
-    r"([〇一二三四五六七八九十百千]+)(?=丁目|丁|番地|番|号|地割|線|の|ノ)"
-)
+#: The manual's supplementary rule: kanji numerals before these become Arabic (the kanji
+#: reading itself is :mod:`kenpo_docs.domain.addresses`, shared with the printed address).
+_NUMBER_SUFFIXES = ("丁目", "丁", "番地", "番", "号", "地割", "線", "の", "ノ")
 _DELETED = str.maketrans("", "", "&/・.")
 _TOKEN = re.compile(r"(?P<digits>[0-9]+)|(?P<letters>[A-Z]+)")
 _PO_BOX = re.compile(r"私書箱\D*?([0-9]+)")
 
 
-def kanji_to_number(kanji: str) -> int:
-    """Read a kanji numeral, positional (二十三) or digit by digit (二〇三)."""
-    if not any(ch in _KANJI_UNITS for ch in kanji):
-        return int("".join(str(_KANJI_DIGITS[ch]) for ch in kanji))
-    total, current = 0, 0
-    for ch in kanji:
-        if ch in _KANJI_DIGITS:
-            current = current * 10 + _KANJI_DIGITS[ch]
-        else:
-            total += (current or 1) * _KANJI_UNITS[ch]
-            current = 0
-    return total + current
-
-
 def _arabic_before_suffixes(text: str) -> str:
     """十一丁目 -> 11丁目: kanji numerals become Arabic only before 丁目, 番地, 号 and the like."""
-    return _KANJI_BEFORE_SUFFIX.sub(lambda m: str(kanji_to_number(m.group(1))), text)
+    return arabic_before(text, _NUMBER_SUFFIXES)
 
 
 def _fold_width(text: str) -> str:

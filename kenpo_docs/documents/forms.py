@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from kenpo_docs.domain import facts
+from kenpo_docs.domain.addresses import address_notation
 from kenpo_docs.domain.era import format_wareki
 from kenpo_docs.errors import KenpoDocsError, RuleError, TemplateError
 from kenpo_docs.input.roster import Household, Member
@@ -195,7 +196,8 @@ def form_context(
             send["home"] = True
             if insured.postal_code:
                 send["postal"] = f"{insured.postal_code[:3]}-{insured.postal_code[3:]}"
-            send["address"] = "　".join(a for a in (insured.address1, insured.address2) if a)
+            send["address"] = "　".join(address_notation(a) for a in
+                                       (insured.address1, insured.address2) if a)
         else:
             send["workplace"] = True
             send["workplace_name"] = insured.workplace_name or ""

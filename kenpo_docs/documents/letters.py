@@ -8,12 +8,13 @@ Templates live in ``templates/letters/<name>/letter.html`` and receive the piece
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from kenpo_docs.documents.forms import FORMS
 from kenpo_docs.domain import facts, rules
+from kenpo_docs.domain.addresses import address_notation
 from kenpo_docs.errors import KenpoDocsError, RuleError
 from kenpo_docs.input.roster import Member
 
@@ -210,6 +211,18 @@ def enclosure_titles(letter: str, enclosures: tuple[str, ...]) -> list[str]:
     if files:
         titles.append("関係資料" if files == 1 else f"関係資料（{files}点）")
     return titles
+
+
+def printed_addressee(member: Member) -> Member:
+    """``member`` as a piece prints it: 住所1 and 住所2 in Japan Post's notation of the numbers
+    (「１丁目２－３」 -> 「1丁目2-3」, see :func:`~kenpo_docs.domain.addresses.address_notation`).
+    For the page only: the plan, the manifest, the tracking database and the customer
+    barcode keep the roster's own value."""
+    return replace(
+        member,
+        address1=address_notation(member.address1) if member.address1 else member.address1,
+        address2=address_notation(member.address2) if member.address2 else member.address2,
+    )
 
 
 def get_letter(name: str) -> LetterSpec:

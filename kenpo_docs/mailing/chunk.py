@@ -30,7 +30,12 @@ from pypdf.generic import (
 )
 
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
-from kenpo_docs.documents.letters import Envelope, enclosure_titles, get_letter
+from kenpo_docs.documents.letters import (
+    Envelope,
+    enclosure_titles,
+    get_letter,
+    printed_addressee,
+)
 from kenpo_docs.domain import facts
 from kenpo_docs.files import write_atomic
 from kenpo_docs.gates._pypdf import add_object
@@ -97,10 +102,11 @@ def _customer_barcode_svg(piece: PiecePlan) -> str | None:
 
 
 def piece_context(piece: PiecePlan) -> dict[str, Any]:
-    """What a letter template gets for one piece."""
+    """What a letter template gets for one piece (``addressee``: as printed, its address in
+    Japan Post's notation; the barcode is made from the roster's value)."""
     from markupsafe import Markup
 
-    insured = piece.addressee
+    insured = printed_addressee(piece.addressee)
     svg = _customer_barcode_svg(piece)
     return {
         "piece_id": piece.piece_id,

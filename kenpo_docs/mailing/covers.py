@@ -1,9 +1,10 @@
-"""Cover sheets of the workplace print files (送付一覧): a page per ~30 envelopes.
+"""Cover sheets of the workplace print files: a 送付状 (covering letter) to the workplace's
+staff, then the list of its envelopes (送付一覧), a page per ~30 envelopes.
 
 A cover lists every envelope of a workplace's bundle. Laid out as one long table it cost
 ~6 ms of WeasyPrint per listed envelope, a quarter of a whole piece's CPU. So a cover is cut
 into sheets of fixed lines here (:func:`cover_pages`: :data:`ROWS_FIRST` lines under the
-heading, then :data:`ROWS_NEXT` a sheet; lines left over print blank, ready for a note by
+送付状, then :data:`ROWS_NEXT` a sheet; lines left over print blank, ready for a note by
 hand), and ``templates/mailing/cover.html`` prints each page as a section
 of its own, with every per-workplace and per-envelope value marked ``| slot(...)`` (an
 unused line's cells too, as blank slots: until 2026-11-29 they were plain blank cells, which
@@ -32,9 +33,9 @@ from kenpo_docs.render import RenderOptions
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "mailing/cover.html"
-#: Rows on a cover's first page (under its heading) and on each further page. Both leave
-#: room for a few rows wrapped by a long name and for the closing note.
-ROWS_FIRST = 24
+#: Rows on a cover's first page (under the 送付状) and on each further page. Both leave
+#: room for a few rows wrapped by a long name (the first sheet three) and the closing note.
+ROWS_FIRST = 12
 ROWS_NEXT = 30
 
 
@@ -42,7 +43,7 @@ def cover_pages(anchor: str, pieces: list[dict[str, Any]]) -> list[dict[str, Any
     """The pages of one cover: ``anchor``-p<n>, first/last flags, its rows (numbered from 1
     through the whole cover; a sheet's unused lines are None, printed blank, so that every
     sheet has the same lines and a batch has four sheet shapes, not one per row count) and a
-    ``n／m枚目`` label."""
+    ``n／mページ`` label (pages, not sheets: in duplex two pages share a sheet)."""
     rows = [{**p, "number": n} for n, p in enumerate(pieces, start=1)]
     pages: list[dict[str, Any]] = []
     start = 0
@@ -54,7 +55,7 @@ def cover_pages(anchor: str, pieces: list[dict[str, Any]]) -> list[dict[str, Any
         start += size
     for n, page in enumerate(pages, start=1):
         page["last"] = n == len(pages)
-        page["label"] = f"{n}／{len(pages)}枚目"
+        page["label"] = f"{n}／{len(pages)}ページ"
     return pages
 
 

@@ -34,7 +34,7 @@ from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides
 
 STAMP = "batch.json"
 #: The batch's own subfolders.
-SUBFOLDERS = ("pieces", "parts", "print", "static")
+SUBFOLDERS = ("pieces", "parts", "print", "static", "proof")
 #: Temp files of :func:`kenpo_docs.files.write_atomic`: ``.<name>.<random>.tmp``.
 _TEMP = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
 #: What a run killed before it wrote ``batch.json`` can leave in a new folder.

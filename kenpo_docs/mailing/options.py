@@ -42,6 +42,9 @@ class MergeOptions:
     db: Path | None = None  # tracking database to record the batch in (None: do not)
     strict: bool = False  # stop, rather than warn, when the fast path is off
     worker_chunks: int = MAX_TASKS_PER_WORKER  # chunks a worker renders before it is replaced
+    #: PNG proofs of the first N pieces in OUT/proof/ (see :mod:`kenpo_docs.mailing.proof`);
+    #: 0 writes none.
+    proof: int = 0
     #: Encrypt the pieces and print files with this password once the batch is written (see
     #: :mod:`kenpo_docs.mailing.protect`); never shown in a repr.
     password: str | None = field(default=None, repr=False)
@@ -66,6 +69,8 @@ class MergeResult:
     #: Files encrypted by this run (``password`` given), and where they are: an encrypted
     #: batch is finished (encrypted) without rendering anything again.
     encrypted: int = 0
+    #: The proof pictures written (``proof``).
+    proofs: list[Path] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:

@@ -88,6 +88,7 @@ def _covers(
     pool: Executor | None = None,
     shapes: Path | None = None,
     sides: Sides = DEFAULT_SIDES,
+    document_number: int | None = None,
 ) -> Covers:
     items = []
     for number, (stem, code, pieces) in enumerate(groups, start=1):
@@ -121,6 +122,9 @@ def _covers(
         "letter": plan.letter,
         "as_of": as_of,
         "insurer": facts.insurer(),
+        # the 送付状's 文書番号: the batch's, as its letters print it (None: none)
+        "document_number": (None if document_number is None
+                            else facts.insurer().document_number(document_number)),
     } for batch in batches]
     shapes = shapes if shapes is not None and shapes.is_dir() else None
     if pool is not None and len(contexts) > 1:
@@ -196,6 +200,7 @@ def write_print_files(
     enclosure_count: int = 0,
     pool: Executor | None = None,
     sides: Sides = DEFAULT_SIDES,
+    document_number: int | None = None,
 ) -> list[Path]:
     """Write ``OUT/print/*.pdf``, their ``*.inserter.csv`` and ``index.csv`` (which file holds
     which workplace's bundle); returns the PDF paths.
@@ -205,6 +210,7 @@ def write_print_files(
     With a ``pool``, documents of cover sheets are laid out in parallel. ``sides``: the
     batch's ``--sides`` (the pieces' pages are already padded for it), which the files'
     viewer preference, the covers' padding and the sheet counts follow.
+    ``document_number``: the batch's 文書番号 N, printed on the covers as on the letters.
 
     Each file is streamed to disk page by page (see :mod:`kenpo_docs.pdf.stream`):
     memory stays flat however many pieces there are, fonts come once per chunk and each
@@ -212,7 +218,8 @@ def write_print_files(
     """
     folder = subfolder(out, "print")
     groups = print_groups(plan)
-    covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts", sides)
+    covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts", sides,
+                     document_number=document_number)
     sources = _sources(out)
     written = []
     index = []

@@ -52,6 +52,7 @@ from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
     write_print_files,
 )
+from kenpo_docs.mailing.proof import write_proofs
 from kenpo_docs.mailing.window import fit_households
 from kenpo_docs.tracking.record import claim_batch, record_batch
 
@@ -87,13 +88,20 @@ def merge(
     *,
     options: MergeOptions,
     progress: Progress | None = None,
+    proof_progress: Progress | None = None,
 ) -> MergeResult:
     """Run a merge. Whole-input problems raise before anything is written.
+    ``proof_progress(done, total)``: after each proof piece (``options.proof``).
 
     Raises:
         RosterError, KenpoDocsError: unusable roster, letter, enclosure or output folder.
     """
     started = time.monotonic()
+    if options.proof and options.password is not None:
+        # A proof is a picture of a member's letter in clear: it would defeat --encrypt.
+        raise KenpoDocsError("--proof と --encrypt は一緒に使えません: 校正用の画像は暗号化されない"
+                             "ためです (proofs are pictures in clear; an encrypted batch gets "
+                             "none)")
     fast = gates.warn_once_if_off()
     if options.strict and not fast.on:
         raise KenpoDocsError(f"fast path off ({fast.reason}); refused with --strict")
@@ -115,7 +123,7 @@ def merge(
     # The folder's lock is released last, once no worker can write into it any more.
     with contextlib.ExitStack() as claim:
         try:
-            return _merge(Path(roster_path), options, progress, started=started,
+            return _merge(Path(roster_path), options, progress, proof_progress, started=started,
                           letter=letter, envelope=envelope, specs=specs, workers=workers,
                           pool=pool, early=early, claim=claim)
         finally:
@@ -127,6 +135,7 @@ def _merge(
     roster_path: Path,
     options: MergeOptions,
     progress: Progress | None,
+    proof_progress: Progress | None,
     *,
     started: float,
     letter: LetterSpec,
@@ -284,16 +293,22 @@ def _merge(
             with executor.pool(workers) as cover_pool:
                 result.print_files = write_print_files(
                     plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs),
-                    pool=cover_pool, sides=options.sides)
+                    pool=cover_pool, sides=options.sides,
+                    document_number=options.document_number)
         else:
             result.print_files = write_print_files(
                 plan, out, page_counts, as_of=options.as_of, enclosure_count=len(specs),
-                sides=options.sides)
+                sides=options.sides, document_number=options.document_number)
     manifest.write_manifest(plan, out, page_counts)
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
                      notice=options.notice, duplex=options.sides == "duplex")
     folder.remove_parts(parts_dir, (c[0].piece_id for c in all_chunks))
+    if options.proof:
+        result.proofs = write_proofs(
+            pieces_dir, folder.subfolder(out, "proof"),
+            [p.piece_id for p in plan.pieces[:options.proof]], envelope,
+            progress=proof_progress)
     if options.password is not None:
         result.encrypted = protect.encrypt_batch(out, options.password)
     return _counted(result, plan, page_counts, started)

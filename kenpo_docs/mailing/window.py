@@ -26,7 +26,13 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from kenpo_docs.documents.letters import Envelope, LetterSettings, get_letter, load_envelope
+from kenpo_docs.documents.letters import (
+    Envelope,
+    LetterSettings,
+    get_letter,
+    load_envelope,
+    printed_addressee,
+)
 from kenpo_docs.domain import facts
 from kenpo_docs.errors import RuleError
 from kenpo_docs.input.check import CheckResult, RouteCount, summarize
@@ -89,8 +95,9 @@ def window_problem(insured: Member, *, home: bool, payroll_group: str,
     if home:
         used += _line_mm(POSTAL_PT) + BARCODE_MM
         what = "住所1, 住所2"
+        printed = printed_addressee(insured)  # as the block prints it (「１－２」 -> 「1-2」)
         lines = sum(line_count(a or "", ADDRESS_PT, width)
-                    for a in (insured.address1, insured.address2) if a)
+                    for a in (printed.address1, printed.address2) if a)
     else:
         what = "就労先名"
         lines = line_count(insured.workplace_name or "", ADDRESS_PT, width) \

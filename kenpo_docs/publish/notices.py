@@ -20,6 +20,8 @@ from kenpo_docs.documents.notices import (
 )
 from kenpo_docs.errors import TemplateError
 from kenpo_docs.files import write_atomic
+from kenpo_docs.paths import fonts_dir
+from kenpo_docs.publish.webpage import self_contained
 from kenpo_docs.render import RenderOptions, render_docx, render_html, render_pdf
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,9 @@ def render_notice(
     force: bool = False,
     templates: Path | None = None,
 ) -> bytes:
-    """The notice as bytes in ``fmt`` (pdf, docx, html), without writing anything."""
+    """The notice as bytes in ``fmt`` (pdf, docx, html), without writing anything. The HTML
+    is self-contained (:func:`~kenpo_docs.publish.webpage.self_contained`): one file for a
+    web site."""
     if fmt not in FORMATS:
         raise TemplateError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     root = templates_root(templates)
@@ -57,7 +61,9 @@ def render_notice(
         return render_pdf(notice.template, context, options=options)
     if fmt == "docx":
         return render_docx(notice.docx_template, context, options=options)
-    return render_html(notice.template, context, options=options).encode()
+    # For a web site: its stylesheets, pictures and (subset) fonts inside the one file.
+    page = render_html(notice.template, context, options=options)
+    return self_contained(page, roots=(root, fonts_dir())).encode()
 
 
 def build_notice(
