@@ -209,38 +209,66 @@ class TextBlock:
 _STATE_OPS = {b"rg", b"g", b"k", b"cs", b"sc", b"scn", b"gs"}
 
 
+_SHOW_OPS = {b"TJ", b"Tj", b"'", b'"'}
+
+
 def text_blocks(reader: PdfReader, page: Any) -> Iterator[TextBlock]:
-    """The text objects of a page's content (not of its form XObjects) with the graphics
-    state they are drawn in."""
+    """The text runs of a page's content (not of its form XObjects): each text matrix set
+    (``Tm``) starts one, as WeasyPrint starts each line of text; each comes with the text
+    and graphics state it is drawn in, as a text object of its own."""
     fonts = page["/Resources"].get("/Font", DictionaryObject()).get_object()
     maps = {name: to_unicode_map(f.get_object()) for name, f in fonts.items()}
     ctm: Matrix = _IDENTITY
     state: list[bytes] = []  # colour and gs operators in force
     stack: list[tuple[Matrix, list[bytes]]] = []
-    block: list[bytes] | None = None
-    tm: Matrix | None = None
-    font, size = "", 0.0
-    text: list[str] = []
+    in_text = False
+    text_state: list[bytes] = []  # Tf, Tc, colour… set in this text object so far
+    snapshot: list[bytes] = []  # the text state when the current run started
+    run: list[bytes] = []
+    tm: Matrix = _IDENTITY
+    font, size, start_size = "", 0.0, 0.0
     used: set[str] = set()
+    text: list[str] = []
+
+    def flush() -> TextBlock | None:
+        if not used:
+            return None
+        m = _mul(tm, ctm)
+        scale = abs(_mul((start_size, 0, 0, start_size, 0, 0), m)[3])
+        head = b"q " + b" ".join(_num(v) for v in ctm) + b" cm " + b" ".join(state)
+        body = b"\n".join([b"BT", *snapshot, *run, b"ET"])
+        named = {op.split(b" ")[0].decode() for op in (*snapshot, *run) if op.endswith(b"Tf")}
+        return TextBlock(m[4], m[5], scale, "".join(text), head + b"\n" + body + b"\nQ",
+                         used | named, {s.split(b" ")[0].decode() for s in state
+                                     if s.endswith(b"gs")})
+
     for operands, op in ContentStream(page.get_contents(), reader).operations:
-        if block is not None:
-            block.append(_operands(operands) + op)
-            if op == b"Tf":
-                font, size = str(operands[0]), float(operands[1])
-                used.add(font)
-            elif op in (b"Tm",):
-                tm = tm or tuple(float(v) for v in operands)  # type: ignore[assignment]
-            text_map = maps.get(font, {})
-            text.extend(text_map.get(code, "") for code in _codes(_glyphs(operands, op)))
-            if op == b"ET":
-                assert tm is not None or not text
-                origin = _mul(tm or _IDENTITY, ctm)
-                scale = abs(_mul((size, 0, 0, size, 0, 0), _mul(tm or _IDENTITY, ctm))[3])
-                head = b"q " + b" ".join(_num(v) for v in ctm) + b" cm " + b" ".join(state)
-                yield TextBlock(origin[4], origin[5], scale, "".join(text),
-                                head + b"\n" + b"\n".join(block) + b"\nQ", used,
-                                {s.split(b" ")[0].decode() for s in state if s.endswith(b"gs")})
-                block = None
+        if in_text:
+            encoded = _operands(operands) + op
+            if op in (b"Tm", b"ET"):
+                block = flush()
+                if block is not None:
+                    yield block
+                run, text, used = [], [], set()
+                if op == b"ET":
+                    in_text = False
+                    continue
+                tm = tuple(float(v) for v in operands)  # type: ignore[assignment]
+                snapshot, start_size = list(text_state), size
+                run.append(encoded)
+            elif op in _SHOW_OPS or op in (b"Td", b"TD", b"T*"):
+                run.append(encoded)
+                codes = _codes(_glyphs(operands, op))
+                if codes:
+                    used.add(font)
+                text.extend(maps.get(font, {}).get(code, "") for code in codes)
+            else:
+                if op == b"Tf":
+                    font, size = str(operands[0]), float(operands[1])
+                    if not run:
+                        start_size = size
+                text_state.append(encoded)
+                run.append(encoded)
             continue
         if op == b"q":
             stack.append((ctm, list(state)))
@@ -251,8 +279,8 @@ def text_blocks(reader: PdfReader, page: Any) -> Iterator[TextBlock]:
         elif op in _STATE_OPS:
             state.append(_operands(operands) + op)
         elif op == b"BT":
-            block, tm, text, used = [b"BT"], None, [], set()
-    return
+            in_text, text_state, snapshot, run, text, used = True, [], [], [], [], set()
+            tm = _IDENTITY
 
 
 def _fold(text: str) -> str:
@@ -468,7 +496,7 @@ def add_appearances(fillable: bytes, values: bytes) -> bytes:
             if not value:
                 content = b"/Tx BMC EMC"
             elif mine and _fold("".join(b.text for b in mine)) == _fold(value):
-                size = mine[0].size
+                size = round(mine[0].size, 2)
                 content, resources = _drawn(writer, mine, (x1, y1), values_fonts,
                                             values_states, page_fonts, by_base, field_fonts,
                                             field_font, page)
