@@ -22,6 +22,7 @@ differs in 100-200 % of its ink pixels (measured on the forms before this change
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import io
 import re
 import shutil
@@ -373,3 +374,25 @@ def test_pdfium_redraws_an_edited_field_with_the_dr_font(pair: tuple[bytes, byte
     used = set(re.findall(rb"(/[^\s/]+)\s+[0-9.]+\s+Tf", stream.get_data()))
     assert used == {da_font.encode()}, used
     assert fold(appearance_text(phone)) == "03-1234-5678"
+
+
+def test_a_value_the_printed_form_wraps_is_shown_whole_on_one_line(tmp_path: Path) -> None:
+    """A long address wraps onto two lines in the printed form (its row grows), not in the
+    one-line field: the field draws it whole, smaller, inside its box; the 〒 of the same row
+    (placed lower in the taller printed row) is drawn inside its own box too."""
+    insured = HOUSEHOLDS["continuation"].insured
+    address1 = "北海道札幌市中央区北一条西二丁目一番地札幌市役所本庁舎別館東側通用口前"
+    address2 = "サンプルマンション北海道札幌中央ビルディング第二別館1203号室"
+    long = Household(dataclasses.replace(insured, address1=address1, address2=address2), ())
+    fillable = build_form("bessou1", household=long, as_of=AS_OF, fillable=True)
+    image = render_pdfium(fillable)
+    height = float(PdfReader(io.BytesIO(fillable)).pages[0].mediabox.height)
+    for widget in prefilled(fillable):
+        assert fold(appearance_text(widget)) == fold(str(widget["/V"])), widget["/T"]
+        if widget["/T"] in ("address", "postal_code"):
+            x1, y1, x2, y2 = box(widget, height)
+            inside = image.crop((x1, y1, x2, y2))
+            ink = sum(inside.histogram()[:128])
+            # the box's own column of pixels at each end is clear: nothing cut off there
+            right = image.crop((x2 - 3, y1 + 2, x2, y2 - 2))
+            assert ink > 300 and sum(right.histogram()[:128]) == 0, widget["/T"]

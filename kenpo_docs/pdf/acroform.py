@@ -283,6 +283,18 @@ def text_blocks(reader: PdfReader, page: Any) -> Iterator[TextBlock]:
             tm = _IDENTITY
 
 
+#: The em box of the form's fonts around the baseline (BIZ UDPGothic: ascent 880, descent
+#: 120) and how far it may reach out of a field's box (points): the field's box is the
+#: input's, a little lower than the printed line where the printed row is taller.
+_ASCENT, _DESCENT, _SLACK = 0.88, 0.12, 0.75
+
+
+def _fits(block: TextBlock, bottom: float, top: float) -> bool:
+    """Whether a printed run's em box lies inside a field's box (vertically)."""
+    return (block.y - _DESCENT * block.size >= bottom - _SLACK
+            and block.y + _ASCENT * block.size <= top + _SLACK)
+
+
 def _fold(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
@@ -424,10 +436,15 @@ def _da_font(annot: DictionaryObject) -> tuple[str, float] | None:
 def _one_line(font_name: str, font: _FieldFont, text: str, size: float,
               box: tuple[float, float]) -> bytes:
     """The value on one line at the box's left, centred vertically (no shaping: each
-    character's glyph from the font's map), for a value the printed form sets elsewhere."""
-    gids = [font.glyph(ch) for ch in text]
-    codes = b"".join(b"%04x" % g for g in gids if g is not None)
-    font.keep.update(g for g in gids if g is not None)
+    character's glyph from the font's map), for a value the printed form sets elsewhere
+    (a long address the printed form wraps): smaller than ``size`` if that is what it takes
+    to show it whole. A character the font lacks is left out."""
+    gids = [g for g in (font.glyph(ch) for ch in text) if g is not None]
+    codes = b"".join(b"%04x" % g for g in gids)
+    font.keep.update(gids)
+    advance = sum(font.widths.get(g, font.default_width) for g in gids) / 1000
+    if advance * size > box[0] - 2:
+        size = max((box[0] - 2) / advance, 4.0)
     baseline = (box[1] - size) / 2 + size * 0.12  # the em box centred (descent 0.12 em)
     return (b"q 0 g BT " + font_name.encode() + b" " + _num(size) + b" Tf 0 "
             + _num(baseline) + b" Td <" + codes + b"> Tj ET Q")
@@ -491,6 +508,8 @@ def add_appearances(fillable: bytes, values: bytes) -> bytes:
                 continue
             da_names.add(da[0])
             mine = [b for b in blocks if x1 <= b.x <= x2 and y1 <= b.y <= y2]
+            if not all(_fits(b, y1, y2) for b in mine):
+                mine = []  # the printed row is another height: set apart from the box
             size = da[1]
             resources = DictionaryObject()
             if not value:
