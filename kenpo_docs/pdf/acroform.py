@@ -12,16 +12,19 @@ looks:
   printed (non-fillable) form does: the value's text operators are taken from the same form
   laid out with only its values visible (:func:`text_blocks`), so font, size and place are
   the printed form's by construction. A value that the printed form sets elsewhere than in
-  its field's box (it wrapped, say) is drawn on one line at the field's left edge instead;
+  its field's box (a long address wraps, and its row grows) is drawn on one line at the
+  field's left edge instead, smaller if it must be to show whole;
 * empty text fields get an empty appearance (nothing for a viewer to guess);
 * check boxes get both states, /Yes (WeasyPrint's check mark) and /Off (empty), and their
   /AS and /V name the state;
 * the fields' font becomes a subset (same glyph ids): the page's glyphs, the values', and a
-  repertoire for typing (:data:`REPERTOIRE`: ASCII, kana, full-width forms, era and date
-  kanji and JIS level-1 kanji), with its widths and ToUnicode map cut to match. It stays the
-  fields' /DA font in /DR, so a viewer redrawing an edited field finds a Japanese font there
-  (pypdf encodes through its ToUnicode map; pdfium does too, and falls back to a font of its
-  own for a character the subset lacks);
+  repertoire for typing (:data:`REPERTOIRE`: ASCII, kana, full-width forms, era, date and
+  address kanji), with its widths and ToUnicode map cut to match: 3.1 MB became ~130 KB.
+  It stays the fields' /DA font in /DR, so a viewer redrawing an edited field finds a
+  Japanese font there: pypdf encodes through its ToUnicode map (a character outside the
+  subset is lost); pdfium draws digits and Latin letters with it but kana and kanji with a
+  system font of the script, whatever /DR holds (``CPDF_BAFontMap`` treats an embedded
+  font as Latin);
 * /NeedAppearances is removed: the appearances are given, and a viewer that regenerated them
   would use its own font again.
 """
@@ -371,16 +374,13 @@ class _FieldFont:
     default_width: float
     keep: set[int] = field(default_factory=lambda: {0})
 
-    def glyph(self, ch: str) -> int | None:
-        return self.reverse().get(ch)
+    by_text: dict[str, int] = field(default_factory=dict)  # the lowest glyph id of a text
 
-    def reverse(self) -> dict[str, int]:
-        if not hasattr(self, "_reverse"):
-            rev: dict[str, int] = {}
+    def glyph(self, ch: str) -> int | None:
+        if not self.by_text:
             for gid, text in sorted(self.unicode.items(), reverse=True):
-                rev[text] = gid
-            self._reverse = rev
-        return self._reverse
+                self.by_text[text] = gid
+        return self.by_text.get(ch)
 
     def cut(self) -> None:
         """Subset the program to ``keep`` (glyph ids retained), and its widths, ToUnicode
