@@ -157,7 +157,7 @@ def test_fillable_pdf_has_prefilled_acroform_fields(fillable: bytes) -> None:
     assert fields["birth_date"]["/V"] == "昭和55年4月1日"
     assert fields["target2_name"]["/V"] == "髙橋 花子"
     assert fields["target3_birth"]["/V"] == "平成22年1月8日"
-    assert fields["send_workplace"]["/V"] == "/on"
+    assert fields["send_workplace"]["/V"] == "/Yes"
     assert fields["send_home"]["/V"] == "/Off"
     assert fields["phone"]["/V"] == ""
     assert fields["name"]["/FT"] == "/Tx" and fields["reason_lost"]["/FT"] == "/Btn"
@@ -168,7 +168,7 @@ def test_fillable_field_can_be_filled_and_read_back(fillable: bytes) -> None:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(fillable)))
     writer.update_page_form_field_values(
         writer.pages[0],
-        {"phone": "03-1234-5678", "application_date": "令和7年1月20日", "reason_lost": "/on"},
+        {"phone": "03-1234-5678", "application_date": "令和7年1月20日", "reason_lost": "/Yes"},
         auto_regenerate=False,
     )
     buf = io.BytesIO()
@@ -177,7 +177,7 @@ def test_fillable_field_can_be_filled_and_read_back(fillable: bytes) -> None:
     assert fields is not None
     assert fields["phone"]["/V"] == "03-1234-5678"
     assert fields["application_date"]["/V"] == "令和7年1月20日"
-    assert fields["reason_lost"]["/V"] == "/on"
+    assert fields["reason_lost"]["/V"] == "/Yes"
     assert fields["name"]["/V"] == "髙橋 一郎"
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from kenpo_docs.documents.forms import FORMATS, find_household, form_context, get_form
-from kenpo_docs.errors import KenpoDocsError, TemplateError
+from kenpo_docs.errors import KenpoDocsError, RenderError, TemplateError
 from kenpo_docs.files import write_atomic
 from kenpo_docs.input.roster import Household, read_roster
+from kenpo_docs.pdf.acroform import add_appearances
 from kenpo_docs.render import RenderOptions, render_docx, render_pdf
 
 
@@ -37,7 +38,20 @@ def render_forms(
     context = {"forms": items}
     if fmt == "docx":
         return render_docx(spec.docx_template, context, options=options)
-    return render_pdf(spec.template, context, options=options)
+    pdf = render_pdf(spec.template, context, options=options)
+    if not fillable:
+        return pdf
+    # The same forms printed with only their values visible: where and how the printed form
+    # sets each value, which the fields' appearance streams then draw (see add_appearances).
+    values = render_pdf(spec.template,
+                        {"forms": [{**item, "fillable": False, "values_only": True}
+                                   for item in items]},
+                        options=RenderOptions(as_of=as_of, pdf_tags=False))
+    try:
+        return add_appearances(pdf, values)
+    except ValueError as exc:
+        raise RenderError(f"the fillable form's appearances: {exc}",
+                          template=spec.template) from exc
 
 
 def build_form(
