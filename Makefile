@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 UV_VERSION := 0.13.9
 
-.PHONY: demo test bench lint lock clean
+.PHONY: demo test test-tools bench lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,17 @@ demo: $(STAMP)
 
 # Lint first (seconds): CI (.ci/run) calls `make test`, so findings fail the build before
 # the suite's minutes are spent.
-test: $(STAMP) lint
+test: $(STAMP) lint test-tools
 	$(BIN)/python -m pytest -q
+
+# The tests read back what we print with poppler too (pdftotext, pdftoppm: the third reader
+# beside pypdf and pdfium). Installed through apt when missing and possible (CI runs as root);
+# otherwise the tests that need it say what to install.
+test-tools:
+	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	    && { timeout 120 apt-get update -qq && timeout 180 apt-get install -y -qq \
+	         --no-install-recommends poppler-utils; } >/dev/null 2>&1; } \
+	  || echo "note: poppler-utils (pdftotext) is missing and could not be installed"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
