@@ -173,11 +173,17 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
 @click.option("--strict", is_flag=True,
               help="Stop instead of warning when the fast path is off (installed library "
                    "versions other than the tested ones: 5-30 times slower).")
+@click.option("--cards/--no-cards", default=True, show_default=True,
+              help="kakuninsho, oshirase: enclose each member's card (資格確認書, the card part "
+                   "of 資格情報のお知らせ) after the letter.")
+@click.option("--card-stock", "card_stock", is_flag=True,
+              help="Cards one per page of the card size (85.6 x 54 mm, for a card printer) "
+                   "instead of cut-out cards on A4 sheets.")
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
           enclose: tuple[str, ...], sort: str, notice: str | None,
           document_number: int | None, window: int, db: str,
           workers: int, sheet: str | None, allow_columns: tuple[str, ...],
-          encrypt: bool, strict: bool) -> None:
+          encrypt: bool, strict: bool, cards: bool, card_stock: bool) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
     manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
 
@@ -196,7 +202,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
         sort=sort, notice=notice, document_number=document_number, window_months=window,
         workers=workers, sheet=sheet,
         db=Path(db),
-        allow_columns=allow_columns, strict=strict,
+        allow_columns=allow_columns, strict=strict, cards=cards, card_stock=card_stock,
         password=_batch_password() if encrypt else None,
     )
     with contextlib.ExitStack() as stack:

@@ -37,6 +37,11 @@ class MergeOptions:
     db: Path | None = None  # tracking database to record the batch in (None: do not)
     strict: bool = False  # stop, rather than warn, when the fast path is off
     worker_chunks: int = MAX_TASKS_PER_WORKER  # chunks a worker renders before it is replaced
+    #: Enclose the cards of the letter (資格確認書 with ``kakuninsho``, the 資格情報のお知らせ
+    #: card part with ``oshirase``) after it; see :mod:`kenpo_docs.documents.cards`.
+    cards: bool = True
+    #: Cards one per card-size page (85.6 x 54 mm, a card printer) instead of A4 sheets.
+    card_stock: bool = False
     #: Encrypt the pieces and print files with this password once the batch is written (see
     #: :mod:`kenpo_docs.mailing.protect`); never shown in a repr.
     password: str | None = field(default=None, repr=False)
