@@ -30,7 +30,7 @@ from pypdf import PdfReader
 from kenpo_docs.barcodes.verify import verify_pdf
 from kenpo_docs.cli import cli
 from kenpo_docs.input.roster import read_roster
-from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.options import MergeOptions, MergeResult
 from kenpo_docs.mailing.run import merge
 
 AS_OF = date(2026, 12, 1)
@@ -56,6 +56,10 @@ ROWS = [
     # household 3 (一般): insured without a 交付日 (no card), dependent with one (性別 code 2)
     f"20,3003,00,上田 健,ウエダ ケン,1990-10-10,2018-04-01,,一般,,{WORK},有,有,有,男,,",
     "20,3003,01,上田 ゆり,ウエダ ユリ,1992-12-12,2018-04-01,,,2025-06-16,,,,,,無,無,無,2,,",
+    # household 4: a name with 𠮷 (U+20BB7), which only IPAmj Mincho prints: its card page is
+    # laid out in full instead of drawn over the shared background
+    f"20,3005,00,𠮷田 太郎,ヨシダ タロウ,1988-08-08,2019-05-01,,一般,2025-06-16,{WORK},"
+    "無,無,無,男,,",
 ]
 # member key -> (氏名, 区分, 生年月日, 性別, 交付年月日, 有効期限, 被保険者氏名, 割合, 発効期日)
 CARDS = {
@@ -71,6 +75,8 @@ CARDS = {
                    "令和10年11月30日", "井上 和子", "3割", "令和5年3月1日"),
     "20-3003-01": ("上田 ゆり", "被扶養者", "平成4年12月12日", "女", "令和7年6月16日",
                    "令和9年11月30日", "上田 健", None, None),
+    "20-3005-00": ("𠮷田 太郎", "被保険者", "昭和63年8月8日", "男", "令和7年6月16日",
+                   "令和9年11月30日", None, None, None),
 }
 # The お知らせ is for every covered member: (key, 氏名, 生年月日)
 OSHIRASE = [(k, v[0], v[2]) for k, v in CARDS.items()] + [
@@ -79,7 +85,7 @@ OSHIRASE = [(k, v[0], v[2]) for k, v in CARDS.items()] + [
 ACQUIRED = {"20-3001-00": "平成27年4月1日", "20-3001-01": "平成27年4月1日",
             "20-3001-02": "平成27年4月1日", "20-3002-00": "平成12年4月1日",
             "20-3002-01": "平成12年4月1日", "20-3003-00": "平成30年4月1日",
-            "20-3003-01": "平成30年4月1日"}
+            "20-3003-01": "平成30年4月1日", "20-3005-00": "令和元年5月1日"}
 
 # Where each field is on a card (mm from the card's top-left: left, top, width, height), as
 # templates/cards/cards.html places them; a field's box holds its label and its value.
@@ -197,12 +203,12 @@ def _check_pypdf_card(text: str, key: str, kind: str) -> None:
 @pytest.fixture(scope="module")
 def roster(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cards") / "roster.csv"
-    path.write_bytes(("\n".join([HEADER, *ROWS]) + "\n").encode("cp932"))
+    path.write_bytes(("\n".join([HEADER, *ROWS]) + "\n").encode("utf-8"))
     return path
 
 
-def _merge(roster: Path, out: Path, letter: str = "kakuninsho", **kw: object) -> None:
-    merge(roster, options=MergeOptions(letter=letter, out=out, as_of=AS_OF, workers=1,
+def _merge(roster: Path, out: Path, letter: str = "kakuninsho", **kw: object) -> MergeResult:
+    return merge(roster, options=MergeOptions(letter=letter, out=out, as_of=AS_OF, workers=1,
                                        batch_id=f"CARD-{letter[:3]}", **kw))  # type: ignore[arg-type]
 
 
@@ -223,7 +229,10 @@ def _pieces(out: Path) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def sheets(roster: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sheets") / "out"
-    _merge(roster, out)
+    result = _merge(roster, out)
+    # the 𠮷 household's letter and card sheet are laid out in full (BIZ UD lacks 𠮷), every
+    # other letter and card sheet is drawn over its background
+    assert sum(result.full_layout.values()) == 2, result.full_layout
     return out
 
 
@@ -309,14 +318,14 @@ MISSING_SEX = ("20,3004,00,遠藤 実,エンドウ ミノル,1980-01-01,2015-04-
 
 def test_a_card_member_without_sex_is_rejected_with_the_column(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
-    path.write_bytes(("\n".join([HEADER, *ROWS, MISSING_SEX]) + "\n").encode("cp932"))
+    path.write_bytes(("\n".join([HEADER, *ROWS, MISSING_SEX]) + "\n").encode("utf-8"))
     report = tmp_path / "report.csv"
     result = CliRunner().invoke(cli, ["check", str(path), "--as-of", AS_OF.isoformat(),
                                       "--report", str(report)])
     assert result.exit_code == 1
     rows = list(csv.DictReader(io.StringIO(report.read_bytes().decode("utf-8-sig"))))
     assert [(r["row"], r["member_key"], r["column"]) for r in rows] == \
-        [("9", "20-3004-00", "性別")]
+        [("10", "20-3004-00", "性別")]
     assert "(required with a 資格確認書交付日" in rows[0]["reason"]
     out = tmp_path / "out"
     _merge(path, out)
@@ -325,7 +334,7 @@ def test_a_card_member_without_sex_is_rejected_with_the_column(tmp_path: Path) -
         [("20-3004-00", "性別")]
     # a member whose card does not print (no 交付日) needs no 性別
     no_card = MISSING_SEX.replace("2024-12-02", "").replace("3004", "3005")
-    path.write_bytes(("\n".join([HEADER, no_card]) + "\n").encode("cp932"))
+    path.write_bytes(("\n".join([HEADER, no_card]) + "\n").encode("utf-8"))
     assert not read_roster(path, as_of=AS_OF).errors
 
 
@@ -352,7 +361,7 @@ def test_a_roster_without_the_sex_column_warns_once_and_prints_no_cards(
     old = tmp_path / "old.csv"
     header = HEADER.rsplit(",", 3)[0]
     rows = [r.rsplit(",", 3)[0] for r in ROWS]
-    old.write_bytes(("\n".join([header, *rows]) + "\n").encode("cp932"))
+    old.write_bytes(("\n".join([header, *rows]) + "\n").encode("utf-8"))
     result = CliRunner().invoke(cli, ["check", str(old), "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 0  # no row rejected for the missing column
     notes = [line for line in result.output.splitlines() if "性別の列がない" in line]
