@@ -130,6 +130,8 @@ def letter_context(job: ChunkJob) -> dict[str, Any]:
         "document_number": (None if job.document_number is None
                             else facts.insurer().document_number(job.document_number)),
         "envelope": job.envelope,
+        # the members' cards follow the letter (kakuninsho, oshirase; see documents.cards)
+        "cards": job.cards is not None,
         "pieces": [piece_context(p) for p in job.pieces],
     }
 
