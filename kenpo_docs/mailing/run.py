@@ -87,20 +87,17 @@ def batch_fingerprint(
 def _cards(letter: LetterSpec, options: MergeOptions, roster: Roster) -> str | None:
     """The cards the batch's pieces enclose (the letter's name), or None.
 
-    A roster without the 性別 column (written before the cards) gets no 資格確認書 cards:
-    one warning for the batch, as ``check`` gives it (:func:`no_sex_note`).
+    A roster without the 性別 column (written before the cards) gets no 資格確認書 cards
+    (the merge warns once, as ``check`` notes it, once the batch is claimed:
+    :func:`no_sex_note`).
     """
     if options.card_stock and (letter.name not in CARD_LETTERS or not options.cards):
         raise KenpoDocsError(f"--card-stock: the {letter.name} letter encloses no cards "
                              f"(cards: {', '.join(sorted(CARD_LETTERS))}; not with --no-cards)")
     if not options.cards or letter.name not in CARD_LETTERS:
         return None
-    if letter.name == "kakuninsho":
-        note = no_sex_note(roster)
-        if note:
-            logger.warning(note)
-        if not roster.has_sex_column:
-            return None
+    if letter.name == "kakuninsho" and not roster.has_sex_column:
+        return None
     return letter.name
 
 
@@ -184,6 +181,12 @@ def _merge(
                     as_of=options.as_of.isoformat(),
                     roster_sha256=hashlib.sha256(roster_bytes).hexdigest())
     resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint))
+    if letter.name == "kakuninsho" and options.cards:
+        # Said once the batch is ours: a merge refused (another batch's id or folder) says
+        # only why it was refused.
+        note = no_sex_note(roster)
+        if note:
+            logger.warning(note)
     if protect.is_encrypted_batch(out):
         # Hardening: the command was checked like any other (roster, letter, enclosures, the
         # folder's batch); a run killed while encrypting has left only encryption to do.

@@ -4,10 +4,11 @@ the values of each card drawn over it, as the letters are (:mod:`kenpo_docs.shap
 A page of cards (an A4 sheet of up to 10 cut-out cards, or one card-stock card) is the same
 page for every piece with as many cards (and no long name set smaller): the template marks
 each per-card value with ``slot``, and the lines a card may lack (被保険者氏名, 一部負担金の
-割合 and 発効期日) are blank slots where it lacks them, so they make no other shape. Such a page's background is laid out once per process (or loaded from
-the batch's shared shapes) and each piece's page only draws its values over it. A page is laid
-out in full where a value cannot be drawn as the full layout would print it (a character the
-slot's font lacks, such as 𠮷 in a name, which IPAmj Mincho prints in the full layout).
+割合 and 発効期日) are blank slots where it lacks them, so they make no other shape. Such a
+page's background is laid out once per process (or loaded from the batch's shared shapes)
+and each piece's page only draws its values over it. A page is laid out in full where a value
+cannot be drawn as the full layout would print it (a character the slot's font lacks, such
+as 𠮷 in a name, which IPAmj Mincho prints in the full layout).
 """
 
 from __future__ import annotations
