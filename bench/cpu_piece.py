@@ -7,10 +7,11 @@ the medians. Usage::
 
     .venv/bin/python bench/cpu_piece.py [HOUSEHOLDS=50] [RUNS=3]
 
-``BENCH_NO_LETTER_OVERLAY=1`` lays every letter out in full (the path before the letter
-overlay) for a comparison on the same code. Run it from another checkout (``cd
-/tmp/wt-before && /work/main/.venv/bin/python /work/main/bench/cpu_piece.py``) to measure
-that checkout's code: the current directory's ``kenpo_docs`` is imported first.
+``BENCH_NO_CARDS=1`` leaves the 資格確認書 cards out (the packet before issue 19, for the
+cards' cost on the same code). ``BENCH_NO_LETTER_OVERLAY=1`` lays every letter out in full
+(the path before the letter overlay) for a comparison on the same code. Run it from another
+checkout (``cd /tmp/wt-before && /work/main/.venv/bin/python /work/main/bench/cpu_piece.py``)
+to measure that checkout's code: the current directory's ``kenpo_docs`` is imported first.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def one(households: int) -> dict[str, float]:
         options = MergeOptions(
             letter="kakuninsho", out=Path(tmp) / "out", as_of=date(2026, 12, 1),
             enclosures=("form:bessou1", "notice:539"), notice="539", workers=1,
+            **({"cards": False} if os.environ.get("BENCH_NO_CARDS") else {}),
         )
         cpu = time.process_time()
         wall = time.monotonic()

@@ -21,6 +21,7 @@ HEADER = [
     "記号", "番号", "枝番", "氏名", "フリガナ", "生年月日", "資格取得日", "資格喪失日", "加入区分",
     "資格確認書交付日", "郵便番号", "住所1", "住所2", "就労先コード", "就労先名",
     "マイナ保険証", "マイナンバーカード", "スマートフォン",
+    "性別", "負担割合", "発効期日",
 ]
 SURNAMES = [
     ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"),
@@ -66,6 +67,9 @@ def _towns(rng: random.Random, count: int) -> list[tuple[str, str]]:
 def roster_rows(households: int, seed: int = 20261201) -> list[list[str]]:
     """Header + one row per person for ``households`` households (same seed, same rows)."""
     rng = random.Random(seed)
+    # The cards' columns from a generator of their own: the other columns stay the rows
+    # earlier benchmarks used.
+    card_rng = random.Random(seed + 1)
     towns = _towns(rng, 400)
     workplaces = [(f"W{n:03d}", f"第{n}事業所") for n in range(1, 41)]
     out = [list(HEADER)]
@@ -85,6 +89,11 @@ def roster_rows(households: int, seed: int = 20261201) -> list[list[str]]:
             born = f"{rng.randint(1950, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
             acquired = f"{max(int(born[:4]), 2000) + 1}-04-01"
             insured = branch == 0
+            year, month = int(born[:4]), int(born[5:7])
+            # 70 or over on 2026-12-01: 一部負担金の割合 from the month after the 70th birthday
+            elderly = (year + 70, month) < (2026, 12)
+            effective = (f"{year + 70 + month // 12}-{month % 12 + 1:02d}-01"
+                         if elderly else "")
             out.append([
                 symbol, number, f"{branch:02d}", f"{sname} {gname}", f"{skana} {gkana}",
                 born, acquired, "", ("任意継続" if voluntary else "一般") if insured else "",
@@ -92,6 +101,8 @@ def roster_rows(households: int, seed: int = 20261201) -> list[list[str]]:
                 postal if insured else "", addr1 if insured else "",
                 addr2 if insured else "", wp_code if insured else "",
                 wp_name if insured else "", "", "", "",
+                card_rng.choice(["男", "女"]), card_rng.choice(["2割", "3割"]) if elderly else "",
+                effective,
             ])
     return out
 

@@ -4,8 +4,12 @@ For each size in ``BENCH_SIZES`` (default ``200,1000`` households) it writes a s
 roster (bench/roster_gen.py, fixed seed) and runs the real merge as a subprocess
 (``python -m kenpo_docs merge``) with the standard packet: the ``kakuninsho`` letter, the
 prefilled ``form:bessou1`` and the ``notice:539`` enclosure, piece codes and customer
-barcodes. While it runs, the whole process tree's resident memory is sampled from /proc
-every 50 ms and the pieces folder is watched for the first finished piece.
+barcodes, twice in alternation: without the members' 資格確認書 cards (``--no-cards``, the
+packet before issue 19: the reference) and with them (the roster has 性別, so the letter
+encloses the cards on A4 sheets); the cards' cost is the pieces/s (wall, and per CPU
+second) they lose against the reference in the same run. While it runs, the whole process
+tree's resident memory is sampled from /proc every 50 ms and the pieces folder is watched
+for the first finished piece.
 
 Then a reference: the naive approach (one WeasyPrint document per letter and per form, the
 notice appended and every page stamped with pypdf, one process) on ``BENCH_NAIVE`` households
@@ -47,6 +51,11 @@ from roster_gen import write_roster  # noqa: E402
 AS_OF = "2026-12-01"
 ENCLOSURES = ("form:bessou1", "notice:539")
 LETTER = "kakuninsho"
+#: The packets measured, in the same run and alternately (so load on a shared machine hits
+#: both alike): today's packet without the cards (the reference) and with the members'
+#: 資格確認書 cards on A4 sheets after the letter (issue 19; the roster has 性別, so cards are
+#: printed by default). Their cost is the pieces/s lost against the reference.
+VARIANTS = (("letter", ("--no-cards",)), ("letter + cards", ()))
 
 
 @dataclass
@@ -98,11 +107,11 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def run_merge(roster: Path, out: Path, workers: int) -> Run:
+def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = ()) -> Run:
     """Run the CLI merge as a subprocess, sampling its tree's memory and the first piece."""
     cmd = [sys.executable, "-m", "kenpo_docs", "merge", str(roster), "--letter", LETTER,
            "--as-of", AS_OF, "--out", str(out), "--db", str(out.parent / f"{out.name}.sqlite"),
-           "--workers", str(workers), "--notice", "539"]
+           "--workers", str(workers), "--notice", "539", *extra]
     for enc in ENCLOSURES:
         cmd += ["--enclose", enc]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -214,45 +223,64 @@ def main() -> None:
                  f"packet: letter {LETTER} + {' + '.join(ENCLOSURES)}, piece codes, "
                  "customer barcodes.")
     lines.append("")
-    lines.append("| households | runs | pieces | pages | s (median) | pieces/s | pages/s | "
-                 "CPU s/piece | peak RSS tree | first piece s | piece KB median/p90/max | "
-                 "print files | sum of pieces |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("| households | packet | runs | pieces | pages | s (median) | pieces/s | "
+                 "pages/s | CPU s/piece | peak RSS tree | first piece s | "
+                 "piece KB median/p90/max | print files | sum of pieces |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     best: float | None = None
     peaks: dict[int, int] = {}
     cpu_rates: list[float] = []
+    costs: list[str] = []
     for n in sizes:
         roster = write_roster(n, tmp / f"roster-{n}.csv")
         runs_n = int(os.environ.get("BENCH_RUNS", "3" if n <= 200 else "1"))
-        runs = []
+        runs: dict[str, list[Run]] = {name: [] for name, _ in VARIANTS}
         for i in range(runs_n):
-            out = tmp / f"out-{n}-{i}"
-            run = run_merge(roster, out, workers)
-            run.households = n
-            runs.append(run)
-            print(f"{n} households run {i + 1}/{runs_n}: {run.pieces} pieces in "
-                  f"{run.seconds:.1f} s = {run.pieces_per_s:.1f} pieces/s, peak "
-                  f"{_mib(run.peak_rss)}, first piece {run.first_piece or 0:.1f} s",
-                  flush=True)
-            if not keep:
-                shutil.rmtree(out, ignore_errors=True)
-        med = statistics.median(r.seconds for r in runs)
-        r0 = runs[0]
-        peak = max(r.peak_rss for r in runs)
-        peaks[n] = peak
-        first = statistics.median(r.first_piece or float("nan") for r in runs)
-        rate = r0.pieces / med
-        best = rate if n == max(sizes) else best
-        sizes_sorted = sorted(r0.piece_sizes)
-        cpu = statistics.median(r.cpu_seconds for r in runs) / r0.pieces
-        cpu_rates.append(1 / cpu)
-        lines.append(
-            f"| {n:,} | {runs_n} | {r0.pieces:,} | {r0.pages:,} | {med:.1f} | {rate:.1f} | "
-            f"{r0.pages / med:.1f} | {cpu:.3f} | {_mib(peak)} | {first:.1f} | "
-            f"{_kb(statistics.median(sizes_sorted))}/"
-            f"{_kb(sizes_sorted[int(0.9 * (len(sizes_sorted) - 1))])}/{_kb(sizes_sorted[-1])} | "
-            f"{_mib(r0.print_bytes)} | {_mib(sum(r0.piece_sizes))} |"
-        )
+            for name, extra in VARIANTS:
+                out = tmp / f"out-{n}-{i}-{len(runs[name])}-{'cards' if not extra else 'ref'}"
+                run = run_merge(roster, out, workers, extra)
+                run.households = n
+                runs[name].append(run)
+                print(f"{n} households, {name}, run {i + 1}/{runs_n}: {run.pieces} pieces in "
+                      f"{run.seconds:.1f} s = {run.pieces_per_s:.1f} pieces/s, peak "
+                      f"{_mib(run.peak_rss)}, first piece {run.first_piece or 0:.1f} s",
+                      flush=True)
+                if not keep:
+                    shutil.rmtree(out, ignore_errors=True)
+        rates: dict[str, float] = {}
+        cpus: dict[str, float] = {}
+        for name, _ in VARIANTS:
+            done = runs[name]
+            med = statistics.median(r.seconds for r in done)
+            r0 = done[0]
+            peak = max(r.peak_rss for r in done)
+            peaks[n] = max(peaks.get(n, 0), peak)
+            first = statistics.median(r.first_piece or float("nan") for r in done)
+            rate = rates[name] = r0.pieces / med
+            if n == max(sizes) and name == VARIANTS[0][0]:
+                best = rate
+            sizes_sorted = sorted(r0.piece_sizes)
+            cpu = cpus[name] = statistics.median(r.cpu_seconds for r in done) / r0.pieces
+            if name == VARIANTS[0][0]:
+                cpu_rates.append(1 / cpu)
+            lines.append(
+                f"| {n:,} | {name} | {runs_n} | {r0.pieces:,} | {r0.pages:,} | {med:.1f} | "
+                f"{rate:.1f} | {r0.pages / med:.1f} | {cpu:.3f} | {_mib(peak)} | {first:.1f} | "
+                f"{_kb(statistics.median(sizes_sorted))}/"
+                f"{_kb(sizes_sorted[int(0.9 * (len(sizes_sorted) - 1))])}/"
+                f"{_kb(sizes_sorted[-1])} | "
+                f"{_mib(r0.print_bytes)} | {_mib(sum(r0.piece_sizes))} |"
+            )
+        (ref, _), (cards, _) = VARIANTS
+        costs.append(f"{n:,} households: {rates[cards]:.1f} vs {rates[ref]:.1f} pieces/s "
+                     f"(median wall), cards cost {(1 - rates[cards] / rates[ref]) * 100:.0f} %;"
+                     f" per CPU second {1 / cpus[cards]:.1f} vs {1 / cpus[ref]:.1f} pieces, "
+                     f"cost {(1 - cpus[ref] / cpus[cards]) * 100:.0f} %")
+    lines.append("")
+    lines.append("Cards (資格確認書 on A4 sheets after the letter) against the same packet "
+                 "without them, same run, runs alternating (bar: at most 20 % fewer pieces/s; "
+                 "the CPU figure is the one a loaded machine does not blur): "
+                 + "; ".join(costs) + ".")
     if len(peaks) > 1:
         lo, hi = min(peaks), max(peaks)
         lines.append("")

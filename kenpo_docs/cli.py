@@ -182,12 +182,18 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
 @click.option("--proof", type=click.IntRange(0), default=0, metavar="N",
               help="Also write PNG proofs (150 dpi) of the first N pieces into OUT/proof/, "
                    "the envelope window outlined on each first page. Not with --encrypt.")
+@click.option("--cards/--no-cards", default=True, show_default=True,
+              help="kakuninsho, oshirase: enclose each member's card (資格確認書, the card part "
+                   "of 資格情報のお知らせ) after the letter.")
+@click.option("--card-stock", "card_stock", is_flag=True,
+              help="Cards one per page of the card size (85.6 x 54 mm, for a card printer) "
+                   "instead of cut-out cards on A4 sheets.")
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
           enclose: tuple[str, ...], sort: str, notice: str | None,
           document_number: int | None, window: int, db: str,
           workers: int, sheet: str | None, allow_columns: tuple[str, ...],
           encrypt: bool, strict: bool, sides: Literal["duplex", "simplex"],
-          proof: int) -> None:
+          proof: int, cards: bool, card_stock: bool) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
     manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
 
@@ -207,6 +213,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
         workers=workers, sheet=sheet,
         db=Path(db),
         allow_columns=allow_columns, strict=strict, sides=sides, proof=proof,
+        cards=cards, card_stock=card_stock,
         password=_batch_password() if encrypt else None,
     )
     with contextlib.ExitStack() as stack:

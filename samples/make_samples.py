@@ -28,6 +28,7 @@ HEADER = [
     "資格確認書交付日", "郵便番号", "住所1", "住所2", "就労先コード", "就労先名",
     "マイナ保険証", "マイナンバーカード", "スマートフォン",
     "備考",  # not a roster column: ignored with a warning
+    "性別", "負担割合", "発効期日",  # the cards' items (docs/cards.md)
 ]
 
 WORKPLACES = {
@@ -173,7 +174,23 @@ PEOPLE: list[tuple[str, ...]] = [
      "", "", "", "", "", ""),
 ]
 
-DATE_COLUMNS = ("生年月日", "資格取得日", "資格喪失日", "資格確認書交付日")
+# 性別 by name, written as clerks do: 男/女, 男性/女性, and the ISO/IEC 5218 codes 1/2.
+SEX = {
+    "髙橋 一郎": "男", "髙橋 花子": "女", "髙橋 健太": "1", "山﨑 誠": "男性", "山﨑 由美": "女性",
+    "渡邉 大輔": "男", "渡邉 幸子": "女", "佐藤 和子": "2", "佐藤 浩": "男", "鈴木 正人": "男",
+    "鈴木 恵子": "女", "鈴木 翔": "男", "鈴木 葵": "女", "田中 美咲": "女", "田中 陽太": "男",
+    "伊藤 直樹": "男", "伊藤 真由美": "女", "渡辺 聡": "男", "渡辺 明美": "女", "渡辺 大和": "男",
+    "小林 修": "男", "小林 久美子": "女", "加藤 拓也": "男", "加藤 さくら": "女", "加藤 蓮": "男",
+    "吉田 健一": "男", "吉田 里美": "女", "吉田 陸": "男", "山本 洋子": "女", "山本 隆": "男",
+    "中村 光": "男", "中村 彩": "女", "松本 勝": "男", "松本 節子": "女", "加藤 結衣": "女",
+    "伊藤 翼": "男", "森 優子": "女", "井上 進": "男", "井上 京子": "女",
+}
+# Members 70 and over with their 一部負担金の割合 and 発効期日 (the first of the month after
+# the 70th birthday): 佐藤 浩 (born 1955-03-03, 70 on 2025-03-03) and 佐藤 和子 (born
+# 1956-12-15: 70 on 2026-12-15, effective 2027-01-01, after the letter date).
+COPAY = {"佐藤 浩": ("2割", "R7.4.1"), "佐藤 和子": ("3割", "令和9年1月1日")}
+
+DATE_COLUMNS = ("生年月日", "資格取得日", "資格喪失日", "資格確認書交付日", "発効期日")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FIXED_TIME = datetime(2026, 1, 1, 0, 0, 0)
 
@@ -188,8 +205,10 @@ def rows() -> list[list[str]]:
         insured = branch == "00"
         postal, addr1, addr2 = ADDRESSES[household] if insured else ("", "", "")
         wp_name = WORKPLACES[wp_code] if insured and wp_code else ""
+        ratio, effective = COPAY.get(name, ("", ""))
         out.append([symbol, number, branch, name, kana, birth, acquired, lost, membership,
-                    cert, postal, addr1, addr2, wp_code, wp_name, myna, card, phone, note])
+                    cert, postal, addr1, addr2, wp_code, wp_name, myna, card, phone, note,
+                    SEX[name], ratio, effective])
     return out
 
 

@@ -16,12 +16,13 @@ from kenpo_docs.mailing.run import merge
 
 AS_OF = date(2027, 1, 15)
 HEADER = ("記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"
-          "郵便番号,住所1,住所2,就労先コード,就労先名,マイナ保険証,マイナンバーカード,スマートフォン")
+          "郵便番号,住所1,住所2,就労先コード,就労先名,マイナ保険証,マイナンバーカード,スマートフォン,"
+          "性別")  # 性別: a roster of today (one without it gets a note of its own, issue 19)
 WORK = "1000013,東京都千代田区霞が関1丁目3番2号,,W01,本部事務局"
 
 
 def _roster(tmp: Path, *issued: str) -> Path:
-    rows = [f"30,{100 + i},00,試験 {i},シケン,1970-01-01,2024-12-02,,一般,{d},{WORK},無,無,無"
+    rows = [f"30,{100 + i},00,試験 {i},シケン,1970-01-01,2024-12-02,,一般,{d},{WORK},無,無,無,男"
             for i, d in enumerate(issued)]
     path = tmp / "r.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")

@@ -74,8 +74,9 @@ def test_untested_versions_lay_everything_out_in_full_with_one_warning(
     assert [r.getMessage().split(":")[0] for r in warnings] == ["fast path off (untested library "
                                                                 "versions"]
     assert not slow.fast_path
-    assert slow.full_layout == {"fast path off": 16}
-    assert any("16 letters and forms laid out in full" in r.getMessage() for r in caplog.records)
+    # 8 pieces: each letter, its form and (issue 19) its sheet of 資格確認書 cards
+    assert slow.full_layout == {"fast path off": 24}
+    assert any("24 letters and forms laid out in full" in r.getMessage() for r in caplog.records)
     gates.fast_path.cache_clear()
     gates.TESTED["weasyprint"] = (gates.installed("weasyprint"),)
     fast = merge(ROSTER, options=_options(tmp_path / "fast"))

@@ -121,8 +121,23 @@ def summarize(roster: Roster, *, as_of: date) -> CheckResult:
         routes=tuple(RouteCount(r, *per_route[r]) for r in order),
         no_documents=tuple(no_docs), errors=tuple(roster.errors),
         warnings=tuple(roster.warnings),
-        notes=tuple(n for n in (extrapolation_note(roster.members),) if n),
+        notes=tuple(n for n in (extrapolation_note(roster.members), no_sex_note(roster))
+                    if n),
     )
+
+
+def no_sex_note(roster: Roster) -> str | None:
+    """One line, once per batch, when a roster with 資格確認書交付日 has no 性別 column.
+
+    性別 is a required item of the 資格確認書 (docs/cards.md). A roster written before the
+    cards has no such column: its rows are not rejected for it, the merge makes no
+    資格確認書 cards for the batch (the letters are mailed as before) and says so.
+    """
+    if roster.has_sex_column or not any(m.certificate_issued_on for m in roster.members):
+        return None
+    return ("性別の列がないため、このバッチでは資格確認書（カード）を作りません。列「性別」を"
+            "加えてください (no 性別 column: no 資格確認書 cards are printed for this batch; "
+            "add the column to print them)")
 
 
 def extrapolation_note(members: Iterable[Member]) -> str | None:

@@ -58,6 +58,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("マイナンバーカード", "has_mynumber_card", False),
     Column("スマートフォン", "has_smartphone", False),
     Column("交付理由", "issue_reason", False),
+    # The cards (資格確認書, 資格情報のお知らせ; docs/cards.md). 性別 is a required item of the
+    # 資格確認書: a roster that has the column must fill it for every member with a
+    # 資格確認書交付日; a roster without it (written before the cards) gets no 資格確認書 cards.
+    Column("性別", "sex", False),
+    # 70歳以上: 一部負担金の割合 and its 発効期日, printed on the card when the roster gives them.
+    Column("負担割合", "copay_ratio", False),
+    Column("発効期日", "effective_on", False),
 )
 # Why a 資格確認書 was issued (optional column 交付理由). Notice 539 names only members who
 # cannot use マイナ保険証 (no card, or card not registered); other insurers also issue one on
@@ -66,6 +73,13 @@ COLUMNS: tuple[Column, ...] = (
 ISSUE_REASONS = ("未取得", "未登録", "紛失", "更新中", "要配慮", "その他")
 #: Reasons that mean the member cannot use マイナ保険証 (the notice's own target group).
 CANNOT_USE_MYNA = frozenset({"未取得", "未登録"})
+# 性別 as the roster may write it, NFKC-folded and casefolded -> as the card prints it. The
+# digits are the codes of ISO/IEC 5218 (JIS X 0303): 1 male, 2 female (0 not known and
+# 9 not applicable are not a 性別 a certificate can print).
+SEXES = {"男": "男", "男性": "男", "1": "男", "女": "女", "女性": "女", "2": "女"}
+# 一部負担金の割合 of members 70 to 74 (健康保険法 第74条: 2割, 3割 for 現役並み所得者),
+# NFKC-folded -> as the card prints it.
+COPAY_RATIOS = {"2割": "2割", "3割": "3割", "2": "2割", "3": "3割"}
 # Column alias -> its Japanese header name, the name every message uses.
 NAME_BY_ALIAS = {c.alias: c.name for c in COLUMNS}
 

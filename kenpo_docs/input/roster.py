@@ -39,6 +39,7 @@ from kenpo_docs.domain.insurer import key_widths
 from kenpo_docs.domain.rules import default_rules
 from kenpo_docs.errors import RosterError, RuleError
 from kenpo_docs.fonts import missing_glyphs, units
+from kenpo_docs.input.cardcolumns import card_items
 from kenpo_docs.input.cells import Row, is_number, scan_cells
 from kenpo_docs.input.cells import shown as value_shown
 from kenpo_docs.input.columns import (
@@ -82,6 +83,9 @@ class Member:
     has_mynumber_card: bool | None
     has_smartphone: bool | None
     issue_reason: str | None = None  # 交付理由: one of columns.ISSUE_REASONS
+    sex: str | None = None  # 性別: 男 or 女 (columns.SEXES)
+    copay_ratio: str | None = None  # 一部負担金の割合 (70歳以上): 2割 or 3割
+    effective_on: date | None = None  # its 発効期日
 
     @property
     def key(self) -> str:
@@ -148,6 +152,13 @@ class Roster:
     households: list[Household] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
+    #: The aliases of the columns the header names (an old roster has no 性別 column).
+    columns: frozenset[str] = frozenset()
+
+    @property
+    def has_sex_column(self) -> bool:
+        """False for a roster written before the cards: it gets no 資格確認書 cards."""
+        return "sex" in self.columns
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,6 +294,8 @@ def _parse_row(row: Row, as_of: date, widths: tuple[int, int]) -> Member | None:
                  f"マイナ保険証 有 の方に資格確認書を交付しています{why}。交付理由を確認して"
                  "ください (registered for マイナ保険証 and given a 資格確認書: check the reason)")
 
+    sex, copay_ratio, effective_on = card_items(row, birth_date, certificate_issued_on)
+
     if row.problems:
         return None
     assert symbol and number and branch and name and birth_date and acquired_on
@@ -293,7 +306,8 @@ def _parse_row(row: Row, as_of: date, widths: tuple[int, int]) -> Member | None:
         address1=address1, address2=address2, workplace_code=workplace_code,
         workplace_name=workplace_name, myna_registered=myna_registered,
         has_mynumber_card=has_mynumber_card, has_smartphone=has_smartphone,
-        issue_reason=issue_reason,
+        issue_reason=issue_reason, sex=sex, copay_ratio=copay_ratio,
+        effective_on=effective_on,
     )
 
 
@@ -465,7 +479,8 @@ def read_roster(
             column = names.get(index, f"{index + 1}列目")
             raise RosterError(my_number_column_message(column), file=path, column=column)
 
-    roster = Roster(file=path, encoding=encoding, row_count=len(rows))
+    roster = Roster(file=path, encoding=encoding, row_count=len(rows),
+                    columns=frozenset(columns))
     if header_row != 1:
         roster.warnings.append(RowError(header_row, None, (
             f"{header_row} 行目を見出しとして使いました。それより上の行は読みません "

@@ -30,6 +30,7 @@ from pypdf.generic import (
 )
 
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
+from kenpo_docs.documents import cards as card_documents
 from kenpo_docs.documents.letters import (
     Envelope,
     enclosure_titles,
@@ -51,6 +52,7 @@ from kenpo_docs.pdf.stream import (
 )
 from kenpo_docs.render import RenderOptions
 from kenpo_docs.render.pages import FullPages, render_split
+from kenpo_docs.shapes import cards as cardoverlay
 from kenpo_docs.shapes import forms as formoverlay
 from kenpo_docs.shapes import letters as letteroverlay
 from kenpo_docs.shapes import overlay as overlay_pages
@@ -79,6 +81,11 @@ class ChunkJob:
     document_number: int | None = None
     #: ``duplex``: a piece of odd pages ends with a blank back page (see pdf.sides).
     sides: Sides = DEFAULT_SIDES
+    #: The letter whose cards the pieces enclose after the letter (``kakuninsho``,
+    #: ``oshirase``; see :mod:`kenpo_docs.documents.cards`), or None for no cards.
+    cards: str | None = None
+    #: Cards one per page of the card size (a card printer) instead of A4 sheets.
+    card_stock: bool = False
 
 
 def _format_postal(code: str | None) -> str:
@@ -132,6 +139,8 @@ def letter_context(job: ChunkJob) -> dict[str, Any]:
         "document_number": (None if job.document_number is None
                             else facts.insurer().document_number(job.document_number)),
         "envelope": job.envelope,
+        # the members' cards follow the letter (kakuninsho, oshirase; see documents.cards)
+        "cards": job.cards is not None,
         "pieces": [piece_context(p) for p in job.pieces],
     }
 
@@ -146,6 +155,22 @@ FULL_PER_DOCUMENT = 6
 #: Piece codes as made by zxing-cpp's writer (ISO mask scoring, mixed segments, in C++; see
 #: StampOptions.mask). tests/test_merge.py decodes every page.
 STAMP_OPTIONS = StampOptions()
+#: The piece code on a card-size page (``--card-stock``, 85.6 x 54 mm): the A4 code (a 17.5 mm
+#: square 6 mm from the edges) would cover a third of the card's height, so the card's code
+#: has 0.4 mm modules (3.1 pixels at the 200 dpi of ``track verify``), the 2 mm quiet zone
+#: and sits 2 mm from the edges: a 14 mm square (version 2) in the corner the card's layout
+#: leaves free (templates/cards/cards.html). tests/test_cards.py decodes it.
+CARD_STAMP_OPTIONS = StampOptions(offset_mm=2.0, module_mm=0.4, quiet_mm=2.0)
+#: Pages narrower than this (points) are card-size pages (A6 is 298 pt wide).
+_CARD_PAGE_WIDTH = 297.0
+
+
+def stamp_options(page: Any) -> StampOptions:
+    """The piece code's size and place for ``page``: :data:`CARD_STAMP_OPTIONS` on a
+    card-size page, :data:`STAMP_OPTIONS` otherwise."""
+    small = min(float(page.mediabox.width), float(page.mediabox.height)) < _CARD_PAGE_WIDTH \
+        and max(float(page.mediabox.width), float(page.mediabox.height)) < 420.0
+    return CARD_STAMP_OPTIONS if small else STAMP_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -250,7 +275,7 @@ def _write_stream(path: Path, segment: Segment, pages: range, title: str,
 def _overlays(
     letter: str, template: str, letters: dict[str, Any],
     forms: list[tuple[str, list[dict[str, Any]], list[str]]], options: RenderOptions,
-    problems: dict[str, str],
+    problems: dict[str, str], cards: _ChunkCards | None = None,
 ) -> dict[str, tuple[Any, Any]]:
     """The chunk's letters and forms that can be printed as background + values (see
     :mod:`kenpo_docs.shapes.overlay`), drawn in one go so that they share one font subset:
@@ -260,21 +285,95 @@ def _overlays(
         pages = letteroverlay.overlay_pages(letter, template, letters, options=options)
         for name, items, anchors in forms:
             pages += formoverlay.overlay_pages(name, items, anchors, options=options)
+        if cards is not None and cards.sheets:
+            pages += cardoverlay.overlay_pages(cards.kind, cards.card_stock, cards.sheets,
+                                               options=options)
         return overlay_pages.render_overlay_pages(pages, options=options, what="chunk",
                                                   problems=problems)
     except Exception as exc:  # the full layout is always a correct answer
         logger.info("overlays not used for a chunk (%s); letters and forms laid out in full",
                     type(exc).__name__)
-        problems.update(dict.fromkeys(_anchors(letters, forms),
+        problems.update(dict.fromkeys(_anchors(letters, forms, cards),
                                       f"overlay error ({type(exc).__name__})"))
         return {}
 
 
 def _anchors(letters: dict[str, Any],
-                      forms: list[tuple[str, list[dict[str, Any]], list[str]]]) -> list[str]:
-    """The anchors of a chunk's letters and forms."""
-    return [p["anchor"] for p in letters["pieces"]] + [a for _, _, anchors in forms
-                                                       for a in anchors]
+             forms: list[tuple[str, list[dict[str, Any]], list[str]]],
+             cards: _ChunkCards | None = None) -> list[str]:
+    """The anchors of a chunk's letters, forms and card pages."""
+    return ([p["anchor"] for p in letters["pieces"]]
+            + [a for _, _, anchors in forms for a in anchors]
+            + ([s.anchor for s in cards.sheets] if cards is not None else []))
+
+
+@dataclass(frozen=True)
+class _ChunkCards:
+    """The card pages of a chunk's pieces (see :mod:`kenpo_docs.documents.cards`)."""
+
+    kind: str
+    card_stock: bool
+    by_piece: dict[str, list[card_documents.CardSheet]]
+
+    @property
+    def sheets(self) -> list[card_documents.CardSheet]:
+        return [s for sheets in self.by_piece.values() for s in sheets]
+
+
+def _chunk_cards(job: ChunkJob) -> _ChunkCards | None:
+    """The cards of the chunk's pieces: one per member the letter is for."""
+    if job.cards is None:
+        return None
+    by_piece = {
+        piece.piece_id: card_documents.sheets(
+            piece.piece_id,
+            card_documents.piece_cards(job.cards, piece.household,
+                                       [(p.member, p.facts) for p in piece.parts],
+                                       as_of=job.as_of),
+            card_stock=job.card_stock)
+        for piece in job.pieces
+    }
+    return _ChunkCards(job.cards, job.card_stock, by_piece)
+
+
+def _full_card_pages(cards: _ChunkCards | None, overlays: dict[str, Any],
+                     options: RenderOptions, per_document: int | None) -> FullPages:
+    """The chunk's card pages not drawn over a background, laid out in full."""
+    if cards is None:
+        return {}
+    left = [s for s in cards.sheets if s.anchor not in overlays]
+    if not left:
+        return {}
+    return render_split(card_documents.TEMPLATE, "sheets",
+                        [card_documents.sheet_context(s) for s in left],
+                        [s.anchor for s in left], options,
+                        base=card_documents.template_context(cards.kind, cards.card_stock, []),
+                        per_document=per_document)
+
+
+def add_card_pages(
+    writer: PdfWriter,
+    piece_id: str,
+    cards: _ChunkCards | None,
+    overlays: dict[str, tuple[Any, Any]],
+    full: FullPages,
+    backgrounds: dict[str, Any],
+    *,
+    first_page: int,
+    sides: Sides,
+) -> None:
+    """A piece's card pages (none when the batch has no cards): each sheet or card-stock card
+    drawn over its shape's background, or its page of the full layout.
+
+    In duplex each sheet (or card) starts on a front side and keeps its back blank (a blank
+    page after it, counted from the piece's ``first_page``): a card is cut out of its sheet,
+    so nothing else may be printed on its back."""
+    if cards is None:
+        return
+    for sheet in cards.by_piece.get(piece_id, ()):
+        pad_to_front(writer, first_page, sides=sides)
+        add_document_pages(writer, sheet.anchor, overlays, full, backgrounds)
+        pad_to_front(writer, first_page, sides=sides)
 
 
 def _full_layout_reasons(anchors: list[str], overlays: dict[str, Any],
@@ -339,7 +438,9 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         ]
         form_items.append((name, items, anchors))
     problems: dict[str, str] = {}
-    overlays = _overlays(job.letter, spec.template, letters, form_items, options, problems)
+    cards = _chunk_cards(job)
+    overlays = _overlays(job.letter, spec.template, letters, form_items, options, problems,
+                         cards)
     per_document = FULL_PER_DOCUMENT if overlays else None
     full_letters = [p for p in letters["pieces"] if p["anchor"] not in overlays]
     full = render_split(spec.template, "pieces", full_letters,
@@ -350,6 +451,7 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         full.update(render_split(form_module.FORMS[name].template, "forms",
                                   [i for _, i in left], [a for a, _ in left], options,
                                   per_document=per_document))
+    full.update(_full_card_pages(cards, overlays, options, per_document))
 
     writer = PdfWriter()
     if static_ready is not None:
@@ -360,6 +462,8 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     for piece in job.pieces:
         first_page = len(writer.pages)
         add_document_pages(writer, f"piece-{piece.piece_id}", overlays, full, backgrounds)
+        add_card_pages(writer, piece.piece_id, cards, overlays, full, backgrounds,
+                       first_page=first_page, sides=job.sides)
         for name in job.forms:
             add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, full,
                                 backgrounds)
@@ -369,8 +473,9 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         count = len(writer.pages) - first_page
         if job.stamp_codes:
             for number in range(1, count + 1):
-                stamp_page(writer.pages[first_page + number - 1],
-                           piece_code_text(piece.piece_id, number, count), STAMP_OPTIONS)
+                page = writer.pages[first_page + number - 1]
+                stamp_page(page, piece_code_text(piece.piece_id, number, count),
+                           stamp_options(page))
         spans.append((piece.piece_id, first_page, count))
 
     # Every page of the chunk is serialized once; the piece files and the print files (from
@@ -405,5 +510,5 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
         segment.save(part)
         write_atomic(part.with_suffix(".json"), json.dumps(spans).encode())
     return ChunkResult(tuple((i, c) for i, _, c in spans), part,
-                       _full_layout_reasons(_anchors(letters, form_items), overlays,
+                       _full_layout_reasons(_anchors(letters, form_items, cards), overlays,
                                             problems))

@@ -45,6 +45,11 @@ class MergeOptions:
     #: PNG proofs of the first N pieces in OUT/proof/ (see :mod:`kenpo_docs.mailing.proof`);
     #: 0 writes none.
     proof: int = 0
+    #: Enclose the cards of the letter (資格確認書 with ``kakuninsho``, the 資格情報のお知らせ
+    #: card part with ``oshirase``) after it; see :mod:`kenpo_docs.documents.cards`.
+    cards: bool = True
+    #: Cards one per card-size page (85.6 x 54 mm, a card printer) instead of A4 sheets.
+    card_stock: bool = False
     #: Encrypt the pieces and print files with this password once the batch is written (see
     #: :mod:`kenpo_docs.mailing.protect`); never shown in a repr.
     password: str | None = field(default=None, repr=False)

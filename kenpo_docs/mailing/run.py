@@ -33,6 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kenpo_docs import gates
+from kenpo_docs.documents.cards import CARD_LETTERS
 from kenpo_docs.documents.letters import (
     Envelope,
     LetterSettings,
@@ -41,8 +42,8 @@ from kenpo_docs.documents.letters import (
     load_envelope,
 )
 from kenpo_docs.errors import KenpoDocsError
-from kenpo_docs.input.check import extrapolation_note
-from kenpo_docs.input.roster import read_roster
+from kenpo_docs.input.check import extrapolation_note, no_sex_note
+from kenpo_docs.input.roster import Roster, read_roster
 from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.mailing import executor, folder, manifest, protect
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
@@ -78,9 +79,29 @@ def batch_fingerprint(
         *([f"sides:{options.sides}"] if options.sides != "duplex" else []),
         *options.enclosures,
         *(e.fingerprint for e in static),
+        # the cards: on A4 by default (absent: fingerprints unchanged)
+        *(["cards:off"] if not options.cards else []),
+        *(["cards:stock"] if options.card_stock else []),
     ):
         h.update(b"\0" + part.encode())
     return h.hexdigest()
+
+
+def _cards(letter: LetterSpec, options: MergeOptions, roster: Roster) -> str | None:
+    """The cards the batch's pieces enclose (the letter's name), or None.
+
+    A roster without the 性別 column (written before the cards) gets no 資格確認書 cards
+    (the merge warns once, as ``check`` notes it, once the batch is claimed:
+    :func:`no_sex_note`).
+    """
+    if options.card_stock and (letter.name not in CARD_LETTERS or not options.cards):
+        raise KenpoDocsError(f"--card-stock: the {letter.name} letter encloses no cards "
+                             f"(cards: {', '.join(sorted(CARD_LETTERS))}; not with --no-cards)")
+    if not options.cards or letter.name not in CARD_LETTERS:
+        return None
+    if letter.name == "kakuninsho" and not roster.has_sex_column:
+        return None
+    return letter.name
 
 
 def merge(
@@ -151,6 +172,7 @@ def _merge(
     note = extrapolation_note(roster.members)  # once per batch, as `check` says it
     if note:
         logger.warning(note)
+    cards = _cards(letter, options, roster)
     static = [e for e in specs if e.static]
     roster_bytes = roster_path.read_bytes()
     fingerprint = batch_fingerprint(roster_bytes, options, static)
@@ -172,6 +194,12 @@ def _merge(
                     roster_sha256=hashlib.sha256(roster_bytes).hexdigest())
     resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint,
                                                         sides=options.sides))
+    if letter.name == "kakuninsho" and options.cards:
+        # Said once the batch is ours: a merge refused (another batch's id or folder) says
+        # only why it was refused.
+        note = no_sex_note(roster)
+        if note:
+            logger.warning(note)
     if protect.is_encrypted_batch(out):
         # Hardening: the command was checked like any other (roster, letter, enclosures, the
         # folder's batch); a run killed while encrypting has left only encryption to do.
@@ -216,6 +244,8 @@ def _merge(
         enclosures=tuple(e.spec for e in specs),
         document_number=options.document_number,
         sides=options.sides,
+        cards=cards,
+        card_stock=options.card_stock,
     )
     done = result.resumed
     total = len(plan.pieces)
