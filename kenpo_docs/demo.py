@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         f"\nDemo done. Look at:\n"
         f"  {out}/manifest.csv      one line per roster row (ok / skipped / rejected + reason)\n"
         f"  {out}/pieces/           one PDF per envelope: the letter, the members' 資格確認書\n"
-        f"                            cards (cut-out cards on A4), the enclosures\n"
+        f"  {' ' * len(str(out))}                   cards (cut-out cards on A4), the enclosures\n"
         f"  {out}/print/            print-ready files per workplace and for home delivery,\n"
         f"  {' ' * len(str(out))}                   two-sided "
         f"(every envelope starts on a front side)\n"
