@@ -55,6 +55,7 @@ from pypdf.generic import (
 
 from kenpo_docs.gates._pypdf import add_object
 from kenpo_docs.gates._weasyprint import subset_font
+from kenpo_docs.pdf.fontdicts import cid_widths
 
 logger = logging.getLogger(__name__)
 
@@ -119,22 +120,7 @@ def _cid_font(font: DictionaryObject) -> Any:
 
 def _widths(font: DictionaryObject) -> tuple[dict[int, float], float]:
     cid = _cid_font(font)
-    default = float(cid.get("/DW", 1000))
-    out: dict[int, float] = {}
-    items = list(cid.get("/W", ArrayObject()))
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        nxt = items[i + 1]
-        if isinstance(nxt, ArrayObject):
-            for n, w in enumerate(nxt):
-                out[first + n] = float(w)
-            i += 2
-        else:
-            for code in range(first, int(nxt) + 1):
-                out[code] = float(items[i + 2])
-            i += 3
-    return out, default
+    return cid_widths(cid.get("/W")), float(cid.get("/DW", 1000))
 
 
 def _base_name(font: DictionaryObject) -> str:

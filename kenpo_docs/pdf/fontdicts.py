@@ -61,7 +61,8 @@ def _direct(obj: Any) -> bytes:
     return buf.getvalue()
 
 
-def _widths(array_obj: Any) -> dict[int, float]:
+def cid_widths(array_obj: Any) -> dict[int, float]:
+    """A CIDFont's /W array (both forms: ``c [w…]`` and ``c_first c_last w``): cid -> width."""
     items = list(array_obj.get_object()) if array_obj is not None else []
     out: dict[int, float] = {}
     i = 0
@@ -120,7 +121,7 @@ def _face(font: DictionaryObject) -> Face | None:
     return Face(
         name=base_font.split(b"+", 1)[-1], key=face_key, base_font=base_font,
         font_file=fontmerge.FontFile(key, program.get_data),
-        widths=_widths(cid.get("/W")), to_unicode=_to_unicode(font["/ToUnicode"]),
+        widths=cid_widths(cid.get("/W")), to_unicode=_to_unicode(font["/ToUnicode"]),
         system_info=_direct(cid["/CIDSystemInfo"]), descriptor=descriptor)
 
 
