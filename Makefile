@@ -13,7 +13,7 @@ UV_VERSION := 0.13.9
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The lock holds every dependency (with the test and dev extras); the package itself is
+# The lock holds every dependency (with the test, dev and cluster extras); the package itself is
 # installed editable without dependencies. pip check then fails if pyproject.toml asks for
 # something the lock does not hold (run `make lock`).
 $(STAMP): $(BIN)/python $(LOCK) pyproject.toml
@@ -28,7 +28,7 @@ $(STAMP): $(BIN)/python $(LOCK) pyproject.toml
 # `LOCKFLAGS='--upgrade-package pypdf'` moves one package.
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --extra cluster --generate-hashes \
 	    --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
 	    --custom-compile-command 'make lock' --quiet $(LOCKFLAGS) -o $(LOCK)
 
