@@ -13,6 +13,7 @@ API (stable: the CLI's ``--xlsx`` options and the web page's downloads call it):
     write_table(path, COLUMNS, rows)            # .xlsx or CSV, by the file name's suffix
     data = xlsx_bytes(COLUMNS, rows)            # the workbook in memory (a web download)
     refuse_foreign_table(path, COLUMNS, option="--xlsx", force=False)
+    require_xlsx(path, option="--xlsx")         # an Excel output named .xlsx
 
 * :class:`Column` ``(name, kind=TEXT, *, width=None, number_format=None)``. Kinds:
 
@@ -103,6 +104,17 @@ class Column:
 def is_xlsx(path: str | Path) -> bool:
     """Whether ``path`` names an Excel workbook (by its suffix, as staff name files)."""
     return Path(path).suffix.lower() == ".xlsx"
+
+
+def require_xlsx(path: str | Path, *, option: str) -> None:
+    """Refuse an Excel output whose name does not end in .xlsx (Excel would not open it).
+
+    Raises:
+        KenpoDocsError: naming the option and the file.
+    """
+    if not is_xlsx(path):
+        raise KenpoDocsError(f"{option}: Excel のファイル名は .xlsx で終えてください "
+                             "(the file name must end in .xlsx)", file=str(path))
 
 
 def _text(value: object) -> str:

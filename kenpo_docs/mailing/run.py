@@ -306,6 +306,7 @@ def _merge(
                     raise
     static_ready()  # nothing to render (all done before): the files are there, or made now
     result.rendered = len(todo)
+    result.already_complete = complete and not todo and not jobs
     result.full_layout = dict(full_layout.most_common())
     if full_layout:
         logger.info("%d letters and forms laid out in full (%s)", full_layout.total(),
@@ -362,6 +363,7 @@ def _finish_encrypted(out: Path, plan: BatchPlan, options: MergeOptions,
     result = MergeResult(out, plan.batch_id, resumed=len(plan.pieces),
                          fast_path=gates.fast_path().on)
     result.encrypted = protect.encrypt_batch(out, options.password)
+    result.already_complete = result.encrypted == 0  # nothing was left in clear
     result.print_files = sorted((out / "print").glob("*.pdf"))
     counts = manifest.read_page_counts(out)
     return _counted(result, plan, counts, started)
