@@ -86,9 +86,10 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
 
 
-_XLSX = click.option(
-    "--xlsx", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
-    help="Also write the table as an Excel workbook: keys as text, dates as dates.")
+def _xlsx(what: str = "the table") -> Any:
+    return click.option("--xlsx", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
+                        help=f"Also write {what} as an Excel workbook: keys as text (leading "
+                             "zeros kept), numbers as numbers, dates as dates.")
 
 
 def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -113,7 +114,7 @@ def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option("--report", type=click.Path(dir_okay=False), metavar="FILE.csv|FILE.xlsx",
               help="Write rejected rows (row, member_key, column, reason) to this CSV, or to "
                    "an Excel workbook when FILE ends in .xlsx.")
-@_XLSX
+@_xlsx("the rejected rows")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
 @click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
               help="A column that only looks like My Numbers (個人番号): exempt it.")
@@ -127,7 +128,8 @@ def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 def check(roster: str, as_of: Any, report: str | None, xlsx: str | None, sheet: str | None,
           allow_columns: tuple[str, ...], force: bool, letter: str | None,
           window: int) -> None:
-    """Validate ROSTER as the merge will and print a summary; writes nothing but --report.
+    """Validate ROSTER as the merge will and print a summary; writes nothing but --report
+    and --xlsx.
 
     Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
     be used at all.
@@ -413,7 +415,7 @@ _CSV_FORCE = click.option(
 @click.option("--batch", metavar="ID", help="One batch (default: all).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write one line per piece (status, reason, member keys).")
-@_XLSX
+@_xlsx()
 @_CSV_FORCE
 @_TRACK_DB
 def track_report(batch: str | None, csv_path: str | None, xlsx: str | None, force: bool,
@@ -430,7 +432,7 @@ def track_report(batch: str | None, csv_path: str | None, xlsx: str | None, forc
 @click.option("--batch", metavar="ID", help="Batch to post (default: the latest).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write the home pieces in postal-code order with weight and postage.")
-@_XLSX
+@_xlsx()
 @_CSV_FORCE
 @_TRACK_DB
 def track_postal(batch: str | None, csv_path: str | None, xlsx: str | None, force: bool,
