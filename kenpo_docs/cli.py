@@ -15,12 +15,15 @@ import errno
 import logging
 import os
 import sys
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 import click
 
 from kenpo_docs import __version__, paths
 from kenpo_docs.errors import KenpoDocsError
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -86,7 +89,7 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
 
 
-def _xlsx(what: str = "the table") -> Any:
+def _xlsx(what: str = "the table") -> Callable[[_Command], _Command]:
     return click.option("--xlsx", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
                         help=f"Also write {what} as an Excel workbook: keys as text (leading "
                              "zeros kept), numbers as numbers, dates as dates.")
