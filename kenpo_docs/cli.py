@@ -10,7 +10,6 @@ one-line message and an exit code:
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
@@ -239,21 +238,22 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     )
     # Shown from the first piece on, so a roster refused as a whole gives only its one-line
     # error: a bar on a terminal, one line per 10 % in a log (CI).
-    progress = ProgressMeter(lambda text: click.echo(text, err=True, nl=False),
+    def meter(label: str) -> ProgressMeter:
+        return ProgressMeter(lambda text: click.echo(text, err=True, nl=False), label=label,
                              tty=sys.stderr.isatty())
-    with contextlib.ExitStack() as stack:
-        stack.callback(progress.finish)
-        proof_bars: list[Any] = []
 
-        def proof_progress(done: int, total: int) -> None:
-            if not proof_bars and total >= 10:  # a few proofs take a second or two
-                proof_bars.append(stack.enter_context(click.progressbar(
-                    length=total, label="Proofs", show_pos=True, file=sys.stderr)))
-            if proof_bars:
-                proof_bars[0].update(done - proof_bars[0].pos)
+    progress, proofs = meter("Rendering"), meter("Proofs")
 
+    def proof_progress(done: int, total: int) -> None:
+        if total >= 10:  # a few proofs take a second or two
+            proofs(done, total)
+
+    try:
         result = run_merge(roster, options=options, progress=progress,
                            proof_progress=proof_progress)
+    finally:  # an error or Ctrl+C starts on a line of its own
+        progress.finish()
+        proofs.finish()
     if options.password is not None:
         click.echo(f"{result.out}: {result.encrypted} files encrypted ({protect.ALGORITHM})")
     click.echo(f"{result.out}: {result.summary()}")
