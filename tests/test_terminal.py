@@ -285,3 +285,18 @@ def test_manifest_as_xlsx(data: Path, tmp_path: Path) -> None:
     assert manifest_xlsx_bytes(out)[:2] == b"PK"
     with pytest.raises(KenpoDocsError, match="manifest"):
         write_manifest_xlsx(tmp_path, tmp_path / "m.xlsx")  # no batch there
+
+
+def test_an_encrypted_batch_run_again_is_complete_too(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KENPO_DOCS_DATA", str(tmp_path))
+    monkeypatch.setenv("KENPO_DOCS_PASSWORD", "correct horse battery")
+    args = ["merge", str(ROSTER), "--letter", "kakuninsho", "--as-of", AS_OF, "--workers",
+            "1", "--encrypt", "--no-cards"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 1, first.output
+    assert "files encrypted" in first.stdout and "pieces/s" in first.stdout
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 1, again.output
+    assert ": 0 files encrypted" in again.stdout
+    assert "この一括処理は完了済みです" in again.stdout and "pieces/s" not in again.stdout

@@ -306,7 +306,6 @@ def _merge(
                     raise
     static_ready()  # nothing to render (all done before): the files are there, or made now
     result.rendered = len(todo)
-    result.already_complete = complete and not todo and not jobs
     result.full_layout = dict(full_layout.most_common())
     if full_layout:
         logger.info("%d letters and forms laid out in full (%s)", full_layout.total(),
@@ -342,6 +341,8 @@ def _merge(
             progress=proof_progress)
     if options.password is not None:
         result.encrypted = protect.encrypt_batch(out, options.password)
+    # A rerun of a finished batch: nothing rendered, no print file made, nothing encrypted.
+    result.already_complete = complete and not jobs and not result.encrypted
     return _counted(result, plan, page_counts, started)
 
 
