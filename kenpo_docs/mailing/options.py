@@ -79,7 +79,7 @@ class MergeResult:
     #: The proof pictures written (``proof``).
     proofs: list[Path] = field(default_factory=list)
     #: The batch was complete before this run (a rerun of a finished batch): nothing was
-    #: rendered or written but what was asked again (proofs, encryption).
+    #: rendered, made or encrypted (proofs asked for are written again).
     already_complete: bool = False
 
     @property
