@@ -22,7 +22,8 @@ API (stable: the CLI's ``--xlsx`` options and the web page's downloads call it):
     text cell with Excel's quote prefix, so a spreadsheet never runs it (the CSV writer's
     apostrophe rule, without changing the value). Characters XML cannot hold (control
     characters from a roster cell) become U+FFFD.
-  - ``INT`` and ``NUMBER``: numbers (``""`` and None are empty cells).
+  - ``INT`` and ``NUMBER``: numbers (``""`` and None are empty cells; text that is no
+    number stays text).
   - ``DATE``: a real date cell, shown ``yyyy-mm-dd`` (:data:`DATE_FORMAT`; pass
     ``number_format=WAREKI_FORMAT`` for 令和8年12月1日); takes a ``date``, a ``datetime``
     or ISO text; text that is no date stays text (never an error over one odd cell).
@@ -31,7 +32,8 @@ API (stable: the CLI's ``--xlsx`` options and the web page's downloads call it):
 * The header row is bold and frozen with a filter on it; widths follow the header and the
   first :data:`WIDTH_SAMPLE` rows (a full-width character counts two), at most
   :data:`MAX_WIDTH`.
-* Rows are streamed (openpyxl's write-only mode): memory does not grow with the table.
+* Rows are streamed to the file (openpyxl's write-only mode, :func:`write_xlsx`): memory
+  does not grow with the table (:func:`xlsx_bytes` holds the finished file, of course).
 * The workbook says it is ours (creator ``kenpo-docs``, the column names as keywords), so
   :func:`refuse_foreign_table` lets a rerun replace its own table and refuses anything else
   unless ``force``, as :func:`kenpo_docs.files.refuse_foreign_file` does for CSV.
@@ -45,7 +47,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
@@ -69,8 +71,11 @@ DATETIME = "datetime"
 KINDS = (TEXT, INT, NUMBER, DATE, DATETIME)
 
 DATE_FORMAT = "yyyy-mm-dd"
-#: Japanese era dates in Excel (令和8年12月1日); LibreOffice shows them too.
-WAREKI_FORMAT = '[$-ja-JP-x-gannen]ggge"年"m"月"d"日";@'
+#: Japanese era dates (令和8年12月1日): Excel's era codes (g, e) under the Japanese locale, the
+#: form reported to show 令和3年3月4日 in Excel (andersnm/ExcelNumberFormat issue 39). Not
+#: used by our tables yet and not checked in a spreadsheet program here (no LibreOffice Calc
+#: on the build machine): the tests check the date cell underneath.
+WAREKI_FORMAT = '[$-ja-JP]ggge"年"m"月"d"日";@'
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 _FORMATS = {TEXT: "@", INT: "0", NUMBER: "General", DATE: DATE_FORMAT,
             DATETIME: DATETIME_FORMAT}
@@ -89,6 +94,7 @@ class Column:
 
     name: str
     kind: str = TEXT
+    _: KW_ONLY
     width: float | None = None
     number_format: str | None = None
 
