@@ -85,6 +85,17 @@ def test_a_terminal_gets_one_bar_redrawn_in_place() -> None:
     assert "".join(written) == text  # finishing twice ends the line once
 
 
+def test_a_resumed_batch_counts_only_this_runs_pieces() -> None:
+    clock, written = _Clock(), []
+    meter = ProgressMeter(written.append, tty=False, clock=clock)
+    for done in range(50, 101):  # half was done before: 50 pieces in 25 s now
+        meter(done, 100)
+        clock.now += 0.5
+    lines = "".join(written).splitlines()
+    assert [line.split()[2] for line in lines] == ["60%", "70%", "80%", "90%", "100%"]
+    assert "2.0 pieces/s" in lines[0] and "残り 0:20" in lines[0]  # 40 left at 2/s
+
+
 def test_a_finished_batch_shows_no_rate() -> None:
     written: list[str] = []
     for tty in (True, False):
