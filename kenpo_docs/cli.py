@@ -444,12 +444,21 @@ def notice_list() -> None:
 @click.option("--title", required=True, help="Title of the notice.")
 @click.option("--date", "on", required=True, metavar="DATE",
               help="Issue date (2025-01-10, 令和7年1月10日, R7.1.10 ...).")
-def notice_new(title: str, on: str) -> None:
-    """Register the next free number as a draft and create its folder from the skeleton."""
-    from kenpo_docs.documents.notices import new_notice
-    from kenpo_docs.domain.era import parse_date
+@click.option("--from", "source", type=click.Path(dir_okay=False, exists=True),
+              metavar="SOURCE", help="The notice as written: a Markdown (.md) file or a Word "
+                                     "(.docx) file in the house styles (default: a starter "
+                                     "notice.md to fill in).")
+def notice_new(title: str, on: str, source: str | None) -> None:
+    """Register the next free number as a draft and create its folder with its source."""
+    from pathlib import Path
 
-    n = new_notice(title, parse_date(on, field="--date"))
+    from kenpo_docs.domain.era import parse_date
+    from kenpo_docs.publish.notices import new_from_source
+
+    n, warnings = new_from_source(title, parse_date(on, field="--date"),
+                                  Path(source) if source else None)
+    for line in warnings:
+        click.echo(f"Warning: {line}", err=True)
     click.echo(f"第{n.number}号 created: templates/notices/{n.folder}/ (draft)")
 
 
@@ -492,9 +501,9 @@ def notice_proof(number: int, out: str, force: bool) -> None:
                    "section, the skeleton's （本文）).")
 def notice_issue(number: int, force: bool) -> None:
     """Mark notice NUMBER issued and freeze its template folder (hash in the register)."""
-    from kenpo_docs.documents.notices import issue_notice
+    from kenpo_docs.publish.notices import issue
 
-    n = issue_notice(number, force=force)
+    n = issue(number, force=force)
     click.echo(f"第{n.number}号 issued; template hash {n.hash[:12] if n.hash else ''}")
 
 
