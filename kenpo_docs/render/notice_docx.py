@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
-from docx.enum.text import WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -46,6 +46,7 @@ from kenpo_docs.documents.noticetree import (
     NoticeDoc,
     PageBreak,
     Paragraph,
+    Run,
     Runs,
     Steps,
     Table,
@@ -211,6 +212,21 @@ def house_style_template(*, author: str, series_title: str) -> bytes:
     return out.getvalue()
 
 
+def _cell(cell: Any, runs: Runs, *, centred: bool = False) -> None:
+    """A table cell's text, a paragraph per line (a line break in a justified paragraph
+    would spread its characters across the cell), aligned left or centred."""
+    lines: list[list[Run]] = [[]]
+    for run in runs:
+        if run.text == "\n":
+            lines.append([])
+        else:
+            lines[-1].append(run)
+    for i, line in enumerate(lines):
+        para = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+        para.alignment = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
+        _runs(para, tuple(line))
+
+
 def _width_mm(path: Path) -> float:
     """A picture's natural width at 96 dpi (screenshots), never wider than the text."""
     from PIL import Image as PILImage
@@ -291,9 +307,7 @@ class _Writer:
                 target = table.cell(0, col)
                 if span > 1:
                     target = target.merge(table.cell(0, col + span - 1))
-                para = target.paragraphs[0]
-                para.alignment = 1  # centred, as the HTML's thead
-                _runs(para, tuple(r.__class__(r.text, True, r.em) for r in cell.runs))
+                _cell(target, tuple(Run(r.text, True, r.em) for r in cell.runs), centred=True)
                 col += span
             offset = 1
         for r, row in enumerate(block.rows):
@@ -301,7 +315,7 @@ class _Writer:
                 target = table.cell(r + offset, c)
                 if cell.header:
                     docxstyle.shade(target, "F4F4F4")
-                _runs(target.paragraphs[0], tuple(
-                    r.__class__(r.text, r.strong or cell.header, r.em) for r in cell.runs))
+                _cell(target, tuple(Run(r.text, r.strong or cell.header, r.em)
+                                    for r in cell.runs))
         # An empty paragraph after the table, as Word needs between two tables.
         where.add_paragraph(style="Normal")
