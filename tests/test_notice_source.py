@@ -45,7 +45,8 @@ def as_539(home: Path) -> None:
     folder = home / "templates" / "notices" / "539md"
     folder.mkdir()
     (folder / "notice.md").write_text(MD539.read_text("utf-8"), "utf-8")
-    save_register([Notice(539, date(2024, 11, 19), "マイナ保険証への移行について", "539md")])
+    save_register([Notice(539, date(2024, 11, 19), "マイナ保険証への移行について", "539md",
+                          attachments=(("form:bessou1", "資格確認書（再）交付申請書"),))])
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +221,49 @@ def test_register_keeps_both_kinds(home: Path, tmp_path: Path) -> None:
     assert [n.number for n in load_register()] == [539, 540]
     # The issued HTML notice still builds as before.
     assert build_notice(539, "html", out_dir=tmp_path).is_file()
+
+
+def test_the_demo_sample_builds_clean_and_says_it_is_a_sample(home: Path, tmp_path: Path) -> None:
+    from kenpo_docs.demo import SAMPLE_NOTICE, sample_notice
+
+    (home / "samples").symlink_to(ROOT / "samples")
+    register = (home / "templates" / "notices" / "register.toml").read_bytes()
+    before = sorted(p.name for p in (home / "templates" / "notices").iterdir())
+    pdf, docx_path, html = sample_notice(tmp_path)
+    text = pdf_text(pdf)
+    assert "【見本】" in text and "見本（サンプル）" in text
+    assert f"（第{SAMPLE_NOTICE[0]}号）" in text and "7.11.4" in text
+    # The rules tables are printed from the rules: the 2nd period's expiry and the phone.
+    assert "令和10年11月30日" in text and "03-5216-3223" in text
+    assert "見本" in docx_all_text(docx_path.read_bytes())
+    assert "STEP" in html.read_text("utf-8")
+    from kenpo_docs.publish.notices import render_source
+
+    _, warnings = render_source(ROOT / "samples" / "notice-540.md", "html", number=540,
+                                on=date(2025, 11, 4), title=SAMPLE_NOTICE[2])
+    assert warnings == []
+    # Nothing was registered or written in the templates folder.
+    assert (home / "templates" / "notices" / "register.toml").read_bytes() == register
+    assert sorted(p.name for p in (home / "templates" / "notices").iterdir()) == before
+
+
+def test_render_source_reports_warnings_without_a_folder(home: Path, tmp_path: Path) -> None:
+    from kenpo_docs.publish.notices import render_source
+
+    source = tmp_path / "draft.md"
+    source.write_text("## 空の見出し\n## 次\n本文\n", "utf-8")
+    data, warnings = render_source(source, "pdf", number=600, on=date(2025, 1, 10),
+                                   title="下書き")
+    assert data.startswith(b"%PDF") and any("「空の見出し」" in w for w in warnings)
+
+
+def test_pack_and_proof_take_a_markdown_notice(home: Path, tmp_path: Path) -> None:
+    from kenpo_docs.publish.notices import proof_notice
+    from kenpo_docs.publish.pack import render_pack
+
+    as_539(home)
+    pages = proof_notice(539, out_dir=tmp_path)
+    assert 4 <= len(pages) <= 6
+    reader = pypdf.PdfReader(io.BytesIO(render_pack(539)))
+    titles = [item["/Title"] for item in reader.outline if isinstance(item, dict)]
+    assert titles == ["第539号 マイナ保険証への移行について", "別添1 資格確認書（再）交付申請書"]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from kenpo_docs.documents.notice_markdown import parse_markdown
 from kenpo_docs.documents.notices import (
     FORMATS,
+    HOUSE,
     INSERTS,
     SOURCE,
     WORD_SOURCE,
@@ -41,7 +43,7 @@ from kenpo_docs.render.notice_source import expand_variables
 logger = logging.getLogger(__name__)
 
 #: The house page a notice.md notice is printed on (masthead, title box, stylesheet).
-HOUSE_PAGE = "notices/_house/notice.html"
+HOUSE_PAGE = f"notices/{HOUSE}/notice.html"
 
 
 def read_source(notice: Notice, templates: Path | None = None) -> tuple[NoticeDoc, list[Problem]]:
@@ -204,6 +206,42 @@ def proof_notice(
     return paths
 
 
+@dataclass(frozen=True)
+class _Source:
+    """A notice source file as read: its Markdown, pictures, warnings and Word bytes."""
+
+    text: str
+    pictures: dict[str, bytes]
+    notes: list[str]
+    word: bytes | None = None
+
+    def write(self, folder: Path) -> None:
+        """Fill a notice folder: notice.md, the Word file if any, and inserts/."""
+        write_atomic(folder / SOURCE, self.text.encode("utf-8"), mode=0o644)
+        if self.word is not None:
+            write_atomic(folder / WORD_SOURCE, self.word, mode=0o644)
+        for name, data in self.pictures.items():
+            write_atomic(folder / INSERTS / name, data, mode=0o644)
+
+
+def _read_source_file(source: Path) -> _Source:
+    """A .md file (with the pictures it shows, from beside it) or a house-style .docx."""
+    suffix = source.suffix.lower()
+    if suffix == ".md":
+        text = source.read_text(encoding="utf-8")
+        pictures = {name: (source.parent / name).read_bytes() for name in _pictures(text)
+                    if (source.parent / name).is_file()}
+        return _Source(text, pictures, [])
+    if suffix == ".docx":
+        from kenpo_docs.documents.notice_word import read_word
+
+        word = source.read_bytes()
+        extracted = read_word(word)
+        return _Source(extracted.markdown, extracted.images, extracted.warnings, word)
+    raise TemplateError("notice new --from takes a .md (Markdown) or .docx (Word) file",
+                        file=source)
+
+
 def new_from_source(
     title: str,
     on: date,
@@ -218,7 +256,7 @@ def new_from_source(
     ``source.docx``, with ``notice.md`` and ``inserts/`` extracted from it); None gives the
     starter ``notice.md``. Returns the notice and the warnings to show: Word formatting
     that has no house equivalent, then what validation found. The source is read and
-    checked before anything is registered: a Jinja error leaves no folder and no line.
+    expanded before anything is registered: a Jinja error leaves no folder and no line.
 
     Raises:
         TemplateError: not a .md or .docx file, or the source cannot be read.
@@ -226,36 +264,49 @@ def new_from_source(
     if source is None:
         notice = new_notice(title, on, templates=templates)
         return notice, incomplete(notice.number, templates)
-    source = Path(source)
-    suffix = source.suffix.lower()
-    if suffix not in (".md", ".docx"):
-        raise TemplateError("notice new --from takes a .md (Markdown) or .docx (Word) file",
-                            file=source)
-    if suffix == ".md":
-        text = source.read_text(encoding="utf-8")
-        pictures = {name: source.parent / name for name in _pictures(text)}
-        notes: list[str] = []
-    else:
-        from kenpo_docs.documents.notice_word import read_word
-
-        extracted = read_word(source.read_bytes())
-        text, pictures, notes = extracted.markdown, {}, extracted.warnings
+    read = _read_source_file(Path(source))
 
     def fill(folder: Path) -> None:
-        write_atomic(folder / SOURCE, text.encode("utf-8"), mode=0o644)
-        if suffix == ".docx":
-            write_atomic(folder / WORD_SOURCE, source.read_bytes(), mode=0o644)
-            for name, data in extracted.images.items():
-                write_atomic(folder / INSERTS / name, data, mode=0o644)
-        for name, path in pictures.items():
-            if path.is_file():
-                write_atomic(folder / INSERTS / name, path.read_bytes(), mode=0o644)
-        # The source must expand and parse before it is registered.
-        draft = Notice(number=0, date=on, title=title, folder=folder.name)
-        read_source(draft, templates)
+        read.write(folder)
+        read_source(Notice(number=0, date=on, title=title, folder=folder.name), templates)
 
     notice = new_notice(title, on, templates=templates, fill=fill)
-    return notice, notes + incomplete(notice.number, templates)
+    return notice, read.notes + incomplete(notice.number, templates)
+
+
+def render_source(
+    source: Path,
+    fmt: str = "pdf",
+    *,
+    number: int,
+    on: date,
+    title: str,
+    templates: Path | None = None,
+) -> tuple[bytes, list[str]]:
+    """A source file printed as notice ``number`` without registering it (a draft to look
+    at, the demo's sample): the bytes and the warnings. Built in a private copy of the
+    house page, never in the templates folder.
+
+    Raises:
+        TemplateError: as ``notice build`` (undefined variable, validation errors).
+    """
+    import shutil
+    import tempfile
+
+    if fmt not in FORMATS:
+        raise TemplateError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    read = _read_source_file(Path(source))
+    home = templates_root(templates)
+    with tempfile.TemporaryDirectory(prefix="kenpo-notice-") as tmp:
+        root = Path(tmp)
+        shutil.copytree(home / "base", root / "base")
+        shutil.copytree(home / "notices" / HOUSE, root / "notices" / HOUSE)
+        read.write(root / "notices" / "draft")
+        notice = Notice(number=number, date=on, title=title, folder="draft")
+        _doc, problems = read_source(notice, root)
+        options = RenderOptions(as_of=on, templates_dir=root)
+        data = _render_source(notice, fmt, options, root, root)
+    return data, read.notes + [str(p) for p in problems if p.severity == "warning"]
 
 
 def _pictures(text: str) -> list[str]:
