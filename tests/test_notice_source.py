@@ -267,3 +267,22 @@ def test_pack_and_proof_take_a_markdown_notice(home: Path, tmp_path: Path) -> No
     reader = pypdf.PdfReader(io.BytesIO(render_pack(539)))
     titles = [item["/Title"] for item in reader.outline if isinstance(item, dict)]
     assert titles == ["第539号 マイナ保険証への移行について", "別添1 資格確認書（再）交付申請書"]
+
+
+def test_an_issued_markdown_notice_is_frozen_with_the_house_page(home: Path,
+                                                                 tmp_path: Path) -> None:
+    source = tmp_path / "n.md"
+    source.write_text("## お知らせ\n本文です。\n", "utf-8")
+    notice, warnings = new_from_source("お知らせ", date(2025, 1, 10), source)
+    assert warnings == []
+    result = CliRunner().invoke(cli, ["notice", "issue", str(notice.number)])
+    assert result.exit_code == 0, result.output
+    assert build_notice(notice.number, "pdf", out_dir=tmp_path / "a").is_file()
+    css = home / "templates" / "notices" / "_house" / "notice.css"
+    css.write_text(css.read_text("utf-8") + "\n/* changed */\n", "utf-8")
+    result = CliRunner().invoke(cli, ["notice", "build", str(notice.number), "--out",
+                                      str(tmp_path / "b")])
+    assert result.exit_code == 2 and "--force" in result.output
+    assert not (tmp_path / "b").exists()
+    # 539, an HTML template, does not depend on the house page.
+    assert build_notice(539, "html", out_dir=tmp_path / "c").is_file()

@@ -239,3 +239,30 @@ def test_not_a_word_file_is_a_one_line_error(home: Path, tmp_path: Path) -> None
 ])
 def test_word_text_is_escaped_for_markdown(text: str, escaped: str) -> None:
     assert escape_markdown(text) == escaped
+
+
+def test_links_and_footnotes_are_reported(tmp_path: Path) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    d = house_document()
+    d.add_paragraph("見出し", style="Heading 1")
+    para = d.add_paragraph("詳しくは", style="Body Text")
+    link = OxmlElement("w:hyperlink")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "総合サイト"
+    run.append(text)
+    link.append(run)
+    para._p.append(link)
+    note = d.add_paragraph("脚注つきの文", style="Body Text").add_run()
+    ref = OxmlElement("w:footnoteReference")
+    ref.set(qn("w:id"), "1")
+    note._r.append(ref)
+    out = io.BytesIO()
+    d.save(out)
+    extracted = read_word(out.getvalue())
+    assert "詳しくは総合サイト" in extracted.markdown  # the link's text is kept
+    link_warning, note_warning = extracted.warnings
+    assert link_warning.startswith("段落 2「詳しくは総合サイト」") and "link" in link_warning
+    assert note_warning.startswith("段落 3「脚注つきの文」") and "footnote" in note_warning

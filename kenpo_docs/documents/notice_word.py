@@ -47,6 +47,16 @@ _PPR_NAMES = {"jc": "配置 (alignment)", "ind": "インデント (indent)",
               "spacing": "段落の間隔 (spacing)", "pBdr": "罫線 (border)",
               "shd": "網かけ (shading)", "tabs": "タブ位置 (tab stops)",
               "framePr": "枠 (frame)", "pageBreakBefore": "段落前で改ページ (page break before)"}
+#: What a paragraph may hold that the notice does not print as Word shows it.
+_NOT_PRINTED = {
+    "hyperlink": "リンク先は印刷されません。文字だけ印刷します "
+                 "(a link: its text is printed, not where it points)",
+    "footnoteReference": "脚注は印刷されません。本文か注記に書いてください "
+                         "(a footnote is not printed)",
+    "endnoteReference": "文末脚注は印刷されません (an endnote is not printed)",
+    "txbxContent": "テキストボックスの文字は、この段落の中に続けて印刷します "
+                   "(a text box's text is printed inside this paragraph)",
+}
 _STEP_LABEL = re.compile(r"^STEP\s*[0-9０-９]+[\s　:：.．]*", re.IGNORECASE)
 _QA_LABEL = re.compile(r"^[QＱAＡ][0-9０-９]*(?:[.．:：]\s*|\s+|　)")
 _BRACKET = re.compile(r"^【([^】]+)】$")
@@ -295,6 +305,9 @@ class _WordReader:
         self.warnings.append(f"段落 {self.number}「{head}」: {what}")
 
     def paragraph_format(self, para: Any, *, in_cell: bool = False) -> None:
+        for tag, what in _NOT_PRINTED.items():
+            if next(para._p.iter(f"{_W}{tag}"), None) is not None:
+                self.warn(para, what)
         ppr = para._p.pPr
         if ppr is None:
             return
