@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from kenpo_docs.documents.letters import LetterSettings, get_letter, load_envelope
 from kenpo_docs.domain import facts
@@ -75,15 +76,26 @@ def _manifest_piece(batch_dir: Path, member_key: str) -> str | None:
     return None
 
 
-def letter_docx(
+@dataclass(frozen=True)
+class LetterPage:
+    """What the letter of one piece is printed from: its template and the merge's context."""
+
+    template: str
+    context: dict[str, Any]
+    batch_id: str
+    piece_id: str
+    document_number: str | None
+
+
+def letter_page(
     roster_path: str | Path,
     *,
     member_key: str,
     options: MergeOptions,
     batch_dir: Path | None = None,
-) -> LetterDocx:
-    """The DOCX of the piece (envelope) that holds ``member_key`` (記号-番号-枝番), as the
-    merge with ``options`` mails it.
+) -> LetterPage:
+    """The template and context of the letter in the piece (envelope) that holds
+    ``member_key`` (記号-番号-枝番), as the merge with ``options`` prints it.
 
     Raises:
         KenpoDocsError: unknown letter or member, or the member gets no such letter (the
@@ -135,10 +147,24 @@ def letter_docx(
     )
     context = letter_context(job)
     context["piece"] = context["pieces"][0]
-    data = render_docx_twin(spec.template, context, options=RenderOptions(as_of=options.as_of))
     docno = (None if options.document_number is None
              else facts.insurer().document_number(options.document_number))
-    return LetterDocx(data, batch_id, piece.piece_id, docno)
+    return LetterPage(spec.template, context, batch_id, piece.piece_id, docno)
+
+
+def letter_docx(
+    roster_path: str | Path,
+    *,
+    member_key: str,
+    options: MergeOptions,
+    batch_dir: Path | None = None,
+) -> LetterDocx:
+    """The DOCX of the letter :func:`letter_page` describes (the mailed piece's letter)."""
+    page = letter_page(roster_path, member_key=member_key, options=options,
+                       batch_dir=batch_dir)
+    data = render_docx_twin(page.template, page.context,
+                            options=RenderOptions(as_of=options.as_of))
+    return LetterDocx(data, page.batch_id, page.piece_id, page.document_number)
 
 
 def write_letter_docx(
@@ -177,4 +203,5 @@ def render_letter_docx(
     return letter_docx(roster_path, member_key=member_key, options=options).data
 
 
-__all__ = ["LetterDocx", "letter_docx", "render_letter_docx", "write_letter_docx"]
+__all__ = ["LetterDocx", "LetterPage", "letter_docx", "letter_page", "render_letter_docx",
+           "write_letter_docx"]
