@@ -48,9 +48,6 @@ class Notice:
         """The HTML template, relative to the templates folder."""
         return f"notices/{self.folder}/notice.html"
 
-    @property
-    def docx_template(self) -> str:
-        return f"notices/{self.folder}/notice.docx"
 
 
 def templates_root(templates: Path | None) -> Path:

@@ -35,7 +35,7 @@ from kenpo_docs.errors import TemplateError
 from kenpo_docs.files import write_atomic
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.publish.webpage import self_contained
-from kenpo_docs.render import RenderOptions, render_docx, render_html, render_pdf
+from kenpo_docs.render import RenderOptions, render_docx_twin, render_html, render_pdf
 from kenpo_docs.render.notice_docx import notice_docx
 from kenpo_docs.render.notice_html import body_html
 from kenpo_docs.render.notice_source import expand_variables
@@ -125,7 +125,10 @@ def render_notice(
     if fmt == "pdf":
         return render_pdf(notice.template, context, options=options)
     if fmt == "docx":
-        return render_docx(notice.docx_template, context, options=options)
+        # The Word twin of the PDF, made from the same (frozen) HTML and its layout: nothing
+        # in the notice's folder describes it, so improving it never touches a frozen hash.
+        return render_docx_twin(notice.template, context, options=options,
+                                header_class="masthead")
     # For a web site: its stylesheets, pictures and (subset) fonts inside the one file.
     page = render_html(notice.template, context, options=options)
     return self_contained(page, roots=(root, fonts_dir())).encode()
@@ -245,7 +248,7 @@ def _read_source_file(source: Path) -> _Source:
 def new_from_source(
     title: str,
     on: date,
-    source: Path | None = None,
+    source: str | Path | None = None,
     *,
     templates: Path | None = None,
 ) -> tuple[Notice, list[str]]:

@@ -51,6 +51,17 @@ from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+# The content controls and frames, and the few primitives they share with this module, live
+# in docxfields (this one stays short); they are part of this module's API.
+from kenpo_docs.render.docxfields import (
+    GOTHIC,
+    _el,
+    _twips,
+    add_checkbox,
+    add_frame,
+    add_text_field,
+)
+
 __all__ = [
     "BLUE",
     "GOTHIC",
@@ -61,38 +72,25 @@ __all__ = [
     "add_header",
     "add_page_numbers",
     "add_table",
+    "add_text_field",
     "apply_house_style",
+    "no_wrap",
     "set_borders",
     "set_cell_margins",
     "shade",
     "write",
 ]
 
-#: Word's names of the BIZ UD fonts on Windows 10/11 (the vendored fonts' Japanese names).
-GOTHIC = "BIZ UDPゴシック"
+#: Word's name of BIZ UD Mincho on Windows 10/11 (GOTHIC: see docxfields).
 MINCHO = "BIZ UD明朝 Medium"
 #: The house blue of the notices (#1d4e89 in notice.css).
 BLUE = "1d4e89"
 #: Table header grey (``th { background: #e8e8e8 }`` in print.css).
 HEADER_FILL = "e8e8e8"
 
-_W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
-
-
-def _twips(mm: float) -> int:
-    return round(mm / 25.4 * 1440)
-
-
 def _eighths(pt: float) -> int:
     """A border width in eighths of a point (Word's unit for w:sz)."""
     return max(2, round(pt * 8))
-
-
-def _el(tag: str, **attrs: str) -> Any:
-    el = OxmlElement(tag)
-    for key, value in attrs.items():
-        el.set(qn(f"w:{key}"), value)
-    return el
 
 
 def _replace(parent: Any, tag: str, new: Any) -> Any:
@@ -155,6 +153,7 @@ def _set_paragraph_style(style: Any, *, size: float, bold: bool = False, color: 
     el = style.element
     rpr = _rpr(font=font, size=size, bold=bold, color=color)
     ppr = OxmlElement("w:pPr")
+    autospace = [_el("w:autoSpaceDE", val="0"), _el("w:autoSpaceDN", val="0")]
     if keep_next:
         ppr.append(_el("w:keepNext"))
         ppr.append(_el("w:keepLines"))
@@ -166,6 +165,7 @@ def _set_paragraph_style(style: Any, *, size: float, bold: bool = False, color: 
         ppr.append(pbdr)
     if fill:
         ppr.append(_el("w:shd", val="clear", color="auto", fill=fill))
+    ppr.extend(autospace)
     ppr.append(_spacing(before=before, after=after, line=line))
     if indent_left is not None:
         ppr.append(_el("w:ind", left=str(_twips(indent_left))))
@@ -238,6 +238,10 @@ def apply_house_style(
         ppr_default = OxmlElement("w:pPrDefault")
         defaults.append(ppr_default)
     default_ppr = OxmlElement("w:pPr")
+    # No extra space between Japanese and Latin letters or digits (Word's 「日本語と英字/数字の
+    # 間隔を自動調整する」): the PDF sets 「令和6年」 tight.
+    default_ppr.append(_el("w:autoSpaceDE", val="0"))
+    default_ppr.append(_el("w:autoSpaceDN", val="0"))
     default_ppr.append(_spacing(line=10 * 1.55))
     _replace(ppr_default, "w:pPr", default_ppr)
 
@@ -293,6 +297,10 @@ def _compatibility_15(document: DocumentType) -> None:
     else:
         compat.append(_el("w:compatSetting", name="compatibilityMode",
                           uri="http://schemas.microsoft.com/office/word", val="15"))
+    # A line ended by a manual break (Shift+Enter, <br>) is not stretched in a justified
+    # paragraph, as in the PDF.
+    if compat.find(qn("w:doNotExpandShiftReturn")) is None:
+        compat.insert(0, _el("w:doNotExpandShiftReturn"))
     lang = settings.find(qn("w:themeFontLang"))
     if lang is not None:
         lang.set(qn("w:val"), "ja-JP")
@@ -300,11 +308,18 @@ def _compatibility_15(document: DocumentType) -> None:
 
 
 def add_header(document: DocumentType, *, series_title: str, number: str = "",
-               date: str = "", rule_color: str = BLUE) -> Paragraph:
-    """The masthead as the page header of every page: series title (bold) and number on the
-    left, the date at the right margin, a 1.6 pt rule under them (notice.css ``.masthead``)."""
+               date: str = "", rule_color: str = BLUE, first_page_only: bool = False
+               ) -> Paragraph:
+    """The masthead as the page header: series title (bold) and number on the left, the date
+    at the right margin, a 1.6 pt rule under them (notice.css ``.masthead``). On every page,
+    or with ``first_page_only`` on the first page alone (as the PDF prints it; Word's
+    「先頭ページのみ別指定」)."""
     section = document.sections[0]
-    header = section.header
+    if first_page_only:
+        section.different_first_page_header_footer = True
+        header = section.first_page_header
+    else:
+        header = section.header
     header.is_linked_to_previous = False
     para: Paragraph = header.paragraphs[0]
     para.style = document.styles["Normal"]
@@ -344,8 +359,16 @@ def _field(para: Paragraph, code: str, shown: str) -> None:
 
 def add_page_numbers(document: DocumentType, *, total: bool = True, size: float = 8,
                      color: str = "555555") -> Paragraph:
-    """「1 / 5」 centred in the footer (PAGE and NUMPAGES fields), as print.css prints it."""
-    footer = document.sections[0].footer
+    """「1 / 5」 centred in the footer (PAGE and NUMPAGES fields), as print.css prints it;
+    in the first page's footer too when it has one of its own (:func:`add_header`)."""
+    section = document.sections[0]
+    para: Paragraph = _page_number_paragraph(section.footer, total, size, color)
+    if section.different_first_page_header_footer:
+        _page_number_paragraph(section.first_page_footer, total, size, color)
+    return para
+
+
+def _page_number_paragraph(footer: Any, total: bool, size: float, color: str) -> Paragraph:
     footer.is_linked_to_previous = False
     para: Paragraph = footer.paragraphs[0]
     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -422,7 +445,8 @@ def set_cell_margins(target: Table | _Cell, vertical: float, horizontal: float) 
         _order_tcpr(tcpr)
 
 
-def _no_wrap(cell: _Cell) -> None:
+def no_wrap(cell: _Cell) -> None:
+    """Keep a cell's text on one line (a date)."""
     tcpr = cell._tc.get_or_add_tcPr()
     _replace(tcpr, "w:noWrap", _el("w:noWrap"))
     _order_tcpr(tcpr)
@@ -460,7 +484,7 @@ def add_table(container: Any, rows: int, widths_mm: Sequence[float], *,
             if is_header and header_fill:
                 shade(cell, header_fill)
             if c in no_wrap_cols:
-                _no_wrap(cell)
+                no_wrap(cell)
         if r < header_rows:
             trpr = row._tr.get_or_add_trPr()
             trpr.append(_el("w:tblHeader"))
@@ -502,61 +526,3 @@ def add_box(container: Any, width_mm: float, *, border: float = 1.0, color: str 
         shade(cell, fill)
     return cell
 
-
-def add_checkbox(paragraph: Paragraph, *, checked: bool, size: float | None = None) -> Any:
-    """A check box content control (``w14:checkbox``) drawn as the PDF form draws it: □
-    unticked, ✓ ticked (BIZ UDPゴシック has both; Word's default ☐/☒ are MS Gothic glyphs
-    BIZ UD lacks). A click in Word toggles it. Returns the ``w:sdt`` element."""
-    sdt = OxmlElement("w:sdt")
-    sdtpr = OxmlElement("w:sdtPr")
-    box = OxmlElement("w14:checkbox")
-    checked_el = OxmlElement("w14:checked")
-    checked_el.set(f"{{{_W14}}}val", "1" if checked else "0")
-    box.append(checked_el)
-    for tag, code in (("w14:checkedState", "2713"), ("w14:uncheckedState", "25A1")):
-        state = OxmlElement(tag)
-        state.set(f"{{{_W14}}}val", code)
-        state.set(f"{{{_W14}}}font", GOTHIC)
-        box.append(state)
-    sdtpr.append(box)
-    sdt.append(sdtpr)
-    content = OxmlElement("w:sdtContent")
-    run = OxmlElement("w:r")
-    rpr = OxmlElement("w:rPr")
-    rpr.append(_el("w:rFonts", ascii=GOTHIC, hAnsi=GOTHIC, eastAsia=GOTHIC, hint="eastAsia"))
-    if size:
-        rpr.append(_el("w:sz", val=str(round(size * 2))))
-    run.append(rpr)
-    text = OxmlElement("w:t")
-    text.text = "✓" if checked else "□"
-    run.append(text)
-    content.append(run)
-    sdt.append(content)
-    paragraph._p.append(sdt)
-    return sdt
-
-
-def add_frame(paragraph: Paragraph, *, x_mm: float, y_mm: float, width_mm: float,
-              height_mm: float | None = None) -> Paragraph:
-    """Pin ``paragraph`` to an absolute place on the page (a Word frame, ``w:framePr``):
-    ``x_mm``/``y_mm`` from the page's top-left corner. Consecutive paragraphs with the same
-    frame settings share one frame (an address block of several lines)."""
-    ppr = paragraph._p.get_or_add_pPr()
-    attrs = {"w": str(_twips(width_mm)), "hSpace": "0", "wrap": "around",
-             "vAnchor": "page", "hAnchor": "page", "x": str(_twips(x_mm)),
-             "y": str(_twips(y_mm))}
-    if height_mm is not None:
-        attrs["h"] = str(_twips(height_mm))
-        attrs["hRule"] = "exact"
-    frame = _el("w:framePr", **attrs)
-    # framePr comes right after pStyle/keepNext/keepLines/pageBreakBefore in pPr.
-    anchor = None
-    for tag in ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore"):
-        found = ppr.find(qn(tag))
-        if found is not None:
-            anchor = found
-    if anchor is None:
-        ppr.insert(0, frame)
-    else:
-        anchor.addnext(frame)
-    return paragraph
