@@ -23,7 +23,8 @@ from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from kenpo_docs.domain.era import format_wareki
+from kenpo_docs.domain.era import format_wareki, parse_date
+from kenpo_docs.errors import DateError
 from kenpo_docs.paths import PACKAGE_DIR
 from kenpo_docs.web.security import CSRF_FIELD, csrf_token, optional_user
 
@@ -43,11 +44,15 @@ def csrf_input(request: Request) -> Markup:
 
 
 def wareki(value: date | str | None) -> str:
-    """A date in 和暦 (令和8年12月1日); an ISO text is read first; None is 「－」."""
+    """A date in 和暦 (令和8年12月1日); a text is read as the CLI reads dates (shown as it
+    is when it is no date); None is 「－」."""
     if value is None or value == "":
         return "－"
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        try:
+            return format_wareki(parse_date(value[:10]))
+        except DateError:
+            return value
     if isinstance(value, datetime):
         value = value.date()
     return format_wareki(value)
