@@ -15,28 +15,12 @@ from openpyxl import Workbook
 
 from kenpo_docs.web import jobs
 from kenpo_docs.web.store import DataFolder
-from tests.web_helpers import client, log_in, make_data
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "samples" / "roster.csv"
-AS_OF = "2026-12-01"
+from tests.web_helpers import AS_OF, SAMPLE, client, log_in, make_data, prepare, upload, uploaded_id
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     return make_data(tmp_path)
-
-
-def upload(c, token: str, name: str, content: bytes) -> object:
-    return c.post("/roster", data={"csrf_token": token},
-                  files={"roster": (name, content, "application/octet-stream")})
-
-
-def uploaded_id(response: object) -> str:
-    assert response.status_code == 303, response.text
-    found = re.fullmatch(r"/roster/(U[0-9-]+-[0-9a-f]{6})", response.headers["location"])
-    assert found
-    return found.group(1)
 
 
 def test_every_page_needs_a_login(data: Path) -> None:
@@ -173,18 +157,6 @@ def test_unknown_upload_is_404(data: Path) -> None:
     log_in(c, "alice")
     assert c.get("/roster/U20990101-000000-abcdef").status_code == 404
     assert c.get("/roster/..%2F..%2Fetc%2Fpasswd/rejects.csv").status_code == 404
-
-
-def prepare(c, token: str, data: Path, **form: object) -> str:
-    upload_id = uploaded_id(upload(c, token, "r.csv", SAMPLE.read_bytes()))
-    fields = {"csrf_token": token, "upload": upload_id, "letter": "kakuninsho",
-              "as_of": AS_OF, "enclosures": ["notice:539"], "sides": "duplex",
-              "cards": "1", **form}
-    r = c.post("/mailing", data=fields)
-    assert r.status_code == 303, r.text
-    found = re.fullmatch(r"/batches/(W[0-9-]+-[0-9a-f]{6})", r.headers["location"])
-    assert found
-    return found.group(1)
 
 
 def test_mailing_form_and_batch_page(data: Path) -> None:

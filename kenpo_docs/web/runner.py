@@ -15,11 +15,13 @@ server down.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing.synchronize import Event
@@ -33,7 +35,7 @@ from kenpo_docs.mailing.options import MergeOptions
 from kenpo_docs.paths import templates_dir
 from kenpo_docs.web import jobs, uploads
 from kenpo_docs.web.audit import write_entry
-from kenpo_docs.web.store import DataFolder
+from kenpo_docs.web.store import DataFolder, create_private
 
 logger = logging.getLogger(__name__)
 
@@ -129,14 +131,38 @@ def main(root: str, workers: int, stop: Event, parent: int) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: runner: %(message)s")
     folder = DataFolder(Path(root))
-    jobs.requeue_interrupted(folder)
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt), _only_runner(folder, stop) as mine:
+        if not mine:
+            return
+        jobs.requeue_interrupted(folder)
         while not stop.is_set():
             batch = jobs.take_next(folder)
             if batch is None:
                 stop.wait(POLL_SECONDS)
                 continue
             run_batch(folder, batch, workers=workers)
+
+
+@contextlib.contextmanager
+def _only_runner(folder: DataFolder, stop: Event) -> Iterator[bool]:
+    """Hold ``web/runner.lock`` (``flock``, released when the process ends, however): a
+    second server on the same data folder waits here instead of running batches beside the
+    first one's runner. Yields False when stopped before the lock was had."""
+    path = folder.web / "runner.lock"
+    create_private(path)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if stop.wait(POLL_SECONDS):
+                    yield False
+                    return
+        yield True
+    finally:
+        os.close(fd)
 
 
 @dataclass
