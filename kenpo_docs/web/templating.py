@@ -7,7 +7,7 @@ missing variable is an error, never a blank), and these helpers:
   itself: ``csrf_token(request)``);
 * ``{{ date | wareki }}`` - 令和8年12月1日 (a date or an ISO date text);
 * ``{{ stamp | jst }}`` - a stored UTC time stamp in Japan time, ``令和8年12月5日 06:30``;
-* ``{{ n | num }}`` - 1,234.
+* ``{{ n | num }}`` - 1,234; ``{{ bytes | size }}`` - 408 KB.
 
 :func:`page` renders a template with what base.html needs (the user, the CSRF token).
 """
@@ -73,11 +73,19 @@ def num(value: int | float) -> str:
     return f"{value:,}"
 
 
+def size(value: int) -> str:
+    """A file size for people: 408 KB, 1.2 MB."""
+    if value < 1024 * 1024:
+        return f"{max(1, round(value / 1024)):,} KB"
+    return f"{value / (1024 * 1024):,.1f} MB"
+
+
 templates.env.globals["csrf_input"] = csrf_input
 templates.env.globals["csrf_token"] = csrf_token
 templates.env.filters["wareki"] = wareki
 templates.env.filters["jst"] = jst
 templates.env.filters["num"] = num
+templates.env.filters["size"] = size
 
 
 def page(request: Request, name: str, context: dict[str, Any] | None = None, *,

@@ -170,8 +170,14 @@ def batch_context(request: Request, batch: jobs.Batch) -> dict[str, Any]:
     folder = data_folder(request)
     guess = estimate(folder, batch)
     proof = proof_record(folder, batch.id)
+    groups = []
+    if proof:
+        for (piece_id, pages), route in zip(proof["pieces"], proof["routes"], strict=True):
+            names = [n for n in proof["images"] if n.startswith(f"{piece_id}-p")]
+            groups.append({"piece": piece_id, "pages": pages, "route": route,
+                           "images": names})
     return {
-        "batch": batch, "estimate": guess, "proof": proof,
+        "batch": batch, "estimate": guess, "proof": proof, "proof_groups": groups,
         "postage": postage(batch, proof, guess["home"]),
         "letter_title": LETTERS[batch.options["letter"]].title,
         "enclosure_labels": dict(choices()["enclosures"]),
