@@ -262,7 +262,7 @@ def test_cancel_a_queued_batch(data: Path) -> None:
     assert c.post(f"/batches/{batch_id}/cancel", data={"csrf_token": token}).status_code == 303
     assert jobs.get(DataFolder(data), batch_id).state == "cancelled"
     r = c.post(f"/batches/{batch_id}/cancel", data={"csrf_token": token})
-    assert r.status_code == 409 and "取り消せません" in r.text
+    assert r.status_code == 409 and "取り消しできません" in r.text
     # run again (approval off: the preparer may)
     assert c.post(f"/batches/{batch_id}/run-again",
                   data={"csrf_token": token}).status_code == 303
