@@ -549,6 +549,17 @@ def form_build(name: str, blank: bool, roster: str | None, member: str | None, f
                           fmt=fmt, out_dir=Path(out), sheet=sheet))
 
 
+
+def _web_commands() -> None:
+    """``serve`` and ``user``: the web page's commands live with the web page."""
+    from kenpo_docs.web.commands import serve, user
+
+    cli.add_command(serve)
+    cli.add_command(user)
+
+
+_web_commands()
+
 def main() -> None:
     cli(prog_name="kenpo-docs")
 

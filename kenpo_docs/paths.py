@@ -34,3 +34,10 @@ def samples_dir() -> Path:
 def data_dir() -> Path:
     """Data files shipped inside the package (rules, envelope profiles, rate tables)."""
     return PACKAGE_DIR / "data"
+
+
+def default_data_dir() -> Path:
+    """The data folder when none is given (``serve --data``, ``user add --data``): uploads,
+    batches and the tracking database live there. ``output/``, relative to where the command
+    runs, as the CLI's other defaults (``output/tracking.sqlite``)."""
+    return Path("output")

@@ -1,0 +1,86 @@
+"""``kenpo-docs serve`` and ``kenpo-docs user``: the web page's commands (cli.py adds them;
+library errors become one line and exit 2 there, as for every command)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kenpo_docs.paths import default_data_dir
+
+_DATA = click.option(
+    "--data", type=click.Path(file_okay=False), default=str(default_data_dir()),
+    show_default=True, metavar="DIR",
+    help="Data folder: uploads, batches, the tracking database, accounts, the audit log.")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (only this computer by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8539, show_default=True)
+@_DATA
+@click.option("--approval/--no-approval", default=True, show_default=True,
+              help="A batch runs only after a second person (an approver) approved it; "
+                   "--no-approval for a one-person office.")
+@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes of each merge (0 = one per core).")
+def serve(host: str, port: int, data: str, approval: bool, workers: int) -> None:
+    """Start the staff web page (then open http://127.0.0.1:8539 in a browser).
+
+    Create the first account with `kenpo-docs user add NAME --role admin`. Merges run in a
+    separate runner process, one at a time; stop the server with Ctrl+C (a batch that was
+    running goes on at the next start).
+    """
+    import uvicorn
+
+    from kenpo_docs.web.accounts import list_users
+    from kenpo_docs.web.app import WebSettings, create_app
+    from kenpo_docs.web.store import DataFolder
+
+    app = create_app(WebSettings(data=Path(data), require_approval=approval, workers=workers))
+    if not list_users(DataFolder(Path(data))):
+        click.echo("No accounts yet: create one with "
+                   f"`kenpo-docs user add NAME --role admin --data {data}`", err=True)
+    click.echo(f"kenpo-docs: http://{host}:{port}/  (data folder {data}; Ctrl+C to stop)",
+               err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@click.group()
+def user() -> None:
+    """Accounts of the web page (kenpo-docs serve)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["preparer", "approver", "admin"]), required=True,
+              help="preparer: prepares batches; approver: also approves another person's "
+                   "batch; admin: everything, and the audit log.")
+@click.option("--password-stdin", "password_stdin", is_flag=True,
+              help="Read the password from the first line of stdin (for scripts).")
+@_DATA
+def user_add(name: str, role: str, password_stdin: bool, data: str) -> None:
+    """Create the account NAME (the password is asked twice, hidden; at least 8 characters)."""
+    from kenpo_docs.web.accounts import add_user
+    from kenpo_docs.web.store import DataFolder
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True,
+                                    err=True))
+    created = add_user(DataFolder(Path(data)), name, role, password)
+    click.echo(f"user {created.name} ({created.role}) created in {data}")
+
+
+@user.command("list")
+@_DATA
+def user_list(data: str) -> None:
+    """List the accounts and their roles."""
+    from kenpo_docs.web.accounts import list_users
+    from kenpo_docs.web.store import DataFolder
+
+    for account in list_users(DataFolder(Path(data))):
+        click.echo(f"{account.name}\t{account.role}")
