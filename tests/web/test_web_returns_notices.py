@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
@@ -27,13 +28,13 @@ from pypdf import PdfReader
 from kenpo_docs.mailing.options import MergeOptions
 from kenpo_docs.mailing.run import merge
 from kenpo_docs.tracking.events import mark
-from kenpo_docs.web.accounts import add_user
-from kenpo_docs.web.app import WebSettings, create_app
-from kenpo_docs.web.store import DataFolder, connect, transaction
+from kenpo_docs.web.accounts import User
+from kenpo_docs.web.store import DataFolder
+from kenpo_docs.web.uploads import store
 from tests.tracking_roster import HEADER, ROWS
+from tests.web_helpers import client, log_in, make_data
 
 AS_OF = date(2026, 12, 1)
-PASSWORD = "correct horse battery"
 BATCH = "B-web-returns"
 # Hand count from tests/tracking_roster.py: six households (20-3007 is rejected).
 HOUSEHOLDS = {"20-3001": "workplace:W01", "20-3002": "workplace:W01",
@@ -76,12 +77,6 @@ def _pieces(data: Path) -> dict[str, str]:
             if r["piece_id"] and r["member_key"].endswith("-00")}
 
 
-def _token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF field in the page"
-    return found.group(1)
-
-
 class Staff:
     """A logged-in test client and its CSRF token."""
 
@@ -90,29 +85,18 @@ class Staff:
         self.token = token
 
     def post(self, url: str, data: dict[str, str], *, htmx: bool = True,
-             token: str | None = None) -> object:
+             token: str | None = None) -> Any:
         headers = {"HX-Request": "true"} if htmx else {}
         return self.client.post(url, data={**data, "csrf_token": token or self.token},
-                                headers=headers, follow_redirects=False)
-
-
-def _client(data: Path) -> TestClient:
-    return TestClient(create_app(WebSettings(data=data, runner=False, secret="test-secret")))
-
-
-def _login(client: TestClient, name: str) -> Staff:
-    token = _token(client.get("/login").text)
-    res = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token},
-                      follow_redirects=False)
-    assert res.status_code == 303, res.text
-    return Staff(client, _token(client.get("/returns").text))
+                                headers=headers)
 
 
 @pytest.fixture
 def staff(data: Path) -> Iterator[Staff]:
-    add_user(DataFolder(data), "sato", "preparer", PASSWORD)
-    with _client(data) as client:
-        yield _login(client, "sato")
+    """alice (preparer) logged in; bob (approver) and carol (admin) exist."""
+    assert make_data(data.parent) == data
+    with client(data) as c:
+        yield Staff(c, log_in(c, "alice"))
 
 
 def _audit(data: Path) -> list[dict[str, object]]:
@@ -125,10 +109,10 @@ def _audit(data: Path) -> list[dict[str, object]]:
 
 
 def test_returns_page_needs_a_login(data: Path) -> None:
-    with _client(data) as client:
+    with client(data) as c:
         for url in ("/returns", "/notices", "/notices/539/download/pdf",
                     "/notices/539/proof/1.png", "/notices/forms/bessou1-20-3001.pdf"):
-            res = client.get(url, follow_redirects=False)
+            res = c.get(url)
             assert res.status_code == 303 and res.headers["location"] == "/login", url
 
 
@@ -155,11 +139,10 @@ def test_report_postal_and_chart_show_the_hand_counts(staff: Staff, data: Path) 
 
 
 def test_returns_page_without_a_database_says_so(tmp_path: Path) -> None:
-    data = tmp_path / "empty"
-    add_user(DataFolder(data), "sato", "preparer", PASSWORD)
-    with _client(data) as client:
-        staff = _login(client, "sato")
-        res = staff.client.get("/returns")
+    data = make_data(tmp_path)
+    with client(data) as c:
+        log_in(c, "alice")
+        res = c.get("/returns")
     assert res.status_code == 200 and "まだ一括処理がありません" in res.text
 
 
@@ -198,7 +181,7 @@ def test_scan_marks_and_answers_with_household_and_route(staff: Staff, data: Pat
     assert [(e["piece"], e["status"], e["reason"]) for e in marks] == [
         (pid, "printed", None), (pid, "mailed", None), (pid, "returned", "転居先不明"),
         (pieces["20-3003"], "printed", None)]
-    assert all(e["user"] == "sato" for e in marks)
+    assert all(e["user"] == "alice" for e in marks)
 
 
 def test_scan_refusals_answer_in_the_line(staff: Staff, data: Path) -> None:
@@ -288,16 +271,9 @@ def test_notice_errors(staff: Staff) -> None:
     assert staff.client.get("/notices/539/download/..%2Fweb%2Fsecret").status_code == 404
 
 
-def _upload(data: Path, upload_id: str = "U20261201-090000-abcdef") -> str:
-    """A roster as the roster page stores it: our id, 0600, a row in the web database."""
-    folder = DataFolder(data).prepare()
-    path = folder.upload_file(upload_id, "csv")
-    path.write_bytes(_roster_bytes())
-    path.chmod(0o600)
-    with connect(folder) as conn, transaction(conn):
-        conn.execute("INSERT INTO uploads (id, kind, sha256, size, uploaded_by, created) "
-                     "VALUES (?, 'csv', '-', ?, 'sato', '2026-12-01T00:00:00+00:00')",
-                     (upload_id, path.stat().st_size))
+def _upload(data: Path) -> str:
+    """The roster stored as the roster page stores an upload; returns its id."""
+    upload_id, _ = store(DataFolder(data), _roster_bytes(), User("alice", "preparer", data))
     return upload_id
 
 
@@ -313,7 +289,7 @@ def test_prefilled_form_for_one_member(staff: Staff, data: Path) -> None:
     # the household's own values, as the roster row has them
     assert "資格確認書（再）交付申請書" in text.replace(" ", "")
     assert "井上" in text and "3004" in text
-    assert (data / "forms" / "sato" / "bessou1-20-3004.pdf").stat().st_mode & 0o077 == 0
+    assert (data / "forms" / "alice" / "bessou1-20-3004.pdf").stat().st_mode & 0o077 == 0
     res = staff.post("/notices/forms", {"form": "bessou2", "upload": upload,
                                         "member": "20-3001-01", "fmt": "docx"})
     assert "bessou2-20-3001-01.docx" in res.text
@@ -349,10 +325,9 @@ def test_a_form_is_downloaded_only_by_who_built_it(staff: Staff, data: Path) -> 
     upload = _upload(data)
     staff.post("/notices/forms", {"form": "bessou1", "upload": upload, "member": "20-3004",
                                   "fmt": "pdf"})
-    add_user(DataFolder(data), "suzuki", "approver", PASSWORD)
-    with _client(data) as other_client:
-        other = _login(other_client, "suzuki")
-        assert other.client.get("/notices/forms/bessou1-20-3004.pdf").status_code == 404
+    with client(data) as other:
+        log_in(other, "bob")
+        assert other.get("/notices/forms/bessou1-20-3004.pdf").status_code == 404
     for name in ("secret", "..%2F..%2Fweb%2Fsecret", "bessou1-20-3004.pdf.png"):
         assert staff.client.get(f"/notices/forms/{name}").status_code == 404
 

@@ -31,6 +31,7 @@ from kenpo_docs.web.audit import audit
 from kenpo_docs.web.security import current_user, data_folder
 from kenpo_docs.web.store import DataFolder, connect
 from kenpo_docs.web.templating import JST, page
+from kenpo_docs.web.uploads import stored_path
 
 router = APIRouter()
 MENU = ("/notices", "お知らせ・申請書", None)
@@ -191,11 +192,13 @@ def build_form(
     member = member.strip()
     error: str | None = None
     path: Path | None = None
-    roster = Path()
-    rosters = {r["id"]: r for r in _rosters(folder)}
+    try:
+        roster = stored_path(folder, upload)
+    except KeyError:
+        roster = None
     if form not in FORMS:
         error = f"申請書 {form!r} はありません (unknown form)"
-    elif upload not in rosters:
+    elif roster is None:
         error = "名簿を選んでください（名簿のページでアップロードしたもの） (choose a roster)"
     elif not MEMBER_RE.match(member):
         error = "記号-番号（または記号-番号-枝番）で入力してください (use 記号-番号[-枝番])"
@@ -203,7 +206,6 @@ def build_form(
         try:
             on = parse_date(as_of, field="基準日") if as_of.strip() else \
                 dt.datetime.now(JST).date()
-            roster = folder.upload_file(upload, rosters[upload]["kind"])
             path = write_form(form, as_of=on, roster=roster, member=member,
                               fillable=fillable, fmt=fmt, out_dir=forms_dir(folder, user))
         except KenpoDocsError as exc:
