@@ -165,6 +165,11 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         stop_server(server)
 
 
+#: ``KENPO_DOCS_SCREENSHOTS=docs/img`` also writes the steps named ``keep=`` there (the
+#: README's pictures of the pages are taken by the end-to-end test).
+KEEP_DIR = os.environ.get("KENPO_DOCS_SCREENSHOTS")
+
+
 class Steps:
     """Named steps of a browser test, each followed by a screenshot in ``folder``."""
 
@@ -175,7 +180,7 @@ class Steps:
         self.shots: list[Path] = []
 
     @contextlib.contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
+    def __call__(self, name: str, *, keep: str | None = None) -> Iterator[None]:
         self.count += 1
         stem = f"{self.count:02d}-{name}"
         try:
@@ -189,6 +194,8 @@ class Steps:
         path = self.folder / f"{stem}.png"
         self.page.screenshot(path=str(path), full_page=True)
         self.shots.append(path)
+        if keep and KEEP_DIR:
+            self.page.screenshot(path=str(Path(KEEP_DIR) / keep))
 
 
 @pytest.fixture
