@@ -12,6 +12,9 @@ from kenpo_docs.web.accounts import add_user
 from kenpo_docs.web.app import WebSettings, create_app
 from kenpo_docs.web.store import DataFolder
 
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "roster.csv"
+AS_OF = "2026-12-01"
 PASSWORD = "correct horse 1"
 USERS = {"alice": "preparer", "bob": "approver", "carol": "admin"}
 
@@ -42,3 +45,27 @@ def log_in(c: TestClient, name: str, password: str = PASSWORD) -> str:
     r = c.post("/login", data={"name": name, "password": password, "csrf_token": token})
     assert r.status_code == 303, r.text
     return csrf(c.get("/login").text)
+
+
+def upload(c, token: str, name: str, content: bytes) -> object:
+    return c.post("/roster", data={"csrf_token": token},
+                  files={"roster": (name, content, "application/octet-stream")})
+
+
+def uploaded_id(response: object) -> str:
+    assert response.status_code == 303, response.text
+    found = re.fullmatch(r"/roster/(U[0-9-]+-[0-9a-f]{6})", response.headers["location"])
+    assert found
+    return found.group(1)
+
+
+def prepare(c, token: str, data: Path, **form: object) -> str:
+    upload_id = uploaded_id(upload(c, token, "r.csv", SAMPLE.read_bytes()))
+    fields = {"csrf_token": token, "upload": upload_id, "letter": "kakuninsho",
+              "as_of": AS_OF, "enclosures": ["notice:539"], "sides": "duplex",
+              "cards": "1", **form}
+    r = c.post("/mailing", data=fields)
+    assert r.status_code == 303, r.text
+    found = re.fullmatch(r"/batches/(W[0-9-]+-[0-9a-f]{6})", r.headers["location"])
+    assert found
+    return found.group(1)

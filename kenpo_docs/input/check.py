@@ -192,5 +192,10 @@ def write_report(errors: list[RowError] | tuple[RowError, ...], path: str | Path
     """Write rejected rows as CSV (UTF-8 with BOM so Excel opens it), atomically, 0600;
     never over the ``roster`` they come from, nor over a file that is not such a report."""
     check_report_path(path, roster=roster, force=force)
-    write_atomic(Path(path), csv_bytes(REPORT_COLUMNS, [
-        (e.row, e.member_key or "", e.column or "", e.reason) for e in errors]))
+    write_atomic(Path(path), report_bytes(errors))
+
+
+def report_bytes(errors: list[RowError] | tuple[RowError, ...]) -> bytes:
+    """The rejected rows as ``--report`` writes them (CSV, UTF-8 with BOM, CRLF)."""
+    return csv_bytes(REPORT_COLUMNS, [
+        (e.row, e.member_key or "", e.column or "", e.reason) for e in errors])

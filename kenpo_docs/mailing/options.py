@@ -87,3 +87,15 @@ class MergeResult:
             f"{self.pieces} pieces, {self.pages} pages, {self.rejected} rejected, "
             f"{self.skipped} skipped, {self.seconds:.1f} s ({rate:.1f} pieces/s)"
         )
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """What :func:`~kenpo_docs.mailing.run.proof_first` made: ``(piece_id, pages)`` of each
+    proofed piece, its route (``home`` or ``workplace:<code>``), the PNG files in order, and
+    the batch's piece count."""
+
+    pieces: tuple[tuple[str, int], ...]
+    images: list[Path]
+    routes: tuple[str, ...]
+    total: int

@@ -15,11 +15,13 @@ server down.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing.synchronize import Event
@@ -27,11 +29,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from kenpo_docs.documents.notices import folder_hash
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.paths import templates_dir
 from kenpo_docs.web import jobs, uploads
 from kenpo_docs.web.audit import write_entry
-from kenpo_docs.web.store import DataFolder
+from kenpo_docs.web.store import DataFolder, create_private
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +49,19 @@ class Cancelled(Exception):
     """A cancel was asked for on the page."""
 
 
-def merge_options(folder: DataFolder, batch: jobs.Batch, *, workers: int) -> MergeOptions:
+def merge_options(folder: DataFolder, batch: jobs.Batch, *, workers: int,
+                  out: Path | None = None, record: bool = True) -> MergeOptions:
     """The merge's options for ``batch``: its mailing options, our batch id, its own folder
-    and the data folder's tracking database."""
+    (or ``out``) and the data folder's tracking database (none unless ``record``)."""
     o = batch.options
     return MergeOptions(
-        letter=o["letter"], out=folder.batch_dir(batch.id), as_of=date.fromisoformat(o["as_of"]),
+        letter=o["letter"], out=out or folder.batch_dir(batch.id),
+        as_of=date.fromisoformat(o["as_of"]),
         batch_id=batch.id, enclosures=tuple(o.get("enclosures", ())),
         notice=o.get("notice") or None, document_number=o.get("document_number"),
         sides=o.get("sides", "duplex"), cards=bool(o.get("cards", True)),
-        card_stock=bool(o.get("card_stock", False)), db=folder.tracking_db, workers=workers,
+        card_stock=bool(o.get("card_stock", False)),
+        db=folder.tracking_db if record else None, workers=workers,
     )
 
 
@@ -73,6 +80,8 @@ def run_batch(folder: DataFolder, batch: jobs.Batch, *, workers: int) -> str:
             raise Cancelled
 
     write_entry(folder, "runner", "batch-start", batch=batch.id)
+    # What the print depends on besides the roster: the templates folder as it is now.
+    templates = folder_hash(templates_dir())
     try:
         result = merge(uploads.stored_path(folder, batch.upload),
                        options=merge_options(folder, batch, workers=workers),
@@ -103,6 +112,7 @@ def run_batch(folder: DataFolder, batch: jobs.Batch, *, workers: int) -> str:
         "skipped": result.skipped, "rejected": result.rejected,
         "seconds": round(result.seconds, 1),
         "print_files": [p.name for p in result.print_files],
+        "templates_sha256": templates,
     })
     write_entry(folder, "runner", "batch-done", batch=batch.id, pieces=result.pieces,
                 rejected=result.rejected)
@@ -121,14 +131,38 @@ def main(root: str, workers: int, stop: Event, parent: int) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: runner: %(message)s")
     folder = DataFolder(Path(root))
-    jobs.requeue_interrupted(folder)
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt), _only_runner(folder, stop) as mine:
+        if not mine:
+            return
+        jobs.requeue_interrupted(folder)
         while not stop.is_set():
             batch = jobs.take_next(folder)
             if batch is None:
                 stop.wait(POLL_SECONDS)
                 continue
             run_batch(folder, batch, workers=workers)
+
+
+@contextlib.contextmanager
+def _only_runner(folder: DataFolder, stop: Event) -> Iterator[bool]:
+    """Hold ``web/runner.lock`` (``flock``, released when the process ends, however): a
+    second server on the same data folder waits here instead of running batches beside the
+    first one's runner. Yields False when stopped before the lock was had."""
+    path = folder.web / "runner.lock"
+    create_private(path)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if stop.wait(POLL_SECONDS):
+                    yield False
+                    return
+        yield True
+    finally:
+        os.close(fd)
 
 
 @dataclass

@@ -7,7 +7,7 @@ missing variable is an error, never a blank), and these helpers:
   itself: ``csrf_token(request)``);
 * ``{{ date | wareki }}`` - 令和8年12月1日 (a date or an ISO date text);
 * ``{{ stamp | jst }}`` - a stored UTC time stamp in Japan time, ``令和8年12月5日 06:30``;
-* ``{{ n | num }}`` - 1,234.
+* ``{{ n | num }}`` - 1,234; ``{{ bytes | size }}`` - 408 KB.
 
 :func:`page` renders a template with what base.html needs (the user, the CSRF token).
 """
@@ -23,7 +23,8 @@ from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from kenpo_docs.domain.era import format_wareki
+from kenpo_docs.domain.era import format_wareki, parse_date
+from kenpo_docs.errors import DateError
 from kenpo_docs.paths import PACKAGE_DIR
 from kenpo_docs.web.security import CSRF_FIELD, csrf_token, optional_user
 
@@ -43,11 +44,15 @@ def csrf_input(request: Request) -> Markup:
 
 
 def wareki(value: date | str | None) -> str:
-    """A date in 和暦 (令和8年12月1日); an ISO text is read first; None is 「－」."""
+    """A date in 和暦 (令和8年12月1日); a text is read as the CLI reads dates (shown as it
+    is when it is no date); None is 「－」."""
     if value is None or value == "":
         return "－"
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        try:
+            return format_wareki(parse_date(value[:10]))
+        except DateError:
+            return value
     if isinstance(value, datetime):
         value = value.date()
     return format_wareki(value)
@@ -68,11 +73,19 @@ def num(value: int | float) -> str:
     return f"{value:,}"
 
 
+def size(value: int) -> str:
+    """A file size for people: 408 KB, 1.2 MB."""
+    if value < 1024 * 1024:
+        return f"{max(1, round(value / 1024)):,} KB"
+    return f"{value / (1024 * 1024):,.1f} MB"
+
+
 templates.env.globals["csrf_input"] = csrf_input
 templates.env.globals["csrf_token"] = csrf_token
 templates.env.filters["wareki"] = wareki
 templates.env.filters["jst"] = jst
 templates.env.filters["num"] = num
+templates.env.filters["size"] = size
 
 
 def page(request: Request, name: str, context: dict[str, Any] | None = None, *,
