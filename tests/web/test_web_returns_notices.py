@@ -125,8 +125,8 @@ def test_report_postal_and_chart_show_the_hand_counts(staff: Staff, data: Path) 
     assert re.findall(r'class="seg-(\w+)"[^>]*data-count="(\d+)"', html) == [
         ("generated", "4"), ("printed", "2")]
     assert f"{BATCH} 印刷済 2</title>" in html
-    # route rows: 事業所 W01 2, 事業所 W02 1, 自宅 3 (hand count)
-    for label, total in (("事業所 W01", 2), ("事業所 W02", 1), ("自宅", 3)):
+    # route rows: 勤務先経由 W01 2, W02 1, 自宅あて 3 (hand count)
+    for label, total in (("勤務先経由 W01", 2), ("勤務先経由 W02", 1), ("自宅あて", 3)):
         assert re.search(rf"<th>{label}</th>(<td class=\"num\">\d+</td>){{6}}"
                          rf"<td class=\"num\">{total}</td>", html), label
     # postal: three home pieces, districts 100 (1) and 263 (2)
@@ -160,8 +160,9 @@ def test_scan_marks_and_answers_with_household_and_route(staff: Staff, data: Pat
     res = staff.post("/returns/scan", {"code": f"{pid}|1/2", "action": "printed"})
     assert res.status_code == 200
     assert res.text.lstrip().startswith("<tr")  # the answer line only (htmx swaps it in)
-    assert pid in res.text and "20-3004" in res.text and "自宅" in res.text
+    assert pid in res.text and "20-3004" in res.text and "自宅あて" in res.text
     assert "印刷済にしました" in res.text and "井上" not in res.text
+    assert res.headers["HX-Trigger"] == "tracking-changed"  # the tables reload themselves
     staff.post("/returns/scan", {"code": pid, "action": "mailed"})
     res = staff.post("/returns/scan", {"code": pid, "action": "returned", "reason": "転居先不明"})
     assert "返戻（転居先不明）にしました" in res.text
@@ -172,9 +173,12 @@ def test_scan_marks_and_answers_with_household_and_route(staff: Staff, data: Pat
                       ("returned", "転居先不明")]
     # a workplace piece answers with its workplace
     res = staff.post("/returns/scan", {"code": pieces["20-3003"], "action": "printed"})
-    assert "事業所 W02" in res.text and "20-3003" in res.text
-    # the report lists the returned piece with its member keys
-    html = staff.client.get("/returns").text
+    assert "勤務先経由 W02" in res.text and "20-3003" in res.text
+    # the report lists the returned piece with its member keys (the tables alone, as htmx
+    # reloads them after a scan, and within the whole page)
+    html = staff.client.get("/returns/status").text
+    assert html.startswith('<div id="returns-status"') and "<html" not in html
+    assert html in staff.client.get("/returns").text
     returned = html.split('id="returned"')[1]
     assert pid in returned and "転居先不明" in returned and "20-3004-00 20-3004-01" in returned
     marks = [e for e in _audit(data) if e["action"] == "track-mark"]
@@ -193,10 +197,10 @@ def test_scan_refusals_answer_in_the_line(staff: Staff, data: Path) -> None:
     res = staff.post("/returns/scan", {"code": "B-nope-0001", "action": "printed"})
     assert "追跡データベースにありません" in res.text
     res = staff.post("/returns/scan", {"code": "  ", "action": "printed"})
-    assert "コードが空です" in res.text
+    assert "コードが空です" in res.text and "HX-Trigger" not in res.headers
     staff.post("/returns/scan", {"code": pid, "action": "printed"})
     res = staff.post("/returns/scan", {"code": pid, "action": "printed"})
-    assert "すでに印刷済です" in res.text
+    assert "すでに印刷済です" in res.text and "HX-Trigger" not in res.headers
     # a tampered form: an unknown action or a return without a reason is a 400
     assert staff.post("/returns/scan", {"code": pid, "action": "delivered"}).status_code == 400
     res = staff.post("/returns/scan", {"code": pid, "action": "returned", "reason": "x"})

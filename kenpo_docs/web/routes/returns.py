@@ -41,10 +41,10 @@ CHART_BATCHES = 12
 
 
 def route_label(route: str) -> str:
-    """``workplace:W01`` → 「事業所 W01」, ``home`` → 「自宅」."""
+    """``workplace:W01`` → 「勤務先経由 W01」, ``home`` → 「自宅あて」 (as the roster page)."""
     if route.startswith("workplace:"):
-        return f"事業所 {route.removeprefix('workplace:')}"
-    return "自宅" if route == "home" else route
+        return f"勤務先経由 {route.removeprefix('workplace:')}"
+    return "自宅あて" if route == "home" else route
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class ScanAnswer:
     ok: bool
     message: str
     piece_id: str = ""
+    changed: bool = False
     household_key: str = ""
     route: str = ""
     status: str = ""
@@ -74,7 +75,7 @@ def _scan(db: Path, code: str, action: str, reason: str | None) -> ScanAnswer:
                  status=STATUS_LABELS.get(piece["status"], piece["status"]))
     if result.changed:
         what = SCAN_ACTIONS[action] + (f"（{REASON_LABELS[reason]}）" if reason else "")
-        return ScanAnswer(True, f"{what}にしました", **found)
+        return ScanAnswer(True, f"{what}にしました", changed=True, **found)
     if result.unchanged:
         return ScanAnswer(True, f"すでに{SCAN_ACTIONS[action]}です", **found)
     why = result.refused[0][1] if result.refused else ""
@@ -104,7 +105,10 @@ def scan(
         audit(request, "track-mark", piece=answer.piece_id, status=action, reason=chosen,
               ok=answer.ok)
     if request.headers.get("HX-Request"):
-        return page(request, "returns_scan.html", {"answer": answer})
+        response = page(request, "returns_scan.html", {"answer": answer})
+        if answer.changed:
+            response.headers["HX-Trigger"] = "tracking-changed"
+        return response
     return _page(request, folder, batch=None, answer=answer, action=action, reason=chosen)
 
 
@@ -119,9 +123,21 @@ def returns_page(
     return _page(request, folder, batch=batch or None)
 
 
+@router.get("/returns/status", response_class=HTMLResponse)
+def returns_status(
+    request: Request,
+    batch: str = "",
+    user: User = Depends(current_user),  # noqa: B008
+    folder: DataFolder = Depends(data_folder),  # noqa: B008
+) -> HTMLResponse:
+    """The chart and the tables alone: htmx reloads them after each scan that changed a
+    piece (the scan's answer says ``HX-Trigger: tracking-changed``)."""
+    return _page(request, folder, batch=batch or None, template="returns_status.html")
+
+
 def _page(request: Request, folder: DataFolder, *, batch: str | None,
           answer: ScanAnswer | None = None, action: str = "returned",
-          reason: str | None = None) -> HTMLResponse:
+          reason: str | None = None, template: str = "returns.html") -> HTMLResponse:
     db = folder.tracking_db
     context: dict[str, Any] = {
         "answer": answer, "action": action, "reason": reason or "宛所不明",
@@ -130,7 +146,7 @@ def _page(request: Request, folder: DataFolder, *, batch: str | None,
         "report": None, "postal": None,
     }
     if not db.exists():
-        return page(request, "returns.html", context)
+        return page(request, template, context)
     try:
         batches = status_by_batch(db)
         context["batches"] = batches
@@ -140,5 +156,5 @@ def _page(request: Request, folder: DataFolder, *, batch: str | None,
             context["postal"] = postal_report(db, batch=batch)
     except KenpoDocsError as exc:
         context["error"] = str(exc)
-        return page(request, "returns.html", context, status_code=400)
-    return page(request, "returns.html", context)
+        return page(request, template, context, status_code=400)
+    return page(request, template, context)
