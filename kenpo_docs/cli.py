@@ -10,17 +10,19 @@ one-line message and an exit code:
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
 import sys
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 import click
 
-from kenpo_docs import __version__
+from kenpo_docs import __version__, paths
 from kenpo_docs.errors import KenpoDocsError
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -86,6 +88,12 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
 
 
+def _xlsx(what: str = "the table") -> Callable[[_Command], _Command]:
+    return click.option("--xlsx", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
+                        help=f"Also write {what} as an Excel workbook: keys as text (leading "
+                             "zeros kept), numbers as numbers, dates as dates.")
+
+
 def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     """``--as-of`` in any form the era calendar reads (2025-12-01, 令和7年12月1日, R7.12.1)."""
     import datetime
@@ -105,35 +113,43 @@ def _as_of_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.argument("roster", type=click.Path(dir_okay=False))
 @click.option("--as-of", "as_of", callback=_as_of_date, metavar="DATE",
               help="Reference date, e.g. 2026-12-01 or 令和8年12月1日 (default: today).")
-@click.option("--report", type=click.Path(dir_okay=False), metavar="FILE.csv",
-              help="Write rejected rows (row, member_key, column, reason) to this CSV.")
+@click.option("--report", type=click.Path(dir_okay=False), metavar="FILE.csv|FILE.xlsx",
+              help="Write rejected rows (row, member_key, column, reason) to this CSV, or to "
+                   "an Excel workbook when FILE ends in .xlsx.")
+@_xlsx("the rejected rows")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
 @click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
               help="A column that only looks like My Numbers (個人番号): exempt it.")
 @click.option("--force", is_flag=True,
-              help="Replace --report even when the file there is not a report of ours.")
+              help="Replace --report/--xlsx even when the file there is not a report of ours.")
 @click.option("--letter", metavar="NAME",
               help="Also list the rows a merge of this letter skips, with its reasons "
                    "(e.g. an expired 資格確認書), and count its envelopes.")
 @click.option("--window", "window", type=click.IntRange(1, 24), default=3, show_default=True,
               help="With --letter koureisha: months ahead, as merge --window.")
-def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
+def check(roster: str, as_of: Any, report: str | None, xlsx: str | None, sheet: str | None,
           allow_columns: tuple[str, ...], force: bool, letter: str | None,
           window: int) -> None:
-    """Validate ROSTER as the merge will and print a summary; writes nothing but --report.
+    """Validate ROSTER as the merge will and print a summary; writes nothing but --report
+    and --xlsx.
 
     Exit 0 when every row is usable, 1 when some rows are rejected, 2 when the file cannot
     be used at all.
     """
     from kenpo_docs.input.check import check_report_path, write_report
     from kenpo_docs.mailing.window import check_for_mailing
+    from kenpo_docs.spreadsheets import require_xlsx
 
-    if report:  # before the roster is read: a wrong --report is known at once
-        check_report_path(report, roster=roster, force=force)
+    reports = [(path, option) for path, option in ((report, "--report"), (xlsx, "--xlsx"))
+               if path]
+    if xlsx:
+        require_xlsx(xlsx, option="--xlsx")
+    for path, option in reports:  # before the roster is read: a wrong path is known at once
+        check_report_path(path, roster=roster, force=force, option=option)
     result = check_for_mailing(roster, as_of=as_of, sheet=sheet, allow_columns=allow_columns,
                                letter=letter, window_months=window)
-    if report:
-        write_report(result.errors, report, roster=roster, force=force)
+    for path, option in reports:
+        write_report(result.errors, path, roster=roster, force=force, option=option)
     for line in result.lines():
         click.echo(line)
     sys.exit(result.exit_code)
@@ -145,8 +161,10 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
               help="Which letter: kakuninsho, oshirase, koureisha or guidance.")
 @click.option("--as-of", "as_of", callback=_as_of_date, metavar="DATE",
               help="The date every 'until'/'from' statement is made on (default: today).")
-@click.option("--out", "out", type=click.Path(file_okay=False), default="output/merge",
-              show_default=True, help="Folder for pieces, print files and the manifest.")
+@click.option("--out", "out", type=click.Path(file_okay=False),
+              default=lambda: str(paths.data_folder() / "merge"), show_default="DATA/merge",
+              help="Folder for pieces, print files and the manifest (DATA: KENPO_DOCS_DATA, "
+                   "the config file's data, else output).")
 @click.option("--batch-id", metavar="ID",
               help="Name of the batch (default: made from the input, so a rerun resumes).")
 @click.option("--enclose", multiple=True, metavar="WHAT",
@@ -160,8 +178,9 @@ def check(roster: str, as_of: Any, report: str | None, sheet: str | None,
                    "(data/insurer.toml [document_number], e.g. 年けん発第N号).")
 @click.option("--window", "window", type=click.IntRange(1, 24), default=3, show_default=True,
               help="koureisha: months ahead to look for members turning 70.")
-@click.option("--db", type=click.Path(dir_okay=False), default="output/tracking.sqlite",
-              show_default=True, help="Tracking database the batch and its pieces go into.")
+@click.option("--db", type=click.Path(dir_okay=False), default=lambda: str(paths.tracking_db()),
+              show_default="DATA/tracking.sqlite",
+              help="Tracking database the batch and its pieces go into.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Worker processes (0 = one per core).")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
@@ -204,6 +223,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     from kenpo_docs.mailing import protect
     from kenpo_docs.mailing.options import MergeOptions
     from kenpo_docs.mailing.run import merge as run_merge
+    from kenpo_docs.progress import ProgressMeter
 
     # The whole command is checked by the merge (roster, letter, enclosures, the folder's
     # batch) before anything is written, an encrypted batch to finish included.
@@ -216,29 +236,24 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
         cards=cards, card_stock=card_stock,
         password=_batch_password() if encrypt else None,
     )
-    with contextlib.ExitStack() as stack:
-        bars: list[Any] = []
+    # Shown from the first piece on, so a roster refused as a whole gives only its one-line
+    # error: a bar on a terminal, one line per 10 % in a log (CI).
+    def meter(label: str) -> ProgressMeter:
+        return ProgressMeter(lambda text: click.echo(text, err=True, nl=False), label=label,
+                             tty=sys.stderr.isatty())
 
-        def progress(done: int, total: int) -> None:
-            # Shown from the first piece on, so a roster refused as a whole gives only its
-            # one-line error.
-            if not bars:
-                bars.append(stack.enter_context(click.progressbar(
-                    length=max(total, 1), label="Rendering", show_pos=True, file=sys.stderr)))
-            bars[0].length = max(total, 1)
-            bars[0].update(done - bars[0].pos)
+    progress, proofs = meter("Rendering"), meter("Proofs")
 
-        proof_bars: list[Any] = []
+    def proof_progress(done: int, total: int) -> None:
+        if total >= 10:  # a few proofs take a second or two
+            proofs(done, total)
 
-        def proof_progress(done: int, total: int) -> None:
-            if not proof_bars and total >= 10:  # a few proofs take a second or two
-                proof_bars.append(stack.enter_context(click.progressbar(
-                    length=total, label="Proofs", show_pos=True, file=sys.stderr)))
-            if proof_bars:
-                proof_bars[0].update(done - proof_bars[0].pos)
-
+    try:
         result = run_merge(roster, options=options, progress=progress,
                            proof_progress=proof_progress)
+    finally:  # an error or Ctrl+C starts on a line of its own
+        progress.finish()
+        proofs.finish()
     if options.password is not None:
         click.echo(f"{result.out}: {result.encrypted} files encrypted ({protect.ALGORITHM})")
     click.echo(f"{result.out}: {result.summary()}")
@@ -274,8 +289,10 @@ def track() -> None:
 
 
 _TRACK_DB = click.option(
-    "--db", type=click.Path(dir_okay=False), default="output/tracking.sqlite", show_default=True,
-    help="Tracking database (the merge writes it).")
+    "--db", type=click.Path(dir_okay=False), default=lambda: str(paths.tracking_db()),
+    show_default="DATA/tracking.sqlite",
+    help="Tracking database (the merge writes it; DATA: KENPO_DOCS_DATA, the config file's "
+         "data, else output).")
 
 
 @track.command("verify")
@@ -376,6 +393,7 @@ def track_mark(status: str, piece_ids: tuple[str, ...], reason: str | None, note
 @_TRACK_DB
 def track_show(piece_id: str, db: str) -> None:
     """Show one piece: batch, route, status, member keys and every event."""
+    from kenpo_docs.japantime import to_japan_time as jst
     from kenpo_docs.tracking.reports import show
 
     record = show(db, piece_id)
@@ -386,29 +404,32 @@ def track_show(piece_id: str, db: str) -> None:
     click.echo(f"piece {p['id']}  batch {p['batch']}  #{p['seq']}  household {p['household_key']}")
     click.echo(f"route {p['route']}  postal code {p['postal_code'] or '-'}  pages {p['pages']}  "
                f"sheets {p['sheets']}")
-    click.echo(f"status {p['status']}  (updated {p['updated']})")
+    click.echo(f"status {p['status']}  (updated {jst(p['updated'])} 日本時間)")
     click.echo("members: " + " ".join(f"{key} (row {row})" for key, row in record.members))
     for e in record.events:
         extra = "  ".join(x for x in (e["reason"] or "", e["note"]) if x)
-        click.echo(f"  {e['at']}  {e['status']:<10} {extra}".rstrip())
+        click.echo(f"  {jst(e['at'])}  {e['status']:<10} {extra}".rstrip())
 
 
 _CSV_FORCE = click.option(
     "--force", is_flag=True,
-    help="Replace --csv even when the file there is not such a CSV of ours.")
+    help="Replace --csv/--xlsx even when the file there is not such a table of ours.")
 
 
 @track.command("report")
 @click.option("--batch", metavar="ID", help="One batch (default: all).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write one line per piece (status, reason, member keys).")
+@_xlsx()
 @_CSV_FORCE
 @_TRACK_DB
-def track_report(batch: str | None, csv_path: str | None, force: bool, db: str) -> None:
-    """Counts by status, route and workplace, and the returned pieces to follow up."""
+def track_report(batch: str | None, csv_path: str | None, xlsx: str | None, force: bool,
+                 db: str) -> None:
+    """Counts by status, route and workplace, and the returned pieces to follow up (times in
+    Japan time)."""
     from kenpo_docs.tracking.reports import report
 
-    for line in report(db, batch=batch, csv=csv_path, force=force).lines():
+    for line in report(db, batch=batch, csv=csv_path, xlsx=xlsx, force=force).lines():
         click.echo(line)
 
 
@@ -416,14 +437,16 @@ def track_report(batch: str | None, csv_path: str | None, force: bool, db: str) 
 @click.option("--batch", metavar="ID", help="Batch to post (default: the latest).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also write the home pieces in postal-code order with weight and postage.")
+@_xlsx()
 @_CSV_FORCE
 @_TRACK_DB
-def track_postal(batch: str | None, csv_path: str | None, force: bool, db: str) -> None:
+def track_postal(batch: str | None, csv_path: str | None, xlsx: str | None, force: bool,
+                 db: str) -> None:
     """Home-route pieces for the post office: counts per 3-digit district, postage per piece
     from data/postage.toml (keep its weights and rates current)."""
     from kenpo_docs.tracking.postal import postal_report
 
-    for line in postal_report(db, batch=batch, csv=csv_path, force=force).lines():
+    for line in postal_report(db, batch=batch, csv=csv_path, xlsx=xlsx, force=force).lines():
         click.echo(line)
 
 

@@ -57,6 +57,10 @@ def main(argv: list[str]) -> int:
         f"  {out}/print/            print-ready files per workplace and for home delivery,\n"
         f"  {' ' * len(str(out))}                   two-sided "
         f"(every envelope starts on a front side)\n"
+        f"\nRun kenpo-docs yourself (`make` installed it into .venv/):\n"
+        f"  .venv/bin/kenpo-docs --help         from this folder, nothing to activate\n"
+        f"  source .venv/bin/activate           or once per terminal, then: "
+        f"kenpo-docs --help\n"
     )
     return 0
 

@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kenpo_docs"
 
 #: The pipeline, earliest first. A module may import its own stage and earlier ones.
 STAGES: tuple[tuple[str, ...], ...] = (
-    ("errors", "paths", "files", "fonts", "gates"),  # the base every stage stands on
+    # the base every stage stands on
+    ("errors", "paths", "files", "fonts", "gates", "japantime", "spreadsheets", "progress"),
     ("domain",),
     ("input",),
     ("documents",),

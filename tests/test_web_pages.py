@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from kenpo_docs.web import jobs
 from kenpo_docs.web.store import DataFolder
@@ -69,6 +69,16 @@ def test_upload_and_check_the_sample_roster(data: Path) -> None:
     assert lines[0] == "row,member_key,column,reason"
     assert len(lines) == 1 + 6
     assert "attachment" in r.headers["content-disposition"]
+    # the same rows as a typed workbook: the row a number, the member key text (leading 0s)
+    r = c.get(f"/roster/{upload_id}/rejects.xlsx?as_of={AS_OF}")
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == ("row", "member_key", "column", "reason")
+    assert len(values) == 1 + 6
+    assert all(isinstance(v[0], int) for v in values[1:])
+    assert {v[1][:4] for v in values[1:]} >= {"0012"}
+    assert c.get(f"/roster/{upload_id}/rejects.pdf").status_code == 404
 
 
 def test_the_check_page_equals_the_cli(data: Path, tmp_path: Path) -> None:

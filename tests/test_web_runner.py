@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from kenpo_docs.web import jobs
@@ -87,6 +88,15 @@ def test_merge_runs_in_the_runner_and_resumes_after_a_restart(tmp_path: Path) ->
         manifest = c.get(f"/results/{batch_id}/files/manifest.csv").content.decode("utf-8-sig")
         rows = list(csv.DictReader(manifest.splitlines()))
         assert len(rows) == 40 and {r["batch_id"] for r in rows} == {batch_id}
+        # the tables as Excel workbooks too, keys as text
+        r = c.get(f"/results/{batch_id}/xlsx/manifest.csv")
+        book = load_workbook(io.BytesIO(r.content)).active
+        table = list(book.iter_rows(values_only=True))
+        assert len(table) == 41 and table[1][1] == rows[0]["member_key"]
+        r = c.get(f"/results/{batch_id}/xlsx/print/home.inserter.csv")
+        table = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        assert table[0][0] == "piece_id" and isinstance(table[1][1], int)
+        assert c.get(f"/results/{batch_id}/xlsx/print/home.pdf").status_code == 404
         assert c.get(f"/results/{batch_id}/files/batch.json").status_code == 404
         assert c.get(f"/results/{batch_id}/files/pieces/{batch_id}-00001.pdf"
                      ).status_code == 404

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import click
 
-from kenpo_docs.paths import default_data_dir
+from kenpo_docs import paths
 
 _DATA = click.option(
-    "--data", type=click.Path(file_okay=False), default=str(default_data_dir()),
-    show_default=True, metavar="DIR",
-    help="Data folder: uploads, batches, the tracking database, accounts, the audit log.")
+    "--data", type=click.Path(file_okay=False), default=lambda: str(paths.data_folder()),
+    show_default="KENPO_DOCS_DATA, the config file's data, else output", metavar="DIR",
+    help="Data folder: uploads, batches, the tracking database, accounts, the audit log "
+         "(the same folder as the other commands' default).")
 
 
 @click.command()

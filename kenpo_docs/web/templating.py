@@ -14,7 +14,7 @@ missing variable is an error, never a blank), and these helpers:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import Request
@@ -25,13 +25,12 @@ from starlette.templating import Jinja2Templates
 
 from kenpo_docs.domain.era import format_wareki, parse_date
 from kenpo_docs.errors import DateError
+from kenpo_docs.japantime import in_japan
 from kenpo_docs.paths import PACKAGE_DIR
 from kenpo_docs.web.security import CSRF_FIELD, csrf_token, optional_user
 
 TEMPLATES_DIR = PACKAGE_DIR / "web" / "templates"
 STATIC_DIR = PACKAGE_DIR / "web" / "static"
-#: Japan has no daylight saving time: a fixed +09:00 needs no time-zone database.
-JST = timezone(timedelta(hours=9), "JST")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.undefined = StrictUndefined
@@ -59,13 +58,11 @@ def wareki(value: date | str | None) -> str:
 
 
 def jst(value: str | datetime | None) -> str:
-    """A UTC time stamp as Japan time in 和暦 to the minute; None is 「－」."""
+    """A stored UTC time stamp in Japan time (:func:`kenpo_docs.japantime.in_japan`, as the
+    terminal shows it), the date in 和暦, to the minute; None is 「－」."""
     if value is None or value == "":
         return "－"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(JST)
+    local = in_japan(value)
     return f"{format_wareki(local.date())} {local:%H:%M}"
 
 

@@ -21,10 +21,12 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.files import write_atomic
 from kenpo_docs.mailing import executor
+from kenpo_docs.mailing.manifest import table_xlsx_bytes
 from kenpo_docs.tracking.expected import verify_print_file
 from kenpo_docs.web import jobs, uploads
 from kenpo_docs.web.audit import audit
 from kenpo_docs.web.routes.mailing import get_batch
+from kenpo_docs.web.routes.roster import MEDIA
 from kenpo_docs.web.security import AnyUser, data_folder
 from kenpo_docs.web.store import DataFolder, utc_stamp
 from kenpo_docs.web.templating import page
@@ -97,6 +99,19 @@ def download(request: Request, batch_id: str, name: str, user: AnyUser) -> Respo
     audit(request, "download", batch=batch.id, file=name.replace("/", ":"))
     return FileResponse(path, media_type=_MEDIA[path.suffix],
                         filename=f"{batch.id}-{path.name}")
+
+
+@router.get("/results/{batch_id}/xlsx/{name:path}")
+def download_xlsx(request: Request, batch_id: str, name: str, user: AnyUser) -> Response:
+    """A CSV table of the batch (manifest, index, inserter files) as an Excel workbook."""
+    folder = data_folder(request)
+    batch, path = _lookup(folder, batch_id, name)
+    if path.suffix != ".csv":
+        raise HTTPException(404, "CSV の表だけを Excel にできます (only CSV tables)")
+    data = table_xlsx_bytes(folder.batch_dir(batch.id), name)
+    audit(request, "download", batch=batch.id, file=name.replace("/", ":"), kind="xlsx")
+    return Response(data, media_type=MEDIA["xlsx"], headers={
+        "Content-Disposition": f'attachment; filename="{batch.id}-{path.stem}.xlsx"'})
 
 
 @router.post("/results/{batch_id}/verify/{name:path}")

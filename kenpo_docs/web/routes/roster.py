@@ -28,8 +28,8 @@ from kenpo_docs.web.templating import page
 router = APIRouter()
 MENU = ("/roster", "1 名簿", None)
 _CHUNK = 1 << 20
-#: The rejects as .xlsx as well (once the typed xlsx writer is there).
-XLSX = False
+MEDIA = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def recent_uploads(folder: DataFolder, limit: int = 20) -> list[dict[str, object]]:
@@ -102,21 +102,23 @@ def check_page(request: Request, upload_id: str, user: AnyUser,
         result = run_check(folder, upload_id, day)
     except KenpoDocsError as exc:
         return page(request, "check.html", {
-            "upload_id": upload_id, "result": None, "as_of": as_of or "", "xlsx": XLSX,
+            "upload_id": upload_id, "result": None, "as_of": as_of or "",
             "error": str(exc)}, status_code=400)
     audit(request, "check", upload=upload_id, as_of=day.isoformat(),
           rejected=len(result.errors))
     return page(request, "check.html", {"upload_id": upload_id, "result": result,
-                                        "as_of": day.isoformat(), "xlsx": XLSX})
+                                        "as_of": day.isoformat()})
 
 
-@router.get("/roster/{upload_id}/rejects.csv")
-def rejects_csv(request: Request, upload_id: str, user: AnyUser,
-                as_of: Annotated[str | None, Query()] = None) -> Response:
+@router.get("/roster/{upload_id}/rejects.{kind}")
+def rejects(request: Request, upload_id: str, kind: str, user: AnyUser,
+            as_of: Annotated[str | None, Query()] = None) -> Response:
+    """The rejected rows as ``check --report`` writes them: CSV or the typed workbook."""
+    if kind not in ("csv", "xlsx"):
+        raise HTTPException(404, "csv か xlsx です (csv or xlsx)")
     day = as_of_date(as_of)
     result = run_check(data_folder(request), upload_id, day)
-    audit(request, "download-rejects", upload=upload_id, rows=len(result.errors))
-    return Response(report_bytes(result.errors), media_type="text/csv; charset=utf-8",
+    audit(request, "download-rejects", upload=upload_id, rows=len(result.errors), kind=kind)
+    return Response(report_bytes(result.errors, xlsx=kind == "xlsx"), media_type=MEDIA[kind],
                     headers={"Content-Disposition":
-                             f'attachment; filename="rejects-{upload_id}.csv"'})
-
+                             f'attachment; filename="rejects-{upload_id}.{kind}"'})
