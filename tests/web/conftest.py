@@ -180,7 +180,8 @@ class Steps:
         self.shots: list[Path] = []
 
     @contextlib.contextmanager
-    def __call__(self, name: str, *, keep: str | None = None) -> Iterator[None]:
+    def __call__(self, name: str, *, keep: str | None = None,
+                 at: str | None = None) -> Iterator[None]:
         self.count += 1
         stem = f"{self.count:02d}-{name}"
         try:
@@ -195,6 +196,8 @@ class Steps:
         self.page.screenshot(path=str(path), full_page=True)
         self.shots.append(path)
         if keep and KEEP_DIR:
+            if at:  # the window scrolled to that element (the picture is the window)
+                self.page.locator(at).first.evaluate("el => el.scrollIntoView()")
             self.page.screenshot(path=str(Path(KEEP_DIR) / keep))
 
 

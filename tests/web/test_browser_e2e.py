@@ -82,7 +82,7 @@ def test_the_whole_mailing_in_the_browser(live_server: LiveServer, page: Any, st
     live_server.add_user(APPROVER, "approver", PASSWORD)
     page.set_default_timeout(30_000)
 
-    with steps("login-preparer", keep="web-login.png"):
+    with steps("login-preparer"):
         page.goto(live_server.url + "/")
         expect(page).to_have_url(re.compile(r"/login$"))
         assert_japanese_renders(page, "h1")
@@ -114,7 +114,7 @@ def test_the_whole_mailing_in_the_browser(live_server: LiveServer, page: Any, st
         batch_url = page.url
         batch_id = batch_url.rsplit("/", 1)[1]
 
-    with steps("proof", keep="web-proof.png"):
+    with steps("proof", keep="web-proof.png", at="#proof"):
         page.click("#proof button[type=submit]")
         expect(page.locator("#proof .proofs img").first).to_be_visible(timeout=120_000)
         assert page.locator("#proof .proofs img").first.evaluate(
@@ -125,7 +125,7 @@ def test_the_whole_mailing_in_the_browser(live_server: LiveServer, page: Any, st
         expect(page.locator("h1 .badge")).to_have_text("承認待ち")
         log_out(page)
 
-    with steps("approve", keep="web-run.png"):
+    with steps("approve"):
         log_in(page, live_server, APPROVER)
         page.goto(batch_url)
         seen: list[str] = []  # every text the progress line shows, across reloads
@@ -168,7 +168,7 @@ def test_the_whole_mailing_in_the_browser(live_server: LiveServer, page: Any, st
         codes = [next(c.text for c in reading.codes if c is not None and c.piece_id == pid)
                  for pid in pieces[:2]]
 
-    with steps("scan-returned", keep="web-returns.png"):
+    with steps("scan-returned"):
         page.goto(live_server.url + "/returns")
         scan(page, "printed", codes)
         scan(page, "mailed", codes)
@@ -180,7 +180,7 @@ def test_the_whole_mailing_in_the_browser(live_server: LiveServer, page: Any, st
             expect(row.locator("td").nth(3)).to_have_text("自宅あて")
         assert_japanese_renders(page, "#scan-answers")
 
-    with steps("report", keep="web-report.png"):
+    with steps("report", keep="web-returns.png"):
         # the tables below the scan box reloaded themselves after each scan (htmx)
         returned = page.locator("#returned tbody tr")
         expect(returned).to_have_count(2)
@@ -221,7 +221,7 @@ def test_notices_and_forms_in_the_browser(live_server: LiveServer, page: Any, st
         notice = tmp_path / "notice-539.pdf"
         info.value.save_as(notice)
         assert notice.read_bytes().startswith(b"%PDF-")
-    with steps("prefilled-form", keep="web-forms.png"):
+    with steps("prefilled-form"):
         page.fill("#forms input[name=member]", "0012-000101")
         page.fill("#forms input[name=as_of]", AS_OF)
         page.click("#forms button[type=submit]")

@@ -30,7 +30,7 @@ from kenpo_docs.web.accounts import User
 from kenpo_docs.web.audit import audit
 from kenpo_docs.web.security import current_user, data_folder
 from kenpo_docs.web.store import DataFolder, connect
-from kenpo_docs.web.templating import JST, page
+from kenpo_docs.web.templating import page
 from kenpo_docs.web.uploads import stored_path
 
 router = APIRouter()
@@ -78,7 +78,7 @@ def _context(folder: DataFolder, user: User, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "notices": [{"notice": n, **_built(folder, n.number)} for n in notices],
         "formats": FORMAT_LABELS, "forms": FORMS, "rosters": _rosters(folder),
-        "today": dt.datetime.now(JST).date().isoformat(), "built": None, "form_file": None,
+        "built": None, "form_file": None,
         "form_error": None, "values": {},
     }
     context.update(extra)
@@ -204,8 +204,8 @@ def build_form(
         error = "記号-番号（または記号-番号-枝番）で入力してください (use 記号-番号[-枝番])"
     else:
         try:
-            on = parse_date(as_of, field="基準日") if as_of.strip() else \
-                dt.datetime.now(JST).date()
+            # as `form build --as-of` (default: today)
+            on = parse_date(as_of, field="基準日") if as_of.strip() else dt.date.today()
             path = write_form(form, as_of=on, roster=roster, member=member,
                               fillable=fillable, fmt=fmt, out_dir=forms_dir(folder, user))
         except KenpoDocsError as exc:
