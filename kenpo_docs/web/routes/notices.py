@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from kenpo_docs.documents.forms import FORMS
@@ -28,8 +28,9 @@ from kenpo_docs.publish.forms import write_form
 from kenpo_docs.publish.notices import build_notice, proof_notice
 from kenpo_docs.web.accounts import User
 from kenpo_docs.web.audit import audit
-from kenpo_docs.web.security import current_user, data_folder
-from kenpo_docs.web.store import DataFolder, connect
+from kenpo_docs.web.routes.roster import recent_uploads
+from kenpo_docs.web.security import AnyUser, data_folder
+from kenpo_docs.web.store import DataFolder
 from kenpo_docs.web.templating import page
 from kenpo_docs.web.uploads import stored_path
 
@@ -65,19 +66,11 @@ def _built(folder: DataFolder, number: int) -> dict[str, Any]:
             "pages": len(pages)}
 
 
-def _rosters(folder: DataFolder) -> list[dict[str, Any]]:
-    """Uploaded rosters, newest first (our ids; the file names people gave are not kept)."""
-    with connect(folder) as conn:
-        rows = conn.execute("SELECT id, kind, uploaded_by, created FROM uploads "
-                            "ORDER BY created DESC").fetchall()
-    return [dict(r) for r in rows]
-
-
 def _context(folder: DataFolder, user: User, **extra: Any) -> dict[str, Any]:
     notices = load_register()
     context: dict[str, Any] = {
         "notices": [{"notice": n, **_built(folder, n.number)} for n in notices],
-        "formats": FORMAT_LABELS, "forms": FORMS, "rosters": _rosters(folder),
+        "formats": FORMAT_LABELS, "forms": FORMS, "rosters": recent_uploads(folder),
         "built": None, "form_file": None,
         "form_error": None, "values": {},
     }
@@ -86,13 +79,9 @@ def _context(folder: DataFolder, user: User, **extra: Any) -> dict[str, Any]:
 
 
 @router.get("/notices", response_class=HTMLResponse)
-def notices_page(
-    request: Request,
-    user: User = Depends(current_user),  # noqa: B008 (FastAPI's way)
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
-) -> HTMLResponse:
+def notices_page(request: Request, user: AnyUser) -> HTMLResponse:
     """The register with each notice's files, and the prefilled-form form."""
-    return page(request, "notices.html", _context(folder, user))
+    return page(request, "notices.html", _context(data_folder(request), user))
 
 
 def _notice_result(request: Request, folder: DataFolder, number: int,
@@ -107,14 +96,10 @@ def _notice_result(request: Request, folder: DataFolder, number: int,
 
 
 @router.post("/notices/{number}/build", response_class=HTMLResponse)
-def build(
-    request: Request,
-    number: int,
-    fmt: Literal["pdf", "docx"] = Form(...),
-    user: User = Depends(current_user),  # noqa: B008
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
-) -> HTMLResponse:
+def build(request: Request, user: AnyUser, number: int,
+          fmt: Literal["pdf", "docx"] = Form(...)) -> HTMLResponse:
     """``notice build NUMBER --format FMT --out <data>/notices``."""
+    folder = data_folder(request)
     get_notice(number)  # an unknown number is the library's one-line error (400)
     try:
         build_notice(number, fmt, out_dir=notices_dir(folder))
@@ -125,13 +110,9 @@ def build(
 
 
 @router.post("/notices/{number}/proof", response_class=HTMLResponse)
-def proof(
-    request: Request,
-    number: int,
-    user: User = Depends(current_user),  # noqa: B008
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
-) -> HTMLResponse:
+def proof(request: Request, user: AnyUser, number: int) -> HTMLResponse:
     """``notice proof NUMBER --out <data>/notices``: a PNG per page, shown in the page."""
+    folder = data_folder(request)
     get_notice(number)
     out = notices_dir(folder)
     for old in out.glob(f"notice-{number}-p*.png"):  # a shorter draft leaves no stale page
@@ -152,41 +133,33 @@ def _file(path: Path, media: str, *, download: bool) -> FileResponse:
 
 
 @router.get("/notices/{number}/download/{fmt}")
-def download(
-    number: int,
-    fmt: Literal["pdf", "docx"],
-    user: User = Depends(current_user),  # noqa: B008
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
-) -> Response:
+def download(request: Request, user: AnyUser, number: int,
+             fmt: Literal["pdf", "docx"]) -> Response:
     """The notice's built file (``notice-<number>.<fmt>``)."""
-    return _file(notices_dir(folder) / f"notice-{number}.{fmt}", MEDIA[fmt], download=True)
+    return _file(notices_dir(data_folder(request)) / f"notice-{number}.{fmt}", MEDIA[fmt],
+                 download=True)
 
 
 @router.get("/notices/{number}/proof/{page_number}.png")
-def proof_page(
-    number: int,
-    page_number: int,
-    user: User = Depends(current_user),  # noqa: B008
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
-) -> Response:
+def proof_page(request: Request, user: AnyUser, number: int, page_number: int) -> Response:
     """One proof page (``notice-<number>-p<page>.png``)."""
-    return _file(notices_dir(folder) / f"notice-{number}-p{page_number}.png", MEDIA["png"],
-                 download=False)
+    return _file(notices_dir(data_folder(request)) / f"notice-{number}-p{page_number}.png",
+                 MEDIA["png"], download=False)
 
 
 @router.post("/notices/forms", response_class=HTMLResponse)
 def build_form(
     request: Request,
+    user: AnyUser,
     form: str = Form(...),
     upload: str = Form(...),
     member: str = Form(...),
     fmt: Literal["pdf", "docx"] = Form("pdf"),
     fillable: bool = Form(False),
     as_of: str = Form(""),
-    user: User = Depends(current_user),  # noqa: B008
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
 ) -> HTMLResponse:
     """``form build FORM --roster <upload> --member KEY``, into the user's forms folder."""
+    folder = data_folder(request)
     values = {"form": form, "upload": upload, "member": member, "fmt": fmt,
               "fillable": fillable, "as_of": as_of}
     member = member.strip()
@@ -222,16 +195,11 @@ def build_form(
 
 
 @router.get("/notices/forms/{name}")
-def form_download(
-    request: Request,
-    name: str,
-    user: User = Depends(current_user),  # noqa: B008
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
-) -> Response:
+def form_download(request: Request, user: AnyUser, name: str) -> Response:
     """A prefilled form the user built (their own folder only)."""
     if not FORM_FILE_RE.match(name):
         raise HTTPException(404, "そのファイルはありません (no such file)")
-    response = _file(forms_dir(folder, user) / name, MEDIA[name.rsplit(".", 1)[1]],
+    response = _file(forms_dir(data_folder(request), user) / name, MEDIA[name.rsplit(".", 1)[1]],
                      download=True)
     audit(request, "form-download", file=name)
     return response

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
@@ -22,11 +22,9 @@ from kenpo_docs.errors import BarcodeError, KenpoDocsError
 from kenpo_docs.tracking.events import RETURN_REASONS, mark, piece_id_from_scan
 from kenpo_docs.tracking.postal import postal_report
 from kenpo_docs.tracking.reports import report, show, status_by_batch
-from kenpo_docs.web.accounts import User
 from kenpo_docs.web.audit import audit
 from kenpo_docs.web.chart import STATUS_LABELS, status_chart
-from kenpo_docs.web.security import current_user, data_folder
-from kenpo_docs.web.store import DataFolder
+from kenpo_docs.web.security import AnyUser, data_folder
 from kenpo_docs.web.templating import page
 
 router = APIRouter()
@@ -85,11 +83,10 @@ def _scan(db: Path, code: str, action: str, reason: str | None) -> ScanAnswer:
 @router.post("/returns/scan", response_class=HTMLResponse)
 def scan(
     request: Request,
+    user: AnyUser,
     code: str = Form(""),
     action: str = Form(...),
     reason: str = Form(""),
-    user: User = Depends(current_user),  # noqa: B008 (FastAPI's way)
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
 ) -> HTMLResponse:
     """Mark the scanned piece; answers with one line (htmx) or the whole page."""
     if action not in SCAN_ACTIONS:
@@ -100,7 +97,7 @@ def scan(
     if not code.strip():
         answer = ScanAnswer(False, "コードが空です (nothing scanned)")
     else:
-        answer = _scan(folder.tracking_db, code, action, chosen)
+        answer = _scan(data_folder(request).tracking_db, code, action, chosen)
     if answer.piece_id:
         audit(request, "track-mark", piece=answer.piece_id, status=action, reason=chosen,
               ok=answer.ok)
@@ -109,36 +106,26 @@ def scan(
         if answer.changed:
             response.headers["HX-Trigger"] = "tracking-changed"
         return response
-    return _page(request, folder, batch=None, answer=answer, action=action, reason=chosen)
+    return _page(request, batch=None, answer=answer, action=action, reason=chosen)
 
 
 @router.get("/returns", response_class=HTMLResponse)
-def returns_page(
-    request: Request,
-    batch: str = "",
-    user: User = Depends(current_user),  # noqa: B008
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
-) -> HTMLResponse:
+def returns_page(request: Request, user: AnyUser, batch: str = "") -> HTMLResponse:
     """The scan box, the chart, and the report and postal tables of one batch or all."""
-    return _page(request, folder, batch=batch or None)
+    return _page(request, batch=batch or None)
 
 
 @router.get("/returns/status", response_class=HTMLResponse)
-def returns_status(
-    request: Request,
-    batch: str = "",
-    user: User = Depends(current_user),  # noqa: B008
-    folder: DataFolder = Depends(data_folder),  # noqa: B008
-) -> HTMLResponse:
+def returns_status(request: Request, user: AnyUser, batch: str = "") -> HTMLResponse:
     """The chart and the tables alone: htmx reloads them after each scan that changed a
     piece (the scan's answer says ``HX-Trigger: tracking-changed``)."""
-    return _page(request, folder, batch=batch or None, template="returns_status.html")
+    return _page(request, batch=batch or None, template="returns_status.html")
 
 
-def _page(request: Request, folder: DataFolder, *, batch: str | None,
+def _page(request: Request, *, batch: str | None,
           answer: ScanAnswer | None = None, action: str = "returned",
           reason: str | None = None, template: str = "returns.html") -> HTMLResponse:
-    db = folder.tracking_db
+    db = data_folder(request).tracking_db
     context: dict[str, Any] = {
         "answer": answer, "action": action, "reason": reason or "宛所不明",
         "actions": SCAN_ACTIONS, "reasons": REASON_LABELS, "labels": STATUS_LABELS,
