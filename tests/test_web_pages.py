@@ -237,9 +237,15 @@ def test_approval_needs_another_person(data: Path) -> None:
     # a second click (another approver) finds it approved already
     r = carol.post(f"/batches/{batch_id}/approve", data={"csrf_token": log_in(carol, "carol")})
     assert r.status_code == 409
+    # an admin has every role: carol approves alice's next batch
+    other = prepare(alice, ta, data)
+    alice.post(f"/batches/{other}/request", data={"csrf_token": ta})
+    tc = log_in(carol, "carol")
+    assert carol.post(f"/batches/{other}/approve", data={"csrf_token": tc}).status_code == 303
+    assert jobs.get(DataFolder(data), other).approved_by == "carol"
     actions = [json.loads(x)["action"]
                for x in (data / "web" / "audit.jsonl").read_text().splitlines()]
-    assert actions.count("approve") == 1 and "send-back" in actions
+    assert actions.count("approve") == 2 and "send-back" in actions  # bob once, carol once
 
 
 def test_approval_can_be_turned_off(data: Path) -> None:
@@ -262,7 +268,7 @@ def test_cancel_a_queued_batch(data: Path) -> None:
     assert c.post(f"/batches/{batch_id}/cancel", data={"csrf_token": token}).status_code == 303
     assert jobs.get(DataFolder(data), batch_id).state == "cancelled"
     r = c.post(f"/batches/{batch_id}/cancel", data={"csrf_token": token})
-    assert r.status_code == 409 and "取り消せません" in r.text
+    assert r.status_code == 409 and "取り消しできません" in r.text
     # run again (approval off: the preparer may)
     assert c.post(f"/batches/{batch_id}/run-again",
                   data={"csrf_token": token}).status_code == 303
@@ -299,3 +305,19 @@ def test_unknown_batch_and_files_are_404(data: Path) -> None:
                  "print/../../../web/secret"):
         assert c.get(f"/results/{batch_id}/files/{name}").status_code == 404, name
     assert c.get(f"/batches/{batch_id}/proof/../../secret").status_code == 404
+
+
+def test_a_bad_roster_on_the_batch_page_and_its_proof(data: Path) -> None:
+    c = client(data)
+    token = log_in(c, "alice")
+    upload_id = uploaded_id(upload(c, token, "x.csv", "名前,住所\nA,B\n".encode()))
+    r = c.post("/mailing", data={"csrf_token": token, "upload": upload_id,
+                                 "letter": "kakuninsho", "as_of": AS_OF, "sides": "duplex"})
+    batch_id = r.headers["location"].rsplit("/", 1)[1]
+    page = c.get(f"/batches/{batch_id}")
+    assert page.status_code == 200 and 'class="message error"' in page.text
+    r = c.post(f"/batches/{batch_id}/proof", data={"csrf_token": token},
+               headers={"HX-Request": "true"})
+    assert r.status_code == 400
+    assert "記号" in r.text and "<html" not in r.text  # the fragment, with the reader's words
+    assert not (data / "web" / "proofs" / batch_id / "proof.json").exists()

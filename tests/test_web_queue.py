@@ -95,3 +95,38 @@ def test_server_errors_are_logged_without_the_data(tmp_path: Path,
     assert "サーバーでエラーが起きました" in r.text
     assert "高橋" not in r.text and "高橋" not in caplog.text
     assert "ValueError" in caplog.text and f"/roster/{upload_id}" in caplog.text
+
+
+def test_a_roster_the_merge_refuses_fails_the_batch_with_its_message(tmp_path: Path) -> None:
+    folder = DataFolder(make_data(tmp_path))
+    alice, bob = get_user(folder, "alice"), get_user(folder, "bob")
+    upload_id, _ = uploads.store(folder, "名前,住所\nA,B\n".encode(), alice)
+    batch = jobs.create(folder, upload=upload_id, options=OPTIONS, user=alice)
+    jobs.request_approval(folder, batch.id)
+    jobs.approve(folder, batch.id, bob)
+    assert runner.run_batch(folder, jobs.take_next(folder), workers=1) == "failed"
+    failed = jobs.get(folder, batch.id)
+    assert failed.state == "failed"
+    assert "\n" not in failed.message and "Traceback" not in failed.message
+    assert "記号" in failed.message  # the roster reader's own words: a missing column
+
+
+def test_time_left() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from kenpo_docs.web.routes.run import progress_event, time_left
+
+    start = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    batch = jobs.Batch(
+        id="W1", upload="U1", options=OPTIONS, state="running", prepared_by="a",
+        approved_by="b", created="", requested=None, approved=None,
+        started=start.isoformat(), finished=None, done=100, total=1000, cancel=False,
+        message="", result={})
+    # 100 pieces in 60 s: 900 more take 9 minutes
+    assert time_left(batch, start + timedelta(seconds=60)) == "残り 約 9 分"
+    assert time_left(batch, start + timedelta(seconds=2)) == "残り 約 20 秒"
+    assert progress_event(batch)["percent"] == 10
+    from dataclasses import replace
+
+    assert time_left(replace(batch, state="queued")) == ""
+    assert time_left(replace(batch, done=0)) == ""

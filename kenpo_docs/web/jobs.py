@@ -29,8 +29,6 @@ STATE_LABELS = {
     "draft": "作成中", "pending": "承認待ち", "queued": "実行待ち", "running": "実行中",
     "done": "完了", "failed": "失敗", "cancelled": "取消",
 }
-#: States a batch can be cancelled from.
-CANCELLABLE = ("pending", "queued", "running")
 
 
 class StateError(KenpoDocsError):
@@ -110,26 +108,36 @@ def all_batches(folder: DataFolder, *, states: tuple[str, ...] = ()) -> list[Bat
     return [Batch.from_row(r) for r in rows]
 
 
-def _move(folder: DataFolder, batch_id: str, allowed: tuple[str, ...], sets: str,
-          values: tuple[object, ...], what: str) -> Batch:
+#: What a transition does, by the state it starts from: (SET clause, its values).
+Changes = dict[str, tuple[str, tuple[object, ...]]]
+
+
+def _move(folder: DataFolder, batch_id: str, changes: Changes, what: str) -> Batch:
+    """Apply the change for the batch's current state, in one transaction.
+
+    Raises:
+        KeyError: no such batch.
+        StateError: its state allows no such change (``what`` names it for staff).
+    """
     with connect(folder) as conn, transaction(conn):
         row = conn.execute("SELECT state FROM batches WHERE id = ?", (batch_id,)).fetchone()
         if row is None:
             raise KeyError(batch_id)
-        if row["state"] not in allowed:
+        if row["state"] not in changes:
             raise StateError(f"この一括処理は「{STATE_LABELS.get(row['state'], row['state'])}」"
                              f"のため{what}できません (batch is {row['state']})")
+        sets, values = changes[row["state"]]
         conn.execute(f"UPDATE batches SET {sets} WHERE id = ?", (*values, batch_id))
     return get(folder, batch_id)
 
 
 def request_approval(folder: DataFolder, batch_id: str) -> Batch:
-    return _move(folder, batch_id, ("draft",), "state = 'pending', requested = ?",
-                 (utc_stamp(),), "承認を依頼")
+    return _move(folder, batch_id, {"draft": ("state = 'pending', requested = ?",
+                                              (utc_stamp(),))}, "承認を依頼")
 
 
 def send_back(folder: DataFolder, batch_id: str, message: str) -> Batch:
-    return _move(folder, batch_id, ("pending",), "state = 'draft', message = ?", (message,),
+    return _move(folder, batch_id, {"pending": ("state = 'draft', message = ?", (message,))},
                  "差し戻し")
 
 
@@ -143,34 +151,24 @@ def approve(folder: DataFolder, batch_id: str, user: User) -> Batch:
     if batch.prepared_by == user.name:
         raise StateError("作成した本人は承認できません。別の承認者に依頼してください "
                          "(the person who prepared a batch cannot approve it)")
-    return _move(folder, batch_id, ("pending",),
-                 "state = 'queued', approved_by = ?, approved = ?, message = ''",
-                 (user.name, utc_stamp()), "承認")
+    return _move(folder, batch_id, {"pending": (
+        "state = 'queued', approved_by = ?, approved = ?, message = ''",
+        (user.name, utc_stamp()))}, "承認")
 
 
 def run_without_approval(folder: DataFolder, batch_id: str) -> Batch:
     """Queue a draft directly (approval turned off)."""
-    return _move(folder, batch_id, ("draft",), "state = 'queued', approved = ?",
-                 (utc_stamp(),), "実行")
+    return _move(folder, batch_id, {"draft": ("state = 'queued', approved = ?",
+                                              (utc_stamp(),))}, "実行")
 
 
 def cancel(folder: DataFolder, batch_id: str) -> Batch:
     """Cancel: a batch not yet running at once; a running one asks the runner to stop (it
     stops after the chunk it is rendering and marks the batch cancelled)."""
-    with connect(folder) as conn, transaction(conn):
-        row = conn.execute("SELECT state FROM batches WHERE id = ?", (batch_id,)).fetchone()
-        if row is None:
-            raise KeyError(batch_id)
-        if row["state"] not in CANCELLABLE:
-            raise StateError(f"この一括処理は「{STATE_LABELS.get(row['state'], row['state'])}」"
-                             f"のため取り消せません (batch is {row['state']})")
-        if row["state"] == "running":
-            conn.execute("UPDATE batches SET cancel = 1 WHERE id = ?", (batch_id,))
-        else:
-            conn.execute("UPDATE batches SET state = 'cancelled', finished = ?, "
-                         "message = '取り消しました (cancelled)' WHERE id = ?",
-                         (utc_stamp(), batch_id))
-    return get(folder, batch_id)
+    now = ("state = 'cancelled', finished = ?, message = '取り消しました (cancelled)'",
+           (utc_stamp(),))
+    return _move(folder, batch_id, {"pending": now, "queued": now,
+                                    "running": ("cancel = 1", ())}, "取り消し")
 
 
 def run_again(folder: DataFolder, batch_id: str) -> Batch:
@@ -179,9 +177,8 @@ def run_again(folder: DataFolder, batch_id: str) -> Batch:
     batch = get(folder, batch_id)
     if batch.approved is None:
         raise StateError("承認されていない一括処理です (batch was never approved)")
-    return _move(folder, batch_id, ("cancelled", "failed"),
-                 "state = 'queued', cancel = 0, finished = NULL, message = ''", (),
-                 "再実行")
+    again = ("state = 'queued', cancel = 0, finished = NULL, message = ''", ())
+    return _move(folder, batch_id, {"cancelled": again, "failed": again}, "再実行")
 
 
 # The runner's side.

@@ -12,7 +12,8 @@ Layout of the data folder (``serve --data``, default ``output/``)::
 
 Every file is 0600 and every folder 0700 (:mod:`kenpo_docs.files`). The database is SQLite
 in WAL mode with a busy timeout, so the server's requests and the runner process share it;
-a write takes ``BEGIN IMMEDIATE`` (:func:`transaction`).
+a write takes ``BEGIN IMMEDIATE`` (:func:`~kenpo_docs.tracking.db.transaction`, the tracking
+database's own).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from pathlib import Path
 
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.files import FILE_MODE, private_dir
+from kenpo_docs.tracking.db import transaction
+
+__all__ = ["DataFolder", "connect", "create_private", "new_id", "transaction", "utc_stamp"]
 
 BUSY_TIMEOUT = 30.0
 
@@ -174,16 +178,3 @@ def connect(folder: DataFolder) -> Iterator[sqlite3.Connection]:
         raise KenpoDocsError(f"web database: {exc}", file=folder.db) from exc
     finally:
         conn.close()
-
-
-@contextlib.contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")

@@ -8,6 +8,7 @@ step off for a one-person office: a draft is then run directly
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -17,6 +18,7 @@ from kenpo_docs.web import jobs
 from kenpo_docs.web.audit import audit
 from kenpo_docs.web.routes.mailing import batch_context, get_batch
 from kenpo_docs.web.security import AnyUser, Approver, data_folder
+from kenpo_docs.web.store import DataFolder
 from kenpo_docs.web.templating import page
 
 router = APIRouter()
@@ -30,6 +32,21 @@ def refused(request: Request, batch_id: str, exc: jobs.StateError) -> Response:
     return page(request, "batch.html", context, status_code=409)
 
 
+def act(request: Request, batch_id: str, action: str,
+        change: Callable[[DataFolder, str], object]) -> Response:
+    """One click on a batch: ``change`` it (a :mod:`~kenpo_docs.web.jobs` transition), log
+    ``action`` and show the batch again; a transition the batch's state does not allow
+    (someone else acted first) shows the batch page with why (409)."""
+    folder = data_folder(request)
+    get_batch(folder, batch_id)  # 404 for an unknown id
+    try:
+        change(folder, batch_id)
+    except jobs.StateError as exc:
+        return refused(request, batch_id, exc)
+    audit(request, action, batch=batch_id)
+    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+
+
 @router.get("/approvals")
 def approvals(request: Request, user: AnyUser) -> Response:
     folder = data_folder(request)
@@ -40,41 +57,22 @@ def approvals(request: Request, user: AnyUser) -> Response:
 
 @router.post("/batches/{batch_id}/request")
 def request_approval(request: Request, batch_id: str, user: AnyUser) -> Response:
-    folder = data_folder(request)
-    get_batch(folder, batch_id)
     if not request.app.state.settings.require_approval:
         raise HTTPException(409, "承認は不要に設定されています: 「実行する」を使ってください "
                                  "(approval is off)")
-    try:
-        jobs.request_approval(folder, batch_id)
-    except jobs.StateError as exc:
-        return refused(request, batch_id, exc)
-    audit(request, "approval-request", batch=batch_id)
-    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+    return act(request, batch_id, "approval-request", jobs.request_approval)
 
 
 @router.post("/batches/{batch_id}/approve")
 def approve(request: Request, batch_id: str, user: Approver) -> Response:
-    folder = data_folder(request)
-    get_batch(folder, batch_id)
-    try:
-        jobs.approve(folder, batch_id, user)
-    except jobs.StateError as exc:
-        return refused(request, batch_id, exc)
-    audit(request, "approve", batch=batch_id)
-    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+    return act(request, batch_id, "approve",
+               lambda folder, batch: jobs.approve(folder, batch, user))
 
 
 @router.post("/batches/{batch_id}/send-back")
 def send_back(request: Request, batch_id: str, user: Approver,
               reason: Annotated[str, Form()] = "") -> Response:
-    folder = data_folder(request)
-    get_batch(folder, batch_id)
     message = f"{user.name} さんが差し戻しました" + (f"：{reason.strip()[:200]}"
                                                    if reason.strip() else "")
-    try:
-        jobs.send_back(folder, batch_id, message)
-    except jobs.StateError as exc:
-        return refused(request, batch_id, exc)
-    audit(request, "send-back", batch=batch_id)
-    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+    return act(request, batch_id, "send-back",
+               lambda folder, batch: jobs.send_back(folder, batch, message))

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from kenpo_docs.web import jobs
 from kenpo_docs.web.accounts import User
-from kenpo_docs.web.audit import audit
-from kenpo_docs.web.routes.approval import refused
+from kenpo_docs.web.routes.approval import act
 from kenpo_docs.web.routes.mailing import get_batch
 from kenpo_docs.web.security import AnyUser, data_folder
 from kenpo_docs.web.store import DataFolder
@@ -95,38 +94,19 @@ def _may_rerun(request: Request, user: User) -> None:
 @router.post("/batches/{batch_id}/run")
 def run_now(request: Request, batch_id: str, user: AnyUser) -> Response:
     """Approval off: queue a draft at once."""
-    folder = data_folder(request)
-    get_batch(folder, batch_id)
+    get_batch(data_folder(request), batch_id)
     if request.app.state.settings.require_approval:
         raise HTTPException(403, "承認が必要です: 承認を依頼してください (approval required)")
-    try:
-        jobs.run_without_approval(folder, batch_id)
-    except jobs.StateError as exc:
-        return refused(request, batch_id, exc)
-    audit(request, "run", batch=batch_id)
-    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+    return act(request, batch_id, "run", jobs.run_without_approval)
 
 
 @router.post("/batches/{batch_id}/cancel")
 def cancel(request: Request, batch_id: str, user: AnyUser) -> Response:
-    folder = data_folder(request)
-    get_batch(folder, batch_id)
-    try:
-        jobs.cancel(folder, batch_id)
-    except jobs.StateError as exc:
-        return refused(request, batch_id, exc)
-    audit(request, "cancel", batch=batch_id)
-    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+    return act(request, batch_id, "cancel", jobs.cancel)
 
 
 @router.post("/batches/{batch_id}/run-again")
 def run_again(request: Request, batch_id: str, user: AnyUser) -> Response:
-    folder = data_folder(request)
-    get_batch(folder, batch_id)
+    get_batch(data_folder(request), batch_id)
     _may_rerun(request, user)
-    try:
-        jobs.run_again(folder, batch_id)
-    except jobs.StateError as exc:
-        return refused(request, batch_id, exc)
-    audit(request, "run-again", batch=batch_id)
-    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+    return act(request, batch_id, "run-again", jobs.run_again)
