@@ -207,6 +207,29 @@ def test_scan_refusals_answer_in_the_line(staff: Staff, data: Path) -> None:
     assert res.status_code == 400
 
 
+def test_a_damaged_database_is_the_one_line_error_not_a_500(staff: Staff, data: Path) -> None:
+    pid = _pieces(data)["20-3002"]
+    for side in ("tracking.sqlite-wal", "tracking.sqlite-shm"):
+        (data / side).unlink(missing_ok=True)
+    (data / "tracking.sqlite").write_bytes(b"not a database at all, " * 100)
+    res = staff.client.get("/returns")
+    assert res.status_code == 400 and "SQLite のデータベースではありません" in res.text
+    res = staff.post("/returns/scan", {"code": pid, "action": "printed"})
+    assert res.status_code == 200 and "SQLite のデータベースではありません" in res.text
+    assert "HX-Trigger" not in res.headers
+
+
+def test_every_role_may_scan_and_build(data: Path) -> None:
+    make_data(data.parent)
+    pieces = _pieces(data)
+    for name, household in (("bob", "20-3001"), ("carol", "20-3002")):
+        with client(data) as c:
+            staff = Staff(c, log_in(c, name))
+            res = staff.post("/returns/scan", {"code": pieces[household], "action": "printed"})
+            assert "印刷済にしました" in res.text, name
+            assert staff.post("/notices/539/build", {"fmt": "pdf"}).status_code == 200
+
+
 def test_scan_without_htmx_answers_with_the_whole_page(staff: Staff, data: Path) -> None:
     pid = _pieces(data)["20-3002"]
     res = staff.post("/returns/scan", {"code": pid, "action": "printed"}, htmx=False)

@@ -63,8 +63,11 @@ def _scan(db: Path, code: str, action: str, reason: str | None) -> ScanAnswer:
         pid = piece_id_from_scan(code)
     except BarcodeError:
         return ScanAnswer(False, "封筒のコードとして読めません (not a piece code)")
-    result = mark(db, action, [pid], reason=reason)
-    record = show(db, pid)
+    try:
+        result = mark(db, action, [pid], reason=reason)
+        record = show(db, pid)
+    except KenpoDocsError as exc:  # no database yet, a busy or damaged one: the CLI's line
+        return ScanAnswer(False, str(exc), pid)
     if record is None:
         return ScanAnswer(False, "この封筒は追跡データベースにありません (unknown piece)", pid)
     piece = record.piece
