@@ -1,5 +1,6 @@
-"""The tofu check the end-to-end test relies on, in Debian's chromium: it must see a missing
-glyph (characters no font on the machine has) and pass real glyphs."""
+"""The browser fixtures the end-to-end test relies on, in Debian's chromium: the tofu check
+sees a missing glyph (characters no font on the machine has) and passes real glyphs, each step
+leaves its screenshot (a failing one marked), and a missing chromium fails the tests."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import ROOT, assert_japanese_renders, glyph_report
+from tests.web.conftest import ROOT, Steps, assert_japanese_renders, glyph_report
 
 
 def test_tofu_is_seen(page: Any) -> None:
@@ -41,3 +42,16 @@ def test_a_missing_chromium_fails_the_browser_tests_never_skips(tmp_path: Path) 
     assert run.returncode != 0
     assert "chromium is not installed" in run.stdout and "make test-tools" in run.stdout
     assert "skipped" not in run.stdout and "1 error" in run.stdout
+
+
+def test_each_step_leaves_a_screenshot_and_a_failing_one_says_so(page: Any,
+                                                                 tmp_path: Path) -> None:
+    steps = Steps(page, tmp_path)
+    page.set_content("<h1>ok</h1>")
+    with steps("first"):
+        pass
+    with pytest.raises(AssertionError), steps("second"):
+        raise AssertionError("the step failed")
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["01-first.png",
+                                                              "02-second-FAILED.png"]
+    assert (tmp_path / "02-second-FAILED.png").read_bytes().startswith(b"\x89PNG")
