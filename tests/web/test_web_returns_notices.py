@@ -138,6 +138,25 @@ def test_report_postal_and_chart_show_the_hand_counts(staff: Staff, data: Path) 
         assert name not in html
 
 
+def test_report_shows_the_latest_batch_unless_all_are_asked_for(
+    staff: Staff, data: Path, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(_roster_bytes())
+    merge(roster, options=MergeOptions(letter="kakuninsho", out=data / "batches" / "B-second",
+                                       as_of=AS_OF, batch_id="B-second", workers=1,
+                                       db=data / "tracking.sqlite"))
+    html = staff.client.get("/returns").text
+    assert "追跡レポート（B-second）" in html and "封筒 6 通" in html
+    assert 'hx-get="/returns/status?batch=B-second"' in html  # a scan keeps the choice
+    html = staff.client.get("/returns", params={"batch": "all"}).text
+    assert "追跡レポート（すべての一括処理）" in html and "封筒 12 通" in html
+    html = staff.client.get("/returns", params={"batch": BATCH}).text
+    assert f"追跡レポート（{BATCH}）" in html and "封筒 6 通" in html
+    # the chart has both batches, oldest first
+    assert re.findall(r"<title>(\S+) 作成済 6</title>", html) == [BATCH, "B-second"]
+
+
 def test_returns_page_without_a_database_says_so(tmp_path: Path) -> None:
     data = make_data(tmp_path)
     with client(data) as c:

@@ -36,6 +36,9 @@ REASON_LABELS = {"宛所不明": "宛所不明", "転居先不明": "転居先�
                  "other": "その他"}
 #: Batches drawn in the chart (the latest).
 CHART_BATCHES = 12
+#: The report's choice for every batch at once (the page shows the latest batch by default:
+#: a report of years of batches, reloaded after every scan, would be slow).
+ALL_BATCHES = "all"
 
 
 def route_label(route: str) -> str:
@@ -114,7 +117,8 @@ def scan(
 
 @router.get("/returns", response_class=HTMLResponse)
 def returns_page(request: Request, user: AnyUser, batch: str = "") -> HTMLResponse:
-    """The scan box, the chart, and the report and postal tables of one batch or all."""
+    """The scan box, the chart, and the report and postal tables of one batch (default: the
+    latest) or all (``batch=all``)."""
     return _page(request, batch=batch or None)
 
 
@@ -142,8 +146,11 @@ def _page(request: Request, *, batch: str | None,
         context["batches"] = batches
         context["chart"] = Markup(status_chart(batches[-CHART_BATCHES:]))
         if batches:
-            context["report"] = report(db, batch=batch)
-            context["postal"] = postal_report(db, batch=batch)
+            batch = batch or batches[-1].batch
+            context["batch"] = batch
+            context["report"] = report(db, batch=None if batch == ALL_BATCHES else batch)
+            context["postal"] = postal_report(db, batch=None if batch == ALL_BATCHES
+                                              else batch)
     except KenpoDocsError as exc:
         context["error"] = str(exc)
         return page(request, template, context, status_code=400)
