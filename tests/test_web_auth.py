@@ -167,3 +167,24 @@ def test_serve_help_names_the_defaults() -> None:
     out = subprocess.run([sys.executable, "-m", "kenpo_docs", "serve", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "127.0.0.1" in out and "8539" in out and "output" in out
+
+
+def test_cli_user_change(data: Path) -> None:
+    runner = CliRunner()
+    c = client(data)
+    log_in(c, "alice")
+    r = runner.invoke(cli, ["user", "change", "alice", "--password", "--password-stdin",
+                            "--data", str(data)], input="a new password\n")
+    assert r.exit_code == 0, r.output
+    assert authenticate(DataFolder(data), "alice", PASSWORD) is None
+    assert authenticate(DataFolder(data), "alice", "a new password").name == "alice"
+    r = runner.invoke(cli, ["user", "change", "alice", "--role", "approver", "--data", str(data)])
+    assert r.exit_code == 0 and authenticate(DataFolder(data), "alice",
+                                             "a new password").role == "approver"
+    assert runner.invoke(cli, ["user", "change", "alice", "--data", str(data)]).exit_code == 2
+    assert runner.invoke(cli, ["user", "change", "zed", "--remove",
+                               "--data", str(data)]).exit_code == 2
+    r = runner.invoke(cli, ["user", "change", "alice", "--remove", "--data", str(data)])
+    assert r.exit_code == 0
+    # removed: the open session ends at once
+    assert c.get("/roster").headers["location"] == "/login"

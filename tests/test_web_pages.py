@@ -182,6 +182,9 @@ def test_mailing_form_and_batch_page(data: Path) -> None:
     assert "作成中" in r.text and "承認を依頼する" in r.text
     # the piece count per route is check --letter's: 8 envelopes for the sample
     assert re.search(r"<span>封筒（通）</span><b>8</b>", r.text)
+    # worked out once per batch (a big roster takes seconds), the same on the next view
+    assert (data / "web" / "proofs" / batch_id / "estimate.json").exists()
+    assert re.search(r"<span>封筒（通）</span><b>8</b>", c.get(f"/batches/{batch_id}").text)
 
 
 @pytest.mark.parametrize(("form", "message"), [

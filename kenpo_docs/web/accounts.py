@@ -61,9 +61,7 @@ def add_user(folder: DataFolder, name: str, role: str, password: str) -> User:
     check_name(name)
     if role not in ROLES:
         raise KenpoDocsError(f"role {role!r}: use one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise KenpoDocsError(f"パスワードは {MIN_PASSWORD} 文字以上にしてください "
-                             f"(password: at least {MIN_PASSWORD} characters)")
+    _check_password(password)
     folder.prepare()
     with connect(folder) as conn, transaction(conn):
         if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
@@ -71,6 +69,37 @@ def add_user(folder: DataFolder, name: str, role: str, password: str) -> User:
         conn.execute("INSERT INTO users (name, role, hash, created) VALUES (?, ?, ?, ?)",
                      (name, role, _hasher.hash(password), utc_stamp()))
     return User(name, role, folder.root)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise KenpoDocsError(f"パスワードは {MIN_PASSWORD} 文字以上にしてください "
+                             f"(password: at least {MIN_PASSWORD} characters)")
+
+
+def change_user(folder: DataFolder, name: str, *, password: str | None = None,
+                role: str | None = None, remove: bool = False) -> None:
+    """Set a new password or role, or remove the account (its sessions end at once: every
+    request looks the account up).
+
+    Raises:
+        KenpoDocsError: no such user, a bad role or a short password.
+    """
+    if password is not None:
+        _check_password(password)
+    if role is not None and role not in ROLES:
+        raise KenpoDocsError(f"role {role!r}: use one of {', '.join(ROLES)}")
+    with connect(folder) as conn, transaction(conn):
+        if not conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+            raise KenpoDocsError(f"no user {name!r}")
+        if remove:
+            conn.execute("DELETE FROM users WHERE name = ?", (name,))
+            return
+        if password is not None:
+            conn.execute("UPDATE users SET hash = ? WHERE name = ?",
+                         (_hasher.hash(password), name))
+        if role is not None:
+            conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
 
 
 def get_user(folder: DataFolder, name: str) -> User | None:

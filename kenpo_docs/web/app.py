@@ -4,7 +4,8 @@ Each page is a router module in :mod:`kenpo_docs.web.routes` exporting ``router`
 includes those named in :data:`ROUTERS` that exist. Every unsafe request is CSRF-checked
 (:func:`~kenpo_docs.web.security.verify_csrf`, app-wide); a library error that reaches the
 top is shown as the CLI's one-line message (status 400), anything else as a 500 page whose
-log line names the exception type and the path only (never a value from a roster).
+log line names the exception type and the path only (never a value from a roster:
+:class:`QuietErrors`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.paths import fonts_dir
@@ -99,6 +101,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.settings = settings
     app.state.folder = folder
     app.state.menu = []
+    app.add_middleware(QuietErrors)  # inside the session: its page shows who is logged in
     app.add_middleware(SessionMiddleware, secret_key=settings.secret or load_secret(folder),
                        session_cookie=SESSION_COOKIE, max_age=SESSION_SECONDS,
                        same_site="strict", https_only=False)
@@ -139,11 +142,34 @@ def _handlers(app: FastAPI) -> None:
         return page(request, "error.html", {"message": str(exc), "status": 400},
                     status_code=400)
 
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, exc: Exception) -> Response:
-        # The type and the path only: an exception's text may hold a roster value.
-        logger.error("server error %s on %s %s", type(exc).__name__, request.method,
-                     request.url.path)
-        return page(request, "error.html", {
-            "message": "サーバーでエラーが起きました。管理者に連絡してください "
-                       "(internal server error)", "status": 500}, status_code=500)
+
+class QuietErrors:
+    """ASGI middleware: an unexpected exception becomes the 500 page, and its log line names
+    the exception type and the path only. Starlette would re-raise it for the server to log
+    with its message and traceback, where a roster value could appear."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            logger.error("server error %s on %s %s", type(exc).__name__, scope["method"],
+                         scope["path"])
+            if started:  # the page was on its way: nothing more can be sent
+                return
+            response = page(Request(scope), "error.html", {
+                "message": "サーバーでエラーが起きました。管理者に連絡してください "
+                           "(internal server error)", "status": 500}, status_code=500)
+            await response(scope, receive, send)

@@ -67,13 +67,40 @@ def user_add(name: str, role: str, password_stdin: bool, data: str) -> None:
     from kenpo_docs.web.accounts import add_user
     from kenpo_docs.web.store import DataFolder
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True,
-                                    err=True))
-    created = add_user(DataFolder(Path(data)), name, role, password)
+    created = add_user(DataFolder(Path(data)), name, role, _password(password_stdin))
     click.echo(f"user {created.name} ({created.role}) created in {data}")
+
+
+def _password(from_stdin: bool) -> str:
+    """The first line of stdin, or a hidden prompt typed twice."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
+
+
+@user.command("change")
+@click.argument("name")
+@click.option("--password", "new_password", is_flag=True, help="Set a new password (asked "
+              "twice, hidden; or the first line of stdin with --password-stdin).")
+@click.option("--password-stdin", "password_stdin", is_flag=True,
+              help="With --password: read it from stdin.")
+@click.option("--role", type=click.Choice(["preparer", "approver", "admin"]),
+              help="Give the account this role.")
+@click.option("--remove", is_flag=True, help="Remove the account (logged out at once).")
+@_DATA
+def user_change(name: str, new_password: bool, password_stdin: bool, role: str | None,
+                remove: bool, data: str) -> None:
+    """Change the account NAME: a new password (--password), a role (--role), or --remove."""
+    from kenpo_docs.web.accounts import change_user
+    from kenpo_docs.web.store import DataFolder
+
+    if remove and (new_password or role):
+        raise click.UsageError("--remove goes alone")
+    if not (remove or new_password or role):
+        raise click.UsageError("say what to change: --password, --role or --remove")
+    password = _password(password_stdin) if new_password else None
+    change_user(DataFolder(Path(data)), name, password=password, role=role, remove=remove)
+    click.echo(f"user {name} {'removed' if remove else 'changed'}")
 
 
 @user.command("list")
