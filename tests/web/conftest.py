@@ -46,7 +46,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         pytest.fail(f"chromium is not installed ({CHROMIUM} missing): the browser tests need "
                     "Debian's chromium package; run `make test-tools` as root or "
                     "`apt-get install chromium` (or set KENPO_DOCS_CHROMIUM)", pytrace=False)
-    return {"headless": True, **browser_type_launch_args, "executable_path": CHROMIUM}
+    # /dev/shm is 64 MB in a default container: chromium's renderer would crash there.
+    args = [*browser_type_launch_args.get("args", ()), "--disable-dev-shm-usage"]
+    return {"headless": True, **browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": args}
 
 
 @pytest.fixture(scope="session")
