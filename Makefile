@@ -47,13 +47,19 @@ test: $(STAMP) lint test-tools
 	$(BIN)/python -m pytest -q
 
 # The tests read back what we print with poppler too (pdftotext, pdftoppm: the third reader
-# beside pypdf and pdfium). Installed through apt when missing and possible (CI runs as root);
-# otherwise the tests that need it say what to install.
+# beside pypdf and pdfium), and drive the web page in Debian's chromium (playwright's own
+# browser download is not reachable here; tests/web/conftest.py launches /usr/bin/chromium).
+# Installed through apt when missing and possible (CI runs as root); otherwise the tests
+# that need them say what to install (the browser tests fail, never skip).
 test-tools:
 	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	    && { timeout 120 apt-get update -qq && timeout 180 apt-get install -y -qq \
 	         --no-install-recommends poppler-utils; } >/dev/null 2>&1; } \
 	  || echo "note: poppler-utils (pdftotext) is missing and could not be installed"
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	    && { timeout 120 apt-get update -qq && timeout 600 apt-get install -y -qq \
+	         --no-install-recommends chromium; } >/dev/null 2>&1; } \
+	  || echo "note: chromium is missing and could not be installed: the browser tests will fail"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -1,7 +1,8 @@
 """Reading the database back: one piece's record, counts per batch, route and workplace.
 
 Months after a mailing, staff must answer "did 10-2002 get their 資格確認書?" (``show``) and
-"which envelopes came back 宛所不明?" (``report``, with its optional CSV). ``latest_batch`` and
+"which envelopes came back 宛所不明?" (``report``, with its optional CSV). ``status_by_batch``
+counts the statuses of every batch (the web page's chart). ``latest_batch`` and
 ``batch_pieces`` are the queries the postal report builds on.
 """
 
@@ -209,3 +210,40 @@ def batch_pieces(
             sql += " AND route = ?"
             args = (batch, route)
         return [dict(r) for r in conn.execute(sql + " ORDER BY seq", args)]
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """How many pieces of one batch are in each status (every status listed, zeros too)."""
+
+    batch: str
+    letter: str
+    created: str  # UTC, as stored
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def status_by_batch(db: str | Path, *, limit: int | None = None) -> list[BatchStatus]:
+    """Counts by status of each batch, oldest first (the ``limit`` latest when given).
+
+    Raises:
+        ManifestError: no database at ``db`` (or one that cannot be read).
+    """
+    with connect(db, create=False) as conn:
+        batches = conn.execute(
+            "SELECT id, letter, created FROM batches ORDER BY created DESC, rowid DESC"
+            + (" LIMIT ?" if limit is not None else ""),
+            (limit,) if limit is not None else (),
+        ).fetchall()
+        counts = conn.execute(
+            "SELECT batch, status, count(*) FROM pieces GROUP BY batch, status"
+        ).fetchall()
+    per: dict[str, dict[str, int]] = {}
+    for batch, status, n in counts:
+        per.setdefault(batch, dict.fromkeys(STATUSES, 0))[status] = int(n)
+    return [BatchStatus(b["id"], b["letter"], b["created"],
+                        per.get(b["id"], dict.fromkeys(STATUSES, 0)))
+            for b in reversed(batches)]
