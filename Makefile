@@ -41,13 +41,19 @@ test: $(STAMP) lint test-tools
 	$(BIN)/python -m pytest -q
 
 # The tests read back what we print with poppler too (pdftotext, pdftoppm: the third reader
-# beside pypdf and pdfium). Installed through apt when missing and possible (CI runs as root);
-# otherwise the tests that need it say what to install.
+# beside pypdf and pdfium), and convert the Word twins with LibreOffice to compare their pages
+# with our PDFs (tests/test_word.py; it adds the vendored fonts through its own fontconfig
+# file, nothing is installed system-wide). Installed through apt when missing and possible
+# (CI runs as root); otherwise the tests that need them say what to install.
 test-tools:
 	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	    && { timeout 120 apt-get update -qq && timeout 180 apt-get install -y -qq \
 	         --no-install-recommends poppler-utils; } >/dev/null 2>&1; } \
 	  || echo "note: poppler-utils (pdftotext) is missing and could not be installed"
+	@command -v soffice >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	    && { timeout 120 apt-get update -qq && timeout 600 apt-get install -y -qq \
+	         --no-install-recommends libreoffice-writer-nogui; } >/dev/null 2>&1; } \
+	  || echo "note: LibreOffice (soffice) is missing and could not be installed"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

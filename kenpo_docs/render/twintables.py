@@ -1,4 +1,4 @@
-"""The twin's tables, boxes, columns, frames, pictures and form fields (a part of
+"""The twin's tables, boxes, columns, frames, pictures, form fields and masthead (a part of
 :class:`kenpo_docs.render.twin.Twin`, kept apart to keep each module short)."""
 
 from __future__ import annotations
@@ -139,8 +139,9 @@ class TablesMixin:
         ds.set_cell_margins(cell, pads[0], pads[1])
         cell.vertical_alignment = {"middle": V.CENTER, "bottom": V.BOTTOM}.get(
             str(style["vertical_align"]), V.TOP)
-        if any(b.style["white_space"] == "nowrap" for b in _walk(box)):
-            ds.no_wrap(cell)
+        lines = [b for b in _walk(box) if type(b).__name__ == "LineBox"]
+        if any(b.style["white_space"] == "nowrap" for b in _walk(box)) or len(lines) == 1:
+            ds.no_wrap(cell)  # what the PDF sets on one line (a date) stays on one line
         self.framed.add(id(el))
         self.flow(el, cell)
         self._tidy(cell)
@@ -268,3 +269,26 @@ class TablesMixin:
         else:
             ds.add_text_field(para, el.get("value") or "", title=el.get("title") or "",
                               size=float(box.style["font_size"]) * PX_PT if box else None)
+
+    def header(self, el: Any) -> None:
+        texts = [" ".join((c.text or "").split()) for c in el if isinstance(c.tag, str)]
+        if len(texts) < 2:
+            texts = [" ".join("".join(el.itertext()).split()), ""]
+        para = ds.add_header(self.doc, series_title=texts[0],
+                             number=" ".join(texts[1:-1]), date=texts[-1],
+                             first_page_only=True)
+        # The masthead sits where the PDF prints it: at the top margin, its margin below.
+        from docx.shared import Mm
+
+        box = self.layout.box(el)
+        section = self.doc.sections[0]
+        section.header_distance = section.top_margin
+        para.paragraph_format.space_after = Mm(float(box.margin_bottom) * PX_MM)
+
+
+def _has_page_numbers(layout: Layout) -> bool:
+    """Whether the PDF prints something in a page's margin boxes (print.css: 「1 / 5」)."""
+    for box in _walk(layout.page):
+        if type(box).__name__ == "MarginBox" and getattr(box, "children", None):
+            return True
+    return False
