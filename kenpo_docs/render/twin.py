@@ -60,6 +60,8 @@ from kenpo_docs.render.boxstyle import (
 from kenpo_docs.render.options import RenderOptions
 from kenpo_docs.render.twintables import TablesMixin, _has_page_numbers
 
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
 
 class Twin(TablesMixin):
     """Writes one laid-out document as DOCX (see the module docstring)."""
@@ -457,6 +459,10 @@ class Twin(TablesMixin):
         self._run_format(run, size=size if abs(size - 10) > 0.05 else None,
                          bold=True if weight >= 600 else None,
                          color=color[0] if color and color[0] != "000000" else None)
+        if "Mincho" in (tuple(style["font_family"]) or ("",))[0]:  # .mincho: BIZ UD明朝
+            fonts = run._r.get_or_add_rPr().get_or_add_rFonts()
+            for slot in ("ascii", "hAnsi", "eastAsia"):
+                fonts.set(f"{{{_W}}}{slot}", ds.MINCHO)
 
     @staticmethod
     def _run_format(run: Any, *, size: float | None, bold: bool | None,
