@@ -11,6 +11,11 @@ The print files are for two-sided printing (the default ``--sides duplex``): a 7
 envelope (letter, notice 539's five pages, the 別添3 stand-in) ends with a blank back page
 carrying its piece code.
 
+It also writes notice 540 from a sample Markdown source (``samples/notice-540.md``, marked
+as a sample) as PDF, DOCX and HTML into ``output/demo/notices/``, without registering it:
+what ``kenpo-docs notice new --from samples/notice-540.md`` and ``notice build 540`` would
+print.
+
 Then it writes the Word twins (the DOCX staff amend, laid out as printed) of notice 539 and of
 one home-route member's letter, the letter read from the batch just made (same 管理番号 and
 文書番号), into ``output/demo-word/``::
@@ -34,6 +39,28 @@ from kenpo_docs.paths import samples_dir
 AS_OF = "2026-12-01"
 #: A 任意継続 member (sent home: the letter's window shows the customer barcode too).
 HOME_MEMBER = "0034-000201-00"
+#: The sample notice 540 (samples/notice-540.md): its register line, were it registered.
+SAMPLE_NOTICE = (540, "2025-11-04", "【見本】健康保険証の使用期限について")
+
+
+def sample_notice(out: Path) -> list[Path]:
+    """Notice 540 from samples/notice-540.md in every format, into ``out/notices/``."""
+    from datetime import date
+
+    from kenpo_docs.files import write_atomic
+    from kenpo_docs.publish.notices import render_source
+
+    number, on, title = SAMPLE_NOTICE
+    paths = []
+    for fmt in ("pdf", "docx", "html"):
+        data, warnings = render_source(samples_dir() / "notice-540.md", fmt, number=number,
+                                       on=date.fromisoformat(on), title=title)
+        for line in warnings if fmt == "pdf" else ():
+            print(f"Warning: {line}", file=sys.stderr)
+        path = out / "notices" / f"notice-{number}.{fmt}"
+        write_atomic(path, data)
+        paths.append(path)
+    return paths
 
 
 def main(argv: list[str]) -> int:
@@ -64,6 +91,9 @@ def main(argv: list[str]) -> int:
         if code not in (0, 1, None):
             print(f"demo: step failed with exit code {code}", file=sys.stderr)
             return 2
+    print("\n$ (notice 540 from samples/notice-540.md, as notice build would print it)")
+    for path in sample_notice(out):
+        print(path)
     print(
         f"\nDemo done. Look at:\n"
         f"  {out}/manifest.csv      one line per roster row (ok / skipped / rejected + reason)\n"
@@ -73,6 +103,12 @@ def main(argv: list[str]) -> int:
         f"  {' ' * len(str(out))}                   two-sided "
         f"(every envelope starts on a front side)\n"
         f"  {word}/{' ' * 13}the Word twins (DOCX) of notice 539 and of one letter\n"
+        f"  {out}/notices/          notice 540 written in Markdown (samples/notice-540.md):\n"
+        f"  {' ' * len(str(out))}                   PDF, DOCX and HTML from that one source\n"
+        f"\nRun kenpo-docs yourself (`make` installed it into .venv/):\n"
+        f"  .venv/bin/kenpo-docs --help         from this folder, nothing to activate\n"
+        f"  source .venv/bin/activate           or once per terminal, then: "
+        f"kenpo-docs --help\n"
     )
     return 0
 

@@ -1,5 +1,6 @@
 """The manifest (``manifest.csv``, a contract): one line per roster data row, with its fate,
-its piece and its page count."""
+its piece and its page count; :func:`write_manifest_xlsx` / :func:`manifest_xlsx_bytes`
+give a finished batch's manifest as an Excel workbook with typed columns."""
 
 from __future__ import annotations
 
@@ -10,9 +11,18 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.files import csv_bytes, write_atomic
+from kenpo_docs.files import FORMULA_START, csv_bytes, write_atomic
 from kenpo_docs.mailing.plan import BatchPlan
 from kenpo_docs.mailing.printfiles import print_files
+from kenpo_docs.spreadsheets import (
+    DATE,
+    INT,
+    TEXT,
+    Column,
+    require_xlsx,
+    write_xlsx,
+    xlsx_bytes,
+)
 
 MANIFEST_COLUMNS = (
     "row",
@@ -73,3 +83,49 @@ def write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> N
             where.get(o.piece_id, "") if o.piece_id else "",
         ))
     write_atomic(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))
+
+
+#: The manifest's columns typed for Excel (:mod:`kenpo_docs.spreadsheets`): keys and ids text,
+#: row and pages numbers, the certificate's expiry a date cell.
+MANIFEST_TABLE = tuple(
+    Column(name, INT if name in ("row", "pages") else DATE if name == "certificate_expiry"
+           else TEXT)
+    for name in MANIFEST_COLUMNS
+)
+
+
+def _manifest_rows(out: Path) -> list[list[str]]:
+    """The rows of the batch's ``manifest.csv`` as written, a text cell's formula guard
+    (the apostrophe :func:`kenpo_docs.files.csv_cell` adds) taken off again: the workbook
+    keeps such a cell as text by itself."""
+    path = out / "manifest.csv"
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"),
+                                           newline="")))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"cannot read the batch's manifest: {exc}", file=path) from exc
+    if not rows or tuple(rows[0]) != MANIFEST_COLUMNS:
+        raise ManifestError("not a manifest of kenpo-docs (its header differs)", file=path)
+    return [[c[1:] if c.startswith("'") and c[1:].startswith(FORMULA_START) else c
+             for c in row] for row in rows[1:]]
+
+
+def manifest_xlsx_bytes(out: Path) -> bytes:
+    """The finished batch ``out``'s manifest as an Excel workbook (a web download).
+
+    Raises:
+        ManifestError: the batch folder has no readable manifest (not finished).
+    """
+    return xlsx_bytes(MANIFEST_TABLE, _manifest_rows(out), sheet="manifest")
+
+
+def write_manifest_xlsx(out: Path, path: Path | None = None) -> Path:
+    """Write the finished batch ``out``'s manifest as an Excel workbook, 0600: ``path``, by
+    default ``out/manifest.xlsx``. Returns the path written.
+
+    Raises:
+        ManifestError: the batch folder has no readable manifest (not finished).
+    """
+    target = path if path is not None else out / "manifest.xlsx"
+    require_xlsx(target, option="manifest")
+    return write_xlsx(target, MANIFEST_TABLE, _manifest_rows(out), sheet="manifest")

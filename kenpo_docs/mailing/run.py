@@ -341,6 +341,8 @@ def _merge(
             progress=proof_progress)
     if options.password is not None:
         result.encrypted = protect.encrypt_batch(out, options.password)
+    # A rerun of a finished batch: nothing rendered, no print file made, nothing encrypted.
+    result.already_complete = complete and not jobs and not result.encrypted
     return _counted(result, plan, page_counts, started)
 
 
@@ -362,6 +364,7 @@ def _finish_encrypted(out: Path, plan: BatchPlan, options: MergeOptions,
     result = MergeResult(out, plan.batch_id, resumed=len(plan.pieces),
                          fast_path=gates.fast_path().on)
     result.encrypted = protect.encrypt_batch(out, options.password)
+    result.already_complete = result.encrypted == 0  # nothing was left in clear
     result.print_files = sorted((out / "print").glob("*.pdf"))
     counts = manifest.read_page_counts(out)
     return _counted(result, plan, counts, started)
