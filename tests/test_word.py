@@ -38,6 +38,7 @@ from kenpo_docs.mailing.options import MergeOptions
 from kenpo_docs.publish.forms import build_form
 from kenpo_docs.publish.notices import render_notice
 from kenpo_docs.render import RenderOptions, render_docx, render_pdf
+from kenpo_docs.render.docxfields import SCHEMA_ORDER
 from kenpo_docs.render.docxstyle import GOTHIC
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,6 +256,25 @@ def test_house_styles_language_author_compatibility(twins: dict[str, Twin], name
     # No font set run by run: every run takes its fonts from the styles.
     assert not [r for r in body.iter(qn("w:rFonts")) if r.get(qn("w:eastAsia"))
                 not in (None, GOTHIC)]
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_properties_in_the_schemas_order(twins: dict[str, Twin], name: str) -> None:
+    """Word refuses a file whose properties are out of order (LibreOffice does not mind):
+    every pPr, rPr, tblPr, tcPr and border list follows ECMA-376 Part 1's sequences."""
+    from lxml import etree
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    with zipfile.ZipFile(io.BytesIO(twins[name].docx)) as z:
+        for part in (n for n in z.namelist() if n.startswith("word/") and n.endswith(".xml")):
+            for el in etree.fromstring(z.read(part)).iter():
+                local = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+                order = SCHEMA_ORDER.get(local) if el.tag.startswith(w) else None
+                if order is None:
+                    continue
+                ranks = [order.index(c.tag[len(w):]) for c in el
+                         if c.tag.startswith(w) and c.tag[len(w):] in order]
+                assert ranks == sorted(ranks), (part, local, [c.tag[len(w):] for c in el])
 
 
 def test_notice_structure(twins: dict[str, Twin]) -> None:

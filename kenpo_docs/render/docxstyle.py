@@ -31,6 +31,8 @@ title, number, date over a rule), :func:`add_page_numbers` (PAGE / NUMPAGES fiel
 shaded header cells), :func:`shade`, :func:`set_borders`, :func:`write` (lines into a cell),
 :func:`add_checkbox` (a Word content control check box, ``w14:checkbox``) and
 :func:`add_frame` (a paragraph at an absolute place on the page, for the envelope window).
+Call :func:`order_document` last: it puts every properties element in the schema's order,
+which Word (not LibreOffice) insists on.
 
 Lengths are millimetres and points as in the CSS; colours hex ``"1d4e89"``.
 """
@@ -60,6 +62,8 @@ from kenpo_docs.render.docxfields import (
     add_checkbox,
     add_frame,
     add_text_field,
+    order_document,
+    schema_order,
 )
 
 __all__ = [
@@ -75,6 +79,8 @@ __all__ = [
     "add_text_field",
     "apply_house_style",
     "no_wrap",
+    "order_document",
+    "schema_order",
     "set_borders",
     "set_cell_margins",
     "shade",

@@ -95,6 +95,7 @@ class Twin(TablesMixin):
         self.flow(body, self.doc, top=True)
         if self.page_numbers:
             ds.add_page_numbers(self.doc)
+        ds.order_document(self.doc)  # Word refuses properties out of the schema's order
         out = io.BytesIO()
         self.doc.save(out)
         return out.getvalue()
