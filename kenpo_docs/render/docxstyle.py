@@ -345,6 +345,7 @@ def add_header(document: DocumentType, *, series_title: str, number: str = "",
         para.add_run(" " + number).font.size = Pt(10.5)
     if date:
         para.add_run("\t" + date).font.size = Pt(10.5)
+    schema_order(para._p)
     return para
 
 
@@ -371,6 +372,7 @@ def add_page_numbers(document: DocumentType, *, total: bool = True, size: float 
     para: Paragraph = _page_number_paragraph(section.footer, total, size, color)
     if section.different_first_page_header_footer:
         _page_number_paragraph(section.first_page_footer, total, size, color)
+    schema_order(para._p)
     return para
 
 
@@ -387,6 +389,7 @@ def _page_number_paragraph(footer: Any, total: bool, size: float, color: str) ->
         run.font.color.rgb = None
         rpr = run._r.get_or_add_rPr()
         rpr.append(_el("w:color", val=color))
+    schema_order(para._p)
     return para
 
 
@@ -419,6 +422,8 @@ def set_borders(target: Table | _Cell, *, width: float = 0.8, color: str = "0000
             borders.append(current[qn(f"w:{side}")])
     if not isinstance(target, Table):
         _order_tcpr(pr)
+    else:
+        schema_order(pr)
 
 
 def _order_tcpr(tcpr: Any) -> None:
@@ -445,6 +450,7 @@ def set_cell_margins(target: Table | _Cell, vertical: float, horizontal: float) 
     if isinstance(target, Table):
         _replace(target._tbl.tblPr, "w:tblCellMar",
                  _cell_margins_el("w:tblCellMar", vertical, horizontal))
+        schema_order(target._tbl.tblPr)
     else:
         tcpr = target._tc.get_or_add_tcPr()
         _replace(tcpr, "w:tcMar", _cell_margins_el("w:tcMar", vertical, horizontal))
@@ -494,6 +500,7 @@ def add_table(container: Any, rows: int, widths_mm: Sequence[float], *,
         if r < header_rows:
             trpr = row._tr.get_or_add_trPr()
             trpr.append(_el("w:tblHeader"))
+    schema_order(table._tbl)
     return table
 
 
