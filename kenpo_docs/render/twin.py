@@ -181,7 +181,8 @@ class Twin(TablesMixin):
             self.empty(el, box, container, top=top)
             return
         if type(box).__name__ == "FlexBox" and block_children and not inline_text \
-                and len(block_children) > 1 and style["flex_direction"] == "row":
+                and (len(block_children) > 1 or float(box.padding_left) > 0) \
+                and style["flex_direction"] == "row":
             self._gap(container, el, after=False)
             self.columns(el, box, block_children, container, top=top)
             self._gap(container, el, after=True)
@@ -396,6 +397,14 @@ class Twin(TablesMixin):
         ppr = para._p.get_or_add_pPr()
         pads = {s: float(getattr(box, f"padding_{s}")) * PX_PT
                 for s in ("top", "right", "bottom", "left")}
+        if fill:
+            # Word shades a paragraph between its indents, widened only by the space of its
+            # borders: a hairline in the fill's own colour on a side without a border carries
+            # the shading out to the box's edge over the padding.
+            borders = dict(borders)
+            for side in ("left", "right"):
+                if side not in borders and pads[side] > 0:
+                    borders[side] = (0.25, "single", fill)
         if borders:
             pbdr = OxmlElement("w:pBdr")
             for side in ("top", "left", "bottom", "right"):
