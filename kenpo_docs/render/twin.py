@@ -388,55 +388,6 @@ class Twin(TablesMixin):
         if boxed and _tag(el) not in _HEADINGS and (borders or fill):
             self._paragraph_box(para, box, borders, fill)
 
-    def _paragraph_box(self, para: Any, box: Any, borders: dict[str, Any],
-                       fill: str | None) -> None:
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
-        from docx.shared import Mm
-
-        ppr = para._p.get_or_add_pPr()
-        pads = {s: float(getattr(box, f"padding_{s}")) * PX_PT
-                for s in ("top", "right", "bottom", "left")}
-        if fill:
-            # Word shades a paragraph between its indents, widened only by the space of its
-            # borders: a hairline in the fill's own colour on a side without a border carries
-            # the shading out to the box's edge over the padding.
-            borders = dict(borders)
-            for side in ("left", "right"):
-                if side not in borders and pads[side] > 0:
-                    borders[side] = (0.25, "single", fill)
-        if borders:
-            pbdr = OxmlElement("w:pBdr")
-            for side in ("top", "left", "bottom", "right"):
-                if side in borders:
-                    width, kind, color = borders[side]
-                    el = OxmlElement(f"w:{side}")
-                    for k, v in (("val", kind), ("sz", str(max(2, round(width * 8)))),
-                                 ("space", str(min(31, round(pads[side])))), ("color", color)):
-                        el.set(qn(f"w:{k}"), v)
-                    pbdr.append(el)
-            ppr.append(pbdr)
-        if fill:
-            shd = OxmlElement("w:shd")
-            for k, v in (("val", "clear"), ("color", "auto"), ("fill", fill)):
-                shd.set(qn(f"w:{k}"), v)
-            ppr.append(shd)
-        # The border sits outside the text by its padding: indent the text to keep it inside.
-        fmt = para.paragraph_format
-        fmt.left_indent = Mm((pads["left"] / PX_PT + float(box.border_left_width)) * PX_MM)
-        fmt.right_indent = Mm((pads["right"] / PX_PT + float(box.border_right_width)) * PX_MM)
-        # Padding above and below a one-line box without top and bottom borders (a shaded
-        # band: an FAQ question, a STEP head) has nowhere to go in Word but the line itself.
-        lines = [c for c in getattr(box, "children", ()) if type(c).__name__ == "LineBox"]
-        vertical = pads["top"] * ("top" not in borders) + pads["bottom"] * (
-            "bottom" not in borders)
-        if len(lines) == 1 and vertical:
-            from docx.shared import Pt
-
-            fmt.line_spacing = Pt(float(lines[0].height) * PX_PT + vertical)
-        self._order_ppr(ppr)
-
-
     def _text(self, para: Any, text: str, owner: Any, pre: bool, first: list[bool],
               heading: bool) -> None:
         if text == "\t":
