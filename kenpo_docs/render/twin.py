@@ -57,6 +57,7 @@ from kenpo_docs.render.boxstyle import (
     _rgb,
     _tag,
 )
+from kenpo_docs.render.docxfields import _el
 from kenpo_docs.render.options import RenderOptions
 from kenpo_docs.render.twintables import TablesMixin, _has_page_numbers
 
@@ -503,23 +504,15 @@ class Twin(TablesMixin):
 
     @staticmethod
     def _boxed_runs(runs: list[Any], borders: dict[str, Any], fill: str | None) -> None:
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
 
         for run in runs:
             rpr = run._r.get_or_add_rPr()
             if borders:
                 width, kind, color = borders["top"]
-                bdr = OxmlElement("w:bdr")
-                for k, v in (("val", kind), ("sz", str(max(2, round(width * 8)))),
-                             ("space", "0"), ("color", color)):
-                    bdr.set(qn(f"w:{k}"), v)
-                rpr.append(bdr)
+                rpr.append(_el("w:bdr", val=kind, sz=str(max(2, round(width * 8))),
+                                  space="0", color=color))
             if fill:
-                shd = OxmlElement("w:shd")
-                for k, v in (("val", "clear"), ("color", "auto"), ("fill", fill)):
-                    shd.set(qn(f"w:{k}"), v)
-                rpr.append(shd)
+                rpr.append(_el("w:shd", val="clear", color="auto", fill=fill))
             _order(rpr, _RPR_ORDER)
 
 

@@ -21,6 +21,7 @@ from kenpo_docs.render.boxstyle import (
     _tag,
     _walk,
 )
+from kenpo_docs.render.docxfields import _el
 
 
 class TablesMixin:
@@ -48,7 +49,6 @@ class TablesMixin:
     def _paragraph_box(self, para: Any, box: Any, borders: dict[str, Any],
                        fill: str | None) -> None:
         from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
         from docx.shared import Mm
 
         ppr = para._p.get_or_add_pPr()
@@ -67,17 +67,11 @@ class TablesMixin:
             for side in ("top", "left", "bottom", "right"):
                 if side in borders:
                     width, kind, color = borders[side]
-                    el = OxmlElement(f"w:{side}")
-                    for k, v in (("val", kind), ("sz", str(max(2, round(width * 8)))),
-                                 ("space", str(min(31, round(pads[side])))), ("color", color)):
-                        el.set(qn(f"w:{k}"), v)
-                    pbdr.append(el)
+                    pbdr.append(_el(f"w:{side}", val=kind, sz=str(max(2, round(width * 8))),
+                                       space=str(min(31, round(pads[side]))), color=color))
             ppr.append(pbdr)
         if fill:
-            shd = OxmlElement("w:shd")
-            for k, v in (("val", "clear"), ("color", "auto"), ("fill", fill)):
-                shd.set(qn(f"w:{k}"), v)
-            ppr.append(shd)
+            ppr.append(_el("w:shd", val="clear", color="auto", fill=fill))
         # The border sits outside the text by its padding: indent the text to keep it inside.
         fmt = para.paragraph_format
         fmt.left_indent = Mm((pads["left"] / PX_PT + float(box.border_left_width)) * PX_MM)
