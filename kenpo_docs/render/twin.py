@@ -198,7 +198,12 @@ class Twin(TablesMixin):
             self.box_table(el, box, container, top=top)
             self._gap(container, el, after=True)
             return
+        wrapper = bool(block_children) and not inline_text and _tag(el) == "div"
+        if wrapper:  # a plain <div> around blocks: its margins, which no paragraph carries
+            self._gap(container, el, after=False)
         self.flow(el, container, top=top)
+        if wrapper:
+            self._gap(container, el, after=True)
         if style["height"] != "auto" and all(
                 self.layout.box(c).style["position"] in ("absolute", "fixed")
                 for c in block_children) and not inline_text:
