@@ -270,7 +270,10 @@ def apply_house_style(
                          after=1, line=10 * 1.3, outline=2, keep_next=True)
     _set_paragraph_style(_style(document, "Banner", base="Heading 1"), size=12, bold=True,
                          color="FFFFFF", before=4, after=1.5, line=12 * 1.3 + 8.5,
-                         outline=0, keep_next=True, fill=BLUE, indent_left=0)
+                         outline=0, keep_next=True, fill=BLUE, indent_left=3,
+                         # a hairline in the banner's own blue, 3 mm out: the shading reaches
+                         # the margin and the text keeps the CSS padding (not Heading 1's bar)
+                         borders=[_border("left", width=0.25, color=BLUE, space=8.5)])
     _set_paragraph_style(_style(document, "Note", base="Normal"), size=9, line=9 * 1.55,
                          after=0.8)
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Banner"):

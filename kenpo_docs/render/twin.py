@@ -181,17 +181,17 @@ class Twin(TablesMixin):
         if not children and not (el.text or "").strip():
             self.empty(el, box, container, top=top)
             return
+        if type(box).__name__ == "FlexBox" and style["flex_direction"] == "row" \
+                and len(block_children) < len(children) + 1 and block_children \
+                and all(self._text_only(c) for c in block_children):
+            self.hanging(el, box, block_children[0], container, top=top)
+            return
         if type(box).__name__ == "FlexBox" and block_children and not inline_text \
                 and (len(block_children) > 1 or float(box.padding_left) > 0) \
                 and style["flex_direction"] == "row":
             self._gap(container, el, after=False)
             self.columns(el, box, block_children, container, top=top)
             self._gap(container, el, after=True)
-            return
-        if type(box).__name__ == "FlexBox" and style["flex_direction"] == "row" \
-                and len(block_children) < len(children) + 1 and block_children \
-                and all(self._text_only(c) for c in block_children):
-            self.hanging(el, box, block_children[0], container, top=top)
             return
         if block_children and (_borders(style) or _fill(style)):
             self._gap(container, el, after=False)

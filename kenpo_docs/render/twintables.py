@@ -85,6 +85,15 @@ class TablesMixin:
             from docx.shared import Pt
 
             fmt.line_spacing = Pt(float(lines[0].height) * PX_PT + vertical)
+        elif not fill:  # unshaded: the padding is space above and below
+            from docx.shared import Pt
+
+            if "top" not in borders:
+                fmt.space_before = Pt((fmt.space_before.pt if fmt.space_before else 0)
+                                      + pads["top"])
+            if "bottom" not in borders:
+                fmt.space_after = Pt((fmt.space_after.pt if fmt.space_after else 0)
+                                     + pads["bottom"])
         self._order_ppr(ppr)
 
     # -- tables and boxes -----------------------------------------------------------------
