@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 UV_VERSION := 0.13.9
 
-.PHONY: demo test test-tools bench lint lock clean
+.PHONY: demo serve test test-tools bench lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ lock: $(BIN)/python
 
 demo: $(STAMP)
 	$(BIN)/python -m kenpo_docs.demo output/demo
+
+# The staff web page at http://127.0.0.1:8539 (its data folder: KENPO_DOCS_DATA, the config
+# file's data, else output/). The first account, once: .venv/bin/kenpo-docs user add NAME
+# --role admin. Options through SERVEFLAGS, e.g. make serve SERVEFLAGS=--no-approval
+serve: $(STAMP)
+	$(BIN)/kenpo-docs serve $(SERVEFLAGS)
 
 # Lint first (seconds): CI (.ci/run) calls `make test`, so findings fail the build before
 # the suite's minutes are spent.

@@ -27,7 +27,8 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("mailing",),
     ("tracking",),
     ("mailing.run", "mailing.letter_docx"),  # the merge drives every stage, tracking too
-    ("cli", "demo", "__main__", ""),  # the shells on top, and the public API
+    ("web",),  # the staff web page: a shell over every stage, like the CLI
+    ("cli", "demo", "__main__", ""),  # the shells on top (the CLI starts the web page)
 )
 MAX_LINES = 600
 

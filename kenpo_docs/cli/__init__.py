@@ -27,6 +27,7 @@ from kenpo_docs.cli.common import (
 from kenpo_docs.cli.documents import form, letter, notice
 from kenpo_docs.cli.mailing import check, merge
 from kenpo_docs.cli.track import track
+from kenpo_docs.cli.web import serve, user
 
 __all__ = ["EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE",
            "KenpoGroup", "cli", "main"]
@@ -44,7 +45,7 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
 
 
-for _command in (check, merge, track, notice, form, letter):
+for _command in (check, merge, track, notice, form, letter, serve, user):
     cli.add_command(_command)
 
 

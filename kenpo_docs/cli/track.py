@@ -55,7 +55,7 @@ def track_verify(ctx: click.Context, file: str, manifest: str | None, dpi: int,
 
     from kenpo_docs.barcodes.verify import check_reading, read_expected, read_pdf
     from kenpo_docs.errors import ManifestError
-    from kenpo_docs.tracking.expected import expected_for
+    from kenpo_docs.tracking.expected import verify_print_file
 
     if manifest and ctx.get_parameter_source("db") is ParameterSource.COMMANDLINE:
         raise ManifestError("--manifest と --db は一緒に使えません: 追跡データベースと照合する"
@@ -73,14 +73,18 @@ def track_verify(ctx: click.Context, file: str, manifest: str | None, dpi: int,
             if bars:
                 bars[0].update(done - bars[0].pos)
 
-        reading = read_pdf(file, dpi=dpi, progress=progress,
-                           password=lambda: ask_password("パスワード", confirm=False))
-    if expected is not None:
-        report = check_reading(reading, expected)
-    else:
-        found = expected_for(db, Path(file).name, reading.piece_ids)
+        def password() -> str:
+            return ask_password("パスワード", confirm=False)
+
+        found = None
+        if expected is not None:
+            report = check_reading(read_pdf(file, dpi=dpi, progress=progress,
+                                            password=password), expected)
+        else:
+            found, report = verify_print_file(db, file, dpi=dpi, progress=progress,
+                                              password=password)
+    if found is not None:
         click.echo(found.describe(Path(file).name), err=True)
-        report = check_reading(reading, found.pieces, elsewhere=found.elsewhere)
     if report.problems:
         click.echo(f"{'kind':<15} {'page':>5}  {'piece_id':<40}  detail")
         for p in report.problems:

@@ -19,9 +19,9 @@ from kenpo_docs.domain.facts import (
     certificate_period_extrapolated,
     delivery_route,
 )
-from kenpo_docs.files import refuse_same_file
+from kenpo_docs.files import csv_bytes, refuse_same_file
 from kenpo_docs.input.roster import Member, Roster, RowError, read_roster
-from kenpo_docs.spreadsheets import INT, Column, refuse_foreign_table, write_table
+from kenpo_docs.spreadsheets import INT, Column, refuse_foreign_table, write_table, xlsx_bytes
 
 
 def no_documents_reason(
@@ -199,5 +199,16 @@ def write_report(errors: list[RowError] | tuple[RowError, ...], path: str | Path
     ``path`` ends in .xlsx, else CSV (UTF-8 with BOM so Excel opens it); never over the
     ``roster`` they come from, nor over a file that is not such a report."""
     check_report_path(path, roster=roster, force=force, option=option)
-    write_table(path, REPORT_TABLE, [
-        (e.row, e.member_key or "", e.column or "", e.reason) for e in errors])
+    write_table(path, REPORT_TABLE, _report_rows(errors))
+
+
+def _report_rows(errors: list[RowError] | tuple[RowError, ...]) -> list[tuple[object, ...]]:
+    return [(e.row, e.member_key or "", e.column or "", e.reason) for e in errors]
+
+
+def report_bytes(errors: list[RowError] | tuple[RowError, ...], *, xlsx: bool = False) -> bytes:
+    """The rejected rows as ``--report`` writes them, for a download: CSV (UTF-8 with BOM,
+    CRLF) or, with ``xlsx``, the typed workbook."""
+    if xlsx:
+        return xlsx_bytes(REPORT_TABLE, _report_rows(errors), sheet="rejects")
+    return csv_bytes(REPORT_COLUMNS, _report_rows(errors))

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.files import FORMULA_START, csv_bytes, write_atomic
 from kenpo_docs.mailing.plan import BatchPlan
-from kenpo_docs.mailing.printfiles import print_files
+from kenpo_docs.mailing.printfiles import INDEX_COLUMNS, INSERTER_COLUMNS, print_files
 from kenpo_docs.spreadsheets import (
     DATE,
     INT,
@@ -95,19 +95,47 @@ MANIFEST_TABLE = tuple(
 
 
 def _manifest_rows(out: Path) -> list[list[str]]:
-    """The rows of the batch's ``manifest.csv`` as written, a text cell's formula guard
+    """The rows of the batch's ``manifest.csv`` as written (see :func:`_csv_rows`)."""
+    return _csv_rows(out / "manifest.csv", MANIFEST_COLUMNS, what="manifest")
+
+
+def _csv_rows(path: Path, header: tuple[str, ...], *, what: str) -> list[list[str]]:
+    """The rows of one of the batch's CSV files as written, a text cell's formula guard
     (the apostrophe :func:`kenpo_docs.files.csv_cell` adds) taken off again: the workbook
     keeps such a cell as text by itself."""
-    path = out / "manifest.csv"
     try:
         rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"),
                                            newline="")))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"cannot read the batch's manifest: {exc}", file=path) from exc
-    if not rows or tuple(rows[0]) != MANIFEST_COLUMNS:
-        raise ManifestError("not a manifest of kenpo-docs (its header differs)", file=path)
+        raise ManifestError(f"cannot read the batch's {what}: {exc}", file=path) from exc
+    if not rows or tuple(rows[0]) != header:
+        raise ManifestError(f"not a {what} of kenpo-docs (its header differs)", file=path)
     return [[c[1:] if c.startswith("'") and c[1:].startswith(FORMULA_START) else c
              for c in row] for row in rows[1:]]
+
+
+_COUNTS = ("first_page", "pages", "sheets_simplex", "sheets_duplex", "sheets", "pieces")
+#: The print files' control CSVs typed for Excel: counts numbers, ids and codes text.
+INSERTER_TABLE = tuple(Column(n, INT if n in _COUNTS else TEXT) for n in INSERTER_COLUMNS)
+INDEX_TABLE = tuple(Column(n, INT if n in _COUNTS else TEXT) for n in INDEX_COLUMNS)
+
+
+def table_xlsx_bytes(out: Path, name: str) -> bytes:
+    """A CSV table of the finished batch ``out`` as an Excel workbook (a web download):
+    ``manifest.csv``, ``print/index.csv`` or ``print/<file>.inserter.csv``.
+
+    Raises:
+        ManifestError: not such a table of the batch, or not readable.
+    """
+    if name == "manifest.csv":
+        return manifest_xlsx_bytes(out)
+    if name == "print/index.csv":
+        return xlsx_bytes(INDEX_TABLE, _csv_rows(out / name, INDEX_COLUMNS, what="index"),
+                          sheet="index")
+    if name.startswith("print/") and name.endswith(".inserter.csv") and "/" not in name[6:]:
+        return xlsx_bytes(INSERTER_TABLE, _csv_rows(out / name, INSERTER_COLUMNS,
+                                                    what="inserter file"), sheet="inserter")
+    raise ManifestError(f"not a table of the batch: {name}", file=out)
 
 
 def manifest_xlsx_bytes(out: Path) -> bytes:

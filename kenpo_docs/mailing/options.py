@@ -93,3 +93,15 @@ class MergeResult:
             return f"{counts}, {ALREADY_COMPLETE}"
         rate = self.pieces / self.seconds if self.seconds else 0.0
         return f"{counts}, {self.seconds:.1f} s ({rate:.1f} pieces/s)"
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """What :func:`~kenpo_docs.mailing.run.proof_first` made: ``(piece_id, pages)`` of each
+    proofed piece, its route (``home`` or ``workplace:<code>``), the PNG files in order, and
+    the batch's piece count."""
+
+    pieces: tuple[tuple[str, int], ...]
+    images: list[Path]
+    routes: tuple[str, ...]
+    total: int

@@ -104,8 +104,7 @@ def postal_report(
     batch = batch or latest_batch(db)
     pieces = []
     for p in batch_pieces(db, batch, route="home"):
-        weight = round(table.envelope_g + p["sheets"] * table.sheet_g, 1)
-        cls, yen = table.rate(weight)
+        weight, cls, yen = table.piece(p["sheets"])
         pieces.append(PostalPiece(p["id"], p["postal_code"] or "", p["pages"], p["sheets"],
                                   weight, cls, yen, p["status"]))
     pieces.sort(key=lambda p: (p.postal_code, p.piece_id))
