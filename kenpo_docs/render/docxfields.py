@@ -9,7 +9,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-__all__ = ["GOTHIC", "add_checkbox", "add_frame", "add_text_field"]
+__all__ = ["GOTHIC", "SCHEMA_ORDER", "add_checkbox", "add_frame", "add_text_field",
+           "order_document", "schema_order"]
 
 #: Word's name of BIZ UDPGothic on Windows 10/11 (the vendored font's Japanese name).
 GOTHIC = "BIZ UDPゴシック"
@@ -113,3 +114,55 @@ def add_frame(paragraph: Paragraph, *, x_mm: float, y_mm: float, width_mm: float
     else:
         anchor.addnext(frame)
     return paragraph
+
+
+#: The order WordprocessingML's schema gives the children of each properties element. Word
+#: refuses a file (「問題があるため開けません」) whose properties are out of order, where
+#: LibreOffice is lenient; python-docx keeps its own insertions in order, not ours.
+SCHEMA_ORDER: dict[str, tuple[str, ...]] = {
+    "pPr": ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
+            "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens",
+            "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE",
+            "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind",
+            "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection",
+            "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr",
+            "sectPr", "pPrChange"),
+    "rPr": ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike",
+            "dstrike", "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid",
+            "vanish", "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs",
+            "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em",
+            "lang", "eastAsianLayout", "specVanish", "oMath", "rPrChange"),
+    "tblPr": ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
+              "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders",
+              "shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription"),
+    "tcPr": ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap",
+             "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark"),
+    "pBdr": ("top", "left", "bottom", "right", "between", "bar"),
+    "tblBorders": ("top", "left", "start", "bottom", "right", "end", "insideH", "insideV"),
+    "tcBorders": ("top", "left", "start", "bottom", "right", "end", "insideH", "insideV",
+                  "tl2br", "tr2bl"),
+}
+
+
+def schema_order(root: Any) -> None:
+    """Sort the children of every properties element under ``root`` into the schema's order
+    (:data:`SCHEMA_ORDER`); a stable sort, so repeated elements keep their order."""
+    ranks = {qn(f"w:{tag}"): {qn(f"w:{c}"): i for i, c in enumerate(order)}
+             for tag, order in SCHEMA_ORDER.items()}
+    for el in root.iter(*ranks):
+        rank = ranks[el.tag]
+        children = sorted(el, key=lambda c: rank.get(c.tag, len(rank)))
+        for child in children:
+            el.remove(child)
+            el.append(child)
+
+
+def order_document(document: Any) -> None:
+    """:func:`schema_order` over a document's body, styles, headers and footers."""
+    schema_order(document.element)
+    schema_order(document.styles.element)
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header,
+                     section.first_page_footer):
+            if not part.is_linked_to_previous:
+                schema_order(part._element)

@@ -31,6 +31,8 @@ title, number, date over a rule), :func:`add_page_numbers` (PAGE / NUMPAGES fiel
 shaded header cells), :func:`shade`, :func:`set_borders`, :func:`write` (lines into a cell),
 :func:`add_checkbox` (a Word content control check box, ``w14:checkbox``) and
 :func:`add_frame` (a paragraph at an absolute place on the page, for the envelope window).
+Call :func:`order_document` last: it puts every properties element in the schema's order,
+which Word (not LibreOffice) insists on.
 
 Lengths are millimetres and points as in the CSS; colours hex ``"1d4e89"``.
 """
@@ -60,6 +62,8 @@ from kenpo_docs.render.docxfields import (
     add_checkbox,
     add_frame,
     add_text_field,
+    order_document,
+    schema_order,
 )
 
 __all__ = [
@@ -75,6 +79,8 @@ __all__ = [
     "add_text_field",
     "apply_house_style",
     "no_wrap",
+    "order_document",
+    "schema_order",
     "set_borders",
     "set_cell_margins",
     "shade",
@@ -264,7 +270,10 @@ def apply_house_style(
                          after=1, line=10 * 1.3, outline=2, keep_next=True)
     _set_paragraph_style(_style(document, "Banner", base="Heading 1"), size=12, bold=True,
                          color="FFFFFF", before=4, after=1.5, line=12 * 1.3 + 8.5,
-                         outline=0, keep_next=True, fill=BLUE, indent_left=0)
+                         outline=0, keep_next=True, fill=BLUE, indent_left=3,
+                         # a hairline in the banner's own blue, 3 mm out: the shading reaches
+                         # the margin and the text keeps the CSS padding (not Heading 1's bar)
+                         borders=[_border("left", width=0.25, color=BLUE, space=8.5)])
     _set_paragraph_style(_style(document, "Note", base="Normal"), size=9, line=9 * 1.55,
                          after=0.8)
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Banner"):
@@ -339,6 +348,7 @@ def add_header(document: DocumentType, *, series_title: str, number: str = "",
         para.add_run(" " + number).font.size = Pt(10.5)
     if date:
         para.add_run("\t" + date).font.size = Pt(10.5)
+    schema_order(para._p)
     return para
 
 
@@ -365,6 +375,7 @@ def add_page_numbers(document: DocumentType, *, total: bool = True, size: float 
     para: Paragraph = _page_number_paragraph(section.footer, total, size, color)
     if section.different_first_page_header_footer:
         _page_number_paragraph(section.first_page_footer, total, size, color)
+    schema_order(para._p)
     return para
 
 
@@ -381,6 +392,7 @@ def _page_number_paragraph(footer: Any, total: bool, size: float, color: str) ->
         run.font.color.rgb = None
         rpr = run._r.get_or_add_rPr()
         rpr.append(_el("w:color", val=color))
+    schema_order(para._p)
     return para
 
 
@@ -413,6 +425,8 @@ def set_borders(target: Table | _Cell, *, width: float = 0.8, color: str = "0000
             borders.append(current[qn(f"w:{side}")])
     if not isinstance(target, Table):
         _order_tcpr(pr)
+    else:
+        schema_order(pr)
 
 
 def _order_tcpr(tcpr: Any) -> None:
@@ -439,6 +453,7 @@ def set_cell_margins(target: Table | _Cell, vertical: float, horizontal: float) 
     if isinstance(target, Table):
         _replace(target._tbl.tblPr, "w:tblCellMar",
                  _cell_margins_el("w:tblCellMar", vertical, horizontal))
+        schema_order(target._tbl.tblPr)
     else:
         tcpr = target._tc.get_or_add_tcPr()
         _replace(tcpr, "w:tcMar", _cell_margins_el("w:tcMar", vertical, horizontal))
@@ -488,6 +503,7 @@ def add_table(container: Any, rows: int, widths_mm: Sequence[float], *,
         if r < header_rows:
             trpr = row._tr.get_or_add_trPr()
             trpr.append(_el("w:tblHeader"))
+    schema_order(table._tbl)
     return table
 
 
