@@ -21,11 +21,11 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from kenpo_docs.documents.forms import FORMS
-from kenpo_docs.documents.notices import get_notice, incomplete_sections, load_register
+from kenpo_docs.documents.notices import get_notice, load_register
 from kenpo_docs.domain.era import parse_date
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.publish.forms import write_form
-from kenpo_docs.publish.notices import build_notice, proof_notice
+from kenpo_docs.publish.notices import build_notice, incomplete, proof_notice
 from kenpo_docs.web.accounts import User
 from kenpo_docs.web.audit import audit
 from kenpo_docs.web.routes.roster import recent_uploads
@@ -88,7 +88,7 @@ def _notice_result(request: Request, folder: DataFolder, number: int,
                    error: str | None = None) -> HTMLResponse:
     notice = get_notice(number)
     context = {"item": {"notice": notice, **_built(folder, number)},
-               "formats": FORMAT_LABELS, "warnings": incomplete_sections(notice),
+               "formats": FORMAT_LABELS, "warnings": incomplete(notice.number),
                "build_error": error}
     if request.headers.get("HX-Request"):
         return page(request, "notice_files.html", context, status_code=200)
