@@ -7,6 +7,11 @@ wrapper with our name in :mod:`._weasyprint` or :mod:`._pypdf`, and a test of it
 version the fast path is off (:func:`fast_path`): one warning says so and what it costs, and
 ``--strict`` makes it an error. Everything cached across processes or runs is keyed by
 :func:`library_key` too, so a cache never outlives the library that made it.
+
+The Word output (the twins, the Markdown notices' DOCX, reading a Word notice) needs
+python-docx's internals with no slower public way round them: :mod:`._docx` holds them, and
+on a python-docx other than :data:`DOCX_TESTED` :func:`docx_status` says so in one warning
+per process (:func:`warn_once_if_docx_untested`) and the Word files are still written.
 """
 
 from __future__ import annotations
@@ -74,6 +79,35 @@ def warn_once_if_off() -> FastPath:
     if not status.on and not _WARNED:
         _WARNED.append(True)
         logger.warning("fast path off (%s): %s", status.reason, COST)
+    return status
+
+
+#: The python-docx versions whose internals tests/test_gates.py checked (keep in step with
+#: the lock). Not in :data:`TESTED`: the merge's fast path does not depend on it.
+DOCX_TESTED: tuple[str, ...] = ("1.2.0",)
+
+
+@cache
+def docx_status() -> FastPath:
+    """Whether the installed python-docx is one whose internals :mod:`._docx` was tested on."""
+    have = installed("python-docx")
+    if have not in DOCX_TESTED:
+        return FastPath(False, f"untested library version: python-docx {have or 'missing'} "
+                               f"(tested: {', '.join(DOCX_TESTED)})")
+    return FastPath(True)
+
+
+_DOCX_WARNED: list[bool] = []
+
+
+def warn_once_if_docx_untested() -> FastPath:
+    """:func:`docx_status`, with ONE warning per process when python-docx is untested."""
+    status = docx_status()
+    if not status.on and not _DOCX_WARNED:
+        _DOCX_WARNED.append(True)
+        logger.warning("Word output on %s: its internals may have changed "
+                       "(check the Word files, or install from requirements.lock)",
+                       status.reason)
     return status
 
 

@@ -32,8 +32,6 @@ from typing import Any
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from kenpo_docs.documents.noticetree import (
@@ -52,6 +50,7 @@ from kenpo_docs.documents.noticetree import (
     Table,
 )
 from kenpo_docs.domain.era import format_short
+from kenpo_docs.gates._docx import new_element, qn, style_paragraph_properties
 from kenpo_docs.render import docxstyle
 from kenpo_docs.render.notice_html import header_spans, step_badge
 
@@ -64,10 +63,10 @@ _BLUE = RGBColor.from_string(docxstyle.BLUE.upper())
 
 
 def _borders(style: Any, width: float, color: str = "000000", kind: str = "single") -> None:
-    ppr = style.element.get_or_add_pPr()
-    pbdr = OxmlElement("w:pBdr")
+    ppr = style_paragraph_properties(style)
+    pbdr = new_element("w:pBdr")
     for side in ("top", "left", "bottom", "right"):
-        el = OxmlElement(f"w:{side}")
+        el = new_element(f"w:{side}")
         el.set(qn("w:val"), kind)
         el.set(qn("w:sz"), str(round(width * 8)))
         el.set(qn("w:space"), "4")
@@ -77,11 +76,11 @@ def _borders(style: Any, width: float, color: str = "000000", kind: str = "singl
 
 
 def _fill(style: Any, color: str) -> None:
-    shd = OxmlElement("w:shd")
+    shd = new_element("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
     shd.set(qn("w:fill"), color)
-    style.element.get_or_add_pPr().append(shd)
+    style_paragraph_properties(style).append(shd)
 
 
 def _paragraph_style(document: Any, name: str, *, size: float = 10, bold: bool = False,
