@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from datetime import datetime
 from typing import Any
 
 from docx.text.paragraph import Paragraph
@@ -15,8 +18,8 @@ from kenpo_docs.gates._docx import (
     qn,
 )
 
-__all__ = ["GOTHIC", "SCHEMA_ORDER", "add_checkbox", "add_frame", "add_text_field",
-           "order_document", "schema_order"]
+__all__ = ["GOTHIC", "SCHEMA_ORDER", "ZIP_TIME", "add_checkbox", "add_frame", "add_text_field",
+           "order_document", "restamp", "save_reproducible", "schema_order"]
 
 #: Word's name of BIZ UDPGothic on Windows 10/11 (the vendored font's Japanese name).
 GOTHIC = "BIZ UDPゴシック"
@@ -169,3 +172,37 @@ def order_document(document: Any) -> None:
                      section.first_page_footer):
             if not part.is_linked_to_previous:
                 schema_order(part_element(part))
+
+
+#: The time stamp of every part of every DOCX we write (the zip format's earliest): the
+#: clock never gets into the bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def save_reproducible(document: Any, *, when: datetime | None = None) -> bytes:
+    """``document`` as DOCX bytes that depend on its content alone: the core properties'
+    作成日時 and 更新日時 are ``when`` (the document's own date: the notice's date, the
+    as-of date; by default what is already set), and the zip is :func:`restamp`-ed. Every
+    DOCX writer saves through here."""
+    if when is not None:
+        core = document.core_properties
+        core.created = core.modified = when
+    raw = io.BytesIO()
+    document.save(raw)
+    return restamp(raw.getvalue())
+
+
+def restamp(data: bytes) -> bytes:
+    """A zip (DOCX) with every entry stamped :data:`ZIP_TIME`, with the same attributes and
+    compression, in the order written: python-docx (and the zip module) stamp each with the
+    clock, so two builds a second apart differed in their bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 0
+            entry.external_attr = 0
+            new.writestr(entry, old.read(info.filename))
+    return out.getvalue()

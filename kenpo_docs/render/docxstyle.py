@@ -77,6 +77,8 @@ from kenpo_docs.render.docxfields import (
     add_frame,
     add_text_field,
     order_document,
+    restamp,
+    save_reproducible,
     schema_order,
 )
 
@@ -94,6 +96,8 @@ __all__ = [
     "apply_house_style",
     "no_wrap",
     "order_document",
+    "restamp",
+    "save_reproducible",
     "schema_order",
     "set_borders",
     "set_cell_margins",

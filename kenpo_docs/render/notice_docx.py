@@ -24,7 +24,6 @@ it. Reading such a file back: :mod:`kenpo_docs.documents.notice_word`.
 
 from __future__ import annotations
 
-import io
 from datetime import date as Date
 from datetime import datetime
 from pathlib import Path
@@ -146,16 +145,12 @@ def notice_docx(doc: NoticeDoc, *, number: int, date: Date, title: str, series_t
 
         author = insurer().name
     document = house_style_document(author=author, title=title)
-    document.core_properties.created = document.core_properties.modified = datetime(
-        date.year, date.month, date.day)
     docxstyle.add_header(document, series_title=series_title, number=f"（第{number}号）",
                          date=format_short(date))
     docxstyle.add_page_numbers(document)
     document.add_paragraph(title, style="Title")
     _Writer(document, inserts).blocks(doc.blocks, document)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return docxstyle.save_reproducible(document, when=datetime(date.year, date.month, date.day))
 
 
 #: The example text of ``templates/notices/house-style.docx``: one paragraph in each style.
@@ -206,9 +201,7 @@ def house_style_template(*, author: str, series_title: str) -> bytes:
     document.add_paragraph("（表題: 「表題」スタイル。印刷では登録簿の表題が入ります）",
                            style="Title")
     _Writer(document, Path(".")).blocks(parse_markdown(EXAMPLE).blocks, document)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return docxstyle.save_reproducible(document)  # dated 2000-01-01 by apply_house_style
 
 
 def _cell(cell: Any, runs: Runs, *, centred: bool = False) -> None:

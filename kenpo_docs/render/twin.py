@@ -32,7 +32,6 @@ undocumented layout API, as in :mod:`kenpo_docs.shapes.slots`; the page box come
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from datetime import datetime, time
 from pathlib import Path
@@ -104,9 +103,7 @@ class Twin(TablesMixin):
         if self.page_numbers:
             ds.add_page_numbers(self.doc)
         ds.order_document(self.doc)  # Word refuses properties out of the schema's order
-        out = io.BytesIO()
-        self.doc.save(out)
-        return out.getvalue()
+        return ds.save_reproducible(self.doc)  # dated by apply_house_style (the as-of date)
 
     # -- blocks ---------------------------------------------------------------------------
     def is_block(self, el: Any) -> bool:
