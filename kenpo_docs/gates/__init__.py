@@ -60,14 +60,26 @@ def installed(name: str) -> str:
         return ""
 
 
+def _untested(tested: dict[str, tuple[str, ...]]) -> FastPath:
+    """Off, naming each library of ``tested`` whose installed version is not listed."""
+    wrong = [f"{name} {installed(name) or 'missing'} (tested: {', '.join(versions)})"
+             for name, versions in tested.items() if installed(name) not in versions]
+    return FastPath(False, "untested library versions: " + "; ".join(wrong)) if wrong \
+        else FastPath(True)
+
+
+def _warn_once(status: FastPath, warned: list[bool], message: str) -> FastPath:
+    """``status``, logging ``message`` (``%s``: the reason) the first time it is off."""
+    if not status.on and not warned:
+        warned.append(True)
+        logger.warning(message, status.reason)
+    return status
+
+
 @cache
 def fast_path() -> FastPath:
     """The fast path is on when every library whose internals it uses is a tested version."""
-    wrong = [f"{name} {installed(name) or 'missing'} (tested: {', '.join(tested)})"
-             for name, tested in TESTED.items() if installed(name) not in tested]
-    if wrong:
-        return FastPath(False, "untested library versions: " + "; ".join(wrong))
-    return FastPath(True)
+    return _untested(TESTED)
 
 
 _WARNED: list[bool] = []
@@ -75,11 +87,7 @@ _WARNED: list[bool] = []
 
 def warn_once_if_off() -> FastPath:
     """:func:`fast_path`, with ONE warning per process when it is off."""
-    status = fast_path()
-    if not status.on and not _WARNED:
-        _WARNED.append(True)
-        logger.warning("fast path off (%s): %s", status.reason, COST)
-    return status
+    return _warn_once(fast_path(), _WARNED, f"fast path off (%s): {COST}")
 
 
 #: The python-docx versions whose internals tests/test_gates.py checked (keep in step with
@@ -90,11 +98,7 @@ DOCX_TESTED: tuple[str, ...] = ("1.2.0",)
 @cache
 def docx_status() -> FastPath:
     """Whether the installed python-docx is one whose internals :mod:`._docx` was tested on."""
-    have = installed("python-docx")
-    if have not in DOCX_TESTED:
-        return FastPath(False, f"untested library version: python-docx {have or 'missing'} "
-                               f"(tested: {', '.join(DOCX_TESTED)})")
-    return FastPath(True)
+    return _untested({"python-docx": DOCX_TESTED})
 
 
 _DOCX_WARNED: list[bool] = []
@@ -102,13 +106,9 @@ _DOCX_WARNED: list[bool] = []
 
 def warn_once_if_docx_untested() -> FastPath:
     """:func:`docx_status`, with ONE warning per process when python-docx is untested."""
-    status = docx_status()
-    if not status.on and not _DOCX_WARNED:
-        _DOCX_WARNED.append(True)
-        logger.warning("Word output on %s: its internals may have changed "
-                       "(check the Word files, or install from requirements.lock)",
-                       status.reason)
-    return status
+    return _warn_once(docx_status(), _DOCX_WARNED,
+                      "Word output with %s: python-docx's internals may have changed (check "
+                      "the Word files, or install from requirements.lock)")
 
 
 @cache
