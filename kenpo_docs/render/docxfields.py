@@ -3,14 +3,23 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from datetime import datetime
 from typing import Any
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-__all__ = ["GOTHIC", "SCHEMA_ORDER", "add_checkbox", "add_frame", "add_text_field",
-           "order_document", "schema_order"]
+from kenpo_docs.gates._docx import (
+    new_element,
+    paragraph_element,
+    paragraph_properties,
+    part_element,
+    qn,
+)
+
+__all__ = ["GOTHIC", "SCHEMA_ORDER", "ZIP_TIME", "add_checkbox", "add_frame", "add_text_field",
+           "order_document", "restamp", "save_reproducible", "schema_order"]
 
 #: Word's name of BIZ UDPGothic on Windows 10/11 (the vendored font's Japanese name).
 GOTHIC = "BIZ UDPゴシック"
@@ -21,10 +30,7 @@ def _twips(mm: float) -> int:
 
 
 def _el(tag: str, **attrs: str) -> Any:
-    el = OxmlElement(tag)
-    for key, value in attrs.items():
-        el.set(qn(f"w:{key}"), value)
-    return el
+    return new_element(tag, **attrs)
 
 _W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 
@@ -33,32 +39,32 @@ def add_checkbox(paragraph: Paragraph, *, checked: bool, size: float | None = No
     """A check box content control (``w14:checkbox``) drawn as the PDF form draws it: □
     unticked, ✓ ticked (BIZ UDPゴシック has both; Word's default ☐/☒ are MS Gothic glyphs
     BIZ UD lacks). A click in Word toggles it. Returns the ``w:sdt`` element."""
-    sdt = OxmlElement("w:sdt")
-    sdtpr = OxmlElement("w:sdtPr")
-    box = OxmlElement("w14:checkbox")
-    checked_el = OxmlElement("w14:checked")
+    sdt = new_element("w:sdt")
+    sdtpr = new_element("w:sdtPr")
+    box = new_element("w14:checkbox")
+    checked_el = new_element("w14:checked")
     checked_el.set(f"{{{_W14}}}val", "1" if checked else "0")
     box.append(checked_el)
     for tag, code in (("w14:checkedState", "2713"), ("w14:uncheckedState", "25A1")):
-        state = OxmlElement(tag)
+        state = new_element(tag)
         state.set(f"{{{_W14}}}val", code)
         state.set(f"{{{_W14}}}font", GOTHIC)
         box.append(state)
     sdtpr.append(box)
     sdt.append(sdtpr)
-    content = OxmlElement("w:sdtContent")
-    run = OxmlElement("w:r")
-    rpr = OxmlElement("w:rPr")
+    content = new_element("w:sdtContent")
+    run = new_element("w:r")
+    rpr = new_element("w:rPr")
     rpr.append(_el("w:rFonts", ascii=GOTHIC, hAnsi=GOTHIC, eastAsia=GOTHIC, hint="eastAsia"))
     if size:
         rpr.append(_el("w:sz", val=str(round(size * 2))))
     run.append(rpr)
-    text = OxmlElement("w:t")
+    text = new_element("w:t")
     text.text = "✓" if checked else "□"
     run.append(text)
     content.append(run)
     sdt.append(content)
-    paragraph._p.append(sdt)
+    paragraph_element(paragraph).append(sdt)
     return sdt
 
 
@@ -66,27 +72,27 @@ def add_text_field(paragraph: Paragraph, value: str, *, title: str = "",
                    size: float | None = None) -> Any:
     """A plain-text content control (``w:sdt`` with ``w:text``) holding ``value``, titled
     ``title`` (Word shows it on the control); an empty one shows 「　」 to click into."""
-    sdt = OxmlElement("w:sdt")
-    sdtpr = OxmlElement("w:sdtPr")
+    sdt = new_element("w:sdt")
+    sdtpr = new_element("w:sdtPr")
     if title:
         sdtpr.append(_el("w:alias", val=title))
     if not value:
-        sdtpr.append(OxmlElement("w:showingPlcHdr"))
-    sdtpr.append(OxmlElement("w:text"))
+        sdtpr.append(new_element("w:showingPlcHdr"))
+    sdtpr.append(new_element("w:text"))
     sdt.append(sdtpr)
-    content = OxmlElement("w:sdtContent")
-    run = OxmlElement("w:r")
+    content = new_element("w:sdtContent")
+    run = new_element("w:r")
     if size:
-        rpr = OxmlElement("w:rPr")
+        rpr = new_element("w:rPr")
         rpr.append(_el("w:sz", val=str(round(size * 2))))
         run.append(rpr)
-    text = OxmlElement("w:t")
+    text = new_element("w:t")
     text.set(qn("xml:space"), "preserve")
     text.text = value or "　　　　"
     run.append(text)
     content.append(run)
     sdt.append(content)
-    paragraph._p.append(sdt)
+    paragraph_element(paragraph).append(sdt)
     return sdt
 
 
@@ -95,7 +101,7 @@ def add_frame(paragraph: Paragraph, *, x_mm: float, y_mm: float, width_mm: float
     """Pin ``paragraph`` to an absolute place on the page (a Word frame, ``w:framePr``):
     ``x_mm``/``y_mm`` from the page's top-left corner. Consecutive paragraphs with the same
     frame settings share one frame (an address block of several lines)."""
-    ppr = paragraph._p.get_or_add_pPr()
+    ppr = paragraph_properties(paragraph)
     attrs = {"w": str(_twips(width_mm)), "hSpace": "0", "wrap": "around",
              "vAnchor": "page", "hAnchor": "page", "x": str(_twips(x_mm)),
              "y": str(_twips(y_mm))}
@@ -165,4 +171,38 @@ def order_document(document: Any) -> None:
         for part in (section.header, section.footer, section.first_page_header,
                      section.first_page_footer):
             if not part.is_linked_to_previous:
-                schema_order(part._element)
+                schema_order(part_element(part))
+
+
+#: The time stamp of every part of every DOCX we write (the zip format's earliest): the
+#: clock never gets into the bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def save_reproducible(document: Any, *, when: datetime | None = None) -> bytes:
+    """``document`` as DOCX bytes that depend on its content alone: the core properties'
+    作成日時 and 更新日時 are ``when`` (the document's own date: the notice's date, the
+    as-of date; by default what is already set), and the zip is :func:`restamp`-ed. Every
+    DOCX writer saves through here."""
+    if when is not None:
+        core = document.core_properties
+        core.created = core.modified = when
+    raw = io.BytesIO()
+    document.save(raw)
+    return restamp(raw.getvalue())
+
+
+def restamp(data: bytes) -> bytes:
+    """A zip (DOCX) with every entry stamped :data:`ZIP_TIME`, with the same attributes and
+    compression, in the order written: python-docx (and the zip module) stamp each with the
+    clock, so two builds a second apart differed in their bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 0
+            entry.external_attr = 0
+            new.writestr(entry, old.read(info.filename))
+    return out.getvalue()

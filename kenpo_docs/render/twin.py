@@ -32,12 +32,18 @@ undocumented layout API, as in :mod:`kenpo_docs.shapes.slots`; the page box come
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from kenpo_docs.gates._docx import (
+    new_element,
+    paragraph_element,
+    paragraph_properties,
+    run_fonts,
+    run_properties,
+)
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.render import docxstyle as ds
 from kenpo_docs.render.boxstyle import (
@@ -97,9 +103,7 @@ class Twin(TablesMixin):
         if self.page_numbers:
             ds.add_page_numbers(self.doc)
         ds.order_document(self.doc)  # Word refuses properties out of the schema's order
-        out = io.BytesIO()
-        self.doc.save(out)
-        return out.getvalue()
+        return ds.save_reproducible(self.doc)  # dated by apply_house_style (the as-of date)
 
     # -- blocks ---------------------------------------------------------------------------
     def is_block(self, el: Any) -> bool:
@@ -324,15 +328,13 @@ class Twin(TablesMixin):
             gap.paragraph_format.line_spacing = fmt.space_before
             gap.paragraph_format.line_spacing_rule = 4
             gap.paragraph_format.keep_with_next = True
-            para._p.addprevious(gap._p)
+            paragraph_element(para).addprevious(paragraph_element(gap))
             fmt.space_before = 0
         self._set_break(para, el, top)
 
     def _heading_overrides(self, para: Any, heading: str, style: Any) -> None:
         """Where the stylesheet sets a heading apart from the house style (a form's plain
         black title): its colour, size and borders on the paragraph."""
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
         from docx.shared import Pt
 
         word = self.doc.styles[heading]
@@ -347,12 +349,10 @@ class Twin(TablesMixin):
             else None,
         }
         if not _borders(style) and heading in ("Title", "Heading 1"):
-            ppr = para._p.get_or_add_pPr()
-            pbdr = OxmlElement("w:pBdr")
+            ppr = paragraph_properties(para)
+            pbdr = new_element("w:pBdr")
             for side in ("top", "left", "bottom", "right"):
-                nil = OxmlElement(f"w:{side}")
-                nil.set(qn("w:val"), "nil")
-                pbdr.append(nil)
+                pbdr.append(new_element(f"w:{side}", val="nil"))
             ppr.append(pbdr)
             para.paragraph_format.left_indent = Pt(0)
             self._order_ppr(ppr)
@@ -427,7 +427,7 @@ class Twin(TablesMixin):
                          bold=True if weight >= 600 else None,
                          color=color[0] if color and color[0] != "000000" else None)
         if "Mincho" in (tuple(style["font_family"]) or ("",))[0]:  # .mincho: BIZ UD明朝
-            fonts = run._r.get_or_add_rPr().get_or_add_rFonts()
+            fonts = run_fonts(run)
             for slot in ("ascii", "hAnsi", "eastAsia"):
                 fonts.set(f"{{{_W}}}{slot}", ds.MINCHO)
 
@@ -511,7 +511,7 @@ class Twin(TablesMixin):
     def _boxed_runs(runs: list[Any], borders: dict[str, Any], fill: str | None) -> None:
 
         for run in runs:
-            rpr = run._r.get_or_add_rPr()
+            rpr = run_properties(run)
             if borders:
                 width, kind, color = borders["top"]
                 rpr.append(_el("w:bdr", val=kind, sz=str(max(2, round(width * 8))),

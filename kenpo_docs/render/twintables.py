@@ -8,6 +8,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from kenpo_docs.gates._docx import (
+    cell_properties,
+    new_element,
+    paragraph_element,
+    paragraph_properties,
+    picture_inline,
+    row_properties,
+)
 from kenpo_docs.render import docxstyle as ds
 from kenpo_docs.render.boxstyle import (
     _PPR_ORDER,
@@ -48,10 +56,9 @@ class TablesMixin:
 
     def _paragraph_box(self, para: Any, box: Any, borders: dict[str, Any],
                        fill: str | None) -> None:
-        from docx.oxml import OxmlElement
         from docx.shared import Mm
 
-        ppr = para._p.get_or_add_pPr()
+        ppr = paragraph_properties(para)
         pads = {s: float(getattr(box, f"padding_{s}")) * PX_PT
                 for s in ("top", "right", "bottom", "left")}
         if fill:
@@ -63,7 +70,7 @@ class TablesMixin:
                 if side not in borders and pads[side] > 0:
                     borders[side] = (0.25, "single", fill)
         if borders:
-            pbdr = OxmlElement("w:pBdr")
+            pbdr = new_element("w:pBdr")
             for side in ("top", "left", "bottom", "right"):
                 if side in borders:
                     width, kind, color = borders[side]
@@ -125,12 +132,10 @@ class TablesMixin:
             if rbox is not None:
                 row.height = Mm(float(rbox.height) * PX_MM)
                 row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
-            trpr = row._tr.get_or_add_trPr()
-            from docx.oxml import OxmlElement
-
-            trpr.append(OxmlElement("w:cantSplit"))
+            trpr = row_properties(row)
+            trpr.append(new_element("w:cantSplit"))
             if head:
-                trpr.append(OxmlElement("w:tblHeader"))
+                trpr.append(new_element("w:tblHeader"))
             for cell_el in row_el:
                 if not isinstance(cell_el.tag, str) or _tag(cell_el) not in ("td", "th"):
                     continue
@@ -206,9 +211,10 @@ class TablesMixin:
     def _tidy(cell: Any) -> None:
         """Drop the empty first paragraph python-docx puts in a new cell, if unused."""
         paras = cell.paragraphs
-        if len(paras) > 1 and not paras[0].runs and not paras[0]._p.findall(
+        if len(paras) > 1 and not paras[0].runs and not paragraph_element(paras[0]).findall(
                 ".//{http://schemas.openxmlformats.org/wordprocessingml/2006/main}sdt"):
-            paras[0]._p.getparent().remove(paras[0]._p)
+            first = paragraph_element(paras[0])
+            first.getparent().remove(first)
 
     def box_table(self, el: Any, box: Any, container: Any, *, top: bool) -> None:
         borders = _borders(box.style)
@@ -244,7 +250,7 @@ class TablesMixin:
         for i, (item, cell) in enumerate(zip(items, table.rows[0].cells, strict=True)):
             ibox = self.layout.box(item)
             ds.set_cell_margins(cell, pad_v, 0)
-            mar = cell._tc.get_or_add_tcPr().find(
+            mar = cell_properties(cell).find(
                 "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tcMar")
             for side, value in (("left", bounds[i][0] - edges[i]),
                                 ("right", edges[i + 1] - bounds[i][1])):
@@ -268,7 +274,7 @@ class TablesMixin:
         for para in container.paragraphs[start:]:
             para.paragraph_format.left_indent = para.paragraph_format.right_indent = None
             ds.add_frame(para, x_mm=x, y_mm=y, width_mm=width)
-            self._order_ppr(para._p.get_or_add_pPr())
+            self._order_ppr(paragraph_properties(para))
 
     def svg(self, el: Any, para: Any) -> None:
         """Rectangles of an inline SVG (the customer barcode) as a 600 dpi PNG picture."""
@@ -350,4 +356,4 @@ def _no_wrap_distance(picture: Any) -> None:
     """A picture's distance from the text, 0 as in the PDF: python-docx leaves it out, which
     Word reads as 0 and LibreOffice as 3.2 mm (a barcode shifted in the window)."""
     for side in ("distT", "distB", "distL", "distR"):
-        picture._inline.set(side, "0")
+        picture_inline(picture).set(side, "0")
