@@ -25,9 +25,9 @@ import struct
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Iterator
 from typing import IO
 from xml.parsers import expat
 
