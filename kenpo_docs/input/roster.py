@@ -73,11 +73,11 @@ class Roster:
     warnings: list[RowError] = field(default_factory=list)
     #: The aliases of the columns the header names (an old roster has no 性別 column).
     columns: frozenset[str] = frozenset()
-    #: The accepted members' 資格確認書交付日 after the periods the notice lists (see
-    #: check.extrapolation_note) and whether any member has a 交付日 at all: known from the
-    #: reading, so a staged roster is not walked again for them.
-    extrapolated_dates: frozenset[date] = frozenset()
-    any_certificate: bool = False
+    #: How many accepted members have each 資格確認書交付日 after the periods the notice
+    #: lists (see check.extrapolation_note), and a 交付日 at all: known from the reading,
+    #: so a staged roster is not walked again for them.
+    extrapolated_dates: dict[date, int] = field(default_factory=dict)
+    certificates: int = 0
     #: Where a staged roster's rows are (None: in memory).
     store: Store | None = None
 
@@ -262,7 +262,7 @@ def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
            "LEFT JOIN insured i ON i.household = r.household "
            f"WHERE r.row > ? ORDER BY r.row LIMIT {PAGE}")
     accepted: list[tuple[object, ...]] = []
-    dates: set[date] = set()
+    dates = roster.extrapolated_dates
     last_insured: tuple[int, Member] | None = None
     for (number, key, household, blob, problems, notes, numeric_wp, first, insured_row,
          insured_blob) in store.walk(sql):
@@ -299,9 +299,10 @@ def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
             roster.errors.append(rejection(row, key))
             continue
         if member.certificate_issued_on is not None:
-            roster.any_certificate = True
+            roster.certificates += 1
             if certificate_period_extrapolated(member.certificate_issued_on):
-                dates.add(member.certificate_issued_on)
+                issued = member.certificate_issued_on
+                dates[issued] = dates.get(issued, 0) + 1
         dependent = key is not None and not key.endswith("-00")
         accepted.append((number, insured_row if dependent else
                          (number if key is not None else None), int(dependent),
@@ -310,7 +311,6 @@ def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
             store.many("INSERT INTO members VALUES (?, ?, ?, ?, ?)", accepted)
             accepted.clear()
     store.many("INSERT INTO members VALUES (?, ?, ?, ?, ?)", accepted)
-    roster.extrapolated_dates = frozenset(dates)
     _stage_households(store)
     roster.members = Stored(store, "members", key="row")
     roster.households = Stored(store, "households", dense=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -32,7 +33,7 @@ MANIFEST_COLUMNS = (
 def page_counts(plan: BatchPlan, pieces_dir: Path, known: dict[str, int]) -> dict[str, int]:
     """Pages per piece: from the workers, or read from pieces done by an earlier run."""
     counts = {}
-    for piece in plan.pieces:
+    for piece in plan.index():
         path = pieces_dir / f"{piece.piece_id}.pdf"
         if not path.exists():
             raise ManifestError(f"piece {piece.piece_id} was not written", file=path)
@@ -55,9 +56,11 @@ def read_page_counts(out: Path) -> dict[str, int]:
         raise ManifestError(f"cannot read the batch's manifest: {exc}", file=path) from exc
 
 
-def write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> None:
-    rows = []
+def write_manifest(plan: BatchPlan, out: Path, page_counts: Mapping[str, int]) -> None:
+    """Write ``manifest.csv``: the plan's outcomes in row order, a page of rows at a time
+    joined with their pieces' print files (from the plan's store)."""
     where = print_files(plan)
+    rows = []
     for o in plan.outcomes:
         rows.append((
             o.row,

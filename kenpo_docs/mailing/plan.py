@@ -3,21 +3,31 @@
 Planning is pure and cheap: it reads nothing but the parsed roster, so the same input gives
 the same pieces, the same order and the same piece ids every time (resuming relies on it).
 Every roster data row gets exactly one :class:`RowOutcome`.
+
+The plan lives in the roster's :class:`~kenpo_docs.input.store.Store` (an in-memory one for
+a roster read into memory): the pieces are sorted there (SQL ``ORDER BY`` on the same keys,
+compared as Python compares them: integers, then text by code point), each with its print
+file, and read back a chunk at a time (``plan.pieces[a:b]``), or as light rows without the
+members' data (:meth:`BatchPlan.index`, :meth:`BatchPlan.group`) for the manifest, the
+print files and the tracking database.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from kenpo_docs.documents.letters import LetterSettings, LetterSpec
 from kenpo_docs.domain.facts import Route, certificate_expiry, delivery_route
 from kenpo_docs.errors import KenpoDocsError, ManifestError, RuleError
 from kenpo_docs.input.check import no_documents_reason
 from kenpo_docs.input.roster import Household, Member, Roster
+from kenpo_docs.input.store import PAGE, Store, Stored, dumps, loads
 
 BATCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 
@@ -64,13 +74,78 @@ class RowOutcome:
     certificate_expiry: date | None = None
 
 
+class PieceRow(NamedTuple):
+    """A piece without its members' data: what the print files, the manifest and the
+    tracking database need of it."""
+
+    seq: int
+    piece_id: str
+    kind: str  # the route's kind: "workplace" or "home"
+    workplace_code: str | None
+    postal_code: str | None  # home route only (see PiecePlan.postal_code)
+    route: str
+    household_key: str
+    members: int  # parts: the members in the envelope
+    print_file: str  # the stem of its print file: workplace-001 ... or home
+
+
+_PIECE_COLUMNS = ("seq, piece_id, kind, workplace_code, postal_code, route, household_key, "
+                  "members, print_file")
+
+
 @dataclass(frozen=True)
 class BatchPlan:
     batch_id: str
     letter: LetterSpec
     as_of: date
-    pieces: tuple[PiecePlan, ...]
-    outcomes: tuple[RowOutcome, ...]
+    pieces: Sequence[PiecePlan]
+    outcomes: Sequence[RowOutcome]
+    store: Store | None = field(default=None, compare=False, repr=False)
+    table: str = ""  # the plan's tables in the store: <table>_pieces, <table>_outcomes
+
+    def index(self) -> Iterator[PieceRow]:
+        """Every piece in print order (seq), as a :class:`PieceRow`."""
+        assert self.store is not None
+        sql = (f"SELECT {_PIECE_COLUMNS} FROM {self.table}_pieces WHERE seq > ? "
+               f"ORDER BY seq LIMIT {PAGE}")
+        return (PieceRow(*r) for r in self.store.walk(sql))
+
+    def member_keys(self) -> Iterator[tuple[PieceRow, list[tuple[str, int]]]]:
+        """Every piece (print order) with its members' (key, row) in row order, as the
+        manifest lists them."""
+        assert self.store is not None
+        sql = (f"SELECT {_PIECE_COLUMNS}, keys FROM {self.table}_pieces WHERE seq > ? "
+               f"ORDER BY seq LIMIT {PAGE}")
+        return ((PieceRow(*r[:-1]), loads(r[-1])) for r in self.store.walk(sql))
+
+    def print_groups(self) -> list[tuple[str, str | None, int]]:
+        """(file stem, workplace code or None, pieces) per print file, in file order."""
+        assert self.store is not None
+        rows = self.store.execute(
+            f"SELECT print_file, MIN(coalesce(workplace_code, '')), COUNT(*) "
+            f"FROM {self.table}_pieces GROUP BY print_file "
+            "ORDER BY print_file = 'home', length(print_file), print_file").fetchall()
+        return [(stem, None if stem == "home" else code, n) for stem, code, n in rows]
+
+    def group_pieces(self, stem: str) -> Iterator[PiecePlan]:
+        """The pieces of one print file, whole, in print order (a workplace's)."""
+        assert self.store is not None
+        rows = self.store.execute(
+            f"SELECT blob FROM {self.table}_pieces WHERE print_file = ? ORDER BY seq", (stem,))
+        while page := rows.fetchmany(PAGE):
+            yield from (loads(r[0]) for r in page)
+
+    def group(self, stem: str) -> Iterator[PieceRow]:
+        """The pieces of one print file in its order: a workplace's in print order, the
+        home file's by postal code (then print order)."""
+        assert self.store is not None
+        rows = self.store.execute(
+            f"SELECT {_PIECE_COLUMNS} FROM {self.table}_pieces WHERE print_file = ? "
+            "ORDER BY coalesce(postal_code, ''), seq" if stem == "home" else
+            f"SELECT {_PIECE_COLUMNS} FROM {self.table}_pieces WHERE print_file = ? "
+            "ORDER BY seq", (stem,))
+        while page := rows.fetchmany(PAGE):
+            yield from (PieceRow(*r) for r in page)
 
 
 def default_batch_id(letter: LetterSpec, as_of: date, fingerprint: str) -> str:
@@ -132,12 +207,24 @@ def plan_batch(
         raise KenpoDocsError(f"unknown sort {sort!r} (use postal or workplace)")
     settings = settings or LetterSettings()
     check_batch_id(batch_id)
-    outcomes: dict[int, RowOutcome] = {}
-    for err in roster.errors:
-        outcomes[err.row] = RowOutcome(err.row, err.member_key or "", "rejected", err.text)
+    store = roster.store if roster.store is not None else Store(on_disk=False)
+    table = f"plan{next(_PLANS)}"
+    store.execute(f"CREATE TABLE {table}_outcomes (row INTEGER PRIMARY KEY, blob BLOB)")
+    store.execute(f"CREATE TABLE {table}_staged (ord INTEGER PRIMARY KEY, k0, k1, k2, k3, "
+                  "blob BLOB)")
+    outcome_sql = f"INSERT OR REPLACE INTO {table}_outcomes VALUES (?, ?)"
+    outcomes: list[tuple[int, bytes]] = []
 
-    staged: list[tuple[tuple[Any, ...], Household, Route, list[MemberPart]]] = []
-    pending: dict[int, tuple[Member, Route]] = {}
+    def outcome(o: RowOutcome) -> None:
+        outcomes.append((o.row, dumps(o)))
+        if len(outcomes) >= PAGE:
+            store.many(outcome_sql, outcomes)
+            outcomes.clear()
+
+    for err in roster.errors:
+        outcome(RowOutcome(err.row, err.member_key or "", "rejected", err.text))
+
+    staged: list[tuple[object, ...]] = []
     for household in roster.households:
         insured = household.insured
         try:
@@ -146,7 +233,7 @@ def plan_batch(
             )
         except RuleError as exc:
             for m in household.members:
-                outcomes[m.row] = RowOutcome(m.row, m.key, "rejected", exc.message)
+                outcome(RowOutcome(m.row, m.key, "rejected", exc.message))
             continue
         parts: list[MemberPart] = []
         for member in household.members:
@@ -156,31 +243,66 @@ def plan_batch(
             if reason is None:
                 facts, reason = letter.decide(_covered(member, insured), as_of, settings)
             if facts is None:
-                outcomes[member.row] = RowOutcome(
+                outcome(RowOutcome(
                     member.row, member.key, "skipped", reason or "", route=str(route),
                     certificate_expiry=expiry,
-                )
+                ))
             else:
                 parts.append(MemberPart(member, facts))
-                pending[member.row] = (member, route)
         if parts:
-            staged.append((_sort_key(sort, household, route), household, route, parts))
-
-    staged.sort(key=lambda item: item[0])
-    pieces: list[PiecePlan] = []
-    for seq, (_, household, route, parts) in enumerate(staged, start=1):
-        piece = PiecePlan(f"{batch_id}-{seq:05d}", seq, household, route, tuple(parts))
-        pieces.append(piece)
-        for part in parts:
-            m = part.member
-            outcomes[m.row] = RowOutcome(
-                m.row, m.key, "ok", "", piece.piece_id, str(route),
-                _certificate_expiry(m, settings),
-            )
-    if len(outcomes) != roster.row_count:
+            key = (*_sort_key(sort, household, route), None)[:4]
+            staged.append((len(staged) + 1, *key, dumps((household, route, tuple(parts)))))
+    store.many(f"INSERT INTO {table}_staged VALUES (?, ?, ?, ?, ?, ?)", staged)
+    del staged
+    _number_pieces(store, table, batch_id, settings, outcome)
+    store.many(outcome_sql, outcomes)
+    count = store.value(f"SELECT COUNT(*) FROM {table}_outcomes")
+    if count != roster.row_count:
         raise ManifestError(
             f"internal error: {roster.row_count} roster rows read but "
-            f"{len(outcomes)} accounted for"
+            f"{count} accounted for"
         )
-    ordered = tuple(outcomes[r] for r in sorted(outcomes))
-    return BatchPlan(batch_id, letter, as_of, tuple(pieces), ordered)
+    return BatchPlan(batch_id, letter, as_of,
+                     Stored(store, f"{table}_pieces", key="seq", dense=True),
+                     Stored(store, f"{table}_outcomes", key="row"), store, table)
+
+
+_PLANS = itertools.count(1)
+
+
+def _number_pieces(store: Store, table: str, batch_id: str, settings: LetterSettings,
+                   outcome: Callable[[RowOutcome], None]) -> None:
+    """The staged households in print order (their sort keys, then the order they came in)
+    become the pieces, numbered; each with its print file (see :meth:`BatchPlan.group`)."""
+    store.execute(f"CREATE TABLE {table}_pieces (seq INTEGER PRIMARY KEY, {_PIECE_COLUMNS[5:]}, "
+                  "blob BLOB, keys BLOB)")
+    # One sort (SQLite spills it to a temp file), read a page at a time.
+    rows = store.execute(f"SELECT ord, blob FROM {table}_staged ORDER BY k0, k1, k2, k3, ord")
+    insert = f"INSERT INTO {table}_pieces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    seq = 0
+    while page := rows.fetchmany(PAGE):
+        pieces = []
+        for _, blob in page:
+            seq += 1
+            household, route, parts = loads(blob)
+            piece = PiecePlan(f"{batch_id}-{seq:05d}", seq, household, route, parts)
+            pieces.append((seq, piece.piece_id, route.kind, route.workplace_code,
+                           piece.postal_code, str(route), household.key, len(parts),
+                           "home", dumps(piece),
+                           dumps(sorted(((p.member.key, p.member.row) for p in parts),
+                                        key=lambda kr: kr[1]))))
+            for part in parts:
+                m = part.member
+                outcome(RowOutcome(m.row, m.key, "ok", "", piece.piece_id, str(route),
+                                   _certificate_expiry(m, settings)))
+        store.many(insert, pieces)
+    store.execute(f"DROP TABLE {table}_staged")
+    store.execute(f"CREATE INDEX {table}_code ON {table}_pieces (kind, workplace_code)")
+    codes = [r[0] for r in store.execute(
+        f"SELECT DISTINCT coalesce(workplace_code, '') FROM {table}_pieces "
+        "WHERE kind = 'workplace' ORDER BY 1").fetchall()]
+    for number, code in enumerate(codes, start=1):
+        store.execute(f"UPDATE {table}_pieces SET print_file = ? WHERE kind = 'workplace' "
+                      "AND coalesce(workplace_code, '') = ?", (f"workplace-{number:03d}", code))
+    store.execute(f"CREATE INDEX {table}_file ON {table}_pieces (print_file)")
+

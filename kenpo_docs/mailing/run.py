@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -42,8 +43,9 @@ from kenpo_docs.documents.letters import (
     load_envelope,
 )
 from kenpo_docs.errors import KenpoDocsError
-from kenpo_docs.input.check import extrapolation_note, no_sex_note
-from kenpo_docs.input.roster import Roster, read_roster
+from kenpo_docs.input.check import no_sex_note, roster_extrapolation_note
+from kenpo_docs.input.roster import Roster, stage_roster
+from kenpo_docs.input.store import Store
 from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.mailing import executor, folder, manifest, protect
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
@@ -59,10 +61,21 @@ from kenpo_docs.tracking.record import claim_batch, record_batch
 
 logger = logging.getLogger(__name__)
 
+def roster_sha256(path: Path) -> hashlib._Hash:
+    """The roster's SHA-256, read a block at a time (a big roster is not held whole)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h
+
+
 def batch_fingerprint(
-    roster_bytes: bytes, options: MergeOptions, static: Sequence[enc.Enclosure]
+    roster: bytes | hashlib._Hash, options: MergeOptions, static: Sequence[enc.Enclosure]
 ) -> str:
-    h = hashlib.sha256(roster_bytes)
+    """The batch's input and options as one digest (the default batch id comes from it).
+    ``roster``: the roster's bytes, or their SHA-256 so far (:func:`roster_sha256`)."""
+    h = hashlib.sha256(roster) if isinstance(roster, bytes) else roster.copy()
     for part in (
         options.letter,
         options.as_of.isoformat(),
@@ -167,15 +180,19 @@ def _merge(
     early: dict[int, Future[bytes]],
     claim: contextlib.ExitStack,
 ) -> MergeResult:
-    roster = fit_households(read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
-                                        allow_columns=options.allow_columns), envelope)
-    note = extrapolation_note(roster.members)  # once per batch, as `check` says it
+    # The roster's rows and the plan are staged on disk (input/store.py): memory stays flat
+    # with the roster's size; the store goes when the merge ends.
+    store = claim.enter_context(Store())
+    roster = fit_households(stage_roster(roster_path, store=store, as_of=options.as_of,
+                                         sheet=options.sheet,
+                                         allow_columns=options.allow_columns), envelope)
+    note = roster_extrapolation_note(roster)  # once per batch, as `check` says it
     if note:
         logger.warning(note)
     cards = _cards(letter, options, roster)
     static = [e for e in specs if e.static]
-    roster_bytes = roster_path.read_bytes()
-    fingerprint = batch_fingerprint(roster_bytes, options, static)
+    roster_hash = roster_sha256(roster_path)
+    fingerprint = batch_fingerprint(roster_hash, options, static)
     batch_id = options.batch_id or default_batch_id(letter, options.as_of, fingerprint)
     settings = LetterSettings(window_months=options.window_months)
     plan = plan_batch(
@@ -191,7 +208,7 @@ def _merge(
     if options.db is not None:
         claim_batch(options.db, batch_id, fingerprint=fingerprint, out=out, letter=letter.name,
                     as_of=options.as_of.isoformat(),
-                    roster_sha256=hashlib.sha256(roster_bytes).hexdigest())
+                    roster_sha256=roster_hash.hexdigest())
     resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint,
                                                         sides=options.sides))
     if letter.name == "kakuninsho" and options.cards:
@@ -220,13 +237,14 @@ def _merge(
         # and forms first and waits for them only when it adds the enclosure pages.
         enc.materialise_static(static, static_dir, rendered=early)
 
-    todo = [p for p in plan.pieces if not folder.is_own_file(pieces_dir / f"{p.piece_id}.pdf")]
-    result = MergeResult(out, batch_id, resumed=len(plan.pieces) - len(todo),
-                         fast_path=gates.fast_path().on)
+    finished_ids = _finished_pieces(pieces_dir)
+    total = len(plan.pieces)
+    resumed = sum(1 for p in plan.index() if p.piece_id in finished_ids) if finished_ids else 0
+    result = MergeResult(out, batch_id, resumed=resumed, fast_path=gates.fast_path().on)
     full_layout: Counter[str] = Counter()
     if resumed_folder:
         logger.info("resuming batch %s: %d of %d pieces already done",
-                    batch_id, result.resumed, len(plan.pieces))
+                    batch_id, result.resumed, total)
 
     parts_dir = folder.subfolder(out, "parts")
     folder.clean_temps(parts_dir)
@@ -248,7 +266,6 @@ def _merge(
         card_stock=options.card_stock,
     )
     done = result.resumed
-    total = len(plan.pieces)
     if progress:
         progress(done, total)
     page_counts: dict[str, int] = {}
@@ -257,34 +274,38 @@ def _merge(
     # part file) and writes the same bytes as an uninterrupted run. A chunk is redone whole
     # when one of its pieces is missing, or its part file is (killed between the two) while
     # the print files are still to be made; the manifest, written last, says they are made.
-    missing = {p.piece_id for p in todo}
+    # Chunks are read from the plan as they are handed out, never all at once.
     complete = (out / "manifest.csv").exists()
-    all_chunks = list(executor.chunks(plan.pieces, options.chunk_size))
-    jobs = [
-        replace(job_base, pieces=tuple(c))
-        for c in all_chunks
-        if any(p.piece_id in missing for p in c)
-        or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())
-    ]
+    chunk_ids: list[str] = []  # each chunk's first piece: its part file's name
+
+    def cut() -> Iterator[ChunkJob]:
+        for c in executor.chunks(plan.pieces, options.chunk_size):
+            chunk_ids.append(c[0].piece_id)
+            if (any(p.piece_id not in finished_ids for p in c)
+                    or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())):
+                yield replace(job_base, pieces=tuple(c))
 
     def finished(chunk: ChunkResult) -> None:
         nonlocal done
         page_counts.update(chunk.pieces)
         full_layout.update(chunk.full_layout)
-        done += sum(1 for piece_id, _ in chunk.pieces if piece_id in missing)
+        done += sum(1 for piece_id, _ in chunk.pieces if piece_id not in finished_ids)
         if progress:
             progress(done, total)
 
-    if workers == 1 or len(jobs) <= 1:
-        for job in jobs:
+    jobs = cut()
+    head = list(itertools.islice(jobs, 2))
+    if workers == 1 or len(head) <= 1:
+        for job in itertools.chain(head, jobs):
             finished(render_chunk(job, static_ready=static_ready))
     else:
         # Fresh workers now and then: WeasyPrint's caches grow with every document laid
         # out, and a long batch must stay in bounded memory. Each generation of chunks gets
         # its own pool (see MergeOptions.worker_chunks); the first is the one started early.
-        rest = jobs[1:]
+        rest = itertools.chain(head[1:], jobs)
         generation = workers * options.worker_chunks
-        for start in range(0, len(rest), generation):
+        start = 0
+        while batch := list(itertools.islice(rest, generation)):
             current = pool if start == 0 and pool is not None else executor.pool(workers)
             with current:
                 futures: list[Future[ChunkResult]] = []
@@ -294,18 +315,18 @@ def _merge(
                         # the workers get theirs: on 2 cores, workers starting up beside
                         # it (imports, fonts, the shapes' backgrounds) made the first
                         # proof wait seconds longer, for a gain of about a second of work.
-                        finished(render_chunk(jobs[0], static_ready=static_ready))
+                        finished(render_chunk(head[0], static_ready=static_ready))
                     with executor.held_sigint():
-                        futures = [current.submit(render_chunk, job)
-                                   for job in rest[start:start + generation]]
+                        futures = [current.submit(render_chunk, job) for job in batch]
                     for future in futures:
                         finished(future.result())
                 except BaseException:
                     for future in futures:
                         future.cancel()
                     raise
+            start += 1
     static_ready()  # nothing to render (all done before): the files are there, or made now
-    result.rendered = len(todo)
+    result.rendered = total - resumed
     result.full_layout = dict(full_layout.most_common())
     if full_layout:
         logger.info("%d letters and forms laid out in full (%s)", full_layout.total(),
@@ -315,7 +336,7 @@ def _merge(
     if complete:  # hardening: made from the part files, which a finished batch no longer has
         result.print_files = sorted((out / "print").glob("*.pdf"))
     else:
-        listed = sum(1 for p in plan.pieces if p.route.kind == "workplace")
+        listed = sum(1 for p in plan.index() if p.kind == "workplace")
         if workers > 1 and listed > COVER_ROWS_PER_DOCUMENT:
             # Cover sheets of a big batch are made in parallel (~0.7 ms per listed piece once
             # a process has its four sheet shapes, loaded from the parts folder if another
@@ -333,7 +354,7 @@ def _merge(
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
                      notice=options.notice, duplex=options.sides == "duplex")
-    folder.remove_parts(parts_dir, (c[0].piece_id for c in all_chunks))
+    folder.remove_parts(parts_dir, chunk_ids)
     if options.proof:
         result.proofs = write_proofs(
             pieces_dir, folder.subfolder(out, "proof"),
@@ -367,3 +388,10 @@ def _finish_encrypted(out: Path, plan: BatchPlan, options: MergeOptions,
     return _counted(result, plan, counts, started)
 
 
+
+
+def _finished_pieces(pieces_dir: Path) -> frozenset[str]:
+    """The ids of the piece files a run before this one finished (none in a new batch)."""
+    with os.scandir(pieces_dir) as entries:
+        names = [e.name for e in entries if e.name.endswith(".pdf")]
+    return frozenset(name[:-4] for name in names if folder.is_own_file(pieces_dir / name))
