@@ -28,6 +28,7 @@ Personal data stays out of the log: messages name the row, the column and the me
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -115,8 +116,8 @@ def read_roster(
 
 _ZERO_LOST = ("数値のセルです。先頭の0が失われた可能性があります。文字列で"
               "保存してください (numeric cell: leading zeros may be lost)")
-_ROWS_SQL = ("INSERT INTO rows (row, key, household, member, problems, notes, numeric_wp) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?)")
+_ROWS_SQL = ("INSERT INTO rows (row, key, household, member, problems, notes, numeric_wp, "
+             "branch, issued) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def stage_roster(
@@ -158,7 +159,8 @@ def stage_roster(
     used = frozenset(columns.values())
     allowed = frozenset(i for i, n in names.items() if header_key(n) in allowed_keys)
     store.execute("CREATE TABLE rows (row INTEGER PRIMARY KEY, key TEXT, household TEXT, "
-                  "member BLOB, problems BLOB, notes BLOB, numeric_wp INTEGER)")
+                  "member BLOB, problems BLOB, notes BLOB, numeric_wp INTEGER, branch TEXT, "
+                  "issued TEXT)")
     staged = _stage_rows(store, chain(head[found + 1:], records), columns, names, used,
                          allowed, as_of)
     if not staged.count:
@@ -203,7 +205,13 @@ class _Staged:
     padded: int = 0
     zero_text: bool = False  # a 就労先コード stored as text with a leading zero
     my_numbers: dict[int, list[int]] = field(default_factory=dict)
-    filled: dict[int, int] = field(default_factory=dict)  # non-blank cells per column
+    filled: Counter[int] = field(default_factory=Counter)  # non-blank cells per column
+
+
+def _nonblank(cells: list[object]) -> list[int]:
+    """The indexes of a row's cells that are not blank."""
+    return [i for i, c in enumerate(cells)
+            if (c.strip() if type(c) is str else cell_text(c).strip())]
 
 
 def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
@@ -217,13 +225,14 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
     batch: list[tuple[object, ...]] = []
     filled = staged.filled
     for number, cells in records:
-        if not any(cell_text(c).strip() for c in cells):
+        nonblank = _nonblank(cells)
+        if not nonblank:
             continue
         row = Row(number, cells, columns, glyphs)
         scan_cells(row, names, used, allowed, staged.my_numbers)
-        for index, cell in enumerate(row.cells):
-            if cell_text(cell).strip():
-                filled[index] = filled.get(index, 0) + 1
+        if row.problems or row.notes:  # a cell may have been emptied (see scan_cells)
+            nonblank = _nonblank(row.cells)
+        filled.update(nonblank)
         staged.padded += sum(_padded(row, alias, width)
                              for alias, width in zip(("symbol", "number"), widths, strict=True))
         member = parse_row(row, as_of, widths)
@@ -234,7 +243,10 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
         batch.append((row.number, key, household,
                       None if member is None else dumps(member),
                       dumps(row.problems) if row.problems else None,
-                      dumps(row.notes) if row.notes else None, int(is_number(raw))))
+                      dumps(row.notes) if row.notes else None, int(is_number(raw)),
+                      None if member is None else member.branch,
+                      None if member is None or member.certificate_issued_on is None
+                      else member.certificate_issued_on.isoformat()))
         staged.count += 1
         if len(batch) >= PAGE:
             store.many(_ROWS_SQL, batch)
@@ -258,32 +270,37 @@ def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
     store.execute("CREATE TABLE members (row INTEGER PRIMARY KEY, insured INTEGER, "
                   "kind INTEGER, branch TEXT, blob BLOB)")
     sql = ("SELECT r.row, r.key, r.household, r.member, r.problems, r.notes, r.numeric_wp, "
-           "f.row, i.row, i.member FROM rows r LEFT JOIN firsts f ON f.key = r.key "
-           "LEFT JOIN insured i ON i.household = r.household "
+           "r.branch, r.issued, f.row, i.row, i.member FROM rows r "
+           "LEFT JOIN firsts f ON f.key = r.key LEFT JOIN insured i ON i.household = r.household "
            f"WHERE r.row > ? ORDER BY r.row LIMIT {PAGE}")
     accepted: list[tuple[object, ...]] = []
     dates = roster.extrapolated_dates
+    issue_dates: dict[str, date] = {}
     last_insured: tuple[int, Member] | None = None
-    for (number, key, household, blob, problems, notes, numeric_wp, first, insured_row,
-         insured_blob) in store.walk(sql):
+    for (number, key, household, blob, problems, notes, numeric_wp, branch, issued, first,
+         insured_row, insured_blob) in store.walk(sql):
+        # A member's pickle is read only where it changes (a dependent takes the insured
+        # person's 加入区分); the others go on as they were staged.
         row = Row(number, [], {}, {})
         row.problems = loads(problems) if problems else {}
         row.notes = loads(notes) if notes else []
-        member: Member | None = loads(blob) if blob else None
+        accept = blob is not None
         if key is not None and first != number:
             row.fail(None, f"{key} は {first} 行目と重複しています (duplicate key)")
-            member = None
+            accept = False
         if zero_text and numeric_wp:
             row.warn("workplace_code", _ZERO_LOST)
-        if key is not None and household is not None and not key.endswith("-00"):
+        dependent = key is not None and household is not None and not key.endswith("-00")
+        if dependent:
             if insured_row is None:
                 row.fail("branch", "被保険者(枝番00)の行がありません (no insured person, 枝番 00)")
-                member = None
+                accept = False
             elif insured_blob is None:
                 row.fail(None, f"被保険者(枝番00)の {insured_row} 行目が不合格のため"
                                " (the insured person's row was rejected)")
-                member = None
-            elif member is not None:
+                accept = False
+            elif accept:
+                member: Member = loads(blob)
                 if last_insured is None or last_insured[0] != insured_row:
                     last_insured = (insured_row, loads(insured_blob))
                 insured = last_insured[1]
@@ -292,28 +309,35 @@ def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
                              "被保険者の加入区分を使います (insured person's value used)")
                 member = replace(member, membership=insured.membership)
                 if issued_after_insured_lost(row, member, insured):
-                    member = None
+                    accept = False
+                else:
+                    blob = dumps(member)
         for column, reason in row.notes:
             roster.warnings.append(RowError(row.number, column, reason, key))
-        if member is None:
+        if not accept:
             roster.errors.append(rejection(row, key))
             continue
-        if member.certificate_issued_on is not None:
+        if issued is not None:
             roster.certificates += 1
-            if certificate_period_extrapolated(member.certificate_issued_on):
-                issued = member.certificate_issued_on
-                dates[issued] = dates.get(issued, 0) + 1
-        dependent = key is not None and not key.endswith("-00")
+            on = issue_dates.get(issued)
+            if on is None:
+                on = issue_dates[issued] = date.fromisoformat(issued)
+            if certificate_period_extrapolated(on):
+                dates[on] = dates.get(on, 0) + 1
         accepted.append((number, insured_row if dependent else
-                         (number if key is not None else None), int(dependent),
-                         member.branch, dumps(member)))
+                         (number if key is not None else None), int(dependent), branch, blob))
         if len(accepted) >= PAGE:
             store.many("INSERT INTO members VALUES (?, ?, ?, ?, ?)", accepted)
             accepted.clear()
     store.many("INSERT INTO members VALUES (?, ?, ?, ?, ?)", accepted)
     _stage_households(store)
     roster.members = Stored(store, "members", key="row")
-    roster.households = Stored(store, "households", dense=True)
+    roster.households = Stored(store, "households", dense=True, decode=_household)
+
+
+def _household(blob: bytes) -> Household:
+    insured, *dependents = (loads(member) for member in loads(blob))
+    return Household(insured, tuple(dependents))
 
 
 def _stage_households(store: Store) -> None:
@@ -327,14 +351,14 @@ def _stage_households(store: Store) -> None:
            f"ORDER BY m.insured, m.kind, m.branch, m.row LIMIT {PAGE}")
     out: list[tuple[int, bytes]] = []
     count = 0
-    current: list[Member] = []
+    current: list[bytes] = []  # the members' own pickles: not read and pickled again
     owner = None
     last: tuple[object, ...] = (-1, -1, "", -1)
 
     def close_household() -> None:
         nonlocal count
         count += 1
-        out.append((count, dumps(Household(current[0], tuple(current[1:])))))
+        out.append((count, dumps(current)))
         if len(out) >= PAGE:
             store.many("INSERT INTO households VALUES (?, ?)", out)
             out.clear()
@@ -346,7 +370,7 @@ def _stage_households(store: Store) -> None:
                 close_household()
                 current = []
             owner = insured_row
-            current.append(loads(blob))
+            current.append(blob)
         if len(page) < PAGE:
             break
         last = tuple(page[-1][:4])

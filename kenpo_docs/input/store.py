@@ -106,9 +106,10 @@ class Stored(Sequence[T], Generic[T]):
     key (piece sequence numbers); otherwise by its offset."""
 
     def __init__(self, store: Store, table: str, *, key: str = "ord", column: str = "blob",
-                 dense: bool = False) -> None:
+                 dense: bool = False, decode: Callable[[bytes], T] = loads) -> None:
         self.store, self.table, self.key, self.column, self.dense = (
             store, table, key, column, dense)
+        self.decode = decode
         self._len: int | None = None
 
     def __len__(self) -> int:
@@ -120,7 +121,7 @@ class Stored(Sequence[T], Generic[T]):
         sql = (f"SELECT {self.key}, {self.column} FROM {self.table} WHERE {self.key} > ? "
                f"ORDER BY {self.key} LIMIT {PAGE}")
         for _, blob in self.store.walk(sql):
-            yield loads(blob)
+            yield self.decode(blob)
 
     @overload
     def __getitem__(self, index: int) -> T: ...
@@ -143,7 +144,7 @@ class Stored(Sequence[T], Generic[T]):
                 rows = self.store.execute(
                     f"SELECT {self.column} FROM {self.table} ORDER BY {self.key} "
                     "LIMIT ? OFFSET ?", (stop - start, start)).fetchall()
-            return tuple(loads(r[0]) for r in rows)
+            return tuple(self.decode(r[0]) for r in rows)
         if index < 0:
             index += n
         if not 0 <= index < n:
