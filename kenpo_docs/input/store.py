@@ -106,10 +106,13 @@ class Stored(Sequence[T], Generic[T]):
     key (piece sequence numbers); otherwise by its offset."""
 
     def __init__(self, store: Store, table: str, *, key: str = "ord", column: str = "blob",
-                 dense: bool = False, decode: Callable[[bytes], T] = loads) -> None:
+                 dense: bool = False, decode: Callable[[Any], T] = loads) -> None:
+        """``column``: what is read of each row, one column (``decode`` gets its value) or
+        several (``decode`` gets the tuple)."""
         self.store, self.table, self.key, self.column, self.dense = (
             store, table, key, column, dense)
         self.decode = decode
+        self._one = "," not in column
         self._len: int | None = None
 
     def __len__(self) -> int:
@@ -120,8 +123,8 @@ class Stored(Sequence[T], Generic[T]):
     def __iter__(self) -> Iterator[T]:
         sql = (f"SELECT {self.key}, {self.column} FROM {self.table} WHERE {self.key} > ? "
                f"ORDER BY {self.key} LIMIT {PAGE}")
-        for _, blob in self.store.walk(sql):
-            yield self.decode(blob)
+        for row in self.store.walk(sql):
+            yield self.decode(row[1] if self._one else row[1:])
 
     @overload
     def __getitem__(self, index: int) -> T: ...
@@ -144,7 +147,7 @@ class Stored(Sequence[T], Generic[T]):
                 rows = self.store.execute(
                     f"SELECT {self.column} FROM {self.table} ORDER BY {self.key} "
                     "LIMIT ? OFFSET ?", (stop - start, start)).fetchall()
-            return tuple(self.decode(r[0]) for r in rows)
+            return tuple(self.decode(r[0] if self._one else r) for r in rows)
         if index < 0:
             index += n
         if not 0 <= index < n:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal, NamedTuple
@@ -131,9 +131,10 @@ class BatchPlan:
         """The pieces of one print file, whole, in print order (a workplace's)."""
         assert self.store is not None
         rows = self.store.execute(
-            f"SELECT blob FROM {self.table}_pieces WHERE print_file = ? ORDER BY seq", (stem,))
+            f"SELECT seq, piece_id, blob FROM {self.table}_pieces WHERE print_file = ? "
+            "ORDER BY seq", (stem,))
         while page := rows.fetchmany(PAGE):
-            yield from (loads(r[0]) for r in page)
+            yield from (_piece(r) for r in page)
 
     def group(self, stem: str) -> Iterator[PieceRow]:
         """The pieces of one print file in its order: a workplace's in print order, the
@@ -209,14 +210,21 @@ def plan_batch(
     check_batch_id(batch_id)
     store = roster.store if roster.store is not None else Store(on_disk=False)
     table = f"plan{next(_PLANS)}"
-    store.execute(f"CREATE TABLE {table}_outcomes (row INTEGER PRIMARY KEY, blob BLOB)")
+    # Outcomes as columns; an "ok" row points at its piece by the staged household's number
+    # until the pieces are numbered (piece_ord -> piece_id).
+    store.execute(f"CREATE TABLE {table}_outcomes (row INTEGER PRIMARY KEY, member_key TEXT, "
+                  "status TEXT, reason TEXT, piece_ord INTEGER, piece_id TEXT, route TEXT, "
+                  "expiry TEXT)")
     store.execute(f"CREATE TABLE {table}_staged (ord INTEGER PRIMARY KEY, k0, k1, k2, k3, "
-                  "blob BLOB)")
-    outcome_sql = f"INSERT OR REPLACE INTO {table}_outcomes VALUES (?, ?)"
-    outcomes: list[tuple[int, bytes]] = []
+                  "kind TEXT, workplace_code TEXT, postal_code TEXT, route TEXT, "
+                  "household_key TEXT, members INTEGER, blob BLOB, keys BLOB)")
+    outcome_sql = f"INSERT OR REPLACE INTO {table}_outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    outcomes: list[tuple[object, ...]] = []
 
-    def outcome(o: RowOutcome) -> None:
-        outcomes.append((o.row, dumps(o)))
+    def outcome(o: RowOutcome, piece_ord: int | None = None) -> None:
+        outcomes.append((o.row, o.member_key, o.status, o.reason, piece_ord, o.piece_id,
+                         o.route, o.certificate_expiry.isoformat()
+                         if o.certificate_expiry else None))
         if len(outcomes) >= PAGE:
             store.many(outcome_sql, outcomes)
             outcomes.clear()
@@ -225,6 +233,8 @@ def plan_batch(
         outcome(RowOutcome(err.row, err.member_key or "", "rejected", err.text))
 
     staged: list[tuple[object, ...]] = []
+    staged_sql = f"INSERT INTO {table}_staged VALUES ({', '.join('?' * 13)})"
+    count = 0
     for household in roster.households:
         insured = household.insured
         try:
@@ -249,54 +259,71 @@ def plan_batch(
                 ))
             else:
                 parts.append(MemberPart(member, facts))
-        if parts:
-            key = (*_sort_key(sort, household, route), None)[:4]
-            staged.append((len(staged) + 1, *key, dumps((household, route, tuple(parts)))))
-    store.many(f"INSERT INTO {table}_staged VALUES (?, ?, ?, ?, ?, ?)", staged)
-    del staged
-    _number_pieces(store, table, batch_id, settings, outcome)
+        if not parts:
+            continue
+        count += 1
+        for part in parts:
+            m = part.member
+            outcome(RowOutcome(m.row, m.key, "ok", "", "", str(route),
+                               _certificate_expiry(m, settings)), count)
+        key = (*_sort_key(sort, household, route), None)[:4]
+        staged.append((count, *key, route.kind, route.workplace_code,
+                       insured.postal_code if route.kind == "home" else None, str(route),
+                       household.key, len(parts), dumps((household, route, tuple(parts))),
+                       dumps(sorted(((p.member.key, p.member.row) for p in parts),
+                                    key=lambda kr: kr[1]))))
+        if len(staged) >= PAGE:
+            store.many(staged_sql, staged)
+            staged.clear()
+    store.many(staged_sql, staged)
     store.many(outcome_sql, outcomes)
-    count = store.value(f"SELECT COUNT(*) FROM {table}_outcomes")
-    if count != roster.row_count:
+    _number_pieces(store, table, batch_id)
+    rows = store.value(f"SELECT COUNT(*) FROM {table}_outcomes")
+    if rows != roster.row_count:
         raise ManifestError(
             f"internal error: {roster.row_count} roster rows read but "
-            f"{count} accounted for"
+            f"{rows} accounted for"
         )
     return BatchPlan(batch_id, letter, as_of,
-                     Stored(store, f"{table}_pieces", key="seq", dense=True),
-                     Stored(store, f"{table}_outcomes", key="row"), store, table)
+                     Stored(store, f"{table}_pieces", key="seq", column="seq, piece_id, blob",
+                            dense=True, decode=_piece),
+                     Stored(store, f"{table}_outcomes", key="row", column=_OUTCOME_COLUMNS,
+                            decode=_outcome),
+                     store, table)
 
 
 _PLANS = itertools.count(1)
+_OUTCOME_COLUMNS = "row, member_key, status, reason, piece_id, route, expiry"
 
 
-def _number_pieces(store: Store, table: str, batch_id: str, settings: LetterSettings,
-                   outcome: Callable[[RowOutcome], None]) -> None:
+def _piece(row: tuple[int, str, bytes]) -> PiecePlan:
+    seq, piece_id, blob = row
+    return PiecePlan(piece_id, seq, *loads(blob))
+
+
+def _outcome(row: tuple[Any, ...]) -> RowOutcome:
+    number, key, status, reason, piece_id, route, expiry = row
+    return RowOutcome(number, key, status, reason, piece_id or "", route or "",
+                      date.fromisoformat(expiry) if expiry else None)
+
+
+def _number_pieces(store: Store, table: str, batch_id: str) -> None:
     """The staged households in print order (their sort keys, then the order they came in)
-    become the pieces, numbered; each with its print file (see :meth:`BatchPlan.group`)."""
-    store.execute(f"CREATE TABLE {table}_pieces (seq INTEGER PRIMARY KEY, {_PIECE_COLUMNS[5:]}, "
-                  "blob BLOB, keys BLOB)")
-    # One sort (SQLite spills it to a temp file), read a page at a time.
-    rows = store.execute(f"SELECT ord, blob FROM {table}_staged ORDER BY k0, k1, k2, k3, ord")
-    insert = f"INSERT INTO {table}_pieces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    seq = 0
-    while page := rows.fetchmany(PAGE):
-        pieces = []
-        for _, blob in page:
-            seq += 1
-            household, route, parts = loads(blob)
-            piece = PiecePlan(f"{batch_id}-{seq:05d}", seq, household, route, parts)
-            pieces.append((seq, piece.piece_id, route.kind, route.workplace_code,
-                           piece.postal_code, str(route), household.key, len(parts),
-                           "home", dumps(piece),
-                           dumps(sorted(((p.member.key, p.member.row) for p in parts),
-                                        key=lambda kr: kr[1]))))
-            for part in parts:
-                m = part.member
-                outcome(RowOutcome(m.row, m.key, "ok", "", piece.piece_id, str(route),
-                                   _certificate_expiry(m, settings)))
-        store.many(insert, pieces)
+    become the pieces, numbered (one SQL sort, spilled to a temp file when big); each gets
+    its print file (see :meth:`BatchPlan.group`) and its members' outcomes its id."""
+    store.execute(
+        f"CREATE TABLE {table}_pieces AS SELECT "
+        "row_number() OVER (ORDER BY k0, k1, k2, k3, ord) AS seq, '' AS piece_id, ord, "
+        "kind, workplace_code, postal_code, route, household_key, members, "
+        "'home' AS print_file, blob, keys "
+        f"FROM {table}_staged")
+    store.execute(f"CREATE UNIQUE INDEX {table}_seq ON {table}_pieces (seq)")
+    store.execute(f"UPDATE {table}_pieces SET piece_id = ? || '-' || printf('%05d', seq)",
+                  (batch_id,))
     store.execute(f"DROP TABLE {table}_staged")
+    store.execute(f"CREATE UNIQUE INDEX {table}_ord ON {table}_pieces (ord)")
+    store.execute(f"UPDATE {table}_outcomes SET piece_id = (SELECT piece_id FROM "
+                  f"{table}_pieces p WHERE p.ord = piece_ord) WHERE piece_ord IS NOT NULL")
     store.execute(f"CREATE INDEX {table}_code ON {table}_pieces (kind, workplace_code)")
     codes = [r[0] for r in store.execute(
         f"SELECT DISTINCT coalesce(workplace_code, '') FROM {table}_pieces "
@@ -305,4 +332,3 @@ def _number_pieces(store: Store, table: str, batch_id: str, settings: LetterSett
         store.execute(f"UPDATE {table}_pieces SET print_file = ? WHERE kind = 'workplace' "
                       "AND coalesce(workplace_code, '') = ?", (f"workplace-{number:03d}", code))
     store.execute(f"CREATE INDEX {table}_file ON {table}_pieces (print_file)")
-
