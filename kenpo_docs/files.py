@@ -120,6 +120,30 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
         raise
 
 
+def write_csv_atomic(path: Path, header: Sequence[str],
+                     rows: Iterable[Sequence[object]]) -> None:
+    """:func:`write_atomic` of :func:`csv_bytes`, the same bytes, written as the rows come
+    (a manifest of a million lines is never held whole)."""
+    private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            _write_csv(text, header, rows)
+            text.flush()
+            raw.flush()
+            os.fsync(raw.fileno())
+            text.detach()
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            raise with_path(exc, path) from exc
+        raise
+
+
 #: What makes Excel or LibreOffice read a cell as a formula (OWASP's CSV injection rule).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -138,8 +162,14 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """CSV in UTF-8 with BOM (Excel opens it as Unicode), CRLF line ends; every text cell,
     the header's too, neutralised against formulas (:func:`csv_cell`)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    _write_csv(buf, header, rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _write_csv(out: io.TextIOBase, header: Sequence[str],
+               rows: Iterable[Sequence[object]]) -> None:
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_cell(v) for v in header])
     for row in rows:
         writer.writerow([csv_cell(v) for v in row])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")

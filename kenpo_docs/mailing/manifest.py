@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from pypdf import PdfReader
 
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.files import csv_bytes, write_atomic
+from kenpo_docs.files import write_csv_atomic
 from kenpo_docs.mailing.plan import BatchPlan
-from kenpo_docs.mailing.printfiles import print_files
 
 MANIFEST_COLUMNS = (
     "row",
@@ -57,22 +56,22 @@ def read_page_counts(out: Path) -> dict[str, int]:
 
 
 def write_manifest(plan: BatchPlan, out: Path, page_counts: Mapping[str, int]) -> None:
-    """Write ``manifest.csv``: the plan's outcomes in row order, a page of rows at a time
-    joined with their pieces' print files (from the plan's store)."""
-    where = print_files(plan)
-    rows = []
-    for o in plan.outcomes:
-        rows.append((
-            o.row,
-            o.member_key,
-            o.status,
-            o.reason,
-            o.piece_id,
-            f"pieces/{o.piece_id}.pdf" if o.piece_id else "",
-            o.route,
-            o.certificate_expiry.isoformat() if o.certificate_expiry else "",
-            plan.batch_id,
-            page_counts.get(o.piece_id, "") if o.piece_id else "",
-            where.get(o.piece_id, "") if o.piece_id else "",
-        ))
-    write_atomic(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))
+    """Write ``manifest.csv``: the plan's outcomes in row order with their pieces' print
+    files (joined in the plan's store), written as they are read."""
+    def rows() -> Iterator[tuple[object, ...]]:
+        for o, print_file in plan.manifest_rows():
+            yield (
+                o.row,
+                o.member_key,
+                o.status,
+                o.reason,
+                o.piece_id,
+                f"pieces/{o.piece_id}.pdf" if o.piece_id else "",
+                o.route,
+                o.certificate_expiry.isoformat() if o.certificate_expiry else "",
+                plan.batch_id,
+                page_counts.get(o.piece_id, "") if o.piece_id else "",
+                f"print/{print_file}.pdf" if o.piece_id else "",
+            )
+
+    write_csv_atomic(out / "manifest.csv", MANIFEST_COLUMNS, rows())

@@ -118,6 +118,15 @@ class BatchPlan:
                f"ORDER BY seq LIMIT {PAGE}")
         return ((PieceRow(*r[:-1]), loads(r[-1])) for r in self.store.walk(sql))
 
+    def manifest_rows(self) -> Iterator[tuple[RowOutcome, str | None]]:
+        """Every row's outcome in row order, with its piece's print file stem (or None)."""
+        assert self.store is not None
+        columns = ", ".join(f"o.{c.strip()}" for c in _OUTCOME_COLUMNS.split(","))
+        sql = (f"SELECT o.row, {columns}, p.print_file FROM {self.table}_outcomes o "
+               f"LEFT JOIN {self.table}_pieces p ON p.ord = o.piece_ord "
+               f"WHERE o.row > ? ORDER BY o.row LIMIT {PAGE}")
+        return ((_outcome(r[1:-1]), r[-1]) for r in self.store.walk(sql))
+
     def print_groups(self) -> list[tuple[str, str | None, int]]:
         """(file stem, workplace code or None, pieces) per print file, in file order."""
         assert self.store is not None

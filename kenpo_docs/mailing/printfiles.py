@@ -16,7 +16,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from kenpo_docs.domain import facts
-from kenpo_docs.files import csv_bytes, write_atomic
+from kenpo_docs.files import csv_bytes, write_atomic, write_csv_atomic
 from kenpo_docs.mailing.covers import cover_item, render_covers
 from kenpo_docs.mailing.executor import held_sigint
 from kenpo_docs.mailing.folder import subfolder
@@ -266,7 +266,7 @@ def write_print_files(
             path = folder / f"{stem}.pdf"
             rows = _write_print_file(plan, path, number, stem, code, covers, sources,
                                      page_counts, enclosure_count, out, sides)
-            write_atomic(folder / f"{stem}.inserter.csv", csv_bytes(INSERTER_COLUMNS, rows))
+            write_csv_atomic(folder / f"{stem}.inserter.csv", INSERTER_COLUMNS, rows)
             written.append(path)
             name = ""
             if code is not None:
