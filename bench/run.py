@@ -134,6 +134,10 @@ def _count_pieces(pieces: Path) -> int:
         return sum(1 for e in it if e.name.endswith(".pdf") and not e.name.startswith("."))
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_check(roster: Path) -> tuple[float, int]:
     """``kenpo-docs check`` on ``roster``: (wall seconds, peak RSS of its tree)."""
     cmd = [sys.executable, "-m", "kenpo_docs", "check", str(roster), "--as-of", AS_OF]
@@ -161,7 +165,11 @@ def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = ()
         cmd += ["--enclose", enc]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Ctrl+C as staff would press it: a shell starting this run in the background leaves
+    # SIGINT ignored, and the merge would inherit that.
+    log = (out.parent / f"{out.name}.log").open("w+b")  # not a pipe: never full
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=_default_sigint)
     peak, first, last, done, stopped = 0, None, None, 0, False
     pieces = out / "pieces"
     checked = 0.0
@@ -181,7 +189,10 @@ def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = ()
                 stopped = True
         time.sleep(0.05)
     seconds = time.monotonic() - started
-    _stdout, stderr = proc.communicate()
+    proc.wait()
+    log.seek(0)
+    stderr = log.read()
+    log.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if stopped:
