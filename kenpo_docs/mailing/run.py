@@ -2,15 +2,17 @@
 
 The path of a batch::
 
-    read_roster -> plan_batch (pure: pieces, ids, every row's fate)
+    stage_roster (rows staged on disk) -> plan_batch (pure: pieces, ids, every row's fate,
+      sorted and kept in the same store)
       -> render missing pieces in chunks (one WeasyPrint document per chunk and template,
          split by the piece anchors; worker processes when asked); each chunk writes its
          pieces and a scratch part file (OUT/parts/) with the fonts once per chunk and
          static enclosures drawn from one shared Form XObject
       -> print files per route, streamed from the part files -> manifest.csv
 
-Memory does not grow with the batch: PDFs are held one chunk at a time and print files
-are written page by page (see :mod:`kenpo_docs.pdf.stream`). Timing and where the
+Memory does not grow with the batch: the roster's rows and the plan wait in a SQLite file
+(:mod:`kenpo_docs.input.store`) and are read a chunk at a time, PDFs are held one chunk at a
+time and print files are written page by page (see :mod:`kenpo_docs.pdf.stream`). Timing and where the
 time goes: ``make bench`` and bench/NOTES.md.
 
 Every file is written atomically, so a batch killed at any point finishes when started
