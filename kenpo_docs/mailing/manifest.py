@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.files import write_csv_atomic
-from kenpo_docs.mailing.plan import BatchPlan
+from kenpo_docs.mailing.plan import BatchPlan, PageCounts
 
 MANIFEST_COLUMNS = (
     "row",
@@ -29,15 +29,18 @@ MANIFEST_COLUMNS = (
 )
 
 
-def page_counts(plan: BatchPlan, pieces_dir: Path, known: dict[str, int]) -> dict[str, int]:
-    """Pages per piece: from the workers, or read from pieces done by an earlier run."""
-    counts = {}
+def page_counts(plan: BatchPlan, pieces_dir: Path) -> PageCounts:
+    """Pages per piece: as the workers recorded them (:meth:`BatchPlan.set_pages`), or read
+    from pieces done by an earlier run."""
+    counts = plan.page_counts()
+    found = []
     for piece in plan.index():
         path = pieces_dir / f"{piece.piece_id}.pdf"
         if not path.exists():
             raise ManifestError(f"piece {piece.piece_id} was not written", file=path)
-        pages = known.get(piece.piece_id)
-        counts[piece.piece_id] = pages if pages is not None else len(PdfReader(path).pages)
+        if piece.piece_id not in counts:
+            found.append((piece.piece_id, len(PdfReader(path).pages)))
+    plan.set_pages(found)
     return counts
 
 

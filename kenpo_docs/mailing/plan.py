@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal, NamedTuple
@@ -118,6 +118,17 @@ class BatchPlan:
                f"ORDER BY seq LIMIT {PAGE}")
         return ((PieceRow(*r[:-1]), loads(r[-1])) for r in self.store.walk(sql))
 
+    def set_pages(self, pages: Iterable[tuple[str, int]]) -> None:
+        """Record pieces' page counts (``(piece_id, pages)``) as their chunks finish."""
+        assert self.store is not None
+        self.store.many(f"UPDATE {self.table}_pieces SET pages = ? WHERE piece_id = ?",
+                        [(n, piece_id) for piece_id, n in pages])
+
+    def page_counts(self) -> PageCounts:
+        """The page counts recorded so far, as a mapping read from the store."""
+        assert self.store is not None
+        return PageCounts(self.store, f"{self.table}_pieces")
+
     def manifest_rows(self) -> Iterator[tuple[RowOutcome, str | None]]:
         """Every row's outcome in row order, with its piece's print file stem (or None)."""
         assert self.store is not None
@@ -156,6 +167,32 @@ class BatchPlan:
             "ORDER BY seq", (stem,))
         while page := rows.fetchmany(PAGE):
             yield from (PieceRow(*r) for r in page)
+
+
+class PageCounts(Mapping[str, int]):
+    """Pages per piece id, read from the plan's store (a million pieces are not a dict)."""
+
+    def __init__(self, store: Store, table: str) -> None:
+        self.store, self.table = store, table
+
+    def __getitem__(self, piece_id: str) -> int:
+        pages = self.store.value(f"SELECT pages FROM {self.table} WHERE piece_id = ?",
+                                 (piece_id,))
+        if pages is None:
+            raise KeyError(piece_id)
+        return int(pages)
+
+    def __iter__(self) -> Iterator[str]:
+        sql = (f"SELECT seq, piece_id FROM {self.table} WHERE pages IS NOT NULL AND seq > ? "
+               f"ORDER BY seq LIMIT {PAGE}")
+        return (r[1] for r in self.store.walk(sql))
+
+    def __len__(self) -> int:
+        return int(self.store.value(f"SELECT COUNT(pages) FROM {self.table}"))
+
+    def total(self) -> int:
+        """Pages of every piece counted."""
+        return int(self.store.value(f"SELECT coalesce(SUM(pages), 0) FROM {self.table}"))
 
 
 def default_batch_id(letter: LetterSpec, as_of: date, fingerprint: str) -> str:
@@ -324,12 +361,13 @@ def _number_pieces(store: Store, table: str, batch_id: str) -> None:
         f"CREATE TABLE {table}_pieces AS SELECT "
         "row_number() OVER (ORDER BY k0, k1, k2, k3, ord) AS seq, '' AS piece_id, ord, "
         "kind, workplace_code, postal_code, route, household_key, members, "
-        "'home' AS print_file, blob, keys "
+        "'home' AS print_file, blob, keys, NULL AS pages "
         f"FROM {table}_staged")
     store.execute(f"CREATE UNIQUE INDEX {table}_seq ON {table}_pieces (seq)")
     store.execute(f"UPDATE {table}_pieces SET piece_id = ? || '-' || printf('%05d', seq)",
                   (batch_id,))
     store.execute(f"DROP TABLE {table}_staged")
+    store.execute(f"CREATE UNIQUE INDEX {table}_id ON {table}_pieces (piece_id)")
     store.execute(f"CREATE UNIQUE INDEX {table}_ord ON {table}_pieces (ord)")
     store.execute(f"UPDATE {table}_outcomes SET piece_id = (SELECT piece_id FROM "
                   f"{table}_pieces p WHERE p.ord = piece_ord) WHERE piece_ord IS NOT NULL")

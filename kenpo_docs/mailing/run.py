@@ -12,8 +12,8 @@ The path of a batch::
 
 Memory does not grow with the batch: the roster's rows and the plan wait in a SQLite file
 (:mod:`kenpo_docs.input.store`) and are read a chunk at a time, PDFs are held one chunk at a
-time and print files are written page by page (see :mod:`kenpo_docs.pdf.stream`). Timing and where the
-time goes: ``make bench`` and bench/NOTES.md.
+time and print files are written page by page (see :mod:`kenpo_docs.pdf.stream`). Timing
+and where the time goes: ``make bench`` and bench/NOTES.md.
 
 Every file is written atomically, so a batch killed at any point finishes when started
 again with the same ``--out`` and batch id. Chunks whose pieces all exist (and whose part file
@@ -30,7 +30,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -52,7 +52,7 @@ from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.mailing import executor, folder, manifest, protect
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
 from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress
-from kenpo_docs.mailing.plan import BatchPlan, default_batch_id, plan_batch
+from kenpo_docs.mailing.plan import BatchPlan, PageCounts, default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
     write_print_files,
@@ -270,7 +270,6 @@ def _merge(
     done = result.resumed
     if progress:
         progress(done, total)
-    page_counts: dict[str, int] = {}
     # Hardening (crash safety): chunks are cut from the whole plan, not from what is left, so
     # a resumed batch lays each piece out with the same neighbours (same font subsets, same
     # part file) and writes the same bytes as an uninterrupted run. A chunk is redone whole
@@ -289,7 +288,7 @@ def _merge(
 
     def finished(chunk: ChunkResult) -> None:
         nonlocal done
-        page_counts.update(chunk.pieces)
+        plan.set_pages(chunk.pieces)
         full_layout.update(chunk.full_layout)
         done += sum(1 for piece_id, _ in chunk.pieces if piece_id not in finished_ids)
         if progress:
@@ -334,7 +333,7 @@ def _merge(
         logger.info("%d letters and forms laid out in full (%s)", full_layout.total(),
                     ", ".join(f"{why}: {n}" for why, n in full_layout.most_common()))
 
-    page_counts = manifest.page_counts(plan, pieces_dir, page_counts)
+    page_counts = manifest.page_counts(plan, pieces_dir)
     if complete:  # hardening: made from the part files, which a finished batch no longer has
         result.print_files = sorted((out / "print").glob("*.pdf"))
     else:
@@ -367,10 +366,11 @@ def _merge(
     return _counted(result, plan, page_counts, started)
 
 
-def _counted(result: MergeResult, plan: BatchPlan, page_counts: dict[str, int],
+def _counted(result: MergeResult, plan: BatchPlan, page_counts: Mapping[str, int],
              started: float) -> MergeResult:
     result.pieces = len(plan.pieces)
-    result.pages = sum(page_counts.values())
+    result.pages = (page_counts.total() if isinstance(page_counts, PageCounts)
+                    else sum(page_counts.values()))
     for o in plan.outcomes:
         setattr(result, o.status, getattr(result, o.status) + 1)
     result.seconds = time.monotonic() - started

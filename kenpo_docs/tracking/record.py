@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,7 +105,7 @@ def record_batch(
     plan: BatchPlan,
     *,
     roster: str | Path,
-    page_counts: dict[str, int],
+    page_counts: Mapping[str, int],
     notice: str | None = None,
     duplex: bool = True,
     clock: Clock = utcnow,
