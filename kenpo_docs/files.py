@@ -12,8 +12,9 @@ import io
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from kenpo_docs.errors import KenpoDocsError
 
@@ -103,11 +104,20 @@ def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
     planted under its name), and the rename replaces ``path`` itself, never a file a link
     there points to. ``mode``: the file's mode once written (0600 unless the caller keeps a
     file's own mode, as for the notice register in the templates folder)."""
+    with atomic_output(path, mode=mode) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, *, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` through, for a writer that streams (an .xlsx of
+    10,000 rows): the same temp file, fsync and rename as :func:`write_atomic`; an
+    exception leaves no file and no temp file behind."""
     private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

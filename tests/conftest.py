@@ -32,3 +32,12 @@ def _no_writes_to_the_default_tracking_db() -> Iterator[None]:
     yield
     after = db.stat().st_mtime_ns if db.exists() else None
     assert after == before, f"a test wrote {db}: pass --db under tmp_path"
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_folder(tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own KENPO_DOCS_DATA or ~/.config/kenpo-docs/config.toml must not move
+    where a test's defaults write: tests see neither unless they set them."""
+    monkeypatch.delenv("KENPO_DOCS_DATA", raising=False)
+    monkeypatch.setenv("KENPO_DOCS_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config"))

@@ -20,8 +20,6 @@ import unicodedata
 from datetime import date
 from pathlib import Path
 
-import jinja2.meta
-import jinja2.nodes
 import pytest
 from docx import Document
 from pypdf import PdfReader
@@ -32,7 +30,6 @@ from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.mailing.letter_docx import render_letter_docx
 from kenpo_docs.mailing.options import MergeOptions
 from kenpo_docs.mailing.run import merge
-from kenpo_docs.render import docx_variables, make_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 12, 1)
@@ -307,23 +304,8 @@ def test_guidance_prints_each_members_path(tmp_path: Path) -> None:
 LETTER_NAMES = ("kakuninsho", "oshirase", "koureisha", "guidance")
 
 
-@pytest.mark.parametrize("name", LETTER_NAMES)
-def test_docx_template_uses_the_html_letters_variables(name: str) -> None:
-    """The DOCX gets one ``piece``; the HTML frame loops over ``pieces`` in its envelope."""
-    env = make_environment()
-    root = ROOT / "templates" / "letters"
-    child_ast = env.parse((root / name / "letter.html").read_text("utf-8"))
-    child = jinja2.meta.find_undeclared_variables(child_ast)
-    frame_ast = env.parse((root / "_letter.html").read_text("utf-8"))
-    frame = jinja2.meta.find_undeclared_variables(frame_ast)
-    # Names the templates define outside their blocks (the frame's page geometry, a letter's
-    # macros) look undeclared to meta inside the blocks; the envelope and the enclosed cards
-    # (the oshirase letter's sentence on them) are PDF-only.
-    layout = {a.target.name for a in frame_ast.find_all(jinja2.nodes.Assign)}
-    layout |= {m.name for m in child_ast.find_all(jinja2.nodes.Macro)}
-    assert "piece" in child and "pieces" in frame and layout
-    expected = (child | frame) - layout - {"pieces", "envelope", "cards"} | {"piece"}
-    assert docx_variables(f"letters/{name}/letter.docx") == expected
+# The DOCX is the twin of the HTML letter (kenpo_docs.render.twin): the same template and
+# context, so the same variables by construction; tests/test_word.py compares how it looks.
 
 
 DOCX_CASES = {
@@ -344,7 +326,7 @@ DOCX_CASES = {
 
 def _docx_text(data: bytes) -> str:
     doc = Document(io.BytesIO(data))
-    parts = [p.text for p in doc.paragraphs]
+    parts = [p.text for p in doc.paragraphs]  # the address block's frame included
     parts += [c.text for t in doc.tables for r in t.rows for c in r.cells]
     return "\n".join(parts)
 
@@ -367,3 +349,37 @@ def test_docx_refuses_a_member_the_letter_skips(tmp_path: Path) -> None:
     assert info.value.member_key == "10-4001-02"
     with pytest.raises(KenpoDocsError, match="not found"):
         render_letter_docx(roster, letter="koureisha", member_key="10-9999-00", as_of=AS_OF)
+
+
+def test_cli_letter_docx_names_the_file_by_the_piece_id(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`letter docx` writes output/letters/<piece id>.docx (our id, never a roster cell),
+    0600, and says the 管理番号 and 文書番号; another batch's folder is refused in one line."""
+    import json
+    import os
+    import stat
+
+    from click.testing import CliRunner
+
+    from kenpo_docs.cli import cli
+
+    roster = Path(__file__).resolve().parent.parent / "samples" / "roster.csv"
+    monkeypatch.chdir(tmp_path)
+    args = ["letter", "docx", "--letter", "kakuninsho", "--roster", str(roster),
+            "--member", "0034-000201-00", "--as-of", "2026-12-01", "--document-number", "12"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    written = list((tmp_path / "output" / "letters").iterdir())
+    assert len(written) == 1 and re.fullmatch(r"KKS20261201-[0-9A-F]{6}-\d{5}\.docx",
+                                              written[0].name)
+    assert stat.S_IMODE(os.stat(written[0]).st_mode) == 0o600
+    assert f"管理番号 {written[0].stem}" in result.output and "年けん発第12号" in result.output
+    text = _docx_text(written[0].read_bytes())
+    assert f"管理番号 {written[0].stem}" in text and "文書番号 年けん発第12号" in text
+
+    other = tmp_path / "other-batch"
+    other.mkdir()
+    (other / "batch.json").write_text(json.dumps({"batch_id": "X", "fingerprint": "0"}))
+    result = CliRunner().invoke(cli, [*args, "--batch-dir", str(other)])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and "options differ" in result.output

@@ -29,8 +29,10 @@ def test_new_makes_540_from_the_skeleton(home: Path) -> None:
     n = new_notice("テストのお知らせ", date(2024, 12, 10))
     assert n.number == 540 and n.status == "draft"
     folder = home / "templates" / "notices" / "540"
-    assert (folder / "notice.html").read_text(encoding="utf-8") == (
-        home / "templates" / "notices" / "_skeleton" / "notice.html"
+    # The starter notice.md, and no Python or HTML to keep in step (issue 24).
+    assert sorted(p.name for p in folder.iterdir()) == ["notice.md"]
+    assert (folder / "notice.md").read_text(encoding="utf-8") == (
+        home / "templates" / "notices" / "_skeleton" / "notice.md"
     ).read_text(encoding="utf-8")
     data = tomllib.loads((home / "templates" / "notices" / "register.toml").read_text("utf-8"))
     assert [row["number"] for row in data["notice"]] == [539, 540]
@@ -42,15 +44,15 @@ def test_new_makes_540_from_the_skeleton(home: Path) -> None:
 
 def test_undefined_variable_fails_before_any_file_is_written(home: Path, tmp_path: Path) -> None:
     n = new_notice("未定義", date(2024, 12, 10))
-    page = home / "templates" / "notices" / str(n.number) / "notice.html"
+    page = home / "templates" / "notices" / str(n.number) / "notice.md"
     page.write_text(page.read_text("utf-8").replace("（本文）", "{{ member_name }}"), "utf-8")
     out = tmp_path / "out"
-    for fmt in ("pdf", "html"):
+    for fmt in ("pdf", "docx", "html"):
         with pytest.raises(TemplateError) as info:
             build_notice(n.number, fmt, out_dir=out)
         assert "member_name" in str(info.value)
-        assert info.value.template == f"notices/{n.number}/notice.html"
-        assert info.value.lineno == 13  # type: ignore[attr-defined]  # the skeleton's （本文） line
+        assert info.value.template == f"notices/{n.number}/notice.md"
+        assert info.value.lineno == 3  # type: ignore[attr-defined]  # the starter's （本文） line
     assert not out.exists()
 
 

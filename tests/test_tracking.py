@@ -28,7 +28,7 @@ from kenpo_docs.tracking.db import MIGRATIONS, connect, open_db
 from kenpo_docs.tracking.events import STATUSES, mark
 from kenpo_docs.tracking.postage import load_postage
 from kenpo_docs.tracking.postal import postal_report
-from kenpo_docs.tracking.reports import report
+from kenpo_docs.tracking.reports import report, status_by_batch
 from tests.tracking_roster import HEADER, ROWS
 
 # Hand count from the rows above.
@@ -287,6 +287,22 @@ def test_report_counts_match_the_manifest(
             assert r["member_key"] in keys[r["piece_id"]]
     bad = _run("report", "--db", str(db), "--batch", "NOPE")
     assert bad.exit_code == 2 and "NOPE" in bad.output
+
+
+def test_status_by_batch_counts_every_status_of_every_batch(
+    merged: tuple[Path, Path, Path], db: Path
+) -> None:
+    _, out, _ = merged
+    printed, mailed = _piece_of(out, "20-3001"), _piece_of(out, "20-3004")
+    mark(db, "printed", [printed, mailed])
+    mark(db, "mailed", [mailed])
+    (batch,) = status_by_batch(db)
+    assert batch.letter == "kakuninsho" and batch.total == len(HOUSEHOLDS)
+    assert batch.counts == {"generated": 4, "printed": 1, "mailed": 1, "delivered": 0,
+                            "returned": 0, "reissued": 0}
+    assert status_by_batch(db, limit=1) == [batch]
+    with pytest.raises(ManifestError):
+        status_by_batch(db.parent / "none.sqlite")
 
 
 def test_postal_counts_per_district_and_postage(

@@ -1,11 +1,12 @@
 """The request forms the notice encloses (別添1, 別添2): what each says to a household.
 
-A form is printed from ``templates/forms/<name>/form.html`` (PDF) or ``form.docx`` (Word).
-Both receive ``forms``: a list of per-form dicts made by :func:`form_context`, so the mail
-merge can print one prefilled form per household in a single document and split the pages
-by each form's ``anchor``. What the roster knows is printed (記号・番号, 氏名, フリガナ, 生年月日 in
-era form, the dependents, the 送付先 the rules give); what only the member knows (申請日,
-理由, 電話, 署名) is left as boxes for the hand, or as empty AcroForm fields when fillable.
+A form is printed from ``templates/forms/<name>/form.html`` (PDF, and its Word twin made
+from the same page: :mod:`kenpo_docs.render.twin`). It receives ``forms``: a list of
+per-form dicts made by :func:`form_context`, so the mail merge can print one prefilled
+form per household in a single document and split the pages by each form's ``anchor``.
+What the roster knows is printed (記号・番号, 氏名, フリガナ, 生年月日 in era form,
+the dependents, the 送付先 the rules give); what only the member knows (申請日, 理由,
+電話, 署名) is left as boxes for the hand, or as empty AcroForm fields when fillable.
 
 Where the form must be sent is taken from the rules data (:func:`kenpo_docs.domain.facts.insurer`)
 and worded as notice 539 words it:
@@ -47,9 +48,6 @@ class FormSpec:
     def template(self) -> str:
         return f"forms/{self.name}/form.html"
 
-    @property
-    def docx_template(self) -> str:
-        return f"forms/{self.name}/form.docx"
 
 
 FORMS: dict[str, FormSpec] = {

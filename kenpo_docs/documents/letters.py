@@ -42,10 +42,6 @@ class LetterSpec:
     def template(self) -> str:
         return f"letters/{self.name}/letter.html"
 
-    @property
-    def docx_template(self) -> str:
-        """The editable Word version of the same letter, for one piece."""
-        return f"letters/{self.name}/letter.docx"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 import shutil
 import stat
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -48,9 +48,6 @@ class Notice:
         """The HTML template, relative to the templates folder."""
         return f"notices/{self.folder}/notice.html"
 
-    @property
-    def docx_template(self) -> str:
-        return f"notices/{self.folder}/notice.docx"
 
 
 def templates_root(templates: Path | None) -> Path:
@@ -159,18 +156,51 @@ def folder_hash(*folders: Path) -> str:
     return digest.hexdigest()
 
 
+#: The source of a notice written by staff (Markdown, or extracted from their Word file).
+SOURCE = "notice.md"
+#: The Word file a notice was made from, kept beside what was extracted from it.
+WORD_SOURCE = "source.docx"
+#: The house page, stylesheet and Word styles every notice.md notice is printed with.
+HOUSE = "_house"
+
+
+def notice_folder(notice: Notice, templates: Path | None = None) -> Path:
+    return templates_root(templates) / "notices" / notice.folder
+
+
+def source_path(notice: Notice, templates: Path | None = None) -> Path | None:
+    """The notice's ``notice.md`` if it is written in Markdown or Word (None: an HTML
+    template such as 539's)."""
+    path = notice_folder(notice, templates) / SOURCE
+    return path if path.is_file() else None
+
+
 def template_hash(notice: Notice, templates: Path | None = None) -> str:
-    """What an issued notice's print depends on: its own folder and the shared base/.
+    """What an issued notice's print depends on: its own folder and the shared base/ (and,
+    for a notice.md notice, the house page and styles of ``notices/_house/``).
 
     The shared stylesheet is included because a change there (margins, fonts) changes the
     printed notice as surely as an edit to its own text.
     """
     root = templates_root(templates)
-    return folder_hash(root / "notices" / notice.folder, root / "base")
+    shared = [root / "notices" / HOUSE] if source_path(notice, templates) else []
+    return folder_hash(root / "notices" / notice.folder, *shared, root / "base")
 
 
-def new_notice(title: str, on: date, *, templates: Path | None = None) -> Notice:
-    """Register the next free number as a draft and copy the skeleton into its folder."""
+def new_notice(
+    title: str,
+    on: date,
+    *,
+    templates: Path | None = None,
+    fill: Callable[[Path], None] | None = None,
+) -> Notice:
+    """Register the next free number as a draft and make its folder.
+
+    Without ``fill`` the folder gets the skeleton (a starter ``notice.md``); ``fill(folder)``
+    writes the folder's source instead (a Markdown or Word file the staff wrote, see
+    :func:`kenpo_docs.publish.notices.new_from_source`). Nothing is registered, and no
+    folder is left, when ``fill`` fails.
+    """
     root = templates_root(templates)
     notices = load_register(templates)
     number = max((n.number for n in notices), default=0) + 1
@@ -178,11 +208,19 @@ def new_notice(title: str, on: date, *, templates: Path | None = None) -> Notice
     if target.exists():
         raise ManifestError(f"folder for notice {number} already exists", file=target)
     skeleton = root / "notices" / "_skeleton"
-    if not skeleton.is_dir():
+    if fill is None and not skeleton.is_dir():
         raise TemplateError("skeleton folder missing", file=skeleton)
-    shutil.copytree(skeleton, target)
-    notice = Notice(number=number, date=on, title=title, folder=str(number))
-    save_register([*notices, notice], templates)
+    try:
+        if fill is None:
+            shutil.copytree(skeleton, target)
+        else:
+            target.mkdir(parents=True)
+            fill(target)
+        notice = Notice(number=number, date=on, title=title, folder=str(number))
+        save_register([*notices, notice], templates)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     return notice
 
 
@@ -217,7 +255,12 @@ def incomplete_sections(notice: Notice, templates: Path | None = None) -> list[s
     with these lines; ``notice issue`` refuses while there are any (unless forced).
     """
     folder = templates_root(templates) / "notices" / notice.folder
-    source = (folder / "notice.html").read_text(encoding="utf-8")
+    page = folder / "notice.html"
+    if not page.is_file():  # a notice.md notice: its checks need the render stage's variables
+        raise TemplateError(f"notice {notice.number} has no notice.html: a notice written in "
+                            "notice.md is checked by kenpo_docs.publish.notices.incomplete",
+                            template=notice.template)
+    source = page.read_text(encoding="utf-8")
     present = notice_inserts(notice, templates)
     out: list[str] = []
     for name in dict.fromkeys(_INSERT_REF.findall(source)):
@@ -232,17 +275,23 @@ def incomplete_sections(notice: Notice, templates: Path | None = None) -> list[s
 
 
 def issue_notice(
-    number: int, *, templates: Path | None = None, force: bool = False
+    number: int,
+    *,
+    templates: Path | None = None,
+    force: bool = False,
+    incomplete: list[str] | None = None,
 ) -> Notice:
     """Mark a notice issued and freeze its template folder by hash.
 
+    ``incomplete``: what the notice cannot print yet, as its builder found it (a notice.md
+    notice's validation warnings); by default :func:`incomplete_sections` of its HTML.
+
     Raises:
-        TemplateError: the notice is incomplete (:func:`incomplete_sections`) and ``force``
-            is not set.
+        TemplateError: the notice is incomplete and ``force`` is not set.
     """
     notices = load_register(templates)
     notice = get_notice(number, templates)
-    missing = incomplete_sections(notice, templates)
+    missing = incomplete_sections(notice, templates) if incomplete is None else incomplete
     if missing and not force:
         raise TemplateError(
             f"notice {number} is not complete, not issued (--force to issue anyway): "

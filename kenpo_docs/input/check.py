@@ -3,7 +3,8 @@
 :func:`summarize` counts households and members per delivery route, as the merge will send
 them, lists who gets no documents and why (:func:`no_documents_reason`, which the merge uses
 too) and carries the rejected rows and warnings; :func:`write_report` writes the rejected
-rows for staff. Only keys, rows and reasons are printed, never names.
+rows for staff (CSV, or a typed Excel workbook). Only keys, rows and reasons are printed,
+never names.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from kenpo_docs.domain.facts import (
     certificate_period_extrapolated,
     delivery_route,
 )
-from kenpo_docs.files import csv_bytes, refuse_foreign_file, refuse_same_file, write_atomic
+from kenpo_docs.files import csv_bytes, refuse_same_file
 from kenpo_docs.input.roster import Member, Roster, RowError, stage_roster
 from kenpo_docs.input.store import Store
+from kenpo_docs.spreadsheets import INT, Column, refuse_foreign_table, write_table, xlsx_bytes
 
 
 def no_documents_reason(
@@ -190,20 +192,36 @@ def check(
 
 
 REPORT_COLUMNS = ("row", "member_key", "column", "reason")
+#: The same columns typed for Excel: the row a number, the member key text (記号 0012).
+REPORT_TABLE = (Column("row", INT), Column("member_key"), Column("column"),
+                Column("reason", width=60))
 
 
 def check_report_path(path: str | Path, *, roster: str | Path | None = None,
-                      force: bool = False) -> None:
+                      force: bool = False, option: str = "--report") -> None:
     """Refuse a report path that is the roster, or an existing file that is not a report we
-    wrote (unless ``force``)."""
-    refuse_same_file(path, "--report", roster=roster)
-    refuse_foreign_file(path, REPORT_COLUMNS, option="--report", force=force)
+    wrote (a CSV or, by its .xlsx suffix, a workbook; unless ``force``)."""
+    refuse_same_file(path, option, roster=roster)
+    refuse_foreign_table(path, REPORT_TABLE, option=option, force=force)
 
 
 def write_report(errors: list[RowError] | tuple[RowError, ...], path: str | Path, *,
-                 roster: str | Path | None = None, force: bool = False) -> None:
-    """Write rejected rows as CSV (UTF-8 with BOM so Excel opens it), atomically, 0600;
-    never over the ``roster`` they come from, nor over a file that is not such a report."""
-    check_report_path(path, roster=roster, force=force)
-    write_atomic(Path(path), csv_bytes(REPORT_COLUMNS, [
-        (e.row, e.member_key or "", e.column or "", e.reason) for e in errors]))
+                 roster: str | Path | None = None, force: bool = False,
+                 option: str = "--report") -> None:
+    """Write rejected rows, atomically, 0600: an Excel workbook with typed columns when
+    ``path`` ends in .xlsx, else CSV (UTF-8 with BOM so Excel opens it); never over the
+    ``roster`` they come from, nor over a file that is not such a report."""
+    check_report_path(path, roster=roster, force=force, option=option)
+    write_table(path, REPORT_TABLE, _report_rows(errors))
+
+
+def _report_rows(errors: list[RowError] | tuple[RowError, ...]) -> list[tuple[object, ...]]:
+    return [(e.row, e.member_key or "", e.column or "", e.reason) for e in errors]
+
+
+def report_bytes(errors: list[RowError] | tuple[RowError, ...], *, xlsx: bool = False) -> bytes:
+    """The rejected rows as ``--report`` writes them, for a download: CSV (UTF-8 with BOM,
+    CRLF) or, with ``xlsx``, the typed workbook."""
+    if xlsx:
+        return xlsx_bytes(REPORT_TABLE, _report_rows(errors), sheet="rejects")
+    return csv_bytes(REPORT_COLUMNS, _report_rows(errors))

@@ -54,13 +54,20 @@ def parse_enclosures(specs: tuple[str, ...] | list[str]) -> list[Enclosure]:
                 )
             out.append(Enclosure("form", name))
         elif kind == "notice":
-            from kenpo_docs.documents.notices import folder_hash, get_notice
+            from kenpo_docs.documents.notices import (
+                folder_hash,
+                get_notice,
+                source_path,
+                template_hash,
+            )
             from kenpo_docs.paths import templates_dir
 
             if not name.isdigit():
                 raise KenpoDocsError(f"--enclose {spec!r}: a notice is named by its number")
             notice = get_notice(int(name))
-            digest = folder_hash(templates_dir() / "notices" / notice.folder)
+            # A notice.md notice prints through the shared house page: it is part of its key.
+            digest = (template_hash(notice) if source_path(notice) is not None
+                      else folder_hash(templates_dir() / "notices" / notice.folder))
             out.append(Enclosure("notice", name, f"notice:{name}:{digest}"))
         elif kind == "file":
             ext = load_external_pdf(name)

@@ -104,6 +104,12 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, name="kenpo-docs-parent-watch", daemon=True).start()
 
 
+def die_with(parent: int) -> None:
+    """End this process when ``parent`` ends, as merge workers do (for other helper
+    processes, such as the web page's runner)."""
+    _exit_with(parent)
+
+
 def pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=_WorkerContext(),
                                initializer=_exit_with, initargs=(os.getpid(),))

@@ -12,6 +12,8 @@ from kenpo_docs.mailing.executor import MAX_TASKS_PER_WORKER
 from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides
 
 Progress = Callable[[int, int], None]
+#: What a rerun of a finished batch says instead of a rate.
+ALREADY_COMPLETE = "この一括処理は完了済みです (batch already complete)"
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,30 @@ class MergeResult:
     encrypted: int = 0
     #: The proof pictures written (``proof``).
     proofs: list[Path] = field(default_factory=list)
+    #: The batch was complete before this run (a rerun of a finished batch): nothing was
+    #: rendered, made or encrypted (proofs asked for are written again).
+    already_complete: bool = False
 
     @property
     def exit_code(self) -> int:
         return 1 if self.rejected else 0
 
     def summary(self) -> str:
+        counts = (f"{self.pieces} pieces, {self.pages} pages, {self.rejected} rejected, "
+                  f"{self.skipped} skipped")
+        if self.already_complete:  # a rate of nothing rendered would mean nothing
+            return f"{counts}, {ALREADY_COMPLETE}"
         rate = self.pieces / self.seconds if self.seconds else 0.0
-        return (
-            f"{self.pieces} pieces, {self.pages} pages, {self.rejected} rejected, "
-            f"{self.skipped} skipped, {self.seconds:.1f} s ({rate:.1f} pieces/s)"
-        )
+        return f"{counts}, {self.seconds:.1f} s ({rate:.1f} pieces/s)"
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """What :func:`~kenpo_docs.mailing.run.proof_first` made: ``(piece_id, pages)`` of each
+    proofed piece, its route (``home`` or ``workplace:<code>``), the PNG files in order, and
+    the batch's piece count."""
+
+    pieces: tuple[tuple[str, int], ...]
+    images: list[Path]
+    routes: tuple[str, ...]
+    total: int

@@ -51,13 +51,13 @@ from kenpo_docs.input.store import Store
 from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.mailing import executor, folder, manifest, protect
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
-from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress
+from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress, ProofResult
 from kenpo_docs.mailing.plan import BatchPlan, PageCounts, default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
     write_print_files,
 )
-from kenpo_docs.mailing.proof import write_proofs
+from kenpo_docs.mailing.proof import PROOF_DPI, write_proofs
 from kenpo_docs.mailing.window import fit_households
 from kenpo_docs.tracking.record import claim_batch, record_batch
 
@@ -250,23 +250,8 @@ def _merge(
 
     parts_dir = folder.subfolder(out, "parts")
     folder.clean_temps(parts_dir)
-    job_base = ChunkJob(
-        pieces=(),
-        letter=letter.name,
-        as_of=options.as_of,
-        notice=options.notice,
-        envelope=envelope,
-        forms=tuple(e.name for e in specs if not e.static),
-        static=tuple(static_pdfs),
-        pieces_dir=pieces_dir,
-        stamp_codes=options.stamp_codes,
-        parts_dir=parts_dir,
-        enclosures=tuple(e.spec for e in specs),
-        document_number=options.document_number,
-        sides=options.sides,
-        cards=cards,
-        card_stock=options.card_stock,
-    )
+    job_base = _chunk_job(options, letter, envelope, specs, static_pdfs, pieces_dir,
+                          parts_dir, cards)
     done = result.resumed
     if progress:
         progress(done, total)
@@ -278,12 +263,15 @@ def _merge(
     # Chunks are read from the plan as they are handed out, never all at once.
     complete = (out / "manifest.csv").exists()
     chunk_ids: list[str] = []  # each chunk's first piece: its part file's name
+    made = 0  # chunks handed out to render
 
     def cut() -> Iterator[ChunkJob]:
+        nonlocal made
         for c in executor.chunks(plan.pieces, options.chunk_size):
             chunk_ids.append(c[0].piece_id)
             if (any(p.piece_id not in finished_ids for p in c)
                     or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())):
+                made += 1
                 yield replace(job_base, pieces=tuple(c))
 
     def finished(chunk: ChunkResult) -> None:
@@ -363,7 +351,80 @@ def _merge(
             progress=proof_progress)
     if options.password is not None:
         result.encrypted = protect.encrypt_batch(out, options.password)
+    # A rerun of a finished batch: nothing rendered, no print file made, nothing encrypted.
+    result.already_complete = complete and not made and not result.encrypted
     return _counted(result, plan, page_counts, started)
+
+
+def _chunk_job(options: MergeOptions, letter: LetterSpec, envelope: Envelope,
+               specs: list[enc.Enclosure], static_pdfs: list[Path], pieces_dir: Path,
+               parts_dir: Path | None, cards: str | None) -> ChunkJob:
+    """The chunk job every chunk of the batch is made from (its pieces still to fill in)."""
+    return ChunkJob(
+        pieces=(),
+        letter=letter.name,
+        as_of=options.as_of,
+        notice=options.notice,
+        envelope=envelope,
+        forms=tuple(e.name for e in specs if not e.static),
+        static=tuple(static_pdfs),
+        pieces_dir=pieces_dir,
+        stamp_codes=options.stamp_codes,
+        parts_dir=parts_dir,
+        enclosures=tuple(e.spec for e in specs),
+        document_number=options.document_number,
+        sides=options.sides,
+        cards=cards,
+        card_stock=options.card_stock,
+    )
+
+
+def proof_first(roster_path: str | Path, *, options: MergeOptions, count: int,
+                dpi: int = PROOF_DPI) -> ProofResult:
+    """Proof pictures of the first ``count`` pieces of the batch ``options`` describe,
+    before it is run: the pieces are rendered as the merge will render them (same plan,
+    same piece ids when ``options.batch_id`` is given) into ``options.out`` (a scratch
+    folder: ``pieces/``, ``static/``, ``proof/``), nothing is recorded in the tracking
+    database, and every page becomes a PNG with the window outlined on its first
+    (:func:`~kenpo_docs.mailing.proof.write_proofs`).
+
+    Raises:
+        RosterError, KenpoDocsError: as :func:`merge` for the same input.
+    """
+    letter = get_letter(options.letter)
+    envelope = load_envelope(options.envelope)
+    specs = enc.parse_enclosures(options.enclosures)
+    roster_path = Path(roster_path)
+    with Store() as store:
+        return _proof_first(roster_path, options, count, dpi, letter, envelope, specs, store)
+
+
+def _proof_first(roster_path: Path, options: MergeOptions, count: int, dpi: int,
+                 letter: LetterSpec, envelope: Envelope, specs: list[enc.Enclosure],
+                 store: Store) -> ProofResult:
+    roster = fit_households(stage_roster(roster_path, store=store, as_of=options.as_of,
+                                         sheet=options.sheet,
+                                         allow_columns=options.allow_columns), envelope)
+    static = [e for e in specs if e.static]
+    batch_id = options.batch_id or default_batch_id(
+        letter, options.as_of, batch_fingerprint(roster_sha256(roster_path), options, static))
+    plan = plan_batch(roster, letter, as_of=options.as_of, batch_id=batch_id,
+                      sort=options.sort,
+                      settings=LetterSettings(window_months=options.window_months))
+    out = Path(options.out)
+    pieces_dir = folder.subfolder(out, "pieces")
+    static_dir = folder.subfolder(out, "static")
+    static_pdfs = enc.static_paths(static, static_dir)
+    job = replace(_chunk_job(options, letter, envelope, specs, static_pdfs, pieces_dir, None,
+                             _cards(letter, options, roster)),
+                  pieces=tuple(plan.pieces[:count]))
+    done = render_chunk(job, static_ready=lambda: enc.materialise_static(static, static_dir))
+    proof_dir = folder.subfolder(out, "proof")
+    images = write_proofs(pieces_dir, proof_dir, [pid for pid, _ in done.pieces], envelope,
+                          dpi=dpi)
+    return ProofResult(pieces=done.pieces, images=images,
+                       routes=tuple(str(p.route) for p in plan.pieces[:count]),
+                       total=len(plan.pieces))
 
 
 def _counted(result: MergeResult, plan: BatchPlan, page_counts: Mapping[str, int],
@@ -385,6 +446,7 @@ def _finish_encrypted(out: Path, plan: BatchPlan, options: MergeOptions,
     result = MergeResult(out, plan.batch_id, resumed=len(plan.pieces),
                          fast_path=gates.fast_path().on)
     result.encrypted = protect.encrypt_batch(out, options.password)
+    result.already_complete = result.encrypted == 0  # nothing was left in clear
     result.print_files = sorted((out / "print").glob("*.pdf"))
     counts = manifest.read_page_counts(out)
     return _counted(result, plan, counts, started)

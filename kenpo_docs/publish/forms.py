@@ -16,7 +16,7 @@ from kenpo_docs.errors import KenpoDocsError, RenderError, TemplateError
 from kenpo_docs.files import write_atomic
 from kenpo_docs.input.roster import Household, read_roster
 from kenpo_docs.pdf.acroform import add_appearances
-from kenpo_docs.render import RenderOptions, render_docx, render_pdf
+from kenpo_docs.render import RenderOptions, render_docx_twin, render_pdf
 
 
 def render_forms(
@@ -31,13 +31,13 @@ def render_forms(
     spec = get_form(name)
     if fmt not in FORMATS:
         raise TemplateError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if fillable and fmt != "pdf":
-        raise TemplateError("fillable forms are PDF only (a DOCX is editable as it is)")
     # Tags stay off for fillable forms: WeasyPrint 70 does not tag form widgets.
     options = RenderOptions(as_of=as_of, pdf_forms=fillable, pdf_tags=not fillable)
     context = {"forms": items}
     if fmt == "docx":
-        return render_docx(spec.docx_template, context, options=options)
+        # The Word twin of the printed form (same HTML, same layout); fillable: its check
+        # boxes and fields are Word content controls.
+        return render_docx_twin(spec.template, context, options=options)
     pdf = render_pdf(spec.template, context, options=options)
     if not fillable:
         return pdf
@@ -82,7 +82,7 @@ def write_form(
     """Build a blank form, or one prefilled from a roster member, into ``out_dir`` (0600).
 
     The file is ``<name>-blank.<fmt>`` or ``<name>-<記号-番号[-枝番]>.<fmt>`` (ids, no names);
-    ``-fillable`` is added for fillable PDFs. Nothing is written if anything fails.
+    ``-fillable`` is added for fillable files. Nothing is written if anything fails.
 
     Raises:
         RosterError: the roster cannot be read or has no such member.

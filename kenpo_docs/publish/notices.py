@@ -8,31 +8,94 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from kenpo_docs.documents.notice_markdown import parse_markdown
 from kenpo_docs.documents.notices import (
     FORMATS,
+    HOUSE,
+    INSERTS,
+    SOURCE,
+    WORD_SOURCE,
+    Notice,
     check_frozen,
     get_notice,
     incomplete_sections,
+    issue_notice,
+    new_notice,
     notice_context,
+    notice_folder,
+    source_path,
     templates_root,
 )
+from kenpo_docs.documents.noticetree import NoticeDoc, Problem, check_notice
 from kenpo_docs.errors import TemplateError
 from kenpo_docs.files import write_atomic
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.publish.webpage import self_contained
-from kenpo_docs.render import RenderOptions, render_docx, render_html, render_pdf
+from kenpo_docs.render import RenderOptions, render_docx_twin, render_html, render_pdf
+from kenpo_docs.render.notice_docx import notice_docx
+from kenpo_docs.render.notice_html import body_html
+from kenpo_docs.render.notice_source import expand_variables
 
 logger = logging.getLogger(__name__)
+
+#: The house page a notice.md notice is printed on (masthead, title box, stylesheet).
+HOUSE_PAGE = f"notices/{HOUSE}/notice.html"
+
+
+def read_source(notice: Notice, templates: Path | None = None) -> tuple[NoticeDoc, list[Problem]]:
+    """A notice.md notice's structure and what validating it found.
+
+    Raises:
+        TemplateError: an undefined variable (or any Jinja error) in the source.
+    """
+    path = source_path(notice, templates)
+    if path is None:
+        raise TemplateError(f"notice {notice.number} has no notice.md", file=path)
+    context = notice_context(notice, templates)
+    text = expand_variables(path.read_text(encoding="utf-8"), context,
+                            source=f"notices/{notice.folder}/notice.md")
+    doc = parse_markdown(text)
+    inserts = notice_folder(notice, templates) / INSERTS
+    present = frozenset(p.name for p in inserts.iterdir()) if inserts.is_dir() else frozenset()
+    return doc, check_notice(doc, title=notice.title, inserts=present)
+
+
+def _checked(notice: Notice, templates: Path | None) -> NoticeDoc:
+    """The structure, once its errors would stop the build (nothing is written then)."""
+    doc, problems = read_source(notice, templates)
+    errors = [str(p) for p in problems if p.severity == "error"]
+    if errors:
+        raise TemplateError(f"notice {notice.number}: " + "; ".join(errors),
+                            template=f"notices/{notice.folder}/notice.md")
+    return doc
+
+
+def incomplete(number: int, templates: Path | None = None) -> list[str]:
+    """What the notice cannot print yet (validation warnings of a notice.md notice, the
+    missing sections of an HTML one): ``build``/``proof`` warn, ``issue`` refuses."""
+    notice = get_notice(number, templates)
+    if source_path(notice, templates) is None:
+        return incomplete_sections(notice, templates)
+    _doc, problems = read_source(notice, templates)
+    return [str(p) for p in problems]
 
 
 def warn_incomplete(number: int, templates: Path | None = None) -> list[str]:
     """Log one warning per section the notice cannot print yet; returns the lines."""
-    missing = incomplete_sections(get_notice(number, templates), templates)
+    missing = incomplete(number, templates)
     for line in missing:
         logger.warning("notice %d: %s", number, line)
     return missing
+
+
+def issue(number: int, *, force: bool = False, templates: Path | None = None) -> Notice:
+    """``notice issue``: refuses while :func:`incomplete` finds anything (unless forced)."""
+    return issue_notice(number, templates=templates, force=force,
+                        incomplete=incomplete(number, templates))
 
 
 def render_notice(
@@ -56,14 +119,40 @@ def render_notice(
         templates_dir=root,
         pdf_variant="pdf/a-3b" if pdfa else None,
     )
+    if source_path(notice, templates) is not None:
+        return _render_source(notice, fmt, options, root, templates)
     context = notice_context(notice, templates)
     if fmt == "pdf":
         return render_pdf(notice.template, context, options=options)
     if fmt == "docx":
-        return render_docx(notice.docx_template, context, options=options)
+        # The Word twin of the PDF, made from the same (frozen) HTML and its layout: nothing
+        # in the notice's folder describes it, so improving it never touches a frozen hash.
+        return render_docx_twin(notice.template, context, options=options,
+                                header_class="masthead")
     # For a web site: its stylesheets, pictures and (subset) fonts inside the one file.
     page = render_html(notice.template, context, options=options)
     return self_contained(page, roots=(root, fonts_dir())).encode()
+
+
+def _render_source(notice: Notice, fmt: str, options: RenderOptions, root: Path,
+                   templates: Path | None) -> bytes:
+    """A notice.md notice: its structure printed on the house page, or as house-style DOCX."""
+    from markupsafe import Markup
+
+    doc = _checked(notice, templates)
+    inserts = notice_folder(notice, templates) / INSERTS
+    context = notice_context(notice, templates)
+    if fmt == "docx":
+        return notice_docx(doc, number=notice.number, date=notice.date, title=notice.title,
+                           series_title=context["series_title"], inserts=inserts,
+                           author=options.author)
+    body = body_html(doc, image_base=inserts.resolve().as_uri() + "/")
+    page = {"notice": context["notice"], "series_title": context["series_title"],
+            "body": Markup(body)}
+    if fmt == "pdf":
+        return render_pdf(HOUSE_PAGE, page, options=options)
+    html = render_html(HOUSE_PAGE, page, options=options)
+    return self_contained(html, roots=(root, fonts_dir())).encode()
 
 
 def build_notice(
@@ -118,3 +207,115 @@ def proof_notice(
     finally:
         pdf.close()
     return paths
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A notice source file as read: its Markdown, pictures, warnings and Word bytes."""
+
+    text: str
+    pictures: dict[str, bytes]
+    notes: list[str]
+    word: bytes | None = None
+
+    def write(self, folder: Path) -> None:
+        """Fill a notice folder: notice.md, the Word file if any, and inserts/."""
+        write_atomic(folder / SOURCE, self.text.encode("utf-8"), mode=0o644)
+        if self.word is not None:
+            write_atomic(folder / WORD_SOURCE, self.word, mode=0o644)
+        for name, data in self.pictures.items():
+            write_atomic(folder / INSERTS / name, data, mode=0o644)
+
+
+def _read_source_file(source: Path) -> _Source:
+    """A .md file (with the pictures it shows, from beside it) or a house-style .docx."""
+    suffix = source.suffix.lower()
+    if suffix == ".md":
+        text = source.read_text(encoding="utf-8")
+        pictures = {name: (source.parent / name).read_bytes() for name in _pictures(text)
+                    if (source.parent / name).is_file()}
+        return _Source(text, pictures, [])
+    if suffix == ".docx":
+        from kenpo_docs.documents.notice_word import read_word
+
+        word = source.read_bytes()
+        extracted = read_word(word)
+        return _Source(extracted.markdown, extracted.images, extracted.warnings, word)
+    raise TemplateError("notice new --from takes a .md (Markdown) or .docx (Word) file",
+                        file=source)
+
+
+def new_from_source(
+    title: str,
+    on: date,
+    source: str | Path | None = None,
+    *,
+    templates: Path | None = None,
+) -> tuple[Notice, list[str]]:
+    """``notice new``: the next number, its folder holding the notice's source.
+
+    ``source`` is a Markdown file (copied as ``notice.md``, with the pictures it shows from
+    beside it into ``inserts/``) or a Word file in the house styles (kept as
+    ``source.docx``, with ``notice.md`` and ``inserts/`` extracted from it); None gives the
+    starter ``notice.md``. Returns the notice and the warnings to show: Word formatting
+    that has no house equivalent, then what validation found. The source is read and
+    expanded before anything is registered: a Jinja error leaves no folder and no line.
+
+    Raises:
+        TemplateError: not a .md or .docx file, or the source cannot be read.
+    """
+    if source is None:
+        notice = new_notice(title, on, templates=templates)
+        return notice, incomplete(notice.number, templates)
+    read = _read_source_file(Path(source))
+
+    def fill(folder: Path) -> None:
+        read.write(folder)
+        read_source(Notice(number=0, date=on, title=title, folder=folder.name), templates)
+
+    notice = new_notice(title, on, templates=templates, fill=fill)
+    return notice, read.notes + incomplete(notice.number, templates)
+
+
+def render_source(
+    source: Path,
+    fmt: str = "pdf",
+    *,
+    number: int,
+    on: date,
+    title: str,
+    templates: Path | None = None,
+) -> tuple[bytes, list[str]]:
+    """A source file printed as notice ``number`` without registering it (a draft to look
+    at, the demo's sample): the bytes and the warnings. Built in a private copy of the
+    house page, never in the templates folder.
+
+    Raises:
+        TemplateError: as ``notice build`` (undefined variable, validation errors).
+    """
+    import shutil
+    import tempfile
+
+    if fmt not in FORMATS:
+        raise TemplateError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    read = _read_source_file(Path(source))
+    home = templates_root(templates)
+    with tempfile.TemporaryDirectory(prefix="kenpo-notice-") as tmp:
+        root = Path(tmp)
+        shutil.copytree(home / "base", root / "base")
+        shutil.copytree(home / "notices" / HOUSE, root / "notices" / HOUSE)
+        read.write(root / "notices" / "draft")
+        notice = Notice(number=number, date=on, title=title, folder="draft")
+        _doc, problems = read_source(notice, root)
+        options = RenderOptions(as_of=on, templates_dir=root)
+        data = _render_source(notice, fmt, options, root, root)
+    return data, read.notes + [str(p) for p in problems if p.severity == "warning"]
+
+
+def _pictures(text: str) -> list[str]:
+    """The file names of the pictures a Markdown text shows (``![alt](name)``)."""
+    import re
+
+    found = re.findall(r"!\[[^\]]*\]\(\s*([^)\s]+)", text)
+    return [name.removeprefix("inserts/") for name in found
+            if "/" not in name.removeprefix("inserts/") and not name.startswith(".")]

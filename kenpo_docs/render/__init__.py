@@ -2,7 +2,8 @@
 
 Modules by concept: ``options`` (the run's settings), ``environment`` (Jinja and its era
 filters), ``fetcher`` (the only files WeasyPrint may read), ``pdf`` (WeasyPrint, fonts,
-reproducible bytes) and ``docx`` (docxtpl).
+reproducible bytes), ``docx`` (docxtpl), ``twin`` (the Word twin of a laid-out HTML
+document) and ``docxstyle`` (the house Word styles every DOCX uses).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from kenpo_docs.render.pdf import (
     render_pdf,
     write_pdf,
 )
+from kenpo_docs.render.twin import render_docx_twin
 
 __all__ = [
     "FetchRefused",
@@ -28,6 +30,7 @@ __all__ = [
     "make_environment",
     "render_document",
     "render_docx",
+    "render_docx_twin",
     "render_html",
     "render_pdf",
     "write_pdf",

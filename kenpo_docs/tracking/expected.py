@@ -13,10 +13,11 @@ nowhere in the database.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kenpo_docs.barcodes.verify import Password, VerifyReport, check_reading, read_pdf
 from kenpo_docs.errors import ManifestError
 from kenpo_docs.tracking.db import connect
 
@@ -125,3 +126,22 @@ def expected_for(db: str | Path, file_name: str, piece_ids: Sequence[str]) -> Ex
         else:
             elsewhere[pid] = f"同じバッチの別の{file_part} の封筒"
     return Expected(batch, name, pieces, elsewhere, found_by)
+
+
+def verify_print_file(
+    db: str | Path,
+    file: str | Path,
+    *,
+    dpi: int = 200,
+    progress: Callable[[int, int], None] | None = None,
+    password: Password | None = None,
+) -> tuple[Expected, VerifyReport]:
+    """``track verify FILE``: read every page's code and check the file against the print
+    file the tracking database says it is (what it was matched to, and the problems).
+
+    Raises:
+        AssemblyError, ManifestError: an unreadable file; see :func:`expected_for`.
+    """
+    reading = read_pdf(file, dpi=dpi, progress=progress, password=password)
+    found = expected_for(db, Path(file).name, reading.piece_ids)
+    return found, check_reading(reading, found.pieces, elsewhere=found.elsewhere)

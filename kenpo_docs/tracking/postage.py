@@ -42,6 +42,11 @@ class PostageTable:
                     return cls, yen
         raise ManifestError(f"a piece of {weight_g:g} g is beyond the postage table")
 
+    def piece(self, sheets: int) -> tuple[float, str, int]:
+        """(weight in g, class, yen) of a piece of ``sheets`` sheets in its envelope."""
+        weight = round(self.envelope_g + sheets * self.sheet_g, 1)
+        return (weight, *self.rate(weight))
+
 
 def _bands(raw: object, name: str, file: Path) -> tuple[tuple[float, int], ...]:
     try:

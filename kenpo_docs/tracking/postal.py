@@ -13,12 +13,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kenpo_docs.files import csv_bytes, refuse_foreign_file, refuse_same_file, write_atomic
+from kenpo_docs.spreadsheets import (
+    INT,
+    NUMBER,
+    Column,
+    refuse_foreign_table,
+    require_xlsx,
+    write_xlsx,
+)
 from kenpo_docs.tracking.postage import PostageTable, load_postage
 from kenpo_docs.tracking.reports import batch_pieces, latest_batch
 
 POSTAL_COLUMNS = (
     "piece_id", "postal_code", "district", "pages", "sheets", "weight_g", "class", "postage_yen",
     "status",
+)
+#: The same columns typed for Excel: postal codes and districts text (leading zeros kept).
+POSTAL_TABLE = (
+    Column("piece_id"), Column("postal_code"), Column("district"), Column("pages", INT),
+    Column("sheets", INT), Column("weight_g", NUMBER), Column("class"),
+    Column("postage_yen", INT, number_format="#,##0"), Column("status"),
 )
 
 
@@ -73,19 +87,24 @@ def postal_report(
     batch: str | None = None,
     table: PostageTable | None = None,
     csv: str | Path | None = None,
+    xlsx: str | Path | None = None,
     force: bool = False,
 ) -> PostalReport:
     """Home-route pieces of ``batch`` (default: the latest) sorted by postal code, with
-    weight and postage per piece; ``csv`` also writes them (POSTAL_COLUMNS, 0600)."""
+    weight and postage per piece; ``csv`` also writes them (POSTAL_COLUMNS, 0600), ``xlsx``
+    as an Excel workbook (POSTAL_TABLE, typed columns)."""
     if csv is not None:
         refuse_same_file(csv, "--csv", tracking_database=db)
         refuse_foreign_file(csv, POSTAL_COLUMNS, option="--csv", force=force)
+    if xlsx is not None:
+        require_xlsx(xlsx, option="--xlsx")
+        refuse_same_file(xlsx, "--xlsx", tracking_database=db, csv=csv)
+        refuse_foreign_table(xlsx, POSTAL_TABLE, option="--xlsx", force=force)
     table = table or load_postage()
     batch = batch or latest_batch(db)
     pieces = []
     for p in batch_pieces(db, batch, route="home"):
-        weight = round(table.envelope_g + p["sheets"] * table.sheet_g, 1)
-        cls, yen = table.rate(weight)
+        weight, cls, yen = table.piece(p["sheets"])
         pieces.append(PostalPiece(p["id"], p["postal_code"] or "", p["pages"], p["sheets"],
                                   weight, cls, yen, p["status"]))
     pieces.sort(key=lambda p: (p.postal_code, p.piece_id))
@@ -95,4 +114,8 @@ def postal_report(
             (p.piece_id, p.postal_code, p.district, p.pages, p.sheets, f"{p.weight_g:g}",
              p.cls, p.yen, p.status) for p in pieces
         ]))
+    if xlsx is not None:
+        write_xlsx(xlsx, POSTAL_TABLE, [
+            (p.piece_id, p.postal_code, p.district, p.pages, p.sheets, p.weight_g, p.cls,
+             p.yen, p.status) for p in pieces])
     return result

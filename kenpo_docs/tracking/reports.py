@@ -1,7 +1,8 @@
 """Reading the database back: one piece's record, counts per batch, route and workplace.
 
 Months after a mailing, staff must answer "did 10-2002 get their 資格確認書?" (``show``) and
-"which envelopes came back 宛所不明?" (``report``, with its optional CSV). ``latest_batch`` and
+"which envelopes came back 宛所不明?" (``report``, with its optional CSV). ``status_by_batch``
+counts the statuses of every batch (the web page's chart). ``latest_batch`` and
 ``batch_pieces`` are the queries the postal report builds on.
 """
 
@@ -15,12 +16,29 @@ from typing import Any
 
 from kenpo_docs.errors import BarcodeError, ManifestError
 from kenpo_docs.files import csv_bytes, refuse_foreign_file, refuse_same_file, write_atomic
+from kenpo_docs.japantime import to_japan_time
+from kenpo_docs.spreadsheets import (
+    DATETIME,
+    INT,
+    Column,
+    refuse_foreign_table,
+    require_xlsx,
+    write_xlsx,
+)
 from kenpo_docs.tracking.db import connect
 from kenpo_docs.tracking.events import STATUSES, piece_id_from_scan
 
 REPORT_COLUMNS = (
     "piece_id", "batch_id", "seq", "household_key", "route", "workplace_code", "postal_code",
     "pages", "sheets", "status", "reason", "updated", "member_keys",
+)
+#: The same columns typed for Excel: ids and keys text, counts numbers, ``updated`` a date
+#: and time in Japan time (the CSV keeps the database's UTC stamp, with its offset).
+REPORT_TABLE = (
+    Column("piece_id"), Column("batch_id"), Column("seq", INT), Column("household_key"),
+    Column("route"), Column("workplace_code"), Column("postal_code"), Column("pages", INT),
+    Column("sheets", INT), Column("status"), Column("reason"),
+    Column("updated (日本時間)", DATETIME), Column("member_keys"),
 )
 
 
@@ -89,7 +107,8 @@ class TrackReport:
         if self.returned:
             out.append("returned (follow up):")
             for r in self.returned:
-                out.append(f"  {r.piece_id}  {r.reason}  {r.at}  {' '.join(r.member_keys)}"
+                out.append(f"  {r.piece_id}  {r.reason}  {to_japan_time(r.at)}  "
+                           f"{' '.join(r.member_keys)}"
                            + (f"  {r.note}" if r.note else ""))
         return out
 
@@ -103,16 +122,22 @@ def _batch_filter(conn: sqlite3.Connection, batch: str | None, db: Path) -> None
 
 def report(
     db: str | Path, *, batch: str | None = None, csv: str | Path | None = None,
-    force: bool = False,
+    xlsx: str | Path | None = None, force: bool = False,
 ) -> TrackReport:
     """Counts by status, route and workplace; returned pieces with their member keys.
 
-    ``csv`` also writes one line per piece (REPORT_COLUMNS), 0600, never over the database.
+    ``csv`` also writes one line per piece (REPORT_COLUMNS), ``xlsx`` the same as an Excel
+    workbook (REPORT_TABLE: typed columns, times in Japan time); 0600, never over the
+    database, nor over a file that is not such a table of ours (unless ``force``).
     """
     db = Path(db)
     if csv is not None:
         refuse_same_file(csv, "--csv", tracking_database=db)
         refuse_foreign_file(csv, REPORT_COLUMNS, option="--csv", force=force)
+    if xlsx is not None:
+        require_xlsx(xlsx, option="--xlsx")
+        refuse_same_file(xlsx, "--xlsx", tracking_database=db, csv=csv)
+        refuse_foreign_table(xlsx, REPORT_TABLE, option="--xlsx", force=force)
     with connect(db, create=False) as conn:
         _batch_filter(conn, batch, db)
         where, args = ("WHERE p.batch = ?", (batch,)) if batch else ("", ())
@@ -152,6 +177,8 @@ def report(
                          dict(sorted(by_work.items())), returned, rows)
     if csv is not None:
         write_atomic(Path(csv), csv_bytes(REPORT_COLUMNS, rows))
+    if xlsx is not None:
+        write_xlsx(xlsx, REPORT_TABLE, rows)
     return result
 
 
@@ -183,3 +210,40 @@ def batch_pieces(
             sql += " AND route = ?"
             args = (batch, route)
         return [dict(r) for r in conn.execute(sql + " ORDER BY seq", args)]
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """How many pieces of one batch are in each status (every status listed, zeros too)."""
+
+    batch: str
+    letter: str
+    created: str  # UTC, as stored
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def status_by_batch(db: str | Path, *, limit: int | None = None) -> list[BatchStatus]:
+    """Counts by status of each batch, oldest first (the ``limit`` latest when given).
+
+    Raises:
+        ManifestError: no database at ``db`` (or one that cannot be read).
+    """
+    with connect(db, create=False) as conn:
+        batches = conn.execute(
+            "SELECT id, letter, created FROM batches ORDER BY created DESC, rowid DESC"
+            + (" LIMIT ?" if limit is not None else ""),
+            (limit,) if limit is not None else (),
+        ).fetchall()
+        counts = conn.execute(
+            "SELECT batch, status, count(*) FROM pieces GROUP BY batch, status"
+        ).fetchall()
+    per: dict[str, dict[str, int]] = {}
+    for batch, status, n in counts:
+        per.setdefault(batch, dict.fromkeys(STATUSES, 0))[status] = int(n)
+    return [BatchStatus(b["id"], b["letter"], b["created"],
+                        per.get(b["id"], dict.fromkeys(STATUSES, 0)))
+            for b in reversed(batches)]

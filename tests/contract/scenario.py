@@ -103,9 +103,13 @@ def _commands(work: Path) -> list[tuple[str, list[str], str | None]]:
 _TIMING = re.compile(r"[0-9.]+ s \([0-9.]+ pieces/s\)")
 
 
+#: The merge's progress lines (not a terminal): rate and time left.
+_RATE = re.compile(r"(?:[0-9.]+|-) pieces/s  残り [-0-9:]+")
+
+
 def _text(text: str, work: Path) -> str:
     text = text.replace(str(work), "<WORK>").replace(str(ROOT), "<ROOT>")
-    return _TIMING.sub("<TIME>", text)
+    return _RATE.sub("<RATE>", _TIMING.sub("<TIME>", text))
 
 
 #: A UTC time stamp as the tracking database writes it.
