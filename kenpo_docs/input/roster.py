@@ -331,6 +331,8 @@ def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
             accepted.clear()
     store.many("INSERT INTO members VALUES (?, ?, ?, ?, ?)", accepted)
     _stage_households(store)
+    for done in ("rows", "firsts", "insured"):  # their pages go to the plan's tables
+        store.execute(f"DROP TABLE {done}")
     roster.members = Stored(store, "members", key="row")
     roster.households = Stored(store, "households", dense=True, decode=_household)
 
