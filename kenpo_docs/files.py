@@ -134,24 +134,11 @@ def write_csv_atomic(path: Path, header: Sequence[str],
                      rows: Iterable[Sequence[object]]) -> None:
     """:func:`write_atomic` of :func:`csv_bytes`, the same bytes, written as the rows come
     (a manifest of a million lines is never held whole)."""
-    private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            _write_csv(text, header, rows)
-            text.flush()
-            raw.flush()
-            os.fsync(raw.fileno())
-            text.detach()
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename is None:
-            raise with_path(exc, path) from exc
-        raise
+    with atomic_output(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        _write_csv(text, header, rows)
+        text.flush()
+        text.detach()
 
 
 #: What makes Excel or LibreOffice read a cell as a formula (OWASP's CSV injection rule).
