@@ -24,6 +24,18 @@ commit, the date and the core count. Only synthetic people; nothing personal is 
 
 Environment: ``BENCH_SIZES=200`` for a quick run, ``BENCH_RUNS``, ``BENCH_WORKERS`` (0 = all
 cores), ``BENCH_NAIVE``, ``BENCH_KEEP=1`` to keep the output folders (printed).
+
+Big batches (issue 23): ``BENCH_SIZES=10000,100000,1000000``. A size above
+``BENCH_PARTIAL_ABOVE`` (default 100,000) is a *partial run*: the merge is stopped (Ctrl+C,
+as staff would) once the first ``BENCH_PARTIAL`` (default 10 %) of its pieces are written,
+and its row says "partial". Every size above the reference ``BENCH_REFERENCE`` (default
+10,000 households) is measured beside that reference in the same run (the reference is run
+first when it is not among the sizes), and its peak RSS is given as a ratio to the
+reference's: on a shared machine only figures from the same run compare.
+``BENCH_VARIANTS=letter`` runs only the reference packet (no cards), to halve a long run.
+``BENCH_CHECK=1`` also times ``kenpo-docs check`` on each roster (wall, peak RSS).
+Each row also gives the pieces/s after the first piece (the rendering's own rate, which a
+partial run measures as well as a whole one).
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import io
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -71,6 +84,15 @@ class Run:
     static_bytes: int = 0
     cpu_seconds: float = 0.0  # user + system of the whole tree
     exit_code: int = 0
+    partial: bool = False  # stopped after the first part of its pieces
+    last_piece: float | None = None  # seconds from start to the last piece counted
+
+    @property
+    def render_rate(self) -> float:
+        """Pieces/s from the first piece to the last one counted: the rendering's own rate."""
+        if self.first_piece is None or self.last_piece is None or self.pieces < 2:
+            return float("nan")
+        return (self.pieces - 1) / max(self.last_piece - self.first_piece, 1e-9)
 
     @property
     def pieces_per_s(self) -> float:
@@ -107,8 +129,35 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = ()) -> Run:
-    """Run the CLI merge as a subprocess, sampling its tree's memory and the first piece."""
+def _count_pieces(pieces: Path) -> int:
+    with os.scandir(pieces) as it:
+        return sum(1 for e in it if e.name.endswith(".pdf") and not e.name.startswith("."))
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def run_check(roster: Path) -> tuple[float, int]:
+    """``kenpo-docs check`` on ``roster``: (wall seconds, peak RSS of its tree)."""
+    cmd = [sys.executable, "-m", "kenpo_docs", "check", str(roster), "--as-of", AS_OF]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, sum(_rss(p) for p in _tree(proc.pid)))
+        time.sleep(0.05)
+    seconds = time.monotonic() - started
+    _, stderr = proc.communicate()
+    if proc.returncode not in (0, 1):
+        sys.exit(f"check failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
+    return seconds, peak
+
+
+def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = (),
+              stop_at: int | None = None) -> Run:
+    """Run the CLI merge as a subprocess, sampling its tree's memory and the first piece.
+    ``stop_at``: stop it (SIGINT) once that many pieces are written (a partial run)."""
     cmd = [sys.executable, "-m", "kenpo_docs", "merge", str(roster), "--letter", LETTER,
            "--as-of", AS_OF, "--out", str(out), "--db", str(out.parent / f"{out.name}.sqlite"),
            "--workers", str(workers), "--notice", "539", *extra]
@@ -116,22 +165,46 @@ def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = ()
         cmd += ["--enclose", enc]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak, first = 0, None
+    # Ctrl+C as staff would press it: a shell starting this run in the background leaves
+    # SIGINT ignored, and the merge would inherit that.
+    log = (out.parent / f"{out.name}.log").open("w+b")  # not a pipe: never full
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=_default_sigint)
+    peak, first, last, done, stopped = 0, None, None, 0, False
     pieces = out / "pieces"
+    checked = 0.0
     while proc.poll() is None:
         peak = max(peak, sum(_rss(p) for p in _tree(proc.pid)))
-        if first is None and pieces.is_dir():
-            with os.scandir(pieces) as it:
-                if any(e.name.endswith(".pdf") and not e.name.startswith(".") for e in it):
-                    first = time.monotonic() - started
+        now = time.monotonic()
+        if pieces.is_dir() and not stopped and (first is None or (stop_at is not None
+                                                and now - checked > 0.5)):
+            checked = now
+            count = _count_pieces(pieces)
+            if count and first is None:
+                first = now - started
+            if count > done:
+                done, last = count, now - started
+            if stop_at is not None and done >= stop_at:
+                proc.send_signal(signal.SIGINT)
+                stopped = True
         time.sleep(0.05)
     seconds = time.monotonic() - started
-    _stdout, stderr = proc.communicate()
+    proc.wait()
+    log.seek(0)
+    stderr = log.read()
+    log.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if stopped:
+        sizes = [e.stat().st_size for e in os.scandir(pieces)
+                 if e.name.endswith(".pdf") and not e.name.startswith(".")]
+        return Run(households=0, seconds=last or seconds, pieces=len(sizes), pages=0,
+                   peak_rss=peak, first_piece=first, piece_sizes=sizes, cpu_seconds=cpu,
+                   exit_code=proc.returncode, partial=True, last_piece=last)
     if proc.returncode not in (0, 1):
         sys.exit(f"merge failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
+    if first is not None and last is None:
+        last = seconds
     text = (out / "manifest.csv").read_bytes().decode("utf-8-sig")
     pages: dict[str, int] = {}
     for row in csv.DictReader(io.StringIO(text)):
@@ -144,7 +217,14 @@ def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = ()
         print_bytes=sum(p.stat().st_size for p in (out / "print").glob("*.pdf")),
         static_bytes=sum(p.stat().st_size for p in (out / "static").glob("*.pdf")),
         cpu_seconds=cpu, exit_code=proc.returncode,
+        last_piece=_last_piece(pieces, started_wall=time.time() - seconds),
     )
+
+
+def _last_piece(pieces: Path, started_wall: float) -> float | None:
+    """Seconds from the start to the newest piece file (its mtime)."""
+    times = [e.stat().st_mtime for e in os.scandir(pieces) if e.name.endswith(".pdf")]
+    return max(times) - started_wall if times else None
 
 
 def run_naive(roster: Path, out: Path, households: int) -> tuple[int, float]:
@@ -213,10 +293,19 @@ def main() -> None:
     workers = int(os.environ.get("BENCH_WORKERS", "0"))
     naive_n = int(os.environ.get("BENCH_NAIVE", "20"))
     keep = os.environ.get("BENCH_KEEP") == "1"
+    partial_above = int(os.environ.get("BENCH_PARTIAL_ABOVE", "100000"))
+    share = float(os.environ.get("BENCH_PARTIAL", "0.1"))
+    reference = int(os.environ.get("BENCH_REFERENCE", "10000"))
+    wanted = os.environ.get("BENCH_VARIANTS", "letter,cards").split(",")
+    variants = tuple(v for v in VARIANTS if ("cards" if not v[1] else "letter") in wanted)
+    with_check = os.environ.get("BENCH_CHECK") == "1"
+    if any(n > reference for n in sizes) and reference not in sizes:
+        sizes = sorted({*sizes, reference})  # the same-run reference for the big sizes
     cores = os.cpu_count() or 1
     tmp = Path(tempfile.mkdtemp(prefix="kenpo-bench-"))
     lines = [f"## {datetime.now():%Y-%m-%d %H:%M} commit {_commit()}, {cores} cores, "
-             f"workers {workers or cores}", ""]
+             f"workers {workers or cores}, load average at the start "
+             f"{os.getloadavg()[0]:.1f}", ""]
     from importlib.metadata import version
 
     lines.append(f"Font subsetting: uharfbuzz {version('uharfbuzz')} (pinned); "
@@ -225,67 +314,97 @@ def main() -> None:
     lines.append("")
     lines.append("| households | packet | runs | pieces | pages | s (median) | pieces/s | "
                  "pages/s | CPU s/piece | peak RSS tree | first piece s | "
+                 "pieces/s after the first | "
                  "piece KB median/p90/max | print files | sum of pieces |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     best: float | None = None
     peaks: dict[int, int] = {}
     cpu_rates: list[float] = []
     costs: list[str] = []
+    checks: list[str] = []
     for n in sizes:
         roster = write_roster(n, tmp / f"roster-{n}.csv")
+        partial = n > partial_above
+        stop_at = max(1, int(n * share)) if partial else None
+        if with_check:
+            seconds, peak = run_check(roster)
+            rows = sum(1 for _ in roster.open("rb")) - 1
+            checks.append(f"{n:,} households ({rows:,} rows): {seconds:.1f} s, peak "
+                          f"{_mib(peak)}")
+            print(f"check {n} households: {seconds:.1f} s, peak {_mib(peak)}", flush=True)
         runs_n = int(os.environ.get("BENCH_RUNS", "3" if n <= 200 else "1"))
-        runs: dict[str, list[Run]] = {name: [] for name, _ in VARIANTS}
+        runs: dict[str, list[Run]] = {name: [] for name, _ in variants}
         for i in range(runs_n):
-            for name, extra in VARIANTS:
+            for name, extra in variants:
                 out = tmp / f"out-{n}-{i}-{len(runs[name])}-{'cards' if not extra else 'ref'}"
-                run = run_merge(roster, out, workers, extra)
+                run = run_merge(roster, out, workers, extra, stop_at=stop_at)
                 run.households = n
                 runs[name].append(run)
-                print(f"{n} households, {name}, run {i + 1}/{runs_n}: {run.pieces} pieces in "
+                print(f"{n} households, {name}, run {i + 1}/{runs_n}"
+                      f"{' (partial)' if run.partial else ''}: {run.pieces} pieces in "
                       f"{run.seconds:.1f} s = {run.pieces_per_s:.1f} pieces/s, peak "
-                      f"{_mib(run.peak_rss)}, first piece {run.first_piece or 0:.1f} s",
-                      flush=True)
+                      f"{_mib(run.peak_rss)}, first piece {run.first_piece or 0:.1f} s, "
+                      f"{run.render_rate:.1f} pieces/s after it", flush=True)
                 if not keep:
                     shutil.rmtree(out, ignore_errors=True)
         rates: dict[str, float] = {}
         cpus: dict[str, float] = {}
-        for name, _ in VARIANTS:
+        for name, _ in variants:
             done = runs[name]
             med = statistics.median(r.seconds for r in done)
             r0 = done[0]
             peak = max(r.peak_rss for r in done)
             peaks[n] = max(peaks.get(n, 0), peak)
             first = statistics.median(r.first_piece or float("nan") for r in done)
+            after = statistics.median(r.render_rate for r in done)
             rate = rates[name] = r0.pieces / med
-            if n == max(sizes) and name == VARIANTS[0][0]:
+            if n == max(sizes) and name == variants[0][0]:
                 best = rate
             sizes_sorted = sorted(r0.piece_sizes)
             cpu = cpus[name] = statistics.median(r.cpu_seconds for r in done) / r0.pieces
-            if name == VARIANTS[0][0]:
+            if name == variants[0][0]:
                 cpu_rates.append(1 / cpu)
+            label = f"{n:,}" + (f" (partial: first {share:.0%})" if r0.partial else "")
             lines.append(
-                f"| {n:,} | {name} | {runs_n} | {r0.pieces:,} | {r0.pages:,} | {med:.1f} | "
+                f"| {label} | {name} | {runs_n} | {r0.pieces:,} | "
+                f"{r0.pages:,} | {med:.1f} | "
                 f"{rate:.1f} | {r0.pages / med:.1f} | {cpu:.3f} | {_mib(peak)} | {first:.1f} | "
+                f"{after:.1f} | "
                 f"{_kb(statistics.median(sizes_sorted))}/"
                 f"{_kb(sizes_sorted[int(0.9 * (len(sizes_sorted) - 1))])}/"
                 f"{_kb(sizes_sorted[-1])} | "
                 f"{_mib(r0.print_bytes)} | {_mib(sum(r0.piece_sizes))} |"
             )
-        (ref, _), (cards, _) = VARIANTS
-        costs.append(f"{n:,} households: {rates[cards]:.1f} vs {rates[ref]:.1f} pieces/s "
-                     f"(median wall), cards cost {(1 - rates[cards] / rates[ref]) * 100:.0f} %;"
-                     f" per CPU second {1 / cpus[cards]:.1f} vs {1 / cpus[ref]:.1f} pieces, "
-                     f"cost {(1 - cpus[ref] / cpus[cards]) * 100:.0f} %")
+        if len(variants) == 2:
+            (ref, _), (cards, _) = variants
+            costs.append(f"{n:,} households: {rates[cards]:.1f} vs {rates[ref]:.1f} pieces/s "
+                         f"(median wall), cards cost {(1 - rates[cards] / rates[ref]) * 100:.0f}"
+                         f" %; per CPU second {1 / cpus[cards]:.1f} vs {1 / cpus[ref]:.1f} "
+                         f"pieces, cost {(1 - cpus[ref] / cpus[cards]) * 100:.0f} %")
     lines.append("")
-    lines.append("Cards (資格確認書 on A4 sheets after the letter) against the same packet "
-                 "without them, same run, runs alternating (bar: at most 20 % fewer pieces/s; "
-                 "the CPU figure is the one a loaded machine does not blur): "
-                 + "; ".join(costs) + ".")
-    if len(peaks) > 1:
+    if costs:
+        lines.append("Cards (資格確認書 on A4 sheets after the letter) against the same packet "
+                     "without them, same run, runs alternating (bar: at most 20 % fewer "
+                     "pieces/s; the CPU figure is the one a loaded machine does not blur): "
+                     + "; ".join(costs) + ".")
+    if checks:
+        lines.append("")
+        lines.append("`kenpo-docs check` (wall, peak RSS of its process): "
+                     + "; ".join(checks) + ".")
+    if reference in peaks and any(n > reference for n in peaks):
+        lines.append("")
+        lines.append("Peak RSS against the same run's 10,000-household reference "
+                     f"({_mib(peaks[reference])}): " + "; ".join(
+                         f"{n:,}: {_mib(p)} ({p / peaks[reference] * 100 - 100:+.0f} %)"
+                         for n, p in sorted(peaks.items()) if n > reference) + ".")
+    elif len(peaks) > 1:
         lo, hi = min(peaks), max(peaks)
         lines.append("")
         lines.append(f"Peak RSS {hi:,} vs {lo:,} households: "
                      f"{peaks[hi] / peaks[lo] * 100 - 100:+.0f} %.")
+    if os.environ.get("BENCH_NAIVE") == "0":
+        _finish(lines, tmp, keep)
+        return
     pieces, seconds = run_naive(tmp / f"roster-{sizes[0]}.csv", tmp / "naive", naive_n)
     naive_rate = pieces / seconds
     rate = best if best is not None else 0.0
@@ -298,6 +417,10 @@ def main() -> None:
                  f"naive per-core rate; per CPU second {cpu_rates[-1] / naive_rate:.1f}x. "
                  f"Load average at the end: {load:.1f} (a shared machine slows the wall "
                  "figures, not the CPU ones).")
+    _finish(lines, tmp, keep)
+
+
+def _finish(lines: list[str], tmp: Path, keep: bool) -> None:
     lines.append("")
     text = "\n".join(lines)
     print(text)

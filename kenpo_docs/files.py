@@ -130,6 +130,17 @@ def atomic_output(path: Path, *, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
         raise
 
 
+def write_csv_atomic(path: Path, header: Sequence[str],
+                     rows: Iterable[Sequence[object]]) -> None:
+    """:func:`write_atomic` of :func:`csv_bytes`, the same bytes, written as the rows come
+    (a manifest of a million lines is never held whole)."""
+    with atomic_output(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        _write_csv(text, header, rows)
+        text.flush()
+        text.detach()
+
+
 #: What makes Excel or LibreOffice read a cell as a formula (OWASP's CSV injection rule).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -148,8 +159,14 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """CSV in UTF-8 with BOM (Excel opens it as Unicode), CRLF line ends; every text cell,
     the header's too, neutralised against formulas (:func:`csv_cell`)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    _write_csv(buf, header, rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _write_csv(out: io.TextIOBase, header: Sequence[str],
+               rows: Iterable[Sequence[object]]) -> None:
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_cell(v) for v in header])
     for row in rows:
         writer.writerow([csv_cell(v) for v in row])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")

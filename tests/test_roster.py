@@ -458,7 +458,7 @@ def test_characters_no_font_prints_reject_the_row(
     assert "髙橋" not in error.reason
 
     # The font preflight is consulted for ordinary characters too.
-    monkeypatch.setattr("kenpo_docs.input.roster.missing_glyphs",
+    monkeypatch.setattr("kenpo_docs.input.rows.missing_glyphs",
                         lambda text: {"𠮷"} & set(text))
     roster = read(tmp_path, [person(氏名="𠮷田 一郎")])
     assert [(e.column, "U+20BB7" in e.reason) for e in roster.errors] == [("氏名", True)]

@@ -19,6 +19,7 @@ and worded as notice 539 words it:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -224,7 +225,7 @@ def form_context(
     }
 
 
-def find_household(households: list[Household], key: str) -> tuple[Household, str | None]:
+def find_household(households: Sequence[Household], key: str) -> tuple[Household, str | None]:
     """The household a ``記号-番号`` or ``記号-番号-枝番`` key names, and the 枝番 if given.
 
     Raises:

@@ -20,7 +20,8 @@ from kenpo_docs.domain.facts import (
     delivery_route,
 )
 from kenpo_docs.files import csv_bytes, refuse_same_file
-from kenpo_docs.input.roster import Member, Roster, RowError, read_roster
+from kenpo_docs.input.roster import Member, Roster, RowError, stage_roster
+from kenpo_docs.input.store import Store
 from kenpo_docs.spreadsheets import INT, Column, refuse_foreign_table, write_table, xlsx_bytes
 
 
@@ -123,7 +124,7 @@ def summarize(roster: Roster, *, as_of: date) -> CheckResult:
         routes=tuple(RouteCount(r, *per_route[r]) for r in order),
         no_documents=tuple(no_docs), errors=tuple(roster.errors),
         warnings=tuple(roster.warnings),
-        notes=tuple(n for n in (extrapolation_note(roster.members), no_sex_note(roster))
+        notes=tuple(n for n in (roster_extrapolation_note(roster), no_sex_note(roster))
                     if n),
     )
 
@@ -135,7 +136,7 @@ def no_sex_note(roster: Roster) -> str | None:
     cards has no such column: its rows are not rejected for it, the merge makes no
     資格確認書 cards for the batch (the letters are mailed as before) and says so.
     """
-    if roster.has_sex_column or not any(m.certificate_issued_on for m in roster.members):
+    if roster.has_sex_column or not roster.certificates:
         return None
     return ("性別の列がないため、このバッチでは資格確認書（カード）を作りません。列「性別」を"
             "加えてください (no 性別 column: no 資格確認書 cards are printed for this batch; "
@@ -149,9 +150,19 @@ def extrapolation_note(members: Iterable[Member]) -> str | None:
     (「交付時期により、2年～3年となります」), not from the notice: staff add the period to
     ``[[certificate.periods]]`` when the kenpo publishes it.
     """
-    dates = sorted({m.certificate_issued_on for m in members
-                    if m.certificate_issued_on is not None
-                    and certificate_period_extrapolated(m.certificate_issued_on)})
+    return _extrapolation_note({m.certificate_issued_on for m in members
+                                if m.certificate_issued_on is not None
+                                and certificate_period_extrapolated(m.certificate_issued_on)})
+
+
+def roster_extrapolation_note(roster: Roster) -> str | None:
+    """:func:`extrapolation_note` for a roster's accepted members, from the dates counted as
+    it was read (a staged roster is not walked again)."""
+    return _extrapolation_note({d for d, n in roster.extrapolated_dates.items() if n > 0})
+
+
+def _extrapolation_note(found: set[date]) -> str | None:
+    dates = sorted(found)
     if not dates:
         return None
     period = certificate_period(dates[0])
@@ -174,8 +185,10 @@ def check(
 ) -> CheckResult:
     """Read ``path`` and summarise it: the library side of ``kenpo-docs check``."""
     as_of = as_of or date.today()
-    roster = read_roster(path, as_of=as_of, sheet=sheet, allow_columns=allow_columns)
-    return summarize(roster, as_of=as_of)
+    with Store() as store:
+        roster = stage_roster(path, store=store, as_of=as_of, sheet=sheet,
+                              allow_columns=allow_columns)
+        return summarize(roster, as_of=as_of)
 
 
 REPORT_COLUMNS = ("row", "member_key", "column", "reason")

@@ -20,37 +20,26 @@ values (:func:`_broken`).
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
-import re
 import struct
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 from xml.parsers import expat
 
 from kenpo_docs.errors import RosterError
+from kenpo_docs.input.textfile import Record, csv_records
 
 Table = list[tuple[int, list[object]]]  # (spreadsheet row number, cells), header row included
 
-# Control characters other than tab and the line breaks (LF, CR, VT, FF, NEL: a roster folds
-# them, see input/cells.py), and the private-use characters CP932 bytes 0xA0 and 0xFD-0xFF
-# decode to: never in a real roster, always in binary data decoded by luck.
-_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\uf8f0-\uf8f3]")
-# A few stray control characters in a cell are a bad row (the row is rejected); NUL bytes or
-# many of them mean the file is binary data, not a roster.
-_BINARY_SHARE = 200  # more than one control character per 200 characters: binary
 
 # Cells longer than this are refused (the row is rejected): no name or address is this long,
 # and a megabyte cell must not reach the layout engine.
 MAX_CELL_CHARS = 500
-# A CSV field may be far longer than csv's default limit (128 KiB) so that a huge cell becomes
-# a rejected row instead of a "CSV cannot be read" for the whole file.
-_CSV_FIELD_LIMIT = 64 * 1024 * 1024
 #: Rows at the top of a sheet where the header is looked for (a title row, a date, blank
 #: rows above the header are Excel habits); see columns.find_header.
 HEADER_LINES = 10
@@ -99,6 +88,18 @@ class Unreadable:
 def load_table(path: Path, *, sheet: str | None = None) -> tuple[str, Table]:
     """Return (encoding, rows) with the header row; encoding is "xlsx" for workbooks.
 
+    The whole table in memory: :func:`iter_table` reads it row by row.
+    """
+    encoding, rows = iter_table(path, sheet=sheet)
+    return encoding, list(rows)
+
+
+def iter_table(path: Path, *, sheet: str | None = None) -> tuple[str, Iterator[Record]]:
+    """Return (encoding, rows) with the header row, the rows read as they are asked for (a
+    roster of a million rows is never held whole); encoding is "xlsx" for workbooks. What
+    can be checked before the first row (the file's kind, its encoding, a workbook's zip
+    directory) is checked before this returns.
+
     Raises:
         RosterError: missing file, not a CSV/xlsx, undecodable text, unreadable workbook,
             unknown sheet.
@@ -133,8 +134,7 @@ def load_table(path: Path, *, sheet: str | None = None) -> tuple[str, Table]:
         )
     if sheet is not None:
         raise RosterError("--sheet は .xlsx にだけ使えます (sheet applies to xlsx only)", file=path)
-    encoding, text = _decode(path.read_bytes(), path)
-    return encoding, _csv_rows(text, path)
+    return csv_records(path, header_lines=HEADER_LINES)
 
 
 def _is_encrypted_office(path: Path) -> bool:
@@ -146,96 +146,16 @@ def _is_encrypted_office(path: Path) -> bool:
         return False
 
 
-def _decode(data: bytes, path: Path) -> tuple[str, str]:
-    """Try UTF-8 with BOM, UTF-8, then CP932, each strictly; refuse anything else."""
-    if not data.strip():
-        raise RosterError("ファイルが空です (empty file)", file=path)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # Excel's 「Unicode テキスト」: UTF-16 with its BOM, tab-separated.
-        candidates: tuple[str, ...] = ("utf-16",)
-    elif data.startswith(codecs.BOM_UTF8):
-        candidates = ("utf-8-sig",)
-    else:
-        candidates = ("utf-8", "cp932")
-    cut = False
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            # Valid UTF-8 up to a character cut in half at the very end: a truncated copy.
-            cut = cut or (encoding.startswith("utf-8") and exc.reason == "unexpected end of data")
-            continue
-        if _looks_likecell_text(text):
-            return encoding, text
-    if cut:
-        raise RosterError(
-            "ファイルが途中で切れています (truncated file: it ends inside a character)", file=path
-        )
-    raise RosterError(
-        "文字コードが UTF-8、CP932 (Shift_JIS)、UTF-16 のどれでもありません "
-        "(not UTF-8 or CP932 text, nor UTF-16 with its BOM)",
-        file=path,
-    )
-
-
-def _looks_likecell_text(text: str) -> bool:
-    """Reject decodes that only 'worked' on binary data (NULs, many controls, CP932 strays).
-
-    A few control characters in an otherwise textual file are left to the row check, which
-    rejects just those rows.
-    """
-    text = text.rstrip("\x1a")  # 0x1A: old DOS end-of-file mark
-    if "\x00" in text:
-        return False
-    strays = 0
-    for _ in _NOT_TEXT.finditer(text):
-        strays += 1
-        if strays > max(2, len(text) // _BINARY_SHARE):
-            return False
-    return True
-
-
-def _csv_rows(text: str, path: Path) -> Table:
-    # Tab-separated (Excel's テキスト and Unicode テキスト) when the first line with either
-    # separator has tabs and no comma; title rows above the header may have neither.
-    delimiter = ","
-    for line in text.split("\n", HEADER_LINES)[:HEADER_LINES]:
-        if "\t" in line or "," in line:
-            delimiter = "\t" if "," not in line else ","
-            break
-    reader = csv.reader(io.StringIO(text.rstrip("\x1a"), newline=""), delimiter=delimiter)
-    rows: Table = []
-    previous = csv.field_size_limit(_CSV_FIELD_LIMIT)
-    try:
-        for cells in reader:
-            row: list[object] = list(cells)
-            rows.append((len(rows) + 1, row))  # numbered by record, as Excel shows them
-    except csv.Error as exc:
-        raise RosterError(f"CSV として読めません (cannot read as CSV): {exc}", file=path,
-                          row=len(rows) + 1) from exc
-    finally:
-        csv.field_size_limit(previous)
-    if _open_quote(text):
-        raise RosterError(
-            "ファイルが途中で切れています: 引用符 \" が閉じていません "
-            "(truncated file: a quoted cell never ends)",
-            file=path,
-            row=len(rows),
-        )
-    return rows
-
-
-def _open_quote(text: str) -> bool:
-    """True when the text ends inside a quoted field (an odd number of quote characters)."""
-    return text.count('"') % 2 == 1
-
-
-def _load_xlsx(path: Path, sheet: str | None) -> Table:
+def _load_xlsx(path: Path, sheet: str | None) -> Iterator[Record]:
     """Read a workbook's sheet, within the bounds, or refuse it in one line (RosterError).
 
-    The file is opened once: the bytes checked are the bytes openpyxl reads.
+    The file is opened once: the bytes checked are the bytes openpyxl reads. The zip
+    directory is checked now; the rows are read as they are asked for (openpyxl's read-only
+    mode streams the sheet's XML), except in a workbook with formulas or merged cells, whose
+    sheet is read whole to mark them (:func:`_mark_formulas_and_merges`).
     """
-    with path.open("rb") as fh:
+    fh = path.open("rb")
+    try:
         directory = _directory_size(fh)
         if directory is not None and directory > MAX_XLSX_DIRECTORY:
             raise RosterError(
@@ -252,22 +172,34 @@ def _load_xlsx(path: Path, sheet: str | None) -> Table:
                 "ください (not a readable xlsx: truncated or damaged zip)",
                 file=path,
             ) from exc
-        with archive:
+        try:
             _check_bounds(archive, path)
-            try:
-                return _read_workbook(fh, archive, sheet, path)
-            except RosterError:
-                raise
-            except OSError as exc:
-                raise RosterError(f"cannot read the file: {exc.strerror or exc}",
-                                  file=path) from exc
-            except Exception as exc:
-                # openpyxl has no error type of its own: broken XML raises lxml's or
-                # ElementTree's syntax errors, a damaged part zipfile's or zlib's errors, and
-                # parts that are well-formed but not what a workbook holds whatever its
-                # descriptors raise (TypeError, ValueError, KeyError, IndexError...). All of
-                # them are this file's problem; _broken finds the part to name.
-                raise _broken(archive, path, exc) from exc
+        except BaseException:
+            archive.close()
+            raise
+    except BaseException:
+        fh.close()
+        raise
+    return _xlsx_rows(fh, archive, sheet, path)
+
+
+def _xlsx_rows(fh: IO[bytes], archive: zipfile.ZipFile, sheet: str | None,
+               path: Path) -> Iterator[Record]:
+    with fh, archive:
+        try:
+            yield from _read_workbook(fh, archive, sheet, path)
+        except RosterError:
+            raise
+        except OSError as exc:
+            raise RosterError(f"cannot read the file: {exc.strerror or exc}",
+                              file=path) from exc
+        except Exception as exc:
+            # openpyxl has no error type of its own: broken XML raises lxml's or
+            # ElementTree's syntax errors, a damaged part zipfile's or zlib's errors, and
+            # parts that are well-formed but not what a workbook holds whatever its
+            # descriptors raise (TypeError, ValueError, KeyError, IndexError...). All of
+            # them are this file's problem; _broken finds the part to name.
+            raise _broken(archive, path, exc) from exc
 
 
 def _directory_size(fh: IO[bytes]) -> int | None:
@@ -348,7 +280,7 @@ def _shown(name: str) -> str:
 
 
 def _read_workbook(fh: IO[bytes], archive: zipfile.ZipFile, sheet: str | None,
-                   path: Path) -> Table:
+                   path: Path) -> Iterator[Record]:
     import openpyxl
 
     with warnings.catch_warnings():
@@ -370,18 +302,31 @@ def _read_workbook(fh: IO[bytes], archive: zipfile.ZipFile, sheet: str | None,
         # Some writers store a wrong <dimension> (e.g. "A1"); read-only mode would trust it and
         # cut rows and columns off. Forget it and read what is there.
         ws.reset_dimensions()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            table: Table = [
-                (number, [_excel_value(v) for v in cells])
-                for number, cells in enumerate(ws.iter_rows(values_only=True), start=1)
-            ]
         title = ws.title
+        marked = _has_formulas_or_merges(archive)
+        rows = _sheet_rows(ws.iter_rows(values_only=True))
+        if not marked:
+            yield from rows
+            return
+        table: Table = list(rows)
     finally:
         book.close()
-    if _has_formulas_or_merges(archive):
-        _mark_formulas_and_merges(fh, title, table)
-    return table
+    _mark_formulas_and_merges(fh, title, table)
+    yield from table
+
+
+def _sheet_rows(cells: Iterator[tuple[object, ...]]) -> Iterator[Record]:
+    """The sheet's rows, numbered; openpyxl's warnings are silenced while it reads each row
+    only (a filter held across a ``yield`` would silence the caller's warnings too)."""
+    number = 0
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = next(cells, None)
+        if values is None:
+            return
+        number += 1
+        yield number, [_excel_value(v) for v in values]
 
 
 def _excel_value(value: object) -> object:

@@ -197,6 +197,10 @@ def clean_temps(folder: Path) -> int:
     return count
 
 
+#: Scratch files of the parts folder besides the chunks': shared shapes, saved cover sheets.
+_SCRATCH = r"[0-9a-f]{32}\.shape|covers-\d{5}\.seg"
+
+
 def remove_parts(folder: Path, chunk_ids: Iterable[str]) -> None:
     """Delete the batch's scratch part files (``<first piece id>.seg`` and ``.json`` of each
     chunk, shared shapes ``<32 hex>.shape``, temp files), then the folder if that emptied it.
@@ -206,8 +210,7 @@ def remove_parts(folder: Path, chunk_ids: Iterable[str]) -> None:
     ours = {f"{c}{suffix}" for c in chunk_ids for suffix in (".seg", ".json")}
     with os.scandir(folder) as entries:
         names = [e.name for e in entries if e.is_file(follow_symlinks=False)
-                 and (e.name in ours or re.fullmatch(r"[0-9a-f]{32}\.shape", e.name)
-                      or is_temp(e.name))]
+                 and (e.name in ours or re.fullmatch(_SCRATCH, e.name) or is_temp(e.name))]
     for name in names:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(folder / name)

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from pypdf import PdfReader
 
 from kenpo_docs.errors import ManifestError
-from kenpo_docs.files import FORMULA_START, csv_bytes, write_atomic
-from kenpo_docs.mailing.plan import BatchPlan
-from kenpo_docs.mailing.printfiles import INDEX_COLUMNS, INSERTER_COLUMNS, print_files
+from kenpo_docs.files import FORMULA_START, write_csv_atomic
+from kenpo_docs.mailing.plan import BatchPlan, PageCounts
+from kenpo_docs.mailing.printfiles import INDEX_COLUMNS, INSERTER_COLUMNS
 from kenpo_docs.spreadsheets import (
     DATE,
     INT,
@@ -39,15 +40,18 @@ MANIFEST_COLUMNS = (
 )
 
 
-def page_counts(plan: BatchPlan, pieces_dir: Path, known: dict[str, int]) -> dict[str, int]:
-    """Pages per piece: from the workers, or read from pieces done by an earlier run."""
-    counts = {}
-    for piece in plan.pieces:
+def page_counts(plan: BatchPlan, pieces_dir: Path) -> PageCounts:
+    """Pages per piece: as the workers recorded them (:meth:`BatchPlan.set_pages`), or read
+    from pieces done by an earlier run."""
+    counts = plan.page_counts()
+    found = []
+    for piece in plan.index():
         path = pieces_dir / f"{piece.piece_id}.pdf"
         if not path.exists():
             raise ManifestError(f"piece {piece.piece_id} was not written", file=path)
-        pages = known.get(piece.piece_id)
-        counts[piece.piece_id] = pages if pages is not None else len(PdfReader(path).pages)
+        if piece.piece_id not in counts:
+            found.append((piece.piece_id, len(PdfReader(path).pages)))
+    plan.set_pages(found)
     return counts
 
 
@@ -65,24 +69,26 @@ def read_page_counts(out: Path) -> dict[str, int]:
         raise ManifestError(f"cannot read the batch's manifest: {exc}", file=path) from exc
 
 
-def write_manifest(plan: BatchPlan, out: Path, page_counts: dict[str, int]) -> None:
-    rows = []
-    where = print_files(plan)
-    for o in plan.outcomes:
-        rows.append((
-            o.row,
-            o.member_key,
-            o.status,
-            o.reason,
-            o.piece_id,
-            f"pieces/{o.piece_id}.pdf" if o.piece_id else "",
-            o.route,
-            o.certificate_expiry.isoformat() if o.certificate_expiry else "",
-            plan.batch_id,
-            page_counts.get(o.piece_id, "") if o.piece_id else "",
-            where.get(o.piece_id, "") if o.piece_id else "",
-        ))
-    write_atomic(out / "manifest.csv", csv_bytes(MANIFEST_COLUMNS, rows))
+def write_manifest(plan: BatchPlan, out: Path, page_counts: Mapping[str, int]) -> None:
+    """Write ``manifest.csv``: the plan's outcomes in row order with their pieces' print
+    files (joined in the plan's store), written as they are read."""
+    def rows() -> Iterator[tuple[object, ...]]:
+        for o, print_file in plan.manifest_rows():
+            yield (
+                o.row,
+                o.member_key,
+                o.status,
+                o.reason,
+                o.piece_id,
+                f"pieces/{o.piece_id}.pdf" if o.piece_id else "",
+                o.route,
+                o.certificate_expiry.isoformat() if o.certificate_expiry else "",
+                plan.batch_id,
+                page_counts.get(o.piece_id, "") if o.piece_id else "",
+                f"print/{print_file}.pdf" if o.piece_id else "",
+            )
+
+    write_csv_atomic(out / "manifest.csv", MANIFEST_COLUMNS, rows())
 
 
 #: The manifest's columns typed for Excel (:mod:`kenpo_docs.spreadsheets`): keys and ids text,

@@ -6,8 +6,9 @@ file beside it so a folding/inserting machine or a mailroom can drive and reconc
 from __future__ import annotations
 
 import json
-from collections import OrderedDict, defaultdict
-from concurrent.futures import Executor
+from collections import OrderedDict, deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor, Future
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,11 @@ from typing import Any
 from pypdf import PdfReader
 
 from kenpo_docs.domain import facts
-from kenpo_docs.files import csv_bytes, write_atomic
+from kenpo_docs.files import csv_bytes, write_atomic, write_csv_atomic
 from kenpo_docs.mailing.covers import cover_item, render_covers
 from kenpo_docs.mailing.executor import held_sigint
 from kenpo_docs.mailing.folder import subfolder
-from kenpo_docs.mailing.plan import BatchPlan, PiecePlan
+from kenpo_docs.mailing.plan import BatchPlan
 from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides, sheets
 from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
 
@@ -45,30 +46,17 @@ INDEX_COLUMNS = ("print_file", "route", "workplace_code", "workplace_name", "pie
                  "sheets_simplex", "sheets", "sides")
 
 
-def print_groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]]]:
+def print_groups(plan: BatchPlan) -> list[tuple[str, str | None, int]]:
     """(file stem, workplace code or None, pieces) in print order.
 
     File names come from our own numbering, never from a roster cell: the workplaces in code
     order are ``workplace-001``, ``workplace-002``... (the number of their cover's id), so a
     code can neither leave the folder, nor name two bundles the same file on a file system
     that ignores case. The manifest's ``print_file`` column and the cover sheet say which
-    workplace a file holds.
+    workplace a file holds. The plan numbers them (:meth:`BatchPlan.group` gives a file's
+    pieces: a workplace's in print order, the home file's by postal code).
     """
-    work: dict[str, list[PiecePlan]] = defaultdict(list)
-    home: list[PiecePlan] = []
-    for piece in plan.pieces:
-        if piece.route.kind == "workplace":
-            work[piece.route.workplace_code or ""].append(piece)
-        else:
-            home.append(piece)
-    groups: list[tuple[str, str | None, list[PiecePlan]]] = [
-        (f"workplace-{number:03d}", code, pieces)
-        for number, (code, pieces) in enumerate(sorted(work.items()), start=1)
-    ]
-    if home:
-        home.sort(key=lambda p: (p.postal_code or "", p.seq))
-        groups.append(("home", None, home))
-    return groups
+    return plan.print_groups()
 
 
 #: Cover rows laid out per document. Covers are cut into documents of about this many rows
@@ -76,48 +64,61 @@ def print_groups(plan: BatchPlan) -> list[tuple[str, str | None, list[PiecePlan]
 #: the same with one worker or several; several documents are laid out in parallel.
 COVER_ROWS_PER_DOCUMENT = 400
 
-#: Where each cover's pages are: anchor -> (segment, first page, end page).
-Covers = dict[str, tuple[Segment, int, int]]
+#: Where each cover's pages are: anchor -> (saved segment, first page, end page).
+Covers = dict[str, tuple[Path, int, int]]
+#: A document of covers, saved in the parts folder until the print files are written.
+COVERS_FILE = "covers-{:05d}.seg"
+
+
+def _cover_documents(plan: BatchPlan, groups: list[tuple[str, str | None, int]],
+                     page_counts: Mapping[str, int]) -> Iterator[list[dict[str, Any]]]:
+    """The covers (see :func:`cover_item`) cut into documents of about
+    :data:`COVER_ROWS_PER_DOCUMENT` rows, whole covers in print order, one document at a
+    time (a batch's list of envelopes is never held whole)."""
+    batch: list[dict[str, Any]] = []
+    rows = COVER_ROWS_PER_DOCUMENT
+    for number, (stem, code, _count) in enumerate(groups, start=1):
+        if code is None:
+            continue
+        listed = []
+        name = None
+        for p in plan.group_pieces(stem):
+            if name is None:
+                name = p.addressee.workplace_name or ""
+            listed.append({
+                "piece_id": p.piece_id,
+                "household_key": p.household.key,
+                "name": p.addressee.name,
+                "members": len(p.parts),
+                "pages": page_counts[p.piece_id],
+            })
+        item = cover_item(f"cover-{stem}", code, name or "", listed,
+                          cover_id=cover_id(plan, number))
+        if rows + item["count"] > COVER_ROWS_PER_DOCUMENT and batch:
+            yield batch
+            batch = []
+            rows = 0
+        elif rows + item["count"] > COVER_ROWS_PER_DOCUMENT:
+            rows = 0
+        batch.append(item)
+        rows += item["count"]
+    if batch:
+        yield batch
 
 
 def _covers(
     plan: BatchPlan,
-    groups: list[tuple[str, str | None, list[PiecePlan]]],
-    page_counts: dict[str, int],
+    groups: list[tuple[str, str | None, int]],
+    page_counts: Mapping[str, int],
     as_of: date,
+    parts: Path,
     pool: Executor | None = None,
-    shapes: Path | None = None,
     sides: Sides = DEFAULT_SIDES,
     document_number: int | None = None,
 ) -> Covers:
-    items = []
-    for number, (stem, code, pieces) in enumerate(groups, start=1):
-        if code is None:
-            continue
-        items.append(cover_item(
-            f"cover-{stem}", code, pieces[0].addressee.workplace_name or "",
-            [
-                {
-                    "piece_id": p.piece_id,
-                    "household_key": p.household.key,
-                    "name": p.addressee.name,
-                    "members": len(p.parts),
-                    "pages": page_counts[p.piece_id],
-                }
-                for p in pieces
-            ],
-            cover_id=cover_id(plan, number),
-        ))
-    batches: list[list[dict[str, Any]]] = []
-    rows = COVER_ROWS_PER_DOCUMENT
-    for item in items:
-        if rows + item["count"] > COVER_ROWS_PER_DOCUMENT and (not batches or batches[-1]):
-            batches.append([])
-            rows = 0
-        batches[-1].append(item)
-        rows += item["count"]
-    contexts = [{
-        "covers": batch,
+    """Lay the covers out, a document at a time (in parallel with a ``pool``, a few
+    documents ahead), each saved in ``parts`` (:data:`COVERS_FILE`)."""
+    base = {
         "batch_id": plan.batch_id,
         "letter": plan.letter,
         "as_of": as_of,
@@ -125,26 +126,49 @@ def _covers(
         # the 送付状's 文書番号: the batch's, as its letters print it (None: none)
         "document_number": (None if document_number is None
                             else facts.insurer().document_number(document_number)),
-    } for batch in batches]
-    shapes = shapes if shapes is not None and shapes.is_dir() else None
-    if pool is not None and len(contexts) > 1:
-        with held_sigint():  # map hands out every document (and starts workers) at once
-            laid_out = pool.map(render_covers, contexts, [as_of] * len(contexts),
-                                [shapes] * len(contexts), [sides] * len(contexts))
-        done = list(laid_out)
-    else:
-        done = [render_covers(c, as_of, shapes, sides) for c in contexts]
+    }
+    shapes = parts if parts.is_dir() else None
     covers: Covers = {}
-    for segment, ranges in done:
+    documents = ({"covers": batch, **base} for batch in _cover_documents(plan, groups,
+                                                                        page_counts))
+
+    def keep(index: int, done: tuple[Segment, dict[str, tuple[int, int]]]) -> None:
+        segment, ranges = done
+        path = parts / COVERS_FILE.format(index)
+        segment.save(path)
         for anchor, (first, end) in ranges.items():
-            covers[anchor] = (segment, first, end)
+            covers[anchor] = (path, first, end)
+
+    if pool is None:
+        for index, context in enumerate(documents, start=1):
+            keep(index, render_covers(context, as_of, shapes, sides))
+        return covers
+    ahead: deque[Future[tuple[Segment, dict[str, tuple[int, int]]]]] = deque()
+    index = 0
+    try:
+        for context in documents:
+            with held_sigint():
+                ahead.append(pool.submit(render_covers, context, as_of, shapes, sides))
+            if len(ahead) >= _COVERS_AHEAD:
+                index += 1
+                keep(index, ahead.popleft().result())
+        while ahead:
+            index += 1
+            keep(index, ahead.popleft().result())
+    except BaseException:
+        for future in ahead:
+            future.cancel()
+        raise
     return covers
+
+
+#: Cover documents laid out ahead of the one being saved, with a pool.
+_COVERS_AHEAD = 8
 
 
 def print_files(plan: BatchPlan) -> dict[str, str]:
     """Which print file each piece is in: ``piece_id -> "print/<stem>.pdf"``."""
-    return {p.piece_id: f"print/{stem}.pdf" for stem, _code, pieces in print_groups(plan)
-            for p in pieces}
+    return {p.piece_id: f"print/{p.print_file}.pdf" for p in plan.index()}
 
 
 def cover_id(plan: BatchPlan, number: int) -> str:
@@ -152,24 +176,38 @@ def cover_id(plan: BatchPlan, number: int) -> str:
     return f"{plan.batch_id}-C{number:03d}"
 
 
-def _sources(out: Path) -> dict[str, tuple[Path, int]]:
-    """Where each piece's pages are: ``piece_id -> (part file, first page)``.
+class _Sources:
+    """Where each piece's pages are: ``piece_id -> (part file, first page)``, staged in the
+    plan's store (a million pieces are not a dict).
 
     A chunk's part file (a saved :class:`~kenpo_docs.pdf.stream.Segment`) holds its
     pieces' pages serialized, with the fonts once per chunk and static enclosures as shared
     Form XObjects. Pieces without a part (rendered by an earlier run that stopped before
     writing it) are read from their own piece file.
     """
-    found: dict[str, tuple[Path, int]] = {}
-    folder = out / "parts"
-    if folder.is_dir():
-        for index in sorted(folder.glob("*.json")):
-            part = index.with_suffix(".seg")
-            if not part.exists():
-                continue
-            for piece_id, first, _pages in json.loads(index.read_text("utf-8")):
-                found[piece_id] = (part, first)
-    return found
+
+    def __init__(self, plan: BatchPlan, out: Path) -> None:
+        assert plan.store is not None
+        self.store = plan.store
+        self.table = f"{plan.table}_sources"
+        self.store.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self.store.execute(f"CREATE TABLE {self.table} (piece_id TEXT PRIMARY KEY, "
+                           "part TEXT, first INTEGER)")
+        folder = out / "parts"
+        if folder.is_dir():
+            for index in sorted(folder.glob("*.json")):
+                part = index.with_suffix(".seg")
+                if not part.exists():
+                    continue
+                self.store.many(
+                    f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?, ?)",
+                    [(piece_id, str(part), first)
+                     for piece_id, first, _pages in json.loads(index.read_text("utf-8"))])
+
+    def get(self, piece_id: str) -> tuple[Path, int] | None:
+        row = self.store.execute(f"SELECT part, first FROM {self.table} WHERE piece_id = ?",
+                                 (piece_id,)).fetchone()
+        return None if row is None else (Path(row[0]), int(row[1]))
 
 
 class _Parts:
@@ -194,7 +232,7 @@ class _Parts:
 def write_print_files(
     plan: BatchPlan,
     out: Path,
-    page_counts: dict[str, int],
+    page_counts: Mapping[str, int],
     *,
     as_of: date,
     enclosure_count: int = 0,
@@ -218,21 +256,27 @@ def write_print_files(
     """
     folder = subfolder(out, "print")
     groups = print_groups(plan)
-    covers = _covers(plan, groups, page_counts, as_of, pool, out / "parts", sides,
+    covers = _covers(plan, groups, page_counts, as_of, out / "parts", pool, sides,
                      document_number=document_number)
-    sources = _sources(out)
-    written = []
-    index = []
-    for number, (stem, code, pieces) in enumerate(groups, start=1):
-        path = folder / f"{stem}.pdf"
-        rows = _write_print_file(plan, path, number, stem, code, pieces, covers, sources,
-                                 page_counts, enclosure_count, out, sides)
-        write_atomic(folder / f"{stem}.inserter.csv", csv_bytes(INSERTER_COLUMNS, rows))
-        written.append(path)
-        index.append((f"print/{stem}.pdf", "home" if code is None else f"workplace:{code}",
-                      code or "", (pieces[0].addressee.workplace_name or "") if code else "",
-                      len(pieces), sum(r[2] for r in rows), sum(r[3] for r in rows),
-                      sum(r[8] for r in rows), sides))
+    try:
+        sources = _Sources(plan, out)
+        written = []
+        index = []
+        for number, (stem, code, count) in enumerate(groups, start=1):
+            path = folder / f"{stem}.pdf"
+            rows = _write_print_file(plan, path, number, stem, code, covers, sources,
+                                     page_counts, enclosure_count, out, sides)
+            write_csv_atomic(folder / f"{stem}.inserter.csv", INSERTER_COLUMNS, rows)
+            written.append(path)
+            name = ""
+            if code is not None:
+                name = next(plan.group_pieces(stem)).addressee.workplace_name or ""
+            index.append((f"print/{stem}.pdf", "home" if code is None else f"workplace:{code}",
+                          code or "", name, count, sum(r[2] for r in rows),
+                          sum(r[3] for r in rows), sum(r[8] for r in rows), sides))
+    finally:
+        for saved in {path for path, _, _ in covers.values()}:
+            saved.unlink(missing_ok=True)
     # Which file is which bundle (file names are numbers of ours, not workplace codes).
     write_atomic(folder / "index.csv", csv_bytes(INDEX_COLUMNS, index))
     return written
@@ -250,8 +294,8 @@ def _inserter_row(piece_id: str, first_page: int, pages: int, route: str, postal
 
 def _write_print_file(
     plan: BatchPlan, path: Path, number: int, stem: str, code: str | None,
-    pieces: list[PiecePlan], covers: Covers, sources: dict[str, tuple[Path, int]],
-    page_counts: dict[str, int], enclosure_count: int, out: Path, sides: Sides,
+    covers: Covers, sources: _Sources,
+    page_counts: Mapping[str, int], enclosure_count: int, out: Path, sides: Sides,
 ) -> list[InserterRow]:
     """Stream one print file (its cover, then its pieces); returns its inserter lines."""
     rows: list[InserterRow] = []
@@ -260,7 +304,8 @@ def _write_print_file(
         if code is not None:
             # The cover is an item of the bundle in its own right: it carries its own
             # code and line in the inserter file, so verification accounts for every page.
-            cover, first, end = covers[f"cover-{stem}"]
+            saved, first, end = covers[f"cover-{stem}"]
+            cover = Segment.load(saved)
             for i in range(first, end):
                 writer.add_segment_page(cover, i,
                                         bookmark=f"表紙 {code}" if i == first else None)
@@ -268,7 +313,7 @@ def _write_print_file(
             rows.append(_inserter_row(cover_id(plan, number), 1, end - first, f"cover:{code}",
                                       "", 0, sides))
         parts = _Parts()
-        for piece in pieces:
+        for piece in plan.group(stem):
             first = writer.pages
             pages = page_counts[piece.piece_id]
             source = sources.get(piece.piece_id)
@@ -283,7 +328,7 @@ def _write_print_file(
                 for i in range(pages):
                     writer.add_segment_page(segment, start + i,
                                             bookmark=mark if i == 0 else None)
-            rows.append(_inserter_row(piece.piece_id, first + 1, pages, str(piece.route),
+            rows.append(_inserter_row(piece.piece_id, first + 1, pages, piece.route,
                                       piece.postal_code or "", enclosure_count, sides))
         writer.info = {"Title": f"{plan.letter.title} {plan.batch_id} {stem}",
                        "Producer": "kenpo-docs"}

@@ -2,16 +2,18 @@
 
 The path of a batch::
 
-    read_roster -> plan_batch (pure: pieces, ids, every row's fate)
+    stage_roster (rows staged on disk) -> plan_batch (pure: pieces, ids, every row's fate,
+      sorted and kept in the same store)
       -> render missing pieces in chunks (one WeasyPrint document per chunk and template,
          split by the piece anchors; worker processes when asked); each chunk writes its
          pieces and a scratch part file (OUT/parts/) with the fonts once per chunk and
          static enclosures drawn from one shared Form XObject
       -> print files per route, streamed from the part files -> manifest.csv
 
-Memory does not grow with the batch: PDFs are held one chunk at a time and print files
-are written page by page (see :mod:`kenpo_docs.pdf.stream`). Timing and where the
-time goes: ``make bench`` and bench/NOTES.md.
+Memory does not grow with the batch: the roster's rows and the plan wait in a SQLite file
+(:mod:`kenpo_docs.input.store`) and are read a chunk at a time, PDFs are held one chunk at a
+time and print files are written page by page (see :mod:`kenpo_docs.pdf.stream`). Timing
+and where the time goes: ``make bench`` and bench/NOTES.md.
 
 Every file is written atomically, so a batch killed at any point finishes when started
 again with the same ``--out`` and batch id. Chunks whose pieces all exist (and whose part file
@@ -23,11 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -42,13 +45,14 @@ from kenpo_docs.documents.letters import (
     load_envelope,
 )
 from kenpo_docs.errors import KenpoDocsError
-from kenpo_docs.input.check import extrapolation_note, no_sex_note
-from kenpo_docs.input.roster import Roster, read_roster
+from kenpo_docs.input.check import no_sex_note, roster_extrapolation_note
+from kenpo_docs.input.roster import Roster, stage_roster
+from kenpo_docs.input.store import Store
 from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.mailing import executor, folder, manifest, protect
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
 from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress, ProofResult
-from kenpo_docs.mailing.plan import BatchPlan, default_batch_id, plan_batch
+from kenpo_docs.mailing.plan import BatchPlan, PageCounts, default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
     write_print_files,
@@ -59,10 +63,21 @@ from kenpo_docs.tracking.record import claim_batch, record_batch
 
 logger = logging.getLogger(__name__)
 
+def roster_sha256(path: Path) -> hashlib._Hash:
+    """The roster's SHA-256, read a block at a time (a big roster is not held whole)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h
+
+
 def batch_fingerprint(
-    roster_bytes: bytes, options: MergeOptions, static: Sequence[enc.Enclosure]
+    roster: bytes | hashlib._Hash, options: MergeOptions, static: Sequence[enc.Enclosure]
 ) -> str:
-    h = hashlib.sha256(roster_bytes)
+    """The batch's input and options as one digest (the default batch id comes from it).
+    ``roster``: the roster's bytes, or their SHA-256 so far (:func:`roster_sha256`)."""
+    h = hashlib.sha256(roster) if isinstance(roster, bytes) else roster.copy()
     for part in (
         options.letter,
         options.as_of.isoformat(),
@@ -167,15 +182,19 @@ def _merge(
     early: dict[int, Future[bytes]],
     claim: contextlib.ExitStack,
 ) -> MergeResult:
-    roster = fit_households(read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
-                                        allow_columns=options.allow_columns), envelope)
-    note = extrapolation_note(roster.members)  # once per batch, as `check` says it
+    # The roster's rows and the plan are staged on disk (input/store.py): memory stays flat
+    # with the roster's size; the store goes when the merge ends.
+    store = claim.enter_context(Store())
+    roster = fit_households(stage_roster(roster_path, store=store, as_of=options.as_of,
+                                         sheet=options.sheet,
+                                         allow_columns=options.allow_columns), envelope)
+    note = roster_extrapolation_note(roster)  # once per batch, as `check` says it
     if note:
         logger.warning(note)
     cards = _cards(letter, options, roster)
     static = [e for e in specs if e.static]
-    roster_bytes = roster_path.read_bytes()
-    fingerprint = batch_fingerprint(roster_bytes, options, static)
+    roster_hash = roster_sha256(roster_path)
+    fingerprint = batch_fingerprint(roster_hash, options, static)
     batch_id = options.batch_id or default_batch_id(letter, options.as_of, fingerprint)
     settings = LetterSettings(window_months=options.window_months)
     plan = plan_batch(
@@ -191,7 +210,7 @@ def _merge(
     if options.db is not None:
         claim_batch(options.db, batch_id, fingerprint=fingerprint, out=out, letter=letter.name,
                     as_of=options.as_of.isoformat(),
-                    roster_sha256=hashlib.sha256(roster_bytes).hexdigest())
+                    roster_sha256=roster_hash.hexdigest())
     resumed_folder = claim.enter_context(folder.claimed(out, batch_id, fingerprint,
                                                         sides=options.sides))
     if letter.name == "kakuninsho" and options.cards:
@@ -220,56 +239,62 @@ def _merge(
         # and forms first and waits for them only when it adds the enclosure pages.
         enc.materialise_static(static, static_dir, rendered=early)
 
-    todo = [p for p in plan.pieces if not folder.is_own_file(pieces_dir / f"{p.piece_id}.pdf")]
-    result = MergeResult(out, batch_id, resumed=len(plan.pieces) - len(todo),
-                         fast_path=gates.fast_path().on)
+    finished_ids = _finished_pieces(pieces_dir)
+    total = len(plan.pieces)
+    resumed = sum(1 for p in plan.index() if p.piece_id in finished_ids) if finished_ids else 0
+    result = MergeResult(out, batch_id, resumed=resumed, fast_path=gates.fast_path().on)
     full_layout: Counter[str] = Counter()
     if resumed_folder:
         logger.info("resuming batch %s: %d of %d pieces already done",
-                    batch_id, result.resumed, len(plan.pieces))
+                    batch_id, result.resumed, total)
 
     parts_dir = folder.subfolder(out, "parts")
     folder.clean_temps(parts_dir)
     job_base = _chunk_job(options, letter, envelope, specs, static_pdfs, pieces_dir,
                           parts_dir, cards)
     done = result.resumed
-    total = len(plan.pieces)
     if progress:
         progress(done, total)
-    page_counts: dict[str, int] = {}
     # Hardening (crash safety): chunks are cut from the whole plan, not from what is left, so
     # a resumed batch lays each piece out with the same neighbours (same font subsets, same
     # part file) and writes the same bytes as an uninterrupted run. A chunk is redone whole
     # when one of its pieces is missing, or its part file is (killed between the two) while
     # the print files are still to be made; the manifest, written last, says they are made.
-    missing = {p.piece_id for p in todo}
+    # Chunks are read from the plan as they are handed out, never all at once.
     complete = (out / "manifest.csv").exists()
-    all_chunks = list(executor.chunks(plan.pieces, options.chunk_size))
-    jobs = [
-        replace(job_base, pieces=tuple(c))
-        for c in all_chunks
-        if any(p.piece_id in missing for p in c)
-        or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())
-    ]
+    chunk_ids: list[str] = []  # each chunk's first piece: its part file's name
+    made = 0  # chunks handed out to render
+
+    def cut() -> Iterator[ChunkJob]:
+        nonlocal made
+        for c in executor.chunks(plan.pieces, options.chunk_size):
+            chunk_ids.append(c[0].piece_id)
+            if (any(p.piece_id not in finished_ids for p in c)
+                    or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())):
+                made += 1
+                yield replace(job_base, pieces=tuple(c))
 
     def finished(chunk: ChunkResult) -> None:
         nonlocal done
-        page_counts.update(chunk.pieces)
+        plan.set_pages(chunk.pieces)
         full_layout.update(chunk.full_layout)
-        done += sum(1 for piece_id, _ in chunk.pieces if piece_id in missing)
+        done += sum(1 for piece_id, _ in chunk.pieces if piece_id not in finished_ids)
         if progress:
             progress(done, total)
 
-    if workers == 1 or len(jobs) <= 1:
-        for job in jobs:
+    jobs = cut()
+    head = list(itertools.islice(jobs, 2))
+    if workers == 1 or len(head) <= 1:
+        for job in itertools.chain(head, jobs):
             finished(render_chunk(job, static_ready=static_ready))
     else:
         # Fresh workers now and then: WeasyPrint's caches grow with every document laid
         # out, and a long batch must stay in bounded memory. Each generation of chunks gets
         # its own pool (see MergeOptions.worker_chunks); the first is the one started early.
-        rest = jobs[1:]
+        rest = itertools.chain(head[1:], jobs)
         generation = workers * options.worker_chunks
-        for start in range(0, len(rest), generation):
+        start = 0
+        while batch := list(itertools.islice(rest, generation)):
             current = pool if start == 0 and pool is not None else executor.pool(workers)
             with current:
                 futures: list[Future[ChunkResult]] = []
@@ -279,28 +304,28 @@ def _merge(
                         # the workers get theirs: on 2 cores, workers starting up beside
                         # it (imports, fonts, the shapes' backgrounds) made the first
                         # proof wait seconds longer, for a gain of about a second of work.
-                        finished(render_chunk(jobs[0], static_ready=static_ready))
+                        finished(render_chunk(head[0], static_ready=static_ready))
                     with executor.held_sigint():
-                        futures = [current.submit(render_chunk, job)
-                                   for job in rest[start:start + generation]]
+                        futures = [current.submit(render_chunk, job) for job in batch]
                     for future in futures:
                         finished(future.result())
                 except BaseException:
                     for future in futures:
                         future.cancel()
                     raise
+            start += 1
     static_ready()  # nothing to render (all done before): the files are there, or made now
-    result.rendered = len(todo)
+    result.rendered = total - resumed
     result.full_layout = dict(full_layout.most_common())
     if full_layout:
         logger.info("%d letters and forms laid out in full (%s)", full_layout.total(),
                     ", ".join(f"{why}: {n}" for why, n in full_layout.most_common()))
 
-    page_counts = manifest.page_counts(plan, pieces_dir, page_counts)
+    page_counts = manifest.page_counts(plan, pieces_dir)
     if complete:  # hardening: made from the part files, which a finished batch no longer has
         result.print_files = sorted((out / "print").glob("*.pdf"))
     else:
-        listed = sum(1 for p in plan.pieces if p.route.kind == "workplace")
+        listed = sum(1 for p in plan.index() if p.kind == "workplace")
         if workers > 1 and listed > COVER_ROWS_PER_DOCUMENT:
             # Cover sheets of a big batch are made in parallel (~0.7 ms per listed piece once
             # a process has its four sheet shapes, loaded from the parts folder if another
@@ -318,7 +343,7 @@ def _merge(
     if options.db is not None:
         record_batch(options.db, plan, roster=roster_path, page_counts=page_counts,
                      notice=options.notice, duplex=options.sides == "duplex")
-    folder.remove_parts(parts_dir, (c[0].piece_id for c in all_chunks))
+    folder.remove_parts(parts_dir, chunk_ids)
     if options.proof:
         result.proofs = write_proofs(
             pieces_dir, folder.subfolder(out, "proof"),
@@ -327,7 +352,7 @@ def _merge(
     if options.password is not None:
         result.encrypted = protect.encrypt_batch(out, options.password)
     # A rerun of a finished batch: nothing rendered, no print file made, nothing encrypted.
-    result.already_complete = complete and not jobs and not result.encrypted
+    result.already_complete = complete and not made and not result.encrypted
     return _counted(result, plan, page_counts, started)
 
 
@@ -370,11 +395,19 @@ def proof_first(roster_path: str | Path, *, options: MergeOptions, count: int,
     envelope = load_envelope(options.envelope)
     specs = enc.parse_enclosures(options.enclosures)
     roster_path = Path(roster_path)
-    roster = fit_households(read_roster(roster_path, as_of=options.as_of, sheet=options.sheet,
-                                        allow_columns=options.allow_columns), envelope)
+    with Store() as store:
+        return _proof_first(roster_path, options, count, dpi, letter, envelope, specs, store)
+
+
+def _proof_first(roster_path: Path, options: MergeOptions, count: int, dpi: int,
+                 letter: LetterSpec, envelope: Envelope, specs: list[enc.Enclosure],
+                 store: Store) -> ProofResult:
+    roster = fit_households(stage_roster(roster_path, store=store, as_of=options.as_of,
+                                         sheet=options.sheet,
+                                         allow_columns=options.allow_columns), envelope)
     static = [e for e in specs if e.static]
     batch_id = options.batch_id or default_batch_id(
-        letter, options.as_of, batch_fingerprint(roster_path.read_bytes(), options, static))
+        letter, options.as_of, batch_fingerprint(roster_sha256(roster_path), options, static))
     plan = plan_batch(roster, letter, as_of=options.as_of, batch_id=batch_id,
                       sort=options.sort,
                       settings=LetterSettings(window_months=options.window_months))
@@ -394,10 +427,11 @@ def proof_first(roster_path: str | Path, *, options: MergeOptions, count: int,
                        total=len(plan.pieces))
 
 
-def _counted(result: MergeResult, plan: BatchPlan, page_counts: dict[str, int],
+def _counted(result: MergeResult, plan: BatchPlan, page_counts: Mapping[str, int],
              started: float) -> MergeResult:
     result.pieces = len(plan.pieces)
-    result.pages = sum(page_counts.values())
+    result.pages = (page_counts.total() if isinstance(page_counts, PageCounts)
+                    else sum(page_counts.values()))
     for o in plan.outcomes:
         setattr(result, o.status, getattr(result, o.status) + 1)
     result.seconds = time.monotonic() - started
@@ -418,3 +452,10 @@ def _finish_encrypted(out: Path, plan: BatchPlan, options: MergeOptions,
     return _counted(result, plan, counts, started)
 
 
+
+
+def _finished_pieces(pieces_dir: Path) -> frozenset[str]:
+    """The ids of the piece files a run before this one finished (none in a new batch)."""
+    with os.scandir(pieces_dir) as entries:
+        names = [e.name for e in entries if e.name.endswith(".pdf")]
+    return frozenset(name[:-4] for name in names if folder.is_own_file(pieces_dir / name))

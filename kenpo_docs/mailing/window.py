@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -36,7 +36,8 @@ from kenpo_docs.documents.letters import (
 from kenpo_docs.domain import facts
 from kenpo_docs.errors import RuleError
 from kenpo_docs.input.check import CheckResult, RouteCount, summarize
-from kenpo_docs.input.roster import Household, Member, Roster, RowError, read_roster
+from kenpo_docs.input.roster import Household, Member, Roster, RowError, stage_roster
+from kenpo_docs.input.store import Filtered, Store
 from kenpo_docs.mailing.plan import plan_batch
 from kenpo_docs.paths import fonts_dir
 
@@ -115,27 +116,34 @@ def window_problem(insured: Member, *, home: bool, payroll_group: str,
 def fit_households(roster: Roster, envelope: Envelope) -> Roster:
     """``roster`` without the households whose address block would not fit ``envelope``'s
     window: their rows move to ``errors`` (the insured person's with the columns and the
-    reason, the dependents' pointing at that row)."""
+    reason, the dependents' pointing at that row). A staged roster's households are walked
+    once; what is left is a view that skips the dropped ones."""
     payroll_group = facts.insurer().payroll_group  # printed in the window (workplace route)
-    keep: list[Household] = []
     errors = list(roster.errors)
     dropped: set[str] = set()
+    households: set[str] = set()
+    dates = dict(roster.extrapolated_dates)
+    certificates = roster.certificates
     for household in roster.households:
         insured = household.insured
         try:
             route = facts.delivery_route(membership=insured.membership or "",
                                          workplace_code=insured.workplace_code)
         except RuleError:  # no route: the plan rejects the household with that reason
-            keep.append(household)
             continue
         problem = window_problem(insured, home=route.kind == "home", envelope=envelope,
                                  payroll_group=payroll_group)
         if problem is None:
-            keep.append(household)
             continue
         columns, reason = problem
+        households.add(household.key)
         dropped.update(m.key for m in household.members)
         for member in household.members:
+            issued = member.certificate_issued_on
+            if issued is not None:
+                certificates -= 1
+                if issued in dates:
+                    dates[issued] -= 1
             if member.is_insured:
                 errors.append(RowError(member.row, columns, reason, member.key))
             else:
@@ -145,8 +153,18 @@ def fit_households(roster: Roster, envelope: Envelope) -> Roster:
                     "(the insured person's row was rejected)", member.key))
     if not dropped:
         return roster
-    return replace(roster, households=keep, errors=sorted(errors, key=lambda e: e.row),
-                   members=[m for m in roster.members if m.key not in dropped])
+    kept: Sequence[Household]
+    members: Sequence[Member]
+    if isinstance(roster.households, list):
+        kept = [h for h in roster.households if h.key not in households]
+        members = [m for m in roster.members if m.key not in dropped]
+    else:
+        kept = Filtered(roster.households, lambda h: h.key in households,
+                        len(roster.households) - len(households))
+        members = Filtered(roster.members, lambda m: m.key in dropped,
+                           len(roster.members) - len(dropped))
+    return replace(roster, households=kept, errors=sorted(errors, key=lambda e: e.row),
+                   members=members, extrapolated_dates=dates, certificates=certificates)
 
 
 def check_for_mailing(path: str | Path, *, as_of: date, sheet: str | None = None,
@@ -159,20 +177,22 @@ def check_for_mailing(path: str | Path, *, as_of: date, sheet: str | None = None
     reasons (an expired 資格確認書, a 高齢受給者証 month after coverage ends …), from the
     same plan the merge makes, and the routes count that letter's pieces.
     """
-    roster = fit_households(read_roster(path, as_of=as_of, sheet=sheet,
-                                        allow_columns=allow_columns), load_envelope(envelope))
-    result = summarize(roster, as_of=as_of)
-    if letter is None:
-        return result
-    plan = plan_batch(roster, get_letter(letter), as_of=as_of, batch_id="check",
-                      settings=LetterSettings(window_months=window_months))
-    per_route: dict[str, list[int]] = {}
-    for piece in plan.pieces:
-        counts = per_route.setdefault(str(piece.route), [0, 0])
-        counts[0] += 1
-        counts[1] += len(piece.parts)
-    order = sorted(per_route, key=lambda r: (r == "home", r))
-    return replace(
-        result, routes=tuple(RouteCount(r, *per_route[r]) for r in order),
-        no_documents=tuple((o.member_key, o.reason) for o in plan.outcomes
-                           if o.status == "skipped"))
+    with Store() as store:
+        roster = fit_households(stage_roster(path, store=store, as_of=as_of, sheet=sheet,
+                                             allow_columns=allow_columns),
+                                load_envelope(envelope))
+        result = summarize(roster, as_of=as_of)
+        if letter is None:
+            return result
+        plan = plan_batch(roster, get_letter(letter), as_of=as_of, batch_id="check",
+                          settings=LetterSettings(window_months=window_months))
+        per_route: dict[str, list[int]] = {}
+        for piece in plan.index():
+            counts = per_route.setdefault(piece.route, [0, 0])
+            counts[0] += 1
+            counts[1] += piece.members
+        order = sorted(per_route, key=lambda r: (r == "home", r))
+        return replace(
+            result, routes=tuple(RouteCount(r, *per_route[r]) for r in order),
+            no_documents=tuple((o.member_key, o.reason) for o in plan.outcomes
+                               if o.status == "skipped"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,20 +38,16 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def print_files(plan: BatchPlan) -> tuple[dict[str, str], dict[str, str | None]]:
-    """Which print file holds each piece (piece id -> file name) and each print file's cover
-    sheet id (file name -> id, None for the home file), as the merge writes them."""
+def print_files(plan: BatchPlan) -> dict[str, str | None]:
+    """Each print file's cover sheet id (file name -> id, None for the home file), as the
+    merge writes them (each piece's print file is in the plan: ``PieceRow.print_file``)."""
     # The print files' own grouping, naming and cover numbering: one source of truth.
     from kenpo_docs.mailing.printfiles import cover_id, print_groups
 
-    of_piece: dict[str, str] = {}
     covers: dict[str, str | None] = {}
-    for number, (stem, code, pieces) in enumerate(print_groups(plan), start=1):
-        name = f"{stem}.pdf"
-        covers[name] = cover_id(plan, number) if code is not None else None
-        for piece in pieces:
-            of_piece[piece.piece_id] = name
-    return of_piece, covers
+    for number, (stem, code, _count) in enumerate(print_groups(plan), start=1):
+        covers[f"{stem}.pdf"] = cover_id(plan, number) if code is not None else None
+    return covers
 
 
 def claim_batch(
@@ -108,7 +105,7 @@ def record_batch(
     plan: BatchPlan,
     *,
     roster: str | Path,
-    page_counts: dict[str, int],
+    page_counts: Mapping[str, int],
     notice: str | None = None,
     duplex: bool = True,
     clock: Clock = utcnow,
@@ -126,7 +123,7 @@ def record_batch(
     roster_sha = file_sha256(roster)
     now = stamp(clock)
     counts = Counter(o.status for o in plan.outcomes)
-    file_of, covers = print_files(plan)
+    covers = print_files(plan)
     with connect(db) as conn, transaction(conn):
         held = conn.execute(
             "SELECT letter, as_of, roster_sha256 FROM batches WHERE id = ?", (plan.batch_id,)
@@ -143,7 +140,7 @@ def record_batch(
                    pages = excluded.pages, ok_rows = excluded.ok_rows,
                    skipped_rows = excluded.skipped_rows, rejected_rows = excluded.rejected_rows""",
             (plan.batch_id, plan.letter.name, notice, plan.as_of.isoformat(), roster_sha, now,
-             now, len(plan.pieces), sum(page_counts.get(p.piece_id, 0) for p in plan.pieces),
+             now, len(plan.pieces), sum(page_counts.get(p.piece_id, 0) for p in plan.index()),
              counts["ok"], counts["skipped"], counts["rejected"]),
         )
         known = {
@@ -154,12 +151,8 @@ def record_batch(
             "INSERT INTO print_files (batch, name, cover) VALUES (?, ?, ?)",
             [(plan.batch_id, name, cover) for name, cover in covers.items()],
         )
-        rows_by_piece: dict[str, list[tuple[str, int]]] = {}
-        for o in plan.outcomes:  # manifest order
-            if o.piece_id:
-                rows_by_piece.setdefault(o.piece_id, []).append((o.member_key, o.row))
         new = 0
-        for piece in plan.pieces:  # print order, as the manifest's piece ids run
+        for piece, members in plan.member_keys():  # print order, as the manifest's ids run
             pages = page_counts[piece.piece_id]
             conn.execute(
                 """INSERT INTO pieces (id, batch, seq, household_key, route, workplace_code,
@@ -167,13 +160,13 @@ def record_batch(
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?, ?)
                    ON CONFLICT (id) DO UPDATE SET pages = excluded.pages,
                        sheets = excluded.sheets, print_file = excluded.print_file""",
-                (piece.piece_id, plan.batch_id, piece.seq, piece.household.key, str(piece.route),
-                 piece.route.workplace_code, piece.postal_code, pages,
-                 sheets_for(pages, duplex=duplex), now, now, file_of[piece.piece_id]),
+                (piece.piece_id, plan.batch_id, piece.seq, piece.household_key, piece.route,
+                 piece.workplace_code, piece.postal_code, pages,
+                 sheets_for(pages, duplex=duplex), now, now, f"{piece.print_file}.pdf"),
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO piece_members (piece, member_key, row) VALUES (?, ?, ?)",
-                [(piece.piece_id, key, row) for key, row in rows_by_piece[piece.piece_id]],
+                [(piece.piece_id, key, row) for key, row in members],
             )
             if piece.piece_id not in known:
                 new += 1
@@ -183,3 +176,4 @@ def record_batch(
                 )
     logger.info("tracking: batch %s recorded in %s (%d new pieces)", plan.batch_id, db, new)
     return new
+
