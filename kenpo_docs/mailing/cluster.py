@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kenpo_docs.errors import KenpoDocsError
+from kenpo_docs.errors import ClusterError
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
 
 #: Test-only: a marker file's path. The first chunk a worker starts while the marker is
@@ -43,11 +43,6 @@ LOCAL_LIFETIME_STAGGER = "2 minutes"
 CONNECT_TIMEOUT = "10s"
 _ADDRESS = re.compile(r"(?:tcp|tls)://[^\s/]+:\d+|local:\d+")
 INSTALL_HINT = "pip install kenpo-docs[cluster]"
-
-
-class ClusterError(KenpoDocsError):
-    """The cluster cannot be used: not installed, not reachable, or its workers do not see
-    the output folder."""
 
 
 def check_address(address: str) -> str:
