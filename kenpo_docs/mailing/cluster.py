@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import secrets
+import signal
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -76,6 +77,12 @@ def _kill_hook() -> None:
         os._exit(70)
 
 
+def dask_setup(worker: object) -> None:
+    """Run by each worker of a ``local:N`` cluster as it starts (Dask's preload hook): Ctrl+C
+    is this merge's to handle, not the worker's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_chunk(job: ChunkJob) -> ChunkResult:
     """A chunk on a worker (the static enclosures are on the shared folder already)."""
     _kill_hook()
@@ -110,12 +117,7 @@ class Cluster:
         self._log.setLevel(logging.WARNING)
         try:
             if address.startswith("local:"):
-                self._cluster = distributed.LocalCluster(
-                    n_workers=int(address.removeprefix("local:")), threads_per_worker=1,
-                    processes=True, dashboard_address=None, silence_logs=40,
-                    lifetime=LOCAL_LIFETIME, lifetime_stagger=LOCAL_LIFETIME_STAGGER,
-                    lifetime_restart=True)
-                self.client = distributed.Client(self._cluster)
+                self._start_local(distributed, int(address.removeprefix("local:")))
             else:
                 self.client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
@@ -123,6 +125,23 @@ class Cluster:
             raise ClusterError(
                 f"--cluster {address}: Dask スケジューラに接続できません "
                 f"(cannot reach the Dask scheduler: {exc.__class__.__name__})") from exc
+        except BaseException:  # Ctrl+C while starting: no worker is left behind
+            self.close()
+            raise
+
+    def _start_local(self, distributed: Any, workers: int) -> None:
+        """A LocalCluster whose worker processes leave Ctrl+C to this one, as the local
+        pool's workers do (see :mod:`~kenpo_docs.mailing.executor`): each ignores SIGINT
+        once it has started (:func:`dask_setup`, run by the worker as its preload), so a
+        Ctrl+C to the terminal's process group stops the merge here, which closes the
+        cluster, instead of printing a traceback from each worker. (Blocking SIGINT while
+        the cluster starts, as the local pool does, is undone by its event-loop thread.)"""
+        self._cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=logging.ERROR,
+            lifetime=LOCAL_LIFETIME, lifetime_stagger=LOCAL_LIFETIME_STAGGER,
+            lifetime_restart=True, preload=[__name__])
+        self.client = distributed.Client(self._cluster)
 
     @property
     def threads(self) -> int:
