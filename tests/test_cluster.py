@@ -4,7 +4,7 @@ Every run here is a real Dask LocalCluster of worker processes (or a real ``dask
 process), rendering real pieces; the reference is the same batch merged with ``--workers 1``.
 Compared: every file of the output folder byte for byte (pieces, print files, inserter CSVs,
 index, manifest, batch record) and the tracking database's rows (without their timestamps).
-Batches are small (90-150 households): the machine is shared.
+Batches are small (150 households): the machine is shared.
 """
 
 from __future__ import annotations
@@ -28,31 +28,14 @@ from kenpo_docs.mailing import cluster as cluster_module
 from kenpo_docs.mailing.options import MergeOptions
 from kenpo_docs.mailing.run import merge
 
+# the crash test's roster: households at four workplaces, every third 任意継続 at home
+# (postal route), every fifth with a dependent (both print-file routes)
+from tests.test_hardening_crash import _roster
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "data" / "bad"))
-import make_bad  # noqa: E402
 
 AS_OF = date(2026, 12, 1)
 BATCH = "CLUSTER-1"
-
-
-def _roster(path: Path, households: int) -> Path:
-    """Households at four workplaces, every third 任意継続 at home (postal route), every
-    fifth with a dependent: both print-file routes, pieces of one and two members."""
-    rows = []
-    for i in range(1, households + 1):
-        if i % 3 == 0:
-            rows.append(make_bad.row(i, 加入区分="任意継続", 就労先コード="", 就労先名="",
-                                     郵便番号="263-0023",
-                                     住所1="千葉県千葉市稲毛区緑町3丁目30-8"))
-        else:
-            rows.append(make_bad.row(i, 就労先コード=f"W0{i % 4}", 就労先名=f"支所{i % 4}"))
-        if i % 5 == 0:
-            rows.append(make_bad.row(i, 枝番="01", 氏名=f"試験 花子{i}", 加入区分="",
-                                     郵便番号="", 住所1="", 就労先コード="", 就労先名="",
-                                     資格確認書交付日="2025-12-01"))
-    path.write_text(make_bad.csv_text(rows), encoding="utf-8")
-    return path
 
 
 def _merge(roster: Path, out: Path, **kw: object) -> None:
@@ -181,17 +164,19 @@ def test_a_stopped_coordinator_resumes_on_the_cluster(reference: tuple[Path, Pat
                            "(root and unshare; CI runs as root)")
 def test_a_worker_that_does_not_see_the_folder_is_refused(reference: tuple[Path, Path],
                                                           tmp_path: Path) -> None:
-    """A real ``dask worker`` in its own mount namespace, where an empty tmpfs hides the
-    output folder: the probe it writes never reaches this process, and the merge refuses
-    before anything is rendered."""
-    distributed = pytest.importorskip("distributed")
+    """A real ``dask worker`` in its own mount namespace, where a tmpfs with the same folders
+    hides the output folder: the probe it writes there never reaches this process, and the
+    merge refuses before anything is rendered."""
+    import distributed
+
     roster, _ = reference
     with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None,
                                   silence_logs=40) as scheduler, \
             distributed.Client(scheduler) as client:
         worker = subprocess.Popen(
             ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-             f'mount -t tmpfs none "{tmp_path}" && exec "$0" -m distributed.cli.dask_worker '
+             f'mount -t tmpfs none "{tmp_path}" && mkdir -p "{tmp_path}/out/parts" && '
+             f'exec "$0" -m distributed.cli.dask_worker '
              f'{scheduler.scheduler_address} --nthreads 1 --no-dashboard',
              sys.executable], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
