@@ -110,6 +110,7 @@ class Cluster:
         distributed = _distributed()
         self.address = address
         self._cluster: Any = None
+        self._config: Any = None
         # distributed says every start, connection and close at INFO: staff see our lines,
         # its warnings and errors only.
         self._log = logging.getLogger("distributed")
@@ -135,7 +136,14 @@ class Cluster:
         once it has started (:func:`dask_setup`, run by the worker as its preload), so a
         Ctrl+C to the terminal's process group stops the merge here, which closes the
         cluster, instead of printing a traceback from each worker. (Blocking SIGINT while
-        the cluster starts, as the local pool does, is undone by its event-loop thread.)"""
+        the cluster starts, as the local pool does, is undone by its event-loop thread.)
+
+        The workers' statistical profiler (a look at the running thread's stack every 10 ms,
+        for the dashboard) is off: it cost CPU for nothing here. The setting stays while
+        the cluster lives, so workers restarted by their lifetime get it too."""
+        import dask
+
+        self._config = dask.config.set({"distributed.worker.profile.enabled": False})
         self._cluster = distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True,
             dashboard_address=None, silence_logs=logging.ERROR,
@@ -210,6 +218,9 @@ class Cluster:
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+        if self._config is not None:
+            self._config.__exit__(None, None, None)
+            self._config = None
         self._log.setLevel(self._level)
 
     def __enter__(self) -> Cluster:
