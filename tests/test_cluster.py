@@ -115,6 +115,24 @@ def test_a_worker_killed_mid_batch_costs_nothing(reference: tuple[Path, Path], t
     _assert_same_batch(out, local)
 
 
+def test_a_chunk_that_keeps_killing_workers_stops_with_one_line(
+        reference: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No retry allowed (``allowed-failures`` 0): the first worker lost ends the merge with a
+    ClusterError (one line in the CLI), not a traceback; the batch resumes afterwards."""
+    import dask
+    import distributed  # noqa: F401  (its defaults in dask's config before we set one)
+
+    roster, local = reference
+    monkeypatch.setenv(cluster_module.TEST_KILL_ENV, str(tmp_path / "killed"))
+    out = tmp_path / "cluster"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            pytest.raises(ClusterError, match="run the same command again"):
+        _merge(roster, out, cluster="local:2")
+    assert not (out / "manifest.csv").exists()
+    _merge(roster, out, cluster="local:2")
+    _assert_same_batch(out, local)
+
+
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 

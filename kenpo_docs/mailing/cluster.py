@@ -201,7 +201,15 @@ class Cluster:
         try:
             submit(self.threads * AHEAD_PER_THREAD)
             for future in running:
-                result: ChunkResult = future.result()
+                try:
+                    result: ChunkResult = future.result()
+                except (distributed.KilledWorker, OSError) as exc:
+                    # A chunk that killed its workers again and again (the scheduler's
+                    # allowed-failures), or the scheduler gone: what is written is whole.
+                    raise ClusterError(
+                        f"クラスタでの処理が止まりました ({future.key}: {exc.__class__.__name__}"
+                        "); 同じコマンドで再開できます (the cluster stopped the batch; run the "
+                        "same command again to resume)") from exc
                 futures.remove(future)
                 finished(result)
                 submit(1)
