@@ -212,7 +212,8 @@ class Cluster:
                         "same command again to resume)") from exc
                 futures.remove(future)
                 finished(result)
-                submit(1)
+                # workers that joined since (``dask worker`` started later) get work too
+                submit(max(1, self.threads * AHEAD_PER_THREAD - len(futures)))
         except BaseException:
             # Ctrl+C or a failed chunk: nothing more is started; what was written is whole,
             # so the batch resumes with the same command.
