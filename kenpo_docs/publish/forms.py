@@ -33,8 +33,8 @@ def render_forms(
         raise TemplateError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fillable and fmt != "pdf":
         raise TemplateError("fillable forms are PDF only (a DOCX is editable as it is)")
-    # Tags stay off for fillable forms: WeasyPrint 70 does not tag form widgets.
-    options = RenderOptions(as_of=as_of, pdf_forms=fillable, pdf_tags=not fillable)
+    # Tagged, the fillable one too: WeasyPrint 70 tags each widget as a /Form element.
+    options = RenderOptions(as_of=as_of, pdf_forms=fillable)
     context = {"forms": items}
     if fmt == "docx":
         return render_docx(spec.docx_template, context, options=options)
