@@ -48,23 +48,33 @@ def _to_unicode(font: Any) -> dict[int, str]:
     return out
 
 
+#: Operators that paint a path or a shading.
+_PAINT = {"f", "F", "f*", "S", "s", "B", "B*", "b", "b*", "sh"}
+
+
 @dataclass
 class Marked:
-    """One marked-content sequence of a page: its tag, MCID (None: none) and text."""
+    """One marked-content sequence of a page: its tag, MCID (None: none) and text, and the
+    Form XObject it is in (None: the page's own content)."""
 
     tag: str
     mcid: int | None
     props: Any
     text: list[str] = field(default_factory=list)
+    xobject: Any = None
 
 
-def marked_content(page: Any) -> list[Marked]:
-    """Every marked-content sequence of ``page`` (nested ones too), with the text shown in
-    it (outermost sequence gets the text of those it holds)."""
-    fonts = page.Resources.get("/Font", pikepdf.Dictionary())
+def marked_content(page: Any, stack: list[Marked] | None = None,
+                   xobject: Any = None) -> list[Marked]:
+    """Every marked-content sequence of ``page`` (nested ones too, and those of the Form
+    XObjects it draws), with the text shown in it (a sequence gets the text of those it
+    holds)."""
+    resources = page.get("/Resources", pikepdf.Dictionary())
+    fonts = resources.get("/Font", pikepdf.Dictionary())
+    xobjects = resources.get("/XObject", pikepdf.Dictionary())
     maps: dict[str, dict[int, str]] = {}
     out: list[Marked] = []
-    stack: list[Marked] = []
+    stack = [] if stack is None else stack
     font: dict[int, str] = {}
     for operands, op in pikepdf.parse_content_stream(page):
         name = str(op)
@@ -73,11 +83,19 @@ def marked_content(page: Any) -> list[Marked]:
             mcid = None
             if isinstance(props, pikepdf.Dictionary) and "/MCID" in props:
                 mcid = int(props.MCID)
-            m = Marked(str(operands[0]), mcid, props)
+            m = Marked(str(operands[0]), mcid, props, xobject=xobject)
             out.append(m)
             stack.append(m)
         elif name == "EMC":
             stack.pop()
+        elif name == "Do":
+            inner = xobjects[str(operands[0])]
+            if inner.get("/Subtype") == "/Form":
+                out.extend(marked_content(inner, stack, inner))
+            elif not stack:
+                out.append(Marked("(unmarked paint)", None, None, [], xobject))
+        elif name in _PAINT and not stack:
+            out.append(Marked("(unmarked paint)", None, None, [], xobject))
         elif name == "Tf":
             key = str(operands[0])
             if key not in maps:
@@ -94,30 +112,33 @@ def marked_content(page: Any) -> list[Marked]:
             for m in stack:
                 m.text.append(text)
             if not stack:
-                out.append(Marked("(unmarked)", None, None, [text]))
+                out.append(Marked("(unmarked)", None, None, [text], xobject))
     return out
 
 
-def element_text(elem: Any, texts: dict[tuple[int, int], str]) -> str:
+def element_text(elem: Any, texts: dict[tuple[int, int, int], str]) -> str:
     """The text of a structure element: its marked content in tree order.
-    ``texts``: ``(page objgen number, mcid) -> text``."""
+    ``texts``: ``(page object number, XObject object number or 0, mcid) -> text``."""
     parts = []
     for e in walk(elem):
         page = e.get("/Pg")
         for kid in kids(e):
             if isinstance(kid, int) and page is not None:
-                parts.append(texts.get((page.objgen[0], kid), ""))
+                parts.append(texts.get((page.objgen[0], 0, kid), ""))
             elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
-                parts.append(texts.get((kid.Pg.objgen[0], int(kid.MCID)), ""))
+                stm = kid.get("/Stm")
+                parts.append(texts.get((kid.Pg.objgen[0], stm.objgen[0] if stm is not None
+                                        else 0, int(kid.MCID)), ""))
     return "".join(parts)
 
 
-def page_texts(pdf: pikepdf.Pdf) -> dict[tuple[int, int], str]:
+def page_texts(pdf: pikepdf.Pdf) -> dict[tuple[int, int, int], str]:
     texts = {}
     for page in pdf.pages:
         for m in marked_content(page):
             if m.mcid is not None:
-                texts[(page.objgen[0], m.mcid)] = "".join(m.text)
+                owner = m.xobject.objgen[0] if m.xobject is not None else 0
+                texts[(page.objgen[0], owner, m.mcid)] = "".join(m.text)
     return texts
 
 

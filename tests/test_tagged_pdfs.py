@@ -5,9 +5,11 @@ tinyhtml5, independently of the PDF), page numbers and piece codes artifacts."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -16,6 +18,9 @@ import tinyhtml5
 
 from kenpo_docs.documents.forms import form_context, get_form
 from kenpo_docs.documents.notices import get_notice, notice_context
+from kenpo_docs.mailing.options import MergeOptions
+from kenpo_docs.mailing.run import merge
+from kenpo_docs.paths import samples_dir
 from kenpo_docs.publish.forms import build_form
 from kenpo_docs.publish.notices import render_notice
 from kenpo_docs.render import RenderOptions
@@ -151,17 +156,29 @@ def check_tagged(data: bytes) -> pikepdf.Pdf:
         marked = marked_content(page)
         assert not [m for m in marked if m.tag == "(unmarked)" and "".join(m.text).strip()], \
             f"page {index + 1}: text outside marked content"
-        sequences = [m for m in marked if m.tag != "/Artifact"]
-        if not sequences:
-            continue
-        mcids = tree[int(page.StructParents)]
-        for m in sequences:
+        assert not [m for m in marked if m.tag == "(unmarked paint)"], \
+            f"page {index + 1}: a rule, a box or a picture neither tagged nor an artifact"
+        for m in marked:
+            if m.tag in ("/Artifact", "(unmarked)", "(unmarked paint)"):
+                continue
             assert m.mcid is not None, f"page {index + 1}: {m.tag} without MCID"
-            elem = mcids[m.mcid]
+            owner = m.xobject if m.xobject is not None else page
+            elem = tree[int(owner.StructParents)][m.mcid]
             assert isinstance(elem, pikepdf.Dictionary), f"page {index + 1}: MCID {m.mcid}"
             assert elem.objgen in in_tree, f"page {index + 1}: MCID {m.mcid} not in the tree"
-            assert m.mcid in kids(elem), f"page {index + 1}: element lacks MCID {m.mcid}"
+            if m.xobject is None:
+                assert m.mcid in kids(elem), f"page {index + 1}: element lacks MCID {m.mcid}"
+            else:
+                assert any(isinstance(k, pikepdf.Dictionary) and k.get("/Type") == "/MCR"
+                           and k.Stm.objgen == m.xobject.objgen and int(k.MCID) == m.mcid
+                           for k in kids(elem)), f"page {index + 1}: no MCR for {m.mcid}"
+    # every figure says what it shows
+    for top in kids(root):
+        for e in walk(top):
+            if e.S == "/Figure":
+                assert str(e.get("/Alt", "")).strip(), "a figure without /Alt"
     return pdf
+
 
 
 def _headers_match(pdf: pikepdf.Pdf, html: str) -> None:
@@ -227,3 +244,101 @@ def test_form_is_tagged(fillable: bool) -> None:
         unticked = [e for e in boxes if kids(e)[0].Obj.get("/V") == "/Off"]
         assert unticked and all(str(e.Alt) for e in unticked)
         assert all(str(e.Alt).strip() for e in forms)
+
+
+# -- pieces and print files ------------------------------------------------------------------
+
+HEADER = (
+    "記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"
+    "郵便番号,住所1,住所2,就労先コード,就労先名,マイナ保険証,マイナンバーカード,スマートフォン"
+)
+ROWS = [
+    "10,3001,00,井上 和子,イノウエ カズコ,1958-09-09,2000-04-01,,任意継続,2026-12-01,"
+    "2630023,千葉県千葉市稲毛区緑町3丁目30-8,郵便ビル403号,,,,,",
+    "10,3002,00,岡田 進,オカダ ススム,1960-05-05,2001-04-01,,任意継続,2026-12-01,"
+    "1000013,東京都千代田区霞が関1丁目3番2号,,,,,,",
+    "10,3003,00,青木 一郎,アオキ イチロウ,1975-06-01,2015-04-01,,一般,2026-12-01,"
+    "1000013,東京都千代田区霞が関1丁目3番2号,,W01,本部事務局,,,",
+]
+#: What each letter's first page says first (the window's address block), from the rows.
+ADDRESS_BLOCKS = {
+    "3001": "〒263-0023千葉県千葉市稲毛区緑町3丁目30-8郵便ビル403号井上和子様",
+    "3002": "〒100-0013東京都千代田区霞が関1丁目3番2号岡田進様",
+    "3003": "本部事務局",
+}
+NAMES = {"3001": "井上和子", "3002": "岡田進", "3003": "青木一郎"}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("tagged")
+    roster = tmp / "roster.csv"
+    roster.write_bytes(("\n".join([HEADER, *ROWS]) + "\n").encode("cp932"))
+    out = tmp / "out"
+    result = merge(roster, options=MergeOptions(
+        letter="kakuninsho", out=out, as_of=AS_OF, workers=1, notice="539",
+        enclosures=("notice:539", "form:bessou1",
+                    f"file:{samples_dir() / 'bessou3-standin.pdf'}"),
+        db=tmp / "t.sqlite"))
+    assert result.exit_code == 0 and result.pieces == 3
+    # tagging sends nothing to the full layout (a form's long address goes there anyway,
+    # so a page laid out in full is checked too)
+    assert not {"background: untagged", "a picture in a tagged page"} & set(result.full_layout)
+    return out
+
+
+def _pieces(batch: Path) -> dict[str, Path]:
+    rows = list(csv.DictReader(io.StringIO((batch / "manifest.csv").read_text("utf-8-sig"))))
+    return {r["member_key"].split("-")[1]: batch / r["piece_file"] for r in rows}
+
+
+def test_pieces_and_print_files_are_tagged(batch: Path) -> None:
+    files = [*sorted((batch / "pieces").glob("*.pdf")), *sorted((batch / "print").glob("*.pdf"))]
+    assert len(files) == 5
+    for path in files:
+        check_tagged(path.read_bytes())
+
+
+def test_a_letter_is_read_from_its_address_block(batch: Path) -> None:
+    for number, path in _pieces(batch).items():
+        pdf = pikepdf.open(path)
+        texts = page_texts(pdf)
+        document = kids(pdf.Root.StructTreeRoot)[0]
+        first = [e for e in kids(document) if e.Pg.objgen == pdf.pages[0].objgen]
+        text = re.sub(r"\s+", "", "".join(element_text(e, texts) for e in first))
+        assert text.startswith(ADDRESS_BLOCKS[number]), (number, text[:60])
+        # the drawn values are part of the letter's own elements (the members table)
+        cells = {re.sub(r"\s+", "", element_text(td, texts)): td
+                 for e in first for td in walk(e) if td.S == "/TD"}
+        ids = {str(th.ID): re.sub(r"\s+", "", element_text(th, texts))
+               for e in first for th in walk(e) if th.S == "/TH"}
+        key = f"10-{number}-00"
+        assert [ids[str(h)] for h in cells[key].A.Headers] == ["記号・番号・枝番"]
+        name = next(t for t in cells if t.startswith(NAMES[number]))
+        assert [ids[str(h)] for h in cells[name].A.Headers] == ["氏名"]
+
+
+def test_piece_codes_and_barcodes_are_artifacts(batch: Path) -> None:
+    home = _pieces(batch)["3001"]
+    pdf = pikepdf.open(home)
+    for page in pdf.pages:
+        artifacts = [m for m in marked_content(page) if m.tag == "/Artifact"]
+        assert artifacts  # the piece code at least
+    first = marked_content(pdf.pages[0])
+    # the customer barcode and the piece code: drawn by us after the values, artifacts
+    assert sum(1 for m in first if m.tag == "/Artifact" and m.xobject is None) >= 2
+
+
+def test_a_print_file_holds_every_piece_in_its_tree(batch: Path) -> None:
+    pdf = pikepdf.open(batch / "print" / "home.pdf")
+    root = pdf.Root.StructTreeRoot
+    document = kids(root)[0]
+    articles = [e for e in kids(document) if e.S == "/Art"]
+    assert len(articles) == 2  # the two home letters
+    ids = [str(e.ID) for e in walk(document) if "/ID" in e]
+    assert len(ids) == len(set(ids))
+    tree = parent_tree(pdf)
+    assert int(root.ParentTreeNextKey) > max(tree)
+    for page in pdf.pages:
+        if "/StructParents" in page:
+            assert int(page.StructParents) in tree

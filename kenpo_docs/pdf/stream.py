@@ -37,6 +37,7 @@ from pypdf.generic import (
     IndirectObject,
     NameObject,
     NullObject,
+    NumberObject,
     PdfObject,
     StreamObject,
     TextStringObject,
@@ -46,15 +47,18 @@ from kenpo_docs.errors import AssemblyError
 from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
 from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
+from kenpo_docs.pdf.tagtree import Node, PageTags, XMcid
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
 
 
-def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str) -> IndirectObject:
+def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str,
+                        struct_key: int | None = None) -> IndirectObject:
     """``page`` (its decoded content ``data``) as a Form XObject in the pypdf ``writer``,
     marked with :data:`STATIC_KEY` ``name`` so :class:`PdfStreamWriter` stores it once per
-    file. Its resources stay references into the page's own reader."""
+    file. Its resources stay references into the page's own reader. ``struct_key``: its
+    ``/StructParents`` (its marked content is in the structure tree, see pdf.tagtree)."""
     raw = DecodedStreamObject()
     raw.set_data(data)
     form = raw.flate_encode()
@@ -64,6 +68,8 @@ def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str) -> Indir
     resources = page.get(NameObject("/Resources"))
     form[NameObject("/Resources")] = resources if resources is not None else DictionaryObject()
     form[STATIC_KEY] = TextStringObject(name)
+    if struct_key is not None:
+        form[NameObject("/StructParents")] = NumberObject(struct_key)
     return add_object(writer, form)
 
 
@@ -127,17 +133,19 @@ class Segment:
 
     objects: list[tuple[str | None, Body]] = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
+    #: ``tags[i]``: page ``i``'s structure elements (None: untagged; see pdf.tagtree).
+    tags: list[PageTags | None] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
         """Write the segment to ``path`` (mode 0600, atomically)."""
-        write_atomic(path, pickle.dumps((self.objects, self.pages), protocol=5))
+        write_atomic(path, pickle.dumps((self.objects, self.pages, self.tags), protocol=5))
 
     @classmethod
     def load(cls, path: Path) -> Segment:
         """Read a segment saved by :meth:`save` (our own scratch file in a 0700 folder)."""
         with open(path, "rb") as fh:
-            objects, pages = pickle.load(fh)
-        return cls(objects, pages)
+            objects, pages, tags = pickle.load(fh)
+        return cls(objects, pages, tags)
 
 
 class _Parts:
@@ -205,8 +213,8 @@ class SegmentRecorder(_Serializer):
         """The segment's number for a reference already recorded."""
         return self._maps[id(ref.pdf)][ref.idnum]
 
-    def add_page(self, page: DictionaryObject) -> int:
-        """Record one page; returns its index in the segment."""
+    def add_page(self, page: DictionaryObject, tags: PageTags | None = None) -> int:
+        """Record one page (and its structure elements); returns its index in the segment."""
         num = self._alloc(None)
         out = _Parts()
         self._ser_page_body(page, out)
@@ -217,6 +225,7 @@ class SegmentRecorder(_Serializer):
             self._ser(obj, out)
             self.segment.objects[obj_num] = (self.segment.objects[obj_num][0], out.body())
         self.segment.pages.append(num)
+        self.segment.tags.append(tags)
         return len(self.segment.pages) - 1
 
 
@@ -244,6 +253,12 @@ class PdfStreamWriter(_Serializer):
         #: How the file is meant to be printed: the catalog's /ViewerPreferences says so to
         #: the print dialog (None: no preference).
         self.sides: Sides | None = None
+        # the structure tree, written as pages come (see _write_tags)
+        self._document: int | None = None
+        self._tops = array("q")
+        self._parents: list[tuple[int, int]] = []  # (ParentTree key, its array's object)
+        self._xobject_keys: set[int] = set()
+        self._id_leaves: list[tuple[int, bytes, bytes]] = []  # (object, first id, last id)
 
     # -- numbers and raw writing ------------------------------------------------------------
 
@@ -344,39 +359,140 @@ class PdfStreamWriter(_Serializer):
             self._ser(obj, buf)
             self._emit(num, buf.getvalue())
 
-    def add_page(self, page: DictionaryObject, *, bookmark: str | None = None) -> int:
-        """Copy one page (and what it uses, once per source document); returns its index."""
+    def add_page(self, page: DictionaryObject, *, bookmark: str | None = None,
+                 tags: PageTags | None = None) -> int:
+        """Copy one page (and what it uses, once per source document; ``tags``: its
+        structure elements); returns its index."""
         num = self._alloc()
         buf = io.BytesIO()
         buf.write(b"<</Parent %d 0 R" % self._pages_num)
         self._ser_page_body(page, buf)
+        if tags is not None:
+            buf.write(b"/StructParents %d" % len(self._page_nums))
         buf.write(b">>")
-        return self._finish_page(num, buf.getvalue(), bookmark)
+        return self._finish_page(num, buf.getvalue(), bookmark, tags)
 
     def add_segment_page(
         self, segment: Segment, index: int, *, bookmark: str | None = None
     ) -> int:
-        """Copy page ``index`` of a recorded segment (and what it uses, once per segment);
-        returns its index in this file."""
+        """Copy page ``index`` of a recorded segment (and what it uses, once per segment,
+        and its structure elements); returns its index in this file."""
         table = self._map_for(segment)
         num = self._alloc()
         body = self._splice(segment, table, segment.objects[segment.pages[index]][1])
+        tags = segment.tags[index] if index < len(segment.tags) else None
+        tail = b"/StructParents %d>>" % len(self._page_nums) if tags is not None else b">>"
         return self._finish_page(
-            num, b"<</Parent %d 0 R" % self._pages_num + body + b">>", bookmark)
+            num, b"<</Parent %d 0 R" % self._pages_num + body + tail, bookmark, tags)
 
-    def _finish_page(self, num: int, body: bytes, bookmark: str | None) -> int:
+    def _finish_page(self, num: int, body: bytes, bookmark: str | None,
+                     tags: PageTags | None = None) -> int:
         self._emit(num, body)
-        self._flush()
+        self._flush()  # the shared XObjects the page draws get their numbers
+        if tags is not None:
+            self._write_tags(num, tags)
         self._page_nums.append(num)
         if bookmark is not None:
             self._outline.append((bookmark, len(self._page_nums) - 1))
         return len(self._page_nums) - 1
 
+    # -- the structure tree -----------------------------------------------------------------
+
+    def _write_tags(self, page: int, tags: PageTags) -> None:
+        """Write page ``page``'s structure elements (under the file's ``/Document``), its
+        ParentTree array, the arrays of the shared XObjects it is the first to draw, and
+        its header ids' leaf of the IDTree. Ids get the page's index in front: the same
+        letter twice in a file has its header cells twice."""
+        if self._document is None:
+            self._document = self._alloc()
+        index = len(self._page_nums)
+        prefix = b"p%08d-" % index
+        own: dict[int, int] = {}
+        shared: dict[int, dict[int, int]] = {}
+        ids: list[tuple[bytes, int]] = []
+        text = self._text
+
+        def write(node: Node, parent: int) -> int:
+            num = self._alloc()
+            kids = []
+            for kid in node.kids:
+                if isinstance(kid, Node):
+                    kids.append(b"%d 0 R" % write(kid, num))
+                elif isinstance(kid, XMcid):
+                    xobject = self._static.get(kid.name)
+                    if xobject is None:
+                        continue
+                    kids.append(b"<</Type/MCR/Pg %d 0 R/Stm %d 0 R/MCID %d>>" % (
+                        page, xobject, kid.mcid))
+                    shared.setdefault(kid.key, {})[kid.mcid] = num
+                else:
+                    kids.append(b"%d" % kid)
+                    own[kid] = num
+            parts = [b"<</Type/StructElem/S/", node.role.encode("ascii"),
+                     b"/P %d 0 R/Pg %d 0 R/K[" % (parent, page), b" ".join(kids), b"]",
+                     node.extra]
+            if node.attrs or node.headers:
+                parts.append(b"/A<<" + node.attrs)
+                if node.headers:
+                    parts.append(b"/Headers[" + b"".join(
+                        text(h, prefix) for h in node.headers) + b"]")
+                parts.append(b">>")
+            if node.ident is not None:
+                ident = text(node.ident, prefix)
+                parts.append(b"/ID" + ident)
+                ids.append((ident, num))
+            parts.append(b">>")
+            self._emit(num, b"".join(parts))
+            return num
+
+        self._tops.extend(write(node, self._document) for node in tags)
+        self._parents.append((index, self._parent_array(own)))
+        for key, mcids in shared.items():
+            if key not in self._xobject_keys:
+                self._xobject_keys.add(key)
+                self._parents.append((key, self._parent_array(mcids)))
+        if ids:
+            ids.sort()
+            leaf = self._alloc()
+            self._emit(leaf, b"<</Names[%s]/Limits[%s %s]>>" % (
+                b" ".join(b"%s %d 0 R" % pair for pair in ids), ids[0][0], ids[-1][0]))
+            self._id_leaves.append((leaf, ids[0][0], ids[-1][0]))
+
+    def _parent_array(self, mcids: dict[int, int]) -> int:
+        num = self._alloc()
+        top = max(mcids, default=-1)
+        self._emit(num, b"[" + b" ".join(
+            b"%d 0 R" % mcids[i] if i in mcids else b"null" for i in range(top + 1)) + b"]")
+        return num
+
+    def _structure(self) -> bytes:
+        """The structure tree root (and ``/Document``): the catalog's entries for it."""
+        if self._document is None:
+            return b""
+        root = self._alloc()
+        self._emit(self._document, b"<</Type/StructElem/S/Document/P %d 0 R/K[%s]>>" % (
+            root, b" ".join(b"%d 0 R" % n for n in self._tops)))
+        tree = self._alloc()
+        self._parents.sort()
+        self._emit(tree, b"<</Nums[%s]>>" % b" ".join(
+            b"%d %d 0 R" % pair for pair in self._parents))
+        extra = b""
+        if self._id_leaves:
+            ids = self._alloc()
+            self._emit(ids, b"<</Kids[%s]>>" % b" ".join(
+                b"%d 0 R" % leaf for leaf, _, _ in self._id_leaves))
+            extra = b"/IDTree %d 0 R" % ids
+        self._emit(root, b"<</Type/StructTreeRoot/K %d 0 R/ParentTree %d 0 R"
+                         b"/ParentTreeNextKey %d%s>>" % (
+                             self._document, tree, self._parents[-1][0] + 1, extra))
+        return b"/StructTreeRoot %d 0 R/MarkInfo<</Marked true>>" % root
+
     # -- finishing --------------------------------------------------------------------------
 
-    def _text(self, value: str) -> bytes:
-        from pypdf.generic import TextStringObject
-
+    def _text(self, value: str, prefix: bytes = b"") -> bytes:
+        if prefix or (value.isascii() and value.isalnum()):
+            # an id: ASCII letters, digits and "-" only
+            return b"(" + prefix + value.encode("ascii") + b")"
         buf = io.BytesIO()
         TextStringObject(value).write_to_stream(buf)
         return buf.getvalue()
@@ -404,10 +520,16 @@ class PdfStreamWriter(_Serializer):
                 self._emit(nums[i], b"".join(parts))
             self._emit(outline_num, b"<</Type/Outlines/First %d 0 R/Last %d 0 R/Count %d>>" % (
                 nums[0], nums[-1], len(nums)))
+        structure = self._structure()
         root = self._alloc()
         extra = b"/Outlines %d 0 R/PageMode/UseOutlines" % outline_num if outline_num else b""
+        # the title a viewer shows is the document's, not the file's name (PDF/UA)
+        preferences = b"/DisplayDocTitle true" if "Title" in self.info else b""
         if self.sides is not None:
-            extra += VIEWER_PREFERENCES[self.sides]
+            preferences += VIEWER_PREFERENCES[self.sides]
+        if preferences:
+            extra += b"/ViewerPreferences<<%s>>" % preferences
+        extra += b"/Lang(ja)" + structure
         self._emit(root, b"<</Type/Catalog/Pages %d 0 R%s>>" % (self._pages_num, extra))
         info = None
         if self.info:

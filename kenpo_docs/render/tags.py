@@ -257,6 +257,9 @@ def finish(data: bytes, *, title: str | None = None) -> bytes:
     pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
     pdf.Root.Lang = pikepdf.String("ja")
     out = io.BytesIO()
-    pdf.save(out, deterministic_id=True, compress_streams=True,
+    # streams as WeasyPrint wrote them (a font program recompressed would be another file
+    # to the piece writer's font merge), but the pages' rewritten content
+    pdf.save(out, deterministic_id=True, recompress_flate=False,
+             stream_decode_level=pikepdf.StreamDecodeLevel.none,
              object_stream_mode=pikepdf.ObjectStreamMode.preserve)
     return out.getvalue()
