@@ -127,7 +127,8 @@ def element_text(elem: Any, texts: dict[tuple[int, int, int], str]) -> str:
                 parts.append(texts.get((page.objgen[0], 0, kid), ""))
             elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
                 stm = kid.get("/Stm")
-                parts.append(texts.get((kid.Pg.objgen[0], stm.objgen[0] if stm is not None
+                on = kid.get("/Pg", page)
+                parts.append(texts.get((on.objgen[0], stm.objgen[0] if stm is not None
                                         else 0, int(kid.MCID)), ""))
     return "".join(parts)
 

@@ -201,6 +201,14 @@ def test_notice_is_tagged(notice: bytes) -> None:
     root = pdf.Root.StructTreeRoot
     tags = [e.S for top in kids(root) for e in walk(top)]
     assert "/H1" in tags and "/H2" in tags and "/Table" in tags
+    # the three STEP titles are headings (from the notice: STEP１ … STEP３)
+    texts = page_texts(pdf)
+    steps = [re.sub(r"\s+", "", element_text(e, texts)) for top in kids(root)
+             for e in walk(top) if e.S == "/H3"]
+    assert [s for s in steps if s.startswith("STEP")] == [
+        "STEP１マイナンバーカードを申請・作成する",
+        "STEP２マイナンバーカードを健康保険証として登録する",
+        "STEP３医療機関・薬局でマイナンバーカードを用いて受付する"]
     # the page numbers are pagination artifacts, not text of the document
     for page in pdf.pages:
         pagination = [m for m in marked_content(page)

@@ -52,9 +52,10 @@ from kenpo_docs.pdf.stream import (
     shared_form_xobject,
 )
 from kenpo_docs.pdf.tagtree import (
+    Compiled,
     Node,
-    PageTags,
-    fill,
+    Tagged,
+    compile_tags,
     in_xobject,
     read_tags,
     simplify,
@@ -221,7 +222,7 @@ class _StaticPage:
     resources: Any
     #: The page's structure elements (in its shared XObject): its own, or a figure with a
     #: text alternative for a page of an untagged PDF.
-    tags: PageTags | None = None
+    tags: Tagged | None = None
 
 
 def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPage]:
@@ -243,13 +244,11 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPag
         tagged = _static_tags(path)
         for number, (page, data) in enumerate(pages, start=1):
             name = f"{path.name}#{number}"
-            tags = tagged[number - 1]
+            compiled = tagged[number - 1]
             form = shared_form_xobject(writer, data, page, name,
-                                       xobject_key(name) if tags is not None else None)
+                                       xobject_key(name) if compiled is not None else None)
             page_content = content
-            if tags is not None:
-                tags = in_xobject(tags, name)
-            else:
+            if compiled is None:
                 # An untagged PDF (an external flyer): each page a figure, named by the
                 # PDF's title, so that nothing on a piece's page is outside the structure.
                 if figure is None:
@@ -260,7 +259,7 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPag
                 title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
                 title = title or "同封資料"
                 alt = TextStringObject(f"{title}（{number}／{len(pages)}ページ）")
-                tags = [Node("Figure", [0], extra=b"/Alt" + _pdf_bytes(alt))]
+                compiled = compile_tags([Node("Figure", [0], extra=b"/Alt" + _pdf_bytes(alt))])
             resources = add_object(writer, DictionaryObject({
                 NameObject("/XObject"): DictionaryObject({NameObject("/KS"): form}),
             }))
@@ -269,7 +268,7 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPag
                           for k in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/Rotate")
                           if k in page)
             out.append(_StaticPage(float(page.mediabox.width), float(page.mediabox.height),
-                                   boxes, page_content, resources, tags))
+                                   boxes, page_content, resources, Tagged(compiled)))
     return out
 
 
@@ -282,13 +281,15 @@ def _pdf_bytes(obj: Any) -> bytes:
 
 
 @functools.lru_cache(maxsize=8)
-def _static_tags(path: Path) -> list[PageTags | None]:
-    """A static enclosure's structure elements, page by page, read once per process."""
-    return [simplify(t) if t is not None else None for t in read_tags(_static_source(path)[0])]
+def _static_tags(path: Path) -> list[Compiled | None]:
+    """A static enclosure's structure elements, page by page (in the page's shared XObject),
+    read once per process."""
+    return [compile_tags(in_xobject(simplify(t), f"{path.name}#{n}")) if t is not None else None
+            for n, t in enumerate(read_tags(_static_source(path)[0]), start=1)]
 
 
 def _add_static_page(writer: PdfWriter, static: _StaticPage,
-                     tags: dict[int, PageTags] | None = None) -> None:
+                     tags: dict[int, Tagged] | None = None) -> None:
     """A page that draws a shared static page by reference (``/KS Do``)."""
     if tags is not None and static.tags is not None:
         tags[len(writer.pages)] = static.tags
@@ -411,7 +412,7 @@ def add_card_pages(
     *,
     first_page: int,
     sides: Sides,
-    tags: dict[int, PageTags] | None = None,
+    tags: dict[int, Tagged] | None = None,
 ) -> None:
     """A piece's card pages (none when the batch has no cards): each sheet or card-stock card
     drawn over its shape's background, or its page of the full layout.
@@ -442,7 +443,7 @@ def add_document_pages(
     overlays: dict[str, tuple[Any, Any]],
     full: FullPages,
     backgrounds: dict[str, Any],
-    tags: dict[int, PageTags] | None = None,
+    tags: dict[int, Tagged] | None = None,
 ) -> None:
     """A letter's or form's pages: its overlay page drawing its shape's background (added to
     ``writer`` once per chunk, kept in ``backgrounds``), or its pages of the full layout.
@@ -453,7 +454,7 @@ def add_document_pages(
             backgrounds[background.name] = background_xobject(writer, background)
         marks = getattr(overlay, "marks", None)
         if tags is not None and marks is not None and background.tags is not None:
-            tags[len(writer.pages)] = fill(background.tags, marks)
+            tags[len(writer.pages)] = Tagged(background.tags, marks)
         add_overlay_page(writer, overlay, backgrounds[background.name])
         return
     reader, first, end = full[anchor]
@@ -465,16 +466,17 @@ def add_document_pages(
         writer.add_page(reader.pages[i])
 
 
-_READER_TAGS: dict[int, tuple[Any, list[PageTags | None]]] = {}
+_READER_TAGS: dict[int, tuple[Any, list[Tagged | None]]] = {}
 
 
-def _reader_tags(reader: Any) -> list[PageTags | None]:
+def _reader_tags(reader: Any) -> list[Tagged | None]:
     """The structure elements of a laid-out document's pages (read once per document)."""
     known = _READER_TAGS.get(id(reader))
     if known is None or known[0] is not reader:
         if len(_READER_TAGS) > 16:
             _READER_TAGS.clear()
-        tags = [simplify(t) if t is not None else None for t in read_tags(reader)]
+        tags = [Tagged(compile_tags(simplify(t))) if t is not None else None
+                for t in read_tags(reader)]
         known = _READER_TAGS[id(reader)] = (reader, tags)
     return known[1]
 
@@ -533,7 +535,7 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     statics = _static_pages(writer, job.static)
     backgrounds: dict[str, Any] = {}
     spans: list[tuple[str, int, int]] = []
-    tags: dict[int, PageTags] = {}
+    tags: dict[int, Tagged] = {}
     for piece in job.pieces:
         first_page = len(writer.pages)
         add_document_pages(writer, f"piece-{piece.piece_id}", overlays, full, backgrounds,

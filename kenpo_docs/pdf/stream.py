@@ -47,7 +47,7 @@ from kenpo_docs.errors import AssemblyError
 from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
 from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
-from kenpo_docs.pdf.tagtree import Node, PageTags, XMcid
+from kenpo_docs.pdf.tagtree import Tagged, XMcid
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -134,7 +134,7 @@ class Segment:
     objects: list[tuple[str | None, Body]] = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
     #: ``tags[i]``: page ``i``'s structure elements (None: untagged; see pdf.tagtree).
-    tags: list[PageTags | None] = field(default_factory=list)
+    tags: list[Tagged | None] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
         """Write the segment to ``path`` (mode 0600, atomically)."""
@@ -213,7 +213,7 @@ class SegmentRecorder(_Serializer):
         """The segment's number for a reference already recorded."""
         return self._maps[id(ref.pdf)][ref.idnum]
 
-    def add_page(self, page: DictionaryObject, tags: PageTags | None = None) -> int:
+    def add_page(self, page: DictionaryObject, tags: Tagged | None = None) -> int:
         """Record one page (and its structure elements); returns its index in the segment."""
         num = self._alloc(None)
         out = _Parts()
@@ -360,7 +360,7 @@ class PdfStreamWriter(_Serializer):
             self._emit(num, buf.getvalue())
 
     def add_page(self, page: DictionaryObject, *, bookmark: str | None = None,
-                 tags: PageTags | None = None) -> int:
+                 tags: Tagged | None = None) -> int:
         """Copy one page (and what it uses, once per source document; ``tags``: its
         structure elements); returns its index."""
         num = self._alloc()
@@ -386,7 +386,7 @@ class PdfStreamWriter(_Serializer):
             num, b"<</Parent %d 0 R" % self._pages_num + body + tail, bookmark, tags)
 
     def _finish_page(self, num: int, body: bytes, bookmark: str | None,
-                     tags: PageTags | None = None) -> int:
+                     tags: Tagged | None = None) -> int:
         self._emit(num, body)
         self._flush()  # the shared XObjects the page draws get their numbers
         if tags is not None:
@@ -398,65 +398,71 @@ class PdfStreamWriter(_Serializer):
 
     # -- the structure tree -----------------------------------------------------------------
 
-    def _write_tags(self, page: int, tags: PageTags) -> None:
+    def _write_tags(self, page: int, tags: Tagged) -> None:
         """Write page ``page``'s structure elements (under the file's ``/Document``), its
         ParentTree array, the arrays of the shared XObjects it is the first to draw, and
-        its header ids' leaf of the IDTree. Ids get the page's index in front: the same
-        letter twice in a file has its header cells twice."""
+        its header ids' leaf of the IDTree. A header cell's id is its object number (the
+        same letter twice in a file has its header cells twice)."""
         if self._document is None:
             self._document = self._alloc()
-        index = len(self._page_nums)
-        prefix = b"p%08d-" % index
+        compiled, marks = tags.compiled, tags.marks or {}
+        count = len(compiled.roles)
+        base = len(self._offsets)
+        self._offsets.extend([0] * count)
         own: dict[int, int] = {}
         shared: dict[int, dict[int, int]] = {}
-        ids: list[tuple[bytes, int]] = []
-        text = self._text
-
-        def write(node: Node, parent: int) -> int:
-            num = self._alloc()
+        ids: list[bytes] = []
+        static = self._static
+        document = self._document
+        for i in range(count):
+            num = base + i
             kids = []
-            for kid in node.kids:
-                if isinstance(kid, Node):
-                    kids.append(b"%d 0 R" % write(kid, num))
-                elif isinstance(kid, XMcid):
-                    xobject = self._static.get(kid.name)
-                    if xobject is None:
-                        continue
-                    kids.append(b"<</Type/MCR/Pg %d 0 R/Stm %d 0 R/MCID %d>>" % (
-                        page, xobject, kid.mcid))
-                    shared.setdefault(kid.key, {})[kid.mcid] = num
+            for kid in compiled.kids[i]:
+                if type(kid) is int:
+                    if kid < 0:
+                        kids.append(b"%d 0 R" % (base - kid - 1))
+                    else:
+                        kids.append(b"%d" % kid)
+                        own[kid] = num
+                elif type(kid) is str:
+                    mcid = marks.get(kid)
+                    if mcid is not None:
+                        kids.append(b"%d" % mcid)
+                        own[mcid] = num
                 else:
-                    kids.append(b"%d" % kid)
-                    own[kid] = num
-            parts = [b"<</Type/StructElem/S/", node.role.encode("ascii"),
-                     b"/P %d 0 R/Pg %d 0 R/K[" % (parent, page), b" ".join(kids), b"]",
-                     node.extra]
-            if node.attrs or node.headers:
-                parts.append(b"/A<<" + node.attrs)
-                if node.headers:
-                    parts.append(b"/Headers[" + b"".join(
-                        text(h, prefix) for h in node.headers) + b"]")
-                parts.append(b">>")
-            if node.ident is not None:
-                ident = text(node.ident, prefix)
-                parts.append(b"/ID" + ident)
-                ids.append((ident, num))
-            parts.append(b">>")
-            self._emit(num, b"".join(parts))
-            return num
-
-        self._tops.extend(write(node, self._document) for node in tags)
-        self._parents.append((index, self._parent_array(own)))
+                    assert isinstance(kid, XMcid)
+                    xobject = static.get(kid.name)
+                    if xobject is not None:
+                        # (its page is the element's /Pg)
+                        kids.append(b"<</Type/MCR/Stm %d 0 R/MCID %d>>" % (
+                            xobject, kid.mcid))
+                        shared.setdefault(kid.key, {})[kid.mcid] = num
+            parent = compiled.parents[i]
+            tail = compiled.extras[i]
+            headers = compiled.headers[i]
+            if headers:
+                tail += b"/A<<%s/Headers[%s]>>" % (compiled.attrs[i], b"".join(
+                    b"(e%010d)" % (base + h) for h in headers))
+            elif compiled.attrs[i]:
+                tail += b"/A<<%s>>" % compiled.attrs[i]
+            if compiled.ids[i]:
+                ids.append(b"(e%010d)" % num)
+                tail += b"/ID" + ids[-1]
+            self._emit(num, b"<</S%s/P %d 0 R/Pg %d 0 R/K[%s]%s>>" % (
+                compiled.roles[i], document if parent < 0 else base + parent, page,
+                b" ".join(kids), tail))
+        self._tops.extend(base + i for i in range(count) if compiled.parents[i] < 0)
+        self._parents.append((len(self._page_nums), self._parent_array(own)))
         for key, mcids in shared.items():
             if key not in self._xobject_keys:
                 self._xobject_keys.add(key)
                 self._parents.append((key, self._parent_array(mcids)))
         if ids:
-            ids.sort()
             leaf = self._alloc()
             self._emit(leaf, b"<</Names[%s]/Limits[%s %s]>>" % (
-                b" ".join(b"%s %d 0 R" % pair for pair in ids), ids[0][0], ids[-1][0]))
-            self._id_leaves.append((leaf, ids[0][0], ids[-1][0]))
+                b" ".join(b"%s %d 0 R" % (ident, int(ident[2:-1])) for ident in ids),
+                ids[0], ids[-1]))
+            self._id_leaves.append((leaf, ids[0], ids[-1]))
 
     def _parent_array(self, mcids: dict[int, int]) -> int:
         num = self._alloc()

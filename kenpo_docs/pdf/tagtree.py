@@ -204,22 +204,19 @@ def placeholders(nodes: list[Node], empty: set[int]) -> list[Node]:
     return found
 
 
-def artifact_ops(ops: bytes) -> bytes:
-    """``ops`` marked as an artifact (a barcode, a piece code)."""
-    return b"/Artifact BMC\n" + ops + b"\nEMC\n"
-
-
-#: The role of a slot's place in a background's tree (:func:`fill` puts the value there).
+#: The role of a slot's place in a background's tree (the writer puts the value there, see
+#: :class:`Tagged`).
 SLOT = "\0slot"
 
-_PLAIN = ("Span", "NonStruct")
+_PLAIN = ("Span", "NonStruct", "Div")
 _HOLDERS = ("TR", "Table", "THead", "TBody", "TFoot", "L", "LI")
 
 
 def simplify(nodes: list[Node]) -> list[Node]:
-    """``nodes`` with the elements WeasyPrint makes of every text run and anonymous box (a
-    ``Span`` or ``NonStruct`` with no attributes) folded into their parents: they say
-    nothing to a reader, and a piece writes every element of every page (half of them)."""
+    """``nodes`` with the elements WeasyPrint makes of every text run, anonymous box and
+    ``<div>`` (a ``Span``, ``NonStruct`` or ``Div`` with no attributes) folded into their
+    parents, their content in place: they say nothing to a reader, and a piece writes every
+    element of every page (they were two thirds of them)."""
 
     def fold(node: Node) -> Node:
         kids: list[Kid] = []
@@ -255,22 +252,80 @@ def mark_slots(nodes: list[Node], slots: list[str], empty: set[int]) -> list[Nod
     return [replace(n) for n in nodes]
 
 
-def fill(nodes: list[Node], marks: dict[str, int]) -> list[Node]:
-    """A page's tree from its background's (:func:`mark_slots`): each slot's value, drawn
-    as the page's marked content ``marks[name]``, where its placeholder was (a slot with no
-    mark, a picture drawn as an artifact, is left out)."""
+# -- compiled: what a writer needs, ready to write ------------------------------------------
 
-    def put(node: Node) -> Node:
-        kids: list[Kid] = []
+#: A kid of a compiled element: ``int`` >= 0 an MCID of the page, < 0 element ``-k - 1`` of
+#: the same page, ``str`` a slot's value (an MCID given per page, see :class:`Tagged`),
+#: :class:`XMcid` marked content in a shared Form XObject.
+CKid = int | str | XMcid
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A page's structure elements in the order they are written (parents first): each
+    one's ``/S`` and parent (-1: the document's), kids, other entries as PDF, attributes,
+    and for a header cell an id, for a data cell its header cells (element indexes). Made
+    once per background, static page or laid-out page; pickled once per segment however many
+    pages use it."""
+
+    roles: tuple[bytes, ...]
+    parents: tuple[int, ...]
+    kids: tuple[tuple[CKid, ...], ...]
+    extras: tuple[bytes, ...]
+    attrs: tuple[bytes, ...]
+    ids: tuple[bool, ...]
+    headers: tuple[tuple[int, ...], ...]
+
+    @property
+    def slots(self) -> set[str]:
+        return {k for kids in self.kids for k in kids if isinstance(k, str)}
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """A page's structure: its compiled elements and, for a page drawn over a background,
+    the MCID of each slot's value (a slot without one is left out: a picture drawn as an
+    artifact)."""
+
+    compiled: Compiled
+    marks: dict[str, int] | None = None
+
+
+def compile_tags(nodes: list[Node]) -> Compiled:
+    """``nodes`` (a page's, after :func:`simplify` and :func:`mark_slots`) compiled."""
+    order: list[tuple[Node, int]] = []
+
+    def visit(node: Node, parent: int) -> None:
+        index = len(order)
+        order.append((node, parent))
+        for kid in node.kids:
+            if isinstance(kid, Node) and kid.role != SLOT:
+                visit(kid, index)
+
+    for node in nodes:
+        visit(node, -1)
+    index_of = {id(node): i for i, (node, _) in enumerate(order)}
+    by_ident = {node.ident: i for i, (node, _) in enumerate(order)
+                if node.ident is not None and node.role != SLOT}
+    kids: list[tuple[CKid, ...]] = []
+    for node, _ in order:
+        items: list[CKid] = []
         for kid in node.kids:
             if isinstance(kid, Node):
                 if kid.role == SLOT:
-                    mcid = marks.get(kid.ident or "")
-                    if mcid is not None:
-                        kids.append(mcid)
-                    continue
-                kid = put(kid)
-            kids.append(kid)
-        return Node(node.role, kids, node.attrs, node.extra, node.ident, node.headers)
-
-    return [put(n) for n in nodes]
+                    items.append(kid.ident or "")
+                else:
+                    items.append(-index_of[id(kid)] - 1)
+            else:
+                items.append(kid)
+        kids.append(tuple(items))
+    return Compiled(
+        roles=tuple(b"/" + node.role.encode("ascii") for node, _ in order),
+        parents=tuple(parent for _, parent in order),
+        kids=tuple(kids),
+        extras=tuple(node.extra for node, _ in order),
+        attrs=tuple(node.attrs for node, _ in order),
+        ids=tuple(node.ident is not None for node, _ in order),
+        headers=tuple(tuple(by_ident[h] for h in node.headers if h in by_ident)
+                      for node, _ in order),
+    )

@@ -27,7 +27,8 @@ from kenpo_docs.paths import fonts_dir, templates_dir
 from kenpo_docs.pdf.compose import digest
 from kenpo_docs.pdf.stream import shared_form_xobject
 from kenpo_docs.pdf.tagtree import (
-    Node,
+    Compiled,
+    compile_tags,
     drop_sequences,
     empty_sequences,
     in_xobject,
@@ -58,7 +59,7 @@ class Background:
     #: The page's structure elements, each slot's placeholder marked (pdf.tagtree.fill puts
     #: the value there), the marked content in the background's XObject; None: untagged,
     #: or its placeholders did not pair up with its slots.
-    tags: list[Node] | None = None
+    tags: Compiled | None = None
 
     @property
     def usable(self) -> bool:
@@ -92,7 +93,7 @@ def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
 
 
 def _structure(reader: PdfReader, data: bytes, slots: dict[str, Slot] | None, name: str
-               ) -> tuple[bytes, list[Node] | None]:
+               ) -> tuple[bytes, Compiled | None]:
     """The background's content without its placeholders' (empty) marked content, and its
     first page's structure elements with each slot's place marked (pdf.tagtree)."""
     tags = read_tags(reader)[0]
@@ -105,7 +106,7 @@ def _structure(reader: PdfReader, data: bytes, slots: dict[str, Slot] | None, na
         return data, None
     held = {m for n in walk(tags) for m in n.kids if isinstance(m, int)}
     kept = {m for n in walk(marked) for m in n.kids if isinstance(m, int)}
-    return drop_sequences(data, held - kept), in_xobject(simplify(marked), name)
+    return drop_sequences(data, held - kept), compile_tags(in_xobject(simplify(marked), name))
 
 
 # -- shapes shared by the batch's processes --------------------------------------------------
