@@ -26,6 +26,7 @@ from kenpo_docs.publish.notices import render_notice
 from kenpo_docs.render import RenderOptions
 from kenpo_docs.render.pdf import render_html
 from tests.tagged import element_text, kids, marked_content, page_texts, parent_tree, walk
+from tests.test_duplex import HEADER, ROWS  # two home pieces and a workplace one
 
 AS_OF = date(2026, 12, 1)
 _NS = "{http://www.w3.org/1999/xhtml}"
@@ -256,18 +257,6 @@ def test_form_is_tagged(fillable: bool) -> None:
 
 # -- pieces and print files ------------------------------------------------------------------
 
-HEADER = (
-    "記号,番号,枝番,氏名,フリガナ,生年月日,資格取得日,資格喪失日,加入区分,資格確認書交付日,"
-    "郵便番号,住所1,住所2,就労先コード,就労先名,マイナ保険証,マイナンバーカード,スマートフォン"
-)
-ROWS = [
-    "10,3001,00,井上 和子,イノウエ カズコ,1958-09-09,2000-04-01,,任意継続,2026-12-01,"
-    "2630023,千葉県千葉市稲毛区緑町3丁目30-8,郵便ビル403号,,,,,",
-    "10,3002,00,岡田 進,オカダ ススム,1960-05-05,2001-04-01,,任意継続,2026-12-01,"
-    "1000013,東京都千代田区霞が関1丁目3番2号,,,,,,",
-    "10,3003,00,青木 一郎,アオキ イチロウ,1975-06-01,2015-04-01,,一般,2026-12-01,"
-    "1000013,東京都千代田区霞が関1丁目3番2号,,W01,本部事務局,,,",
-]
 #: What each letter's first page says first (the window's address block), from the rows.
 ADDRESS_BLOCKS = {
     "3001": "〒263-0023千葉県千葉市稲毛区緑町3丁目30-8郵便ビル403号井上和子様",
@@ -350,3 +339,29 @@ def test_a_print_file_holds_every_piece_in_its_tree(batch: Path) -> None:
     for page in pdf.pages:
         if "/StructParents" in page:
             assert int(page.StructParents) in tree
+
+
+def test_a_piece_file_read_back_keeps_its_structure(batch: Path, tmp_path: Path) -> None:
+    """A print file made from piece files (a resumed batch whose chunk parts are gone) reads
+    each piece's tree back and writes it again: the same text in the same order."""
+    from pypdf import PdfReader
+
+    from kenpo_docs.pdf.stream import PdfStreamWriter
+    from kenpo_docs.pdf.tagtree import Tagged, compile_tags, read_tags
+
+    piece = _pieces(batch)["3001"]
+    reader = PdfReader(piece)
+    tags = read_tags(reader)
+    with PdfStreamWriter(tmp_path / "again.pdf") as out:
+        for page, own in zip(reader.pages, tags, strict=True):
+            out.add_page(page, tags=Tagged(compile_tags(own)) if own else None)
+        out.info = {"Title": "again"}
+        out.close()
+    again = check_tagged((tmp_path / "again.pdf").read_bytes())
+    first = pikepdf.open(piece)
+
+    def reading(pdf: pikepdf.Pdf) -> str:
+        texts = page_texts(pdf)
+        return "".join(element_text(e, texts) for e in kids(kids(pdf.Root.StructTreeRoot)[0]))
+
+    assert reading(again) == reading(first) and len(reading(first)) > 1000

@@ -47,7 +47,8 @@ from kenpo_docs.errors import AssemblyError
 from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
 from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
-from kenpo_docs.pdf.tagtree import Tagged, XMcid
+from kenpo_docs.pdf.structure import StructureWriter
+from kenpo_docs.pdf.tagtree import Tagged
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -229,7 +230,7 @@ class SegmentRecorder(_Serializer):
         return len(self.segment.pages) - 1
 
 
-class PdfStreamWriter(_Serializer):
+class PdfStreamWriter(_Serializer, StructureWriter):
     """Write a PDF to ``path`` (mode 0600, atomically on :meth:`close`) page by page."""
 
     def __init__(self, path: Path) -> None:
@@ -253,12 +254,7 @@ class PdfStreamWriter(_Serializer):
         #: How the file is meant to be printed: the catalog's /ViewerPreferences says so to
         #: the print dialog (None: no preference).
         self.sides: Sides | None = None
-        # the structure tree, written as pages come (see _write_tags)
-        self._document: int | None = None
-        self._tops = array("q")
-        self._parents: list[tuple[int, int]] = []  # (ParentTree key, its array's object)
-        self._xobject_keys: set[int] = set()
-        self._id_leaves: list[tuple[int, bytes, bytes]] = []  # (object, first id, last id)
+        self._start_structure()
 
     # -- numbers and raw writing ------------------------------------------------------------
 
@@ -396,103 +392,6 @@ class PdfStreamWriter(_Serializer):
             self._outline.append((bookmark, len(self._page_nums) - 1))
         return len(self._page_nums) - 1
 
-    # -- the structure tree -----------------------------------------------------------------
-
-    def _write_tags(self, page: int, tags: Tagged) -> None:
-        """Write page ``page``'s structure elements (under the file's ``/Document``), its
-        ParentTree array, the arrays of the shared XObjects it is the first to draw, and
-        its header ids' leaf of the IDTree. A header cell's id is its object number (the
-        same letter twice in a file has its header cells twice)."""
-        if self._document is None:
-            self._document = self._alloc()
-        compiled, marks = tags.compiled, tags.marks or {}
-        count = len(compiled.roles)
-        base = len(self._offsets)
-        self._offsets.extend([0] * count)
-        own: dict[int, int] = {}
-        shared: dict[int, dict[int, int]] = {}
-        ids: list[bytes] = []
-        static = self._static
-        document = self._document
-        for i in range(count):
-            num = base + i
-            kids = []
-            for kid in compiled.kids[i]:
-                if type(kid) is int:
-                    if kid < 0:
-                        kids.append(b"%d 0 R" % (base - kid - 1))
-                    else:
-                        kids.append(b"%d" % kid)
-                        own[kid] = num
-                elif type(kid) is str:
-                    mcid = marks.get(kid)
-                    if mcid is not None:
-                        kids.append(b"%d" % mcid)
-                        own[mcid] = num
-                else:
-                    assert isinstance(kid, XMcid)
-                    xobject = static.get(kid.name)
-                    if xobject is not None:
-                        # (its page is the element's /Pg)
-                        kids.append(b"<</Type/MCR/Stm %d 0 R/MCID %d>>" % (
-                            xobject, kid.mcid))
-                        shared.setdefault(kid.key, {})[kid.mcid] = num
-            parent = compiled.parents[i]
-            tail = compiled.extras[i]
-            headers = compiled.headers[i]
-            if headers:
-                tail += b"/A<<%s/Headers[%s]>>" % (compiled.attrs[i], b"".join(
-                    b"(e%010d)" % (base + h) for h in headers))
-            elif compiled.attrs[i]:
-                tail += b"/A<<%s>>" % compiled.attrs[i]
-            if compiled.ids[i]:
-                ids.append(b"(e%010d)" % num)
-                tail += b"/ID" + ids[-1]
-            self._emit(num, b"<</S%s/P %d 0 R/Pg %d 0 R/K[%s]%s>>" % (
-                compiled.roles[i], document if parent < 0 else base + parent, page,
-                b" ".join(kids), tail))
-        self._tops.extend(base + i for i in range(count) if compiled.parents[i] < 0)
-        self._parents.append((len(self._page_nums), self._parent_array(own)))
-        for key, mcids in shared.items():
-            if key not in self._xobject_keys:
-                self._xobject_keys.add(key)
-                self._parents.append((key, self._parent_array(mcids)))
-        if ids:
-            leaf = self._alloc()
-            self._emit(leaf, b"<</Names[%s]/Limits[%s %s]>>" % (
-                b" ".join(b"%s %d 0 R" % (ident, int(ident[2:-1])) for ident in ids),
-                ids[0], ids[-1]))
-            self._id_leaves.append((leaf, ids[0], ids[-1]))
-
-    def _parent_array(self, mcids: dict[int, int]) -> int:
-        num = self._alloc()
-        top = max(mcids, default=-1)
-        self._emit(num, b"[" + b" ".join(
-            b"%d 0 R" % mcids[i] if i in mcids else b"null" for i in range(top + 1)) + b"]")
-        return num
-
-    def _structure(self) -> bytes:
-        """The structure tree root (and ``/Document``): the catalog's entries for it."""
-        if self._document is None:
-            return b""
-        root = self._alloc()
-        self._emit(self._document, b"<</Type/StructElem/S/Document/P %d 0 R/K[%s]>>" % (
-            root, b" ".join(b"%d 0 R" % n for n in self._tops)))
-        tree = self._alloc()
-        self._parents.sort()
-        self._emit(tree, b"<</Nums[%s]>>" % b" ".join(
-            b"%d %d 0 R" % pair for pair in self._parents))
-        extra = b""
-        if self._id_leaves:
-            ids = self._alloc()
-            self._emit(ids, b"<</Kids[%s]>>" % b" ".join(
-                b"%d 0 R" % leaf for leaf, _, _ in self._id_leaves))
-            extra = b"/IDTree %d 0 R" % ids
-        self._emit(root, b"<</Type/StructTreeRoot/K %d 0 R/ParentTree %d 0 R"
-                         b"/ParentTreeNextKey %d%s>>" % (
-                             self._document, tree, self._parents[-1][0] + 1, extra))
-        return b"/StructTreeRoot %d 0 R/MarkInfo<</Marked true>>" % root
-
     # -- finishing --------------------------------------------------------------------------
 
     def _text(self, value: str, prefix: bytes = b"") -> bytes:
@@ -543,16 +442,19 @@ class PdfStreamWriter(_Serializer):
             body = b"".join(b"/" + k.encode("ascii") + b" " + self._text(v)
                             for k, v in self.info.items())
             self._emit(info, b"<<" + body + b">>")
-        xref_at = self._fh.tell()
-        count = len(self._offsets)
-        self._fh.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
-        self._fh.write(b"".join(b"%010d 00000 n \n" % off for off in self._offsets[1:]))
-        file_id = self._file_id()
-        trailer = b"trailer\n<</Size %d/Root %d 0 R/ID[<%s><%s>]" % (
-            count, root, file_id, file_id)
-        if info:
-            trailer += b"/Info %d 0 R" % info
-        self._fh.write(trailer + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at)
+        if self._packed:
+            self._xref_stream(root, info)
+        else:
+            xref_at = self._fh.tell()
+            count = len(self._offsets)
+            self._fh.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
+            self._fh.write(b"".join(b"%010d 00000 n \n" % off for off in self._offsets[1:]))
+            file_id = self._file_id()
+            trailer = b"trailer\n<</Size %d/Root %d 0 R/ID[<%s><%s>]" % (
+                count, root, file_id, file_id)
+            if info:
+                trailer += b"/Info %d 0 R" % info
+            self._fh.write(trailer + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at)
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()

@@ -101,6 +101,12 @@ def _node(elem: DictionaryObject) -> Node:
             kind = kid.get("/Type")
             if kind == "/MCR" and "/Stm" not in kid:
                 node.kids.append(int(cast(Any, kid["/MCID"])))
+            elif kind == "/MCR":  # in a shared XObject (a piece file of ours, read back)
+                stm = cast(DictionaryObject, kid["/Stm"].get_object())
+                if "/KenpoStatic" in stm and "/StructParents" in stm:
+                    node.kids.append(XMcid(str(stm["/KenpoStatic"]),
+                                           int(cast(Any, stm["/StructParents"])),
+                                           int(cast(Any, kid["/MCID"]))))
             elif "/S" in kid:
                 node.kids.append(_node(kid))
             # an OBJR (link, widget): the annotations stay behind with their page
