@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import zlib
 from array import array
+from dataclasses import dataclass
 from typing import Any
 
-from kenpo_docs.pdf.tagtree import Tagged, XMcid
+from kenpo_docs.pdf.tagtree import Compiled, Tagged, XMcid
 
 
 class StructureWriter:
@@ -49,65 +50,38 @@ class StructureWriter:
         same letter twice in a file has its header cells twice)."""
         if self._document is None:
             self._document = self._alloc()
-        compiled, marks = tags.compiled, tags.marks or {}
-        count = len(compiled.roles)
+        plan = _plan(tags.compiled)
+        count = len(plan.bodies)
         base = len(self._offsets)
         self._offsets.extend([0] * count)
-        own: dict[int, int] = {}
-        shared: dict[int, dict[int, int]] = {}
-        ids: list[bytes] = []
-        packed: list[tuple[int, bytes]] = []
-        static = self._static
-        document = self._document
-        for i in range(count):
-            num = base + i
-            kids = []
-            for kid in compiled.kids[i]:
-                if type(kid) is int:
-                    if kid < 0:
-                        kids.append(b"%d 0 R" % (base - kid - 1))
-                    else:
-                        kids.append(b"%d" % kid)
-                        own[kid] = num
-                elif type(kid) is str:
-                    mcid = marks.get(kid)
-                    if mcid is not None:
-                        kids.append(b"%d" % mcid)
-                        own[mcid] = num
-                else:
-                    assert isinstance(kid, XMcid)
-                    xobject = static.get(kid.name)
-                    if xobject is not None:
-                        # (its page is the element's /Pg)
-                        kids.append(b"<</Type/MCR/Stm %d 0 R/MCID %d>>" % (
-                            xobject, kid.mcid))
-                        shared.setdefault(kid.key, {})[kid.mcid] = num
-            parent = compiled.parents[i]
-            tail = compiled.extras[i]
-            headers = compiled.headers[i]
-            if headers:
-                tail += b"/A<<%s/Headers[%s]>>" % (compiled.attrs[i], b"".join(
-                    b"(e%010d)" % (base + h) for h in headers))
-            elif compiled.attrs[i]:
-                tail += b"/A<<%s>>" % compiled.attrs[i]
-            if compiled.ids[i]:
-                ids.append(b"(e%010d)" % num)
-                tail += b"/ID" + ids[-1]
-            packed.append((num, b"<</S%s/P %d 0 R/Pg %d 0 R/K[%s]%s>>" % (
-                compiled.roles[i], document if parent < 0 else base + parent, page,
-                b" ".join(kids), tail)))
-        self._tops.extend(base + i for i in range(count) if compiled.parents[i] < 0)
+        xobjects = [self._static.get(name) for name, _ in plan.xobjects]
+        marks = tags.marks or {}
+        slots = [marks.get(name) for name in plan.slots]
+        # (a page draws every XObject its elements' content is in: none is missing)
+        values: list[Any] = [page, self._document, *(x or 0 for x in xobjects),
+                             *(b"" if m is None else b"%d" % m for m in slots)]
+        packed = [(base + i, body % tuple(base + c if c >= 0 else values[-c - 1]
+                                          for c in recipe))
+                  for i, (body, recipe) in enumerate(plan.bodies)]
+        own = {mcid: base + i for mcid, i in plan.own}
+        for slot, i in plan.slot_owners:
+            if slots[slot] is not None:
+                own[slots[slot]] = base + i  # type: ignore[index]
+        self._tops.extend(base + i for i in plan.tops)
         packed.append(self._parent_array(own))
         self._parents.append((len(self._page_nums), packed[-1][0]))
-        for key, mcids in shared.items():
-            if key not in self._xobject_keys:
+        for (_, key), xobject, owners in zip(plan.xobjects, xobjects, plan.shared,
+                                                strict=True):
+            if xobject is not None and key not in self._xobject_keys:
                 self._xobject_keys.add(key)
-                packed.append(self._parent_array(mcids))
+                packed.append(self._parent_array({mcid: base + i for mcid, i in owners}))
                 self._parents.append((key, packed[-1][0]))
-        if ids:
+        if plan.ids:
+            ids = [b"(e%010d)" % (base + i) for i in plan.ids]
             leaf = self._alloc()
             packed.append((leaf, b"<</Names[%s]/Limits[%s %s]>>" % (
-                b" ".join(b"%s %d 0 R" % (ident, int(ident[2:-1])) for ident in ids),
+                b" ".join(b"%s %d 0 R" % (ident, base + i)
+                          for ident, i in zip(ids, plan.ids, strict=True)),
                 ids[0], ids[-1])))
             self._id_leaves.append((leaf, ids[0], ids[-1]))
         self._emit_packed(packed)
@@ -124,7 +98,7 @@ class StructureWriter:
             at += len(body) + 1
             self._packed[num] = (stream, index)
         head = b" ".join(header) + b"\n"
-        data = zlib.compress(head + b"\n".join(body for _, body in objects) + b"\n")
+        data = zlib.compress(head + b"\n".join(body for _, body in objects) + b"\n", 1)
         self._emit(stream, b"<</Type/ObjStm/N %d/First %d/Filter/FlateDecode/Length %d>>\n"
                            b"stream\n%s\nendstream" % (len(objects), len(head), len(data), data))
 
@@ -177,3 +151,83 @@ class StructureWriter:
                        b"/Filter/FlateDecode/Length %d>>\nstream\n" % (
                            xref, len(self._offsets), root, file_id, file_id, extra, len(data)))
         self._fh.write(data + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % at)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A compiled page's elements as PDF with holes: each body is ``%`` formatted with its
+    recipe's values (``c >= 0``: the page's first element number plus ``c``; ``-1`` the
+    page, ``-2`` the document, then the XObjects' numbers, then the slots' MCIDs)."""
+
+    bodies: tuple[tuple[bytes, tuple[int, ...]], ...]
+    tops: tuple[int, ...]
+    own: tuple[tuple[int, int], ...]  # (MCID of the page, element)
+    slots: tuple[str, ...]
+    slot_owners: tuple[tuple[int, int], ...]  # (slot index, element)
+    xobjects: tuple[tuple[str, int], ...]  # (name, /StructParents key)
+    shared: tuple[tuple[tuple[int, int], ...], ...]  # per XObject: (MCID, element)
+    ids: tuple[int, ...]
+
+
+_PLANS: dict[int, tuple[Compiled, _Plan]] = {}
+
+
+def _plan(compiled: Compiled) -> _Plan:
+    """The :class:`_Plan` of ``compiled``, made once per process."""
+    known = _PLANS.get(id(compiled))
+    if known is not None and known[0] is compiled:
+        return known[1]
+    xobjects: dict[str, int] = {}
+    slots: dict[str, int] = {}
+    own: list[tuple[int, int]] = []
+    slot_owners: list[tuple[int, int]] = []
+    shared: dict[str, list[tuple[int, int]]] = {}
+    bodies = []
+    for i, role in enumerate(compiled.roles):
+        recipe: list[int] = [-2 if compiled.parents[i] < 0 else compiled.parents[i], -1]
+        kids: list[bytes] = []
+        for kid in compiled.kids[i]:
+            if type(kid) is int:
+                if kid < 0:
+                    kids.append(b"%d 0 R")
+                    recipe.append(-kid - 1)
+                else:
+                    kids.append(b"%d" % kid)
+                    own.append((kid, i))
+            elif type(kid) is str:
+                kids.append(b"%s")
+                index = slots.setdefault(kid, len(slots))
+                recipe.append(-1000 - index)
+                slot_owners.append((index, i))
+            else:
+                assert isinstance(kid, XMcid)
+                xobjects.setdefault(kid.name, kid.key)
+                # (its page is the element's /Pg)
+                kids.append(b"<</Type/MCR/Stm %d 0 R/MCID " + b"%d>>" % kid.mcid)
+                recipe.append(-(3 + list(xobjects).index(kid.name)))
+                shared.setdefault(kid.name, []).append((kid.mcid, i))
+        tail = compiled.extras[i].replace(b"%", b"%%")
+        headers = compiled.headers[i]
+        attrs = compiled.attrs[i].replace(b"%", b"%%")
+        if headers:
+            tail += b"/A<<" + attrs + b"/Headers[" + b"(e%010d)" * len(headers) + b"]>>"
+            recipe.extend(headers)
+        elif attrs:
+            tail += b"/A<<" + attrs + b">>"
+        if compiled.ids[i]:
+            tail += b"/ID(e%010d)"
+            recipe.append(i)
+        bodies.append((b"<</S" + role + b"/P %d 0 R/Pg %d 0 R/K[" + b" ".join(kids) + b"]"
+                       + tail + b">>", tuple(recipe)))
+    # slots come after the XObjects in the values: their codes are set now
+    width = len(xobjects)
+    bodies = [(body, tuple(-(3 + width + (-1000 - c)) if c <= -1000 else c for c in recipe))
+              for body, recipe in bodies]
+    plan = _Plan(tuple(bodies), tuple(i for i, p in enumerate(compiled.parents) if p < 0),
+                 tuple(own), tuple(slots), tuple(slot_owners), tuple(xobjects.items()),
+                 tuple(tuple(shared[name]) for name in xobjects), tuple(
+                     i for i, flag in enumerate(compiled.ids) if flag))
+    if len(_PLANS) >= 512:
+        _PLANS.clear()
+    _PLANS[id(compiled)] = (compiled, plan)
+    return plan
