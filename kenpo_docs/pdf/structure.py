@@ -170,6 +170,8 @@ class _Plan:
 
 
 _PLANS: dict[int, tuple[Compiled, _Plan]] = {}
+#: The same, by value: each chunk's saved segment brings its own copies of the same pages.
+_BY_VALUE: dict[Compiled, _Plan] = {}
 
 
 def _plan(compiled: Compiled) -> _Plan:
@@ -177,6 +179,17 @@ def _plan(compiled: Compiled) -> _Plan:
     known = _PLANS.get(id(compiled))
     if known is not None and known[0] is compiled:
         return known[1]
+    if len(_PLANS) >= 512:
+        _PLANS.clear()
+        _BY_VALUE.clear()
+    plan = _BY_VALUE.get(compiled)
+    if plan is None:
+        plan = _BY_VALUE[compiled] = _make_plan(compiled)
+    _PLANS[id(compiled)] = (compiled, plan)
+    return plan
+
+
+def _make_plan(compiled: Compiled) -> _Plan:
     xobjects: dict[str, int] = {}
     slots: dict[str, int] = {}
     own: list[tuple[int, int]] = []
@@ -223,11 +236,7 @@ def _plan(compiled: Compiled) -> _Plan:
     width = len(xobjects)
     bodies = [(body, tuple(-(3 + width + (-1000 - c)) if c <= -1000 else c for c in recipe))
               for body, recipe in bodies]
-    plan = _Plan(tuple(bodies), tuple(i for i, p in enumerate(compiled.parents) if p < 0),
+    return _Plan(tuple(bodies), tuple(i for i, p in enumerate(compiled.parents) if p < 0),
                  tuple(own), tuple(slots), tuple(slot_owners), tuple(xobjects.items()),
                  tuple(tuple(shared[name]) for name in xobjects), tuple(
                      i for i, flag in enumerate(compiled.ids) if flag))
-    if len(_PLANS) >= 512:
-        _PLANS.clear()
-    _PLANS[id(compiled)] = (compiled, plan)
-    return plan
