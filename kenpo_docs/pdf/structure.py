@@ -42,6 +42,8 @@ class StructureWriter:
         self._id_leaves: list[tuple[int, bytes, bytes]] = []  # (object, first id, last id)
         #: Objects written inside an object stream: number -> (the stream's number, index).
         self._packed: dict[int, tuple[int, int]] = {}
+        #: Runs of them: (first number, how many, the stream's number).
+        self._packed_runs: list[tuple[int, int, int]] = []
 
     def _write_tags(self, page: int, tags: Tagged) -> None:
         """Write page ``page``'s structure elements (under the file's ``/Document``), its
@@ -51,7 +53,7 @@ class StructureWriter:
         if self._document is None:
             self._document = self._alloc()
         plan = _plan(tags.compiled)
-        count = len(plan.bodies)
+        count = plan.count
         base = len(self._offsets)
         self._offsets.extend([0] * count)
         xobjects = [self._static.get(name) for name, _ in plan.xobjects]
@@ -60,9 +62,18 @@ class StructureWriter:
         # (a page draws every XObject its elements' content is in: none is missing)
         values: list[Any] = [page, self._document, *(x or 0 for x in xobjects),
                              *(b"" if m is None else b"%d" % m for m in slots)]
-        packed = [(base + i, body % tuple(base + c if c >= 0 else values[-c - 1]
-                                          for c in recipe))
-                  for i, (body, recipe) in enumerate(plan.bodies)]
+        # the page's elements: one object stream, made by one format (every number has
+        # its fixed width, so where each object starts is known beforehand)
+        if count:
+            data = plan.page % tuple([base + c if c >= 0 else values[-c - 1]
+                                      for c in plan.recipe])
+            stream = self._alloc()
+            compressed = zlib.compress(data, 1)
+            self._emit(stream, b"<</Type/ObjStm/N %d/First %d/Filter/FlateDecode/Length %d>>"
+                               b"\nstream\n%s\nendstream" % (count, plan.first,
+                                                              len(compressed), compressed))
+            self._packed_runs.append((base, count, stream))
+        packed: list[tuple[int, bytes]] = []
         own = {mcid: base + i for mcid, i in plan.own}
         for slot, i in plan.slot_owners:
             if slots[slot] is not None:
@@ -84,7 +95,8 @@ class StructureWriter:
                           for ident, i in zip(ids, plan.ids, strict=True)),
                 ids[0], ids[-1])))
             self._id_leaves.append((leaf, ids[0], ids[-1]))
-        self._emit_packed(packed)
+        if packed:
+            self._emit_packed(packed)
 
     def _emit_packed(self, objects: list[tuple[int, bytes]]) -> None:
         """Write ``objects`` (no streams) in one compressed object stream (PDF 2.0 7.5.7): a
@@ -138,7 +150,9 @@ class StructureWriter:
         at = self._fh.tell()
         self._offsets[xref] = at
         rows = bytearray(b"\x00\x00\x00\x00\x00\x00\xff\xff")  # object 0: free
-        packed = self._packed
+        packed = dict(self._packed)
+        for first, count, stream in self._packed_runs:
+            packed.update((first + i, (stream, i)) for i in range(count))
         for num in range(1, len(self._offsets)):
             inside = packed.get(num)
             if inside is None:
@@ -155,11 +169,16 @@ class StructureWriter:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A compiled page's elements as PDF with holes: each body is ``%`` formatted with its
-    recipe's values (``c >= 0``: the page's first element number plus ``c``; ``-1`` the
-    page, ``-2`` the document, then the XObjects' numbers, then the slots' MCIDs)."""
+    """A compiled page's elements as the data of an object stream with holes, ``%``
+    formatted with its recipe's values (``c >= 0``: the page's first element number plus
+    ``c``; ``-1`` the page, ``-2`` the document, then the XObjects' numbers, then the
+    slots' MCIDs). Every hole has a fixed width (numbers with leading zeros, an MCID padded
+    with spaces), so the objects' places in the stream are known when it is planned."""
 
-    bodies: tuple[tuple[bytes, tuple[int, ...]], ...]
+    count: int
+    page: bytes  # the object stream's data, with holes
+    recipe: tuple[int, ...]  # the values of its holes
+    first: int  # where its first object starts
     tops: tuple[int, ...]
     own: tuple[tuple[int, int], ...]  # (MCID of the page, element)
     slots: tuple[str, ...]
@@ -202,13 +221,13 @@ def _make_plan(compiled: Compiled) -> _Plan:
         for kid in compiled.kids[i]:
             if type(kid) is int:
                 if kid < 0:
-                    kids.append(b"%d 0 R")
+                    kids.append(b"%010d 0 R")
                     recipe.append(-kid - 1)
                 else:
                     kids.append(b"%d" % kid)
                     own.append((kid, i))
             elif type(kid) is str:
-                kids.append(b"%s")
+                kids.append(b"%6s")
                 index = slots.setdefault(kid, len(slots))
                 recipe.append(-1000 - index)
                 slot_owners.append((index, i))
@@ -216,7 +235,7 @@ def _make_plan(compiled: Compiled) -> _Plan:
                 assert isinstance(kid, XMcid)
                 xobjects.setdefault(kid.name, kid.key)
                 # (its page is the element's /Pg)
-                kids.append(b"<</Type/MCR/Stm %d 0 R/MCID " + b"%d>>" % kid.mcid)
+                kids.append(b"<</Type/MCR/Stm %010d 0 R/MCID " + b"%d>>" % kid.mcid)
                 recipe.append(-(3 + list(xobjects).index(kid.name)))
                 shared.setdefault(kid.name, []).append((kid.mcid, i))
         tail = compiled.extras[i].replace(b"%", b"%%")
@@ -230,13 +249,28 @@ def _make_plan(compiled: Compiled) -> _Plan:
         if compiled.ids[i]:
             tail += b"/ID(e%010d)"
             recipe.append(i)
-        bodies.append((b"<</S" + role + b"/P %d 0 R/Pg %d 0 R/K[" + b" ".join(kids) + b"]"
-                       + tail + b">>", tuple(recipe)))
+        bodies.append((b"<</S" + role + b"/P %010d 0 R/Pg %010d 0 R/K[" + b" ".join(kids)
+                       + b"]" + tail + b">>", tuple(recipe)))
     # slots come after the XObjects in the values: their codes are set now
     width = len(xobjects)
+    lengths = [len(body % tuple(b"" if c <= -1000 else 0 for c in recipe))
+               for body, recipe in bodies]
     bodies = [(body, tuple(-(3 + width + (-1000 - c)) if c <= -1000 else c for c in recipe))
               for body, recipe in bodies]
-    return _Plan(tuple(bodies), tuple(i for i, p in enumerate(compiled.parents) if p < 0),
+    header: list[bytes] = []
+    recipe_all: list[int] = []
+    at = 0
+    for i in range(len(bodies)):
+        header.append(b"%%010d %d" % at)
+        recipe_all.append(i)
+        at += lengths[i] + 1
+    for _, codes in bodies:
+        recipe_all.extend(codes)
+    head = b" ".join(header) + b"\n"
+    first = len(head % tuple(range(len(bodies))) if bodies else head)
+    page = head + b"\n".join(body for body, _ in bodies) + b"\n"
+    return _Plan(len(bodies), page, tuple(recipe_all), first,
+                 tuple(i for i, p in enumerate(compiled.parents) if p < 0),
                  tuple(own), tuple(slots), tuple(slot_owners), tuple(xobjects.items()),
                  tuple(tuple(shared[name]) for name in xobjects), tuple(
                      i for i, flag in enumerate(compiled.ids) if flag))
