@@ -145,7 +145,9 @@ class Segment:
     def load(cls, path: Path) -> Segment:
         """Read a segment saved by :meth:`save` (our own scratch file in a 0700 folder)."""
         with open(path, "rb") as fh:
-            objects, pages, tags = pickle.load(fh)
+            saved = pickle.load(fh)
+        # a part saved before the pieces were tagged (a batch resumed across the upgrade)
+        objects, pages, tags = saved if len(saved) == 3 else (*saved, [])
         return cls(objects, pages, tags)
 
 
