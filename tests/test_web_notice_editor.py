@@ -187,7 +187,8 @@ def test_a_word_upload_makes_the_notice_and_a_reupload_replaces_it(data: Path,
     r = c.post("/notices/new", data={"csrf_token": token, "title": TITLE, "on": "2026-12-10",
                                      "start": "word"},
                files={"word": ("../../etc/passwd.docx", _docx(), "application/octet-stream")})
-    assert r.status_code == 200, r.text
+    assert r.status_code == 303 and r.headers["location"] == "/notices/540/edit?word=1"
+    assert "Word の書式の警告" not in c.get(r.headers["location"]).text  # only house styles
     folder = home / "templates" / "notices" / "540"
     assert "Word で書いた文です。" in (folder / "notice.md").read_text("utf-8")
     stored = sorted((data / "web" / "uploads").glob("*.docx"))
@@ -197,7 +198,9 @@ def test_a_word_upload_makes_the_notice_and_a_reupload_replaces_it(data: Path,
     # The re-upload: its red run is a warning naming paragraph 3, the source is replaced.
     r = c.post("/notices/540/word", data={"csrf_token": token},
                files={"word": ("x.docx", _docx(red=True), "application/octet-stream")})
-    assert r.status_code == 200
+    assert r.status_code == 303 and r.headers["location"] == "/notices/540/edit?word=1"
+    r = c.get(r.headers["location"])
+    assert "Word の書式の警告（1 件）" in r.text
     warnings = re.findall(r'<li class="message warn">([^<]*)</li>', r.text)
     assert len(warnings) == 1 and warnings[0].startswith("段落 3「Word で書いた文です…」"), warnings
     assert "「赤い文字」" in warnings[0] and "colour" in warnings[0]
@@ -258,7 +261,8 @@ def test_issuing_takes_an_approver_who_did_not_make_the_last_edit(data: Path,
         "utf-8")
     listed = CliRunner().invoke(cli, ["notice", "list"])
     assert listed.exit_code == 0 and "540\t" in listed.output and "承認 bob" in listed.output
-    assert re.search(r"<td>発行済</td>\s*<td>bob</td>", bob.get("/notices").text)
+    assert re.search(r'<td class="nowrap">発行済</td>\s*<td class="nowrap">bob</td>',
+                     bob.get("/notices").text)
     assert ("bob", "notice-issue", 540) in [(e["user"], e["action"], e.get("notice"))
                                             for e in _audit(data)]
 

@@ -174,6 +174,15 @@ def replace_from_word(number: int, word: bytes, *, templates: Path | None = None
     return list(extracted.warnings)
 
 
+def word_warnings(number: int, *, templates: Path | None = None) -> list[str]:
+    """The formatting warnings of the Word file a notice was made from (by paragraph), as
+    ``notice new --from`` printed them; none for a notice written in Markdown."""
+    from kenpo_docs.documents.notice_word import read_word
+
+    word = notice_folder(get_notice(number, templates), templates) / WORD_SOURCE
+    return list(read_word(word.read_bytes()).warnings) if word.is_file() else []
+
+
 def new_from_markdown(title: str, on: date, text: str, *,
                       templates: Path | None = None) -> tuple[Notice, list[str]]:
     """``notice new`` from Markdown text rather than a file (the web editor's paste): as

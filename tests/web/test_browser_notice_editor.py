@@ -58,6 +58,9 @@ WITH_EMPTY = f"""## 休業期間
 :::
 """
 FIXED = SOURCE.replace(FIRST, FIRST + EDITED)
+#: The text selected in the source box.
+SELECTED_JS = """() => { const s = document.getElementById("source");
+  return s.value.substring(s.selectionStart, s.selectionEnd); }"""
 #: Milliseconds a save with its proof may take on a busy 2-core machine.
 PROOF_TIMEOUT_MS = 60_000
 
@@ -123,6 +126,8 @@ def test_a_notice_written_edited_and_issued_in_the_browser(
             "src", first, timeout=PROOF_TIMEOUT_MS)
         updated = page.request.get(server.url + proof_src(page)).body()
         assert updated.startswith(b"\x89PNG") and updated != first_png
+        warning.click()  # the finding's line is selected in the source
+        assert page.evaluate(SELECTED_JS) == "## お問い合わせ"
 
     with steps("fix-and-save"):
         page.fill("#source", FIXED)

@@ -40,6 +40,7 @@ from kenpo_docs.publish.notices import (
     proof_notice,
     replace_from_word,
     save_source,
+    word_warnings,
 )
 from kenpo_docs.web.audit import audit
 from kenpo_docs.web.routes.notices import FORMAT_LABELS, MEDIA, notices_dir
@@ -183,12 +184,12 @@ async def new_notice(
         if start == "markdown":
             if not markdown.strip():
                 raise TemplateError("Markdown の本文を貼り付けてください (no Markdown given)")
-            notice, warnings = new_from_markdown(title, date, markdown)
+            notice, _warnings = new_from_markdown(title, date, markdown)
         elif start == "word":
             data = await word.read() if word is not None else b""
-            notice, warnings = new_from_source(title, date, _store_word(folder, data))
+            notice, _warnings = new_from_source(title, date, _store_word(folder, data))
         elif start == "starter":
-            notice, warnings = new_from_source(title, date)
+            notice, _warnings = new_from_source(title, date)
         else:
             raise TemplateError("作り方を選んでください (choose how to start)")
     except KenpoDocsError as exc:
@@ -196,19 +197,19 @@ async def new_notice(
                     status_code=400)
     _edited(folder, notice.number, user.name)
     audit(request, "notice-new", notice=notice.number, source=start)
-    if start == "word":  # its formatting warnings are shown once, on the editor
-        return _editor(request, notice, word_warnings=warnings,
-                       check=_check(folder, notice.number, proof=True))
-    return RedirectResponse(f"/notices/{notice.number}/edit", status_code=303)
+    # A Word file's formatting warnings are shown on the editor it opens (?word=1).
+    return RedirectResponse(f"/notices/{notice.number}/edit"
+                            + ("?word=1" if start == "word" else ""), status_code=303)
 
 
 @router.get("/notices/{number}/edit", response_class=HTMLResponse)
-def editor(request: Request, user: AnyUser, number: int) -> HTMLResponse:
-    """The source, its validation and proof; read-only once issued."""
+def editor(request: Request, user: AnyUser, number: int, word: bool = False) -> HTMLResponse:
+    """The source, its validation and proof (made now if there is none yet); read-only
+    once issued. ``word``: also the formatting warnings of the Word file just uploaded."""
     notice = _source_notice(number)
     folder = data_folder(request)
-    return _editor(request, notice, check=_check(folder, number,
-                                                 proof=_proof_pages(folder, number) == 0))
+    return _editor(request, notice, word_warnings=word_warnings(number) if word else None,
+                   check=_check(folder, number, proof=_proof_pages(folder, number) == 0))
 
 
 @router.post("/notices/{number}/source", response_class=HTMLResponse)
@@ -228,19 +229,19 @@ def save(request: Request, user: AnyUser, number: int,
 
 @router.post("/notices/{number}/word", response_class=HTMLResponse)
 async def reupload(request: Request, user: AnyUser, number: int,
-                   word: Annotated[UploadFile | None, File()] = None) -> HTMLResponse:
+                   word: Annotated[UploadFile | None, File()] = None) -> Response:
     """Replace the draft's source with a Word file; its formatting warnings by paragraph."""
     notice = _source_notice(number)
     folder = data_folder(request)
     try:
         path = _store_word(folder, await word.read() if word is not None else b"")
-        warnings = replace_from_word(number, path.read_bytes())
+        replace_from_word(number, path.read_bytes())
     except KenpoDocsError as exc:
         return _editor(request, notice, error=str(exc), status_code=400)
     _edited(folder, number, user.name)
     audit(request, "notice-word", notice=number)
-    return _editor(request, notice, word_warnings=warnings,
-                   check=_check(folder, number, proof=True))
+    _check(folder, number, proof=True)  # the new text's proof, before the editor shows it
+    return RedirectResponse(f"/notices/{number}/edit?word=1", status_code=303)
 
 
 @router.post("/notices/{number}/issue", response_class=HTMLResponse)
