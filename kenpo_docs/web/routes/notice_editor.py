@@ -19,6 +19,7 @@ used. The audit log gets the notice number, the user and the action only.
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,25 +101,41 @@ def last_edit(folder: DataFolder, number: int) -> dict[str, str] | None:
     return None if row is None else {"by": row["edited_by"], "at": row["edited"]}
 
 
+#: One save-and-proof of a notice at a time (htmx may send the next while one renders): a
+#: proof never deletes the pages another is writing.
+_LOCKS: dict[int, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock(number: int) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(number, threading.Lock())
+
+
 def _proof_pages(folder: DataFolder, number: int) -> int:
     return len(list(notices_dir(folder).glob(f"notice-{number}-p*.png")))
 
 
 def _check(folder: DataFolder, number: int, *, proof: bool) -> dict[str, Any]:
     """Validate the notice's source; with no error (and ``proof``) render its proof pages."""
-    problems = check_source(number)
-    errors = [p for p in problems if p.severity == "error"]
-    proof_error = None
-    if proof and not errors:
-        out = notices_dir(folder)
-        for old in out.glob(f"notice-{number}-p*.png"):  # a shorter draft leaves none behind
-            old.unlink()
-        try:
-            proof_notice(number, out_dir=out)
-        except KenpoDocsError as exc:
-            proof_error = str(exc)
+    with _lock(number):
+        problems = check_source(number)
+        errors = [p for p in problems if p.severity == "error"]
+        proof_error = None
+        if proof and not errors:
+            out = notices_dir(folder)
+            for old in out.glob(f"notice-{number}-p*.png"):  # a shorter draft leaves none
+                old.unlink()
+            try:
+                proof_notice(number, out_dir=out)
+            except KenpoDocsError as exc:
+                proof_error = str(exc)
+        pages = _proof_pages(folder, number)
+        first = notices_dir(folder) / f"notice-{number}-p1.png"
+        # The pictures' version in their address: a new proof is never a cached picture.
+        stamp = str(first.stat().st_mtime_ns) if first.is_file() else "0"
     return {"problems": problems, "errors": len(errors), "proof_error": proof_error,
-            "pages": _proof_pages(folder, number), "stamp": utc_stamp()}
+            "pages": pages, "stamp": stamp}
 
 
 def _editor(request: Request, notice: Notice, *, status_code: int = 200,
