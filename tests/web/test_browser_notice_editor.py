@@ -29,6 +29,7 @@ from tests.web.conftest import (
     start_server,
     stop_server,
 )
+from tests.web.test_browser_e2e import log_in
 
 PREPARER, APPROVER, PASSWORD = "alice", "bob", "correct horse 1"
 TITLE = "年末年始の窓口について"
@@ -78,14 +79,6 @@ def editor_server(home: Path, tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         stop_server(server)
-
-
-def log_in(page: Any, server: LiveServer, name: str) -> None:
-    page.goto(server.url + "/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("header .who")).to_contain_text(name)
 
 
 def proof_src(page: Any) -> str:
