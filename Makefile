@@ -47,19 +47,20 @@ test: $(STAMP) lint test-tools
 	$(BIN)/python -m pytest -q
 
 # The tests read back what we print with poppler too (pdftotext, pdftoppm: the third reader
-# beside pypdf and pdfium), and drive the web page in Debian's chromium (playwright's own
-# browser download is not reachable here; tests/web/conftest.py launches /usr/bin/chromium).
-# Installed through apt when missing and possible (CI runs as root); otherwise the tests
-# that need them say what to install (the browser tests fail, never skip).
+# beside pypdf and pdfium), drive the web page in Debian's chromium (playwright's own browser
+# download is not reachable here; tests/web/conftest.py launches /usr/bin/chromium), and
+# convert the Word twins with LibreOffice to compare their pages with our PDFs
+# (tests/test_word.py adds the vendored fonts through its own fontconfig file; nothing is
+# installed system-wide). What is missing is installed through apt in one go when possible
+# (CI runs as root); otherwise the tests that need it say what to install (the browser tests
+# fail, never skip).
+TOOLS := pdftotext:poppler-utils chromium:chromium soffice:libreoffice-writer-nogui
 test-tools:
-	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	    && { timeout 120 apt-get update -qq && timeout 180 apt-get install -y -qq \
-	         --no-install-recommends poppler-utils; } >/dev/null 2>&1; } \
-	  || echo "note: poppler-utils (pdftotext) is missing and could not be installed"
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	    && { timeout 120 apt-get update -qq && timeout 600 apt-get install -y -qq \
-	         --no-install-recommends chromium; } >/dev/null 2>&1; } \
-	  || echo "note: chromium is missing and could not be installed: the browser tests will fail"
+	@missing=""; for t in $(TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	    && { timeout 120 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 \
+	         apt-get install -y -qq --no-install-recommends $$missing; } >/dev/null 2>&1; } \
+	  || echo "note: could not install$$missing: the tests that need it will fail or say so"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

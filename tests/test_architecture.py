@@ -112,11 +112,16 @@ def test_modules_stay_readable(path: Path) -> None:
     assert len(path.read_text("utf-8").splitlines()) <= MAX_LINES
 
 
-#: Private symbols of WeasyPrint, pydyf and pypdf (see kenpo_docs/gates).
+#: Private symbols of WeasyPrint, pydyf, pypdf and python-docx (see kenpo_docs/gates).
 PRIVATE = re.compile(
     r"^\s*(from|import) weasyprint\.(draw|text\.line_break|text\.ffi|pdf|matrix|layout|"
     r"formatting_structure)|\._add_object\(|\._page_box\b|\._data\b|\._current_font\b|"
-    r"\._folder\b|\._box\b", re.M)
+    r"\._folder\b|\._box\b"
+    # python-docx: its oxml package (OxmlElement, qn, parse_xml, the CT_* classes and their
+    # accessors) and the private attributes of its proxies
+    r"|^\s*(from|import) docx\.oxml|\._(p|r|tbl|tr|tc|element|parent|inline|body)\b|"
+    r"\b_Cell\b|\.get_or_add_\w+\(|\.(pPr|rPr|tblPr|tblGrid|rFonts)\b|\.element\.body\b",
+    re.M)
 
 
 def test_other_libraries_private_parts_only_in_their_gate() -> None:
@@ -128,6 +133,16 @@ def test_other_libraries_private_parts_only_in_their_gate() -> None:
 def test_the_check_finds_what_it_looks_for(tmp_path: Path) -> None:
     """The checks above would see an offender (they are not vacuous)."""
     assert PRIVATE.search("x = writer._add_object(y)")
+    for offender in ("from docx.oxml import OxmlElement", "    from docx.oxml.ns import qn",
+                     "import docx.oxml", "ppr = para._p.get_or_add_pPr()", "run._r.append(x)",
+                     "table._tbl.tblGrid", "cell._tc", "row._tr", "part._element",
+                     "picture._inline.set(side, '0')", "x._parent", "style.element.pPr",
+                     "from docx.table import _Cell", "style.element.get_or_add_pPr()",
+                     "run_el.rPr", "document.element.body"):
+        assert PRIVATE.search(offender), offender
+    for fine in ("from docx.shared import Mm", "para.paragraph_format", "self._pages",
+                 "paragraph_element(para)", "document.styles.element", "self._run_format(r)"):
+        assert not PRIVATE.search(fine), fine
     assert _stage("kenpo_docs.tracking.db") > _stage("kenpo_docs.mailing.plan")
     assert _stage("kenpo_docs.mailing.run") > _stage("kenpo_docs.tracking.db")
     assert _stage("kenpo_docs.input.roster") < _stage("kenpo_docs.render.pdf")

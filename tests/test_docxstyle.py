@@ -101,13 +101,36 @@ def test_header_footer_fields_box_checkbox_frame(document: docx.document.Documen
             frame.get(qn("w:vAnchor"))) == ("1417", "850", "page", "page")
 
 
-def test_same_bytes_twice() -> None:
-    def make() -> bytes:
+def test_same_parts_twice() -> None:
+    """The same document gives the same parts (the zip itself stamps each entry with the
+    clock, as tests/contract hashes DOCX files part by part)."""
+    def make() -> dict[str, bytes]:
         doc = docx.Document()
         docxstyle.apply_house_style(doc, author="健保", title="t")
         doc.add_paragraph("本文")
-        out = io.BytesIO()
-        doc.save(out)
-        return out.getvalue()
+        return _reopen(doc)[1]
 
     assert make() == make()
+
+
+def test_helpers_write_properties_in_the_schemas_order(document: docx.document.Document) -> None:
+    """Without the document-wide pass (render.twin runs it): each helper's own output is in
+    ECMA-376's order, which Word insists on."""
+    from lxml import etree
+
+    from kenpo_docs.render.docxfields import SCHEMA_ORDER
+
+    _, parts = _reopen(document)
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    for name, data in parts.items():
+        if not (name.startswith("word/") and name.endswith(".xml")):
+            continue
+        for el in etree.fromstring(data).iter():
+            if not isinstance(el.tag, str) or not el.tag.startswith(w):
+                continue
+            order = SCHEMA_ORDER.get(el.tag[len(w):])
+            if order is None:
+                continue
+            ranks = [order.index(c.tag[len(w):]) for c in el
+                     if c.tag.startswith(w) and c.tag[len(w):] in order]
+            assert ranks == sorted(ranks), (name, el.tag, [c.tag for c in el])

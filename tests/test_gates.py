@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import logging
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pydyf
 import pytest
@@ -17,7 +19,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, IndirectObject, NameObject
 
 from kenpo_docs import gates
-from kenpo_docs.gates import _pypdf, _weasyprint
+from kenpo_docs.gates import _docx, _pypdf, _weasyprint
 from kenpo_docs.render import RenderOptions, render_document
 from kenpo_docs.render.pdf import shared_font_config
 
@@ -306,3 +308,151 @@ def test_without_uharfbuzz_the_pin_refuses_and_names_it(monkeypatch: pytest.Monk
     monkeypatch.setattr(_weasyprint, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match="uharfbuzz"):
         _weasyprint.pin_subsetter()
+
+
+# -- python-docx -------------------------------------------------------------------------------
+
+_WNS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def test_the_installed_python_docx_is_the_tested_one() -> None:
+    """CI installs from the lock: this fails when the lock and DOCX_TESTED disagree."""
+    assert gates.docx_status() == gates.FastPath(True), gates.docx_status().reason
+
+
+def test_an_untested_python_docx_is_one_warning_and_the_word_file_is_still_written(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from kenpo_docs.render.notice_docx import house_style_document
+
+    monkeypatch.setattr(gates, "DOCX_TESTED", ("0.8.11",))
+    monkeypatch.setattr(gates, "_DOCX_WARNED", [])
+    gates.docx_status.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="kenpo_docs"):
+            document = house_style_document(author="健保", title="t")
+            house_style_document(author="健保", title="t")
+            status = gates.warn_once_if_docx_untested()
+    finally:
+        gates.docx_status.cache_clear()
+    assert not status.on and "python-docx 1.2.0 (tested: 0.8.11)" in status.reason
+    warnings = [r for r in caplog.records if "python-docx" in r.getMessage()]
+    assert len(warnings) == 1 and "requirements.lock" in warnings[0].getMessage()
+    assert document.styles["Title"] is not None
+
+
+def test_docx_qn_expands_a_prefixed_name() -> None:
+    assert _docx.qn("w:val") == f"{_WNS}val"
+    assert _docx.qn("xml:space") == "{http://www.w3.org/XML/1998/namespace}space"
+
+
+def test_docx_new_element_sets_its_attributes_in_the_w_namespace_in_order() -> None:
+    el = _docx.new_element("w:shd", val="clear", color="auto", fill="e8e8e8")
+    assert el.tag == f"{_WNS}shd"
+    assert list(el.attrib.items()) == [(f"{_WNS}val", "clear"), (f"{_WNS}color", "auto"),
+                                       (f"{_WNS}fill", "e8e8e8")]
+    assert _docx.new_element("w14:checkbox").tag.endswith("/wordml}checkbox")
+
+
+def test_docx_parse_xml_gives_python_docx_elements() -> None:
+    el = _docx.parse_xml(f'<w:p xmlns:w="{_WNS[1:-1]}"><w:r><w:t>あ</w:t></w:r></w:p>')
+    assert el.tag == f"{_WNS}p" and el.xpath("string(.)") == "あ"
+
+
+def _docx_document() -> object:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("一").add_run("二")
+    document.add_table(rows=1, cols=2)
+    document.add_paragraph("三")
+    return document
+
+
+def test_docx_paragraph_run_and_their_properties() -> None:
+    document: Any = _docx_document()
+    para = document.paragraphs[0]
+    p = _docx.paragraph_element(para)
+    assert p.tag == f"{_WNS}p" and p.getparent().tag == f"{_WNS}body"
+    run = para.runs[1]
+    r = _docx.run_element(run)
+    assert r.tag == f"{_WNS}r" and r.getparent() is p
+    assert _docx.paragraph_properties_if_any(para) is None
+    ppr = _docx.paragraph_properties(para)
+    assert ppr.tag == f"{_WNS}pPr" and ppr.getparent() is p and p[0] is ppr
+    assert _docx.paragraph_properties_if_any(para) is ppr
+    assert _docx.paragraph_properties(para) is ppr  # not added twice
+    assert _docx.run_fonts_if_any(run) is None
+    rpr = _docx.run_properties(run)
+    assert rpr.tag == f"{_WNS}rPr" and rpr.getparent() is r
+    fonts = _docx.run_fonts(run)
+    assert fonts.tag == f"{_WNS}rFonts" and fonts.getparent() is rpr
+    assert _docx.run_fonts_if_any(run) is fonts
+
+
+def test_docx_table_row_and_cell_elements_and_properties() -> None:
+    document: Any = _docx_document()
+    table = document.tables[0]
+    tbl = _docx.table_element(table)
+    assert tbl.tag == f"{_WNS}tbl"
+    assert _docx.table_properties(table).tag == f"{_WNS}tblPr"
+    grid = _docx.table_grid(table)
+    assert grid.tag == f"{_WNS}tblGrid" and len(grid.findall(f"{_WNS}gridCol")) == 2
+    trpr = _docx.row_properties(table.rows[0])
+    assert trpr.tag == f"{_WNS}trPr" and trpr.getparent().getparent() is tbl
+    cell = table.cell(0, 1)
+    assert isinstance(cell, _docx.Cell)
+    tc = _docx.cell_element(cell)
+    assert tc.tag == f"{_WNS}tc" and tc.getparent().getparent() is tbl
+    tcpr = _docx.cell_properties(cell)
+    assert tcpr.tag == f"{_WNS}tcPr" and tcpr.getparent() is tc
+
+
+def test_docx_style_paragraph_properties() -> None:
+    document: Any = _docx_document()
+    style = document.styles["Title"]
+    ppr = _docx.style_paragraph_properties(style)
+    assert ppr.tag == f"{_WNS}pPr" and ppr.getparent() is style.element
+
+
+def test_docx_part_element_is_the_header_root() -> None:
+    document: Any = _docx_document()
+    header = document.sections[0].header
+    header.is_linked_to_previous = False
+    root = _docx.part_element(header)
+    assert root.tag == f"{_WNS}hdr"
+    assert _docx.paragraph_element(header.paragraphs[0]).getparent() is root
+
+
+def test_docx_picture_inline_is_the_inline_drawing(tmp_path: Path) -> None:
+    from PIL import Image
+
+    png = tmp_path / "dot.png"
+    Image.new("RGB", (4, 4), "white").save(png)
+    document: Any = _docx_document()
+    picture = document.add_paragraph().add_run().add_picture(str(png))
+    inline = _docx.picture_inline(picture)
+    assert inline.tag.endswith("wordprocessingDrawing}inline")
+    inline.set("distT", "0")
+    assert inline.get("distT") == "0"
+
+
+def test_docx_body_blocks_are_the_paragraphs_and_tables_in_order() -> None:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    document: Any = _docx_document()
+    blocks = list(_docx.body_blocks(document))
+    assert [type(b) for b in blocks] == [Paragraph, Table, Paragraph]
+    assert blocks[0].text == "一二" and blocks[2].text == "三"  # type: ignore[union-attr]
+    assert len(blocks[1].columns) == 2  # type: ignore[union-attr]
+
+
+def test_docx_paragraph_at_and_run_at_make_proxies_of_elements() -> None:
+    document: Any = _docx_document()
+    table = document.tables[0]
+    table.cell(0, 0).paragraphs[0].add_run("セル")
+    tc = _docx.cell_element(table.cell(0, 0))
+    para = _docx.paragraph_at(tc.find(f"{_WNS}p"), table)
+    assert para.text == "セル"
+    run = _docx.run_at(_docx.paragraph_element(para).find(f"{_WNS}r"), para)
+    assert run.text == "セル" and _docx.run_element(run).getparent() is not None

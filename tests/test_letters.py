@@ -349,3 +349,37 @@ def test_docx_refuses_a_member_the_letter_skips(tmp_path: Path) -> None:
     assert info.value.member_key == "10-4001-02"
     with pytest.raises(KenpoDocsError, match="not found"):
         render_letter_docx(roster, letter="koureisha", member_key="10-9999-00", as_of=AS_OF)
+
+
+def test_cli_letter_docx_names_the_file_by_the_piece_id(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`letter docx` writes output/letters/<piece id>.docx (our id, never a roster cell),
+    0600, and says the 管理番号 and 文書番号; another batch's folder is refused in one line."""
+    import json
+    import os
+    import stat
+
+    from click.testing import CliRunner
+
+    from kenpo_docs.cli import cli
+
+    roster = Path(__file__).resolve().parent.parent / "samples" / "roster.csv"
+    monkeypatch.chdir(tmp_path)
+    args = ["letter", "docx", "--letter", "kakuninsho", "--roster", str(roster),
+            "--member", "0034-000201-00", "--as-of", "2026-12-01", "--document-number", "12"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    written = list((tmp_path / "output" / "letters").iterdir())
+    assert len(written) == 1 and re.fullmatch(r"KKS20261201-[0-9A-F]{6}-\d{5}\.docx",
+                                              written[0].name)
+    assert stat.S_IMODE(os.stat(written[0]).st_mode) == 0o600
+    assert f"管理番号 {written[0].stem}" in result.output and "年けん発第12号" in result.output
+    text = _docx_text(written[0].read_bytes())
+    assert f"管理番号 {written[0].stem}" in text and "文書番号 年けん発第12号" in text
+
+    other = tmp_path / "other-batch"
+    other.mkdir()
+    (other / "batch.json").write_text(json.dumps({"batch_id": "X", "fingerprint": "0"}))
+    result = CliRunner().invoke(cli, [*args, "--batch-dir", str(other)])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and "options differ" in result.output

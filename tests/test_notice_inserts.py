@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from kenpo_docs.documents.notices import get_notice, incomplete_sections, issue_notice, new_notice
 from kenpo_docs.errors import TemplateError
-from kenpo_docs.publish.notices import build_notice, proof_notice
+from kenpo_docs.publish.notices import build_notice, incomplete, issue, proof_notice
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,16 +55,19 @@ def test_insert_file_is_printed_and_lets_the_notice_issue(home: Path, tmp_path: 
 
 def test_skeleton_placeholder_blocks_issue(home: Path) -> None:
     n = new_notice("テスト", date(2026, 12, 1))
-    assert any("（本文）" in line for line in incomplete_sections(n))
+    assert any("（本文）" in line for line in incomplete(n.number))
     with pytest.raises(TemplateError, match="本文"):
+        issue(n.number)
+    with pytest.raises(TemplateError, match=r"notice\.md"):  # not issued unchecked either
         issue_notice(n.number)
 
 
 def test_empty_section_is_reported(home: Path) -> None:
     n = new_notice("テスト", date(2026, 12, 1))
-    page = home / "templates" / "notices" / str(n.number) / "notice.html"
-    page.write_text(page.read_text("utf-8").replace(
-        "<p class=\"lead\">（本文）</p>", "<h2>第一</h2>\n<p>本文です。</p>\n<h2>第二</h2>\n"
-        "<h2>第三</h2><p>本文です。</p>"), "utf-8")
-    lines = incomplete_sections(n)
-    assert lines == ["「第二」の本文がありません (section left empty)"]
+    page = home / "templates" / "notices" / str(n.number) / "notice.md"
+    sections = "## 第一\n\n本文です。\n\n## 第二\n\n## 第三\n\n本文です。\n"
+    page.write_text(page.read_text("utf-8").replace("## （見出し）\n\n（本文）\n", sections),
+                    "utf-8")
+    lines = incomplete(n.number)
+    assert any("「第二」の本文がありません" in line for line in lines), lines
+    assert not any("第一" in line or "第三" in line for line in lines), lines

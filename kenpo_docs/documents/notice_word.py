@@ -94,6 +94,10 @@ def read_word(data: bytes) -> WordExtract:
     """
     import docx
 
+    from kenpo_docs import gates
+
+    gates.warn_once_if_docx_untested()
+
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises zip, XML and key errors alike
@@ -116,13 +120,14 @@ class _WordReader:
     # -- blocks ----------------------------------------------------------------------
     def read(self) -> None:
         from docx.table import Table
-        from docx.text.paragraph import Paragraph
 
-        for child in self.document.element.body.iterchildren():
-            if child.tag == f"{_W}p":
-                self.paragraph(Paragraph(child, self.document))
-            elif child.tag == f"{_W}tbl":
-                self.table(Table(child, self.document))
+        from kenpo_docs.gates._docx import body_blocks
+
+        for block in body_blocks(self.document):
+            if isinstance(block, Table):
+                self.table(block)
+            else:
+                self.paragraph(block)
         self.close()
 
     def open(self, kind: str, label: str = "") -> None:
@@ -192,21 +197,22 @@ class _WordReader:
             self.lines.append(text)
 
     def table(self, table: Any) -> None:
-        from docx.text.paragraph import Paragraph
+        from kenpo_docs.gates._docx import paragraph_at, table_element
 
         if self.container not in ("steps", "faq"):
             self.close()
-        grid = [int(c.get(f"{_W}w") or 0) for c in table._tbl.iter(f"{_W}gridCol")]
+        tbl = table_element(table)
+        grid = [int(c.get(f"{_W}w") or 0) for c in tbl.iter(f"{_W}gridCol")]
         rows: list[list[str]] = []
         header = False
-        for r, tr in enumerate(table._tbl.iter(f"{_W}tr")):
+        for r, tr in enumerate(tbl.iter(f"{_W}tr")):
             cells: list[str] = []
             bold_row = True
             for c, tc in enumerate(tr.iter(f"{_W}tc")):
                 texts = []
                 cell_bold = True
                 for p in tc.iter(f"{_W}p"):
-                    para = Paragraph(p, table)
+                    para = paragraph_at(p, table)
                     self.number += 1
                     self.paragraph_format(para, in_cell=True)
                     text, _ = self.runs(para, in_cell=True)
@@ -253,12 +259,12 @@ class _WordReader:
 
     def runs(self, para: Any, *, in_cell: bool) -> tuple[str, int]:
         """The paragraph as Markdown text, and how many page breaks it holds."""
-        from docx.text.run import Run
+        from kenpo_docs.gates._docx import paragraph_element, run_at
 
         out: list[str] = []
         page_breaks = 0
-        for r in para._p.iter(f"{_W}r"):
-            run = Run(r, para)
+        for r in paragraph_element(para).iter(f"{_W}r"):
+            run = run_at(r, para)
             for br in r.iter(f"{_W}br"):
                 if br.get(f"{_W}type") == "page":
                     page_breaks += 1
@@ -305,10 +311,12 @@ class _WordReader:
         self.warnings.append(f"段落 {self.number}「{head}」: {what}")
 
     def paragraph_format(self, para: Any, *, in_cell: bool = False) -> None:
+        from kenpo_docs.gates._docx import paragraph_element, paragraph_properties_if_any
+
         for tag, what in _NOT_PRINTED.items():
-            if next(para._p.iter(f"{_W}{tag}"), None) is not None:
+            if next(paragraph_element(para).iter(f"{_W}{tag}"), None) is not None:
                 self.warn(para, what)
-        ppr = para._p.pPr
+        ppr = paragraph_properties_if_any(para)
         if ppr is None:
             return
         for child in ppr:
@@ -320,6 +328,8 @@ class _WordReader:
                             "(direct formatting with no house equivalent, not printed)")
 
     def run_format(self, para: Any, run: Any) -> None:
+        from kenpo_docs.gates._docx import run_fonts_if_any
+
         font = run.font
         found = []
         if font.color is not None and font.color.type is not None:
@@ -328,7 +338,7 @@ class _WordReader:
             found.append("文字サイズ (size)")
         if font.highlight_color is not None:
             found.append("蛍光ペン (highlight)")
-        rfonts = run._r.rPr.rFonts if run._r.rPr is not None else None
+        rfonts = run_fonts_if_any(run)
         if rfonts is not None and any(rfonts.get(f"{_W}{k}") for k in
                                       ("ascii", "hAnsi", "eastAsia")):
             found.append("フォント (font)")

@@ -260,7 +260,12 @@ def incomplete_sections(notice: Notice, templates: Path | None = None) -> list[s
     with these lines; ``notice issue`` refuses while there are any (unless forced).
     """
     folder = templates_root(templates) / "notices" / notice.folder
-    source = (folder / "notice.html").read_text(encoding="utf-8")
+    page = folder / "notice.html"
+    if not page.is_file():  # a notice.md notice: its checks need the render stage's variables
+        raise TemplateError(f"notice {notice.number} has no notice.html: a notice written in "
+                            "notice.md is checked by kenpo_docs.publish.notices.incomplete",
+                            template=notice.template)
+    source = page.read_text(encoding="utf-8")
     present = notice_inserts(notice, templates)
     out: list[str] = []
     for name in dict.fromkeys(_INSERT_REF.findall(source)):

@@ -7,6 +7,11 @@ wrapper with our name in :mod:`._weasyprint` or :mod:`._pypdf`, and a test of it
 version the fast path is off (:func:`fast_path`): one warning says so and what it costs, and
 ``--strict`` makes it an error. Everything cached across processes or runs is keyed by
 :func:`library_key` too, so a cache never outlives the library that made it.
+
+The Word output (the twins, the Markdown notices' DOCX, reading a Word notice) needs
+python-docx's internals with no slower public way round them: :mod:`._docx` holds them, and
+on a python-docx other than :data:`DOCX_TESTED` :func:`docx_status` says so in one warning
+per process (:func:`warn_once_if_docx_untested`) and the Word files are still written.
 """
 
 from __future__ import annotations
@@ -55,14 +60,26 @@ def installed(name: str) -> str:
         return ""
 
 
+def _untested(tested: dict[str, tuple[str, ...]]) -> FastPath:
+    """Off, naming each library of ``tested`` whose installed version is not listed."""
+    wrong = [f"{name} {installed(name) or 'missing'} (tested: {', '.join(versions)})"
+             for name, versions in tested.items() if installed(name) not in versions]
+    return FastPath(False, "untested library versions: " + "; ".join(wrong)) if wrong \
+        else FastPath(True)
+
+
+def _warn_once(status: FastPath, warned: list[bool], message: str) -> FastPath:
+    """``status``, logging ``message`` (``%s``: the reason) the first time it is off."""
+    if not status.on and not warned:
+        warned.append(True)
+        logger.warning(message, status.reason)
+    return status
+
+
 @cache
 def fast_path() -> FastPath:
     """The fast path is on when every library whose internals it uses is a tested version."""
-    wrong = [f"{name} {installed(name) or 'missing'} (tested: {', '.join(tested)})"
-             for name, tested in TESTED.items() if installed(name) not in tested]
-    if wrong:
-        return FastPath(False, "untested library versions: " + "; ".join(wrong))
-    return FastPath(True)
+    return _untested(TESTED)
 
 
 _WARNED: list[bool] = []
@@ -70,11 +87,28 @@ _WARNED: list[bool] = []
 
 def warn_once_if_off() -> FastPath:
     """:func:`fast_path`, with ONE warning per process when it is off."""
-    status = fast_path()
-    if not status.on and not _WARNED:
-        _WARNED.append(True)
-        logger.warning("fast path off (%s): %s", status.reason, COST)
-    return status
+    return _warn_once(fast_path(), _WARNED, f"fast path off (%s): {COST}")
+
+
+#: The python-docx versions whose internals tests/test_gates.py checked (keep in step with
+#: the lock). Not in :data:`TESTED`: the merge's fast path does not depend on it.
+DOCX_TESTED: tuple[str, ...] = ("1.2.0",)
+
+
+@cache
+def docx_status() -> FastPath:
+    """Whether the installed python-docx is one whose internals :mod:`._docx` was tested on."""
+    return _untested({"python-docx": DOCX_TESTED})
+
+
+_DOCX_WARNED: list[bool] = []
+
+
+def warn_once_if_docx_untested() -> FastPath:
+    """:func:`docx_status`, with ONE warning per process when python-docx is untested."""
+    return _warn_once(docx_status(), _DOCX_WARNED,
+                      "Word output with %s: python-docx's internals may have changed (check "
+                      "the Word files, or install from requirements.lock)")
 
 
 @cache

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from kenpo_docs.gates._docx import qn
 from kenpo_docs.gates._weasyprint import page_box, unwrap_absolute
 
 __all__ = [
@@ -149,8 +150,6 @@ _PPR_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr",
 
 def _order(parent: Any, order: list[str]) -> None:
     """Put an element's children in the schema's order (Word refuses a file otherwise)."""
-    from docx.oxml.ns import qn
-
     rank = {qn(f"w:{t}"): i for i, t in enumerate(order)}
     children = sorted(parent, key=lambda c: rank.get(c.tag, len(order)))
     for child in children:

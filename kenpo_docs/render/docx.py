@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import jinja2
 
 from kenpo_docs.errors import RenderError, TemplateError
 from kenpo_docs.paths import templates_dir as default_templates_dir
+from kenpo_docs.render.docxfields import restamp
 from kenpo_docs.render.environment import make_environment, to_template_error
 from kenpo_docs.render.options import RenderOptions
 
@@ -63,5 +65,8 @@ def render_docx(
     except Exception as exc:
         raise RenderError(f"DOCX rendering failed: {exc}", template=template) from exc
     out = io.BytesIO()
+    if options.as_of is not None:  # the template's own dates otherwise
+        core = doc.docx.core_properties  # the rendered document (get_docx() reloads)
+        core.created = core.modified = datetime.combine(options.as_of, time())
     doc.save(out)
-    return out.getvalue()
+    return restamp(out.getvalue())

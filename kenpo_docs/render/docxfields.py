@@ -3,13 +3,23 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from datetime import datetime
 from typing import Any
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-__all__ = ["GOTHIC", "add_checkbox", "add_frame", "add_text_field"]
+from kenpo_docs.gates._docx import (
+    new_element,
+    paragraph_element,
+    paragraph_properties,
+    part_element,
+    qn,
+)
+
+__all__ = ["GOTHIC", "SCHEMA_ORDER", "ZIP_TIME", "add_checkbox", "add_frame", "add_text_field",
+           "order_document", "restamp", "save_reproducible", "schema_order"]
 
 #: Word's name of BIZ UDPGothic on Windows 10/11 (the vendored font's Japanese name).
 GOTHIC = "BIZ UDPゴシック"
@@ -20,10 +30,7 @@ def _twips(mm: float) -> int:
 
 
 def _el(tag: str, **attrs: str) -> Any:
-    el = OxmlElement(tag)
-    for key, value in attrs.items():
-        el.set(qn(f"w:{key}"), value)
-    return el
+    return new_element(tag, **attrs)
 
 _W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 
@@ -32,32 +39,32 @@ def add_checkbox(paragraph: Paragraph, *, checked: bool, size: float | None = No
     """A check box content control (``w14:checkbox``) drawn as the PDF form draws it: □
     unticked, ✓ ticked (BIZ UDPゴシック has both; Word's default ☐/☒ are MS Gothic glyphs
     BIZ UD lacks). A click in Word toggles it. Returns the ``w:sdt`` element."""
-    sdt = OxmlElement("w:sdt")
-    sdtpr = OxmlElement("w:sdtPr")
-    box = OxmlElement("w14:checkbox")
-    checked_el = OxmlElement("w14:checked")
+    sdt = new_element("w:sdt")
+    sdtpr = new_element("w:sdtPr")
+    box = new_element("w14:checkbox")
+    checked_el = new_element("w14:checked")
     checked_el.set(f"{{{_W14}}}val", "1" if checked else "0")
     box.append(checked_el)
     for tag, code in (("w14:checkedState", "2713"), ("w14:uncheckedState", "25A1")):
-        state = OxmlElement(tag)
+        state = new_element(tag)
         state.set(f"{{{_W14}}}val", code)
         state.set(f"{{{_W14}}}font", GOTHIC)
         box.append(state)
     sdtpr.append(box)
     sdt.append(sdtpr)
-    content = OxmlElement("w:sdtContent")
-    run = OxmlElement("w:r")
-    rpr = OxmlElement("w:rPr")
+    content = new_element("w:sdtContent")
+    run = new_element("w:r")
+    rpr = new_element("w:rPr")
     rpr.append(_el("w:rFonts", ascii=GOTHIC, hAnsi=GOTHIC, eastAsia=GOTHIC, hint="eastAsia"))
     if size:
         rpr.append(_el("w:sz", val=str(round(size * 2))))
     run.append(rpr)
-    text = OxmlElement("w:t")
+    text = new_element("w:t")
     text.text = "✓" if checked else "□"
     run.append(text)
     content.append(run)
     sdt.append(content)
-    paragraph._p.append(sdt)
+    paragraph_element(paragraph).append(sdt)
     return sdt
 
 
@@ -65,27 +72,27 @@ def add_text_field(paragraph: Paragraph, value: str, *, title: str = "",
                    size: float | None = None) -> Any:
     """A plain-text content control (``w:sdt`` with ``w:text``) holding ``value``, titled
     ``title`` (Word shows it on the control); an empty one shows 「　」 to click into."""
-    sdt = OxmlElement("w:sdt")
-    sdtpr = OxmlElement("w:sdtPr")
+    sdt = new_element("w:sdt")
+    sdtpr = new_element("w:sdtPr")
     if title:
         sdtpr.append(_el("w:alias", val=title))
     if not value:
-        sdtpr.append(OxmlElement("w:showingPlcHdr"))
-    sdtpr.append(OxmlElement("w:text"))
+        sdtpr.append(new_element("w:showingPlcHdr"))
+    sdtpr.append(new_element("w:text"))
     sdt.append(sdtpr)
-    content = OxmlElement("w:sdtContent")
-    run = OxmlElement("w:r")
+    content = new_element("w:sdtContent")
+    run = new_element("w:r")
     if size:
-        rpr = OxmlElement("w:rPr")
+        rpr = new_element("w:rPr")
         rpr.append(_el("w:sz", val=str(round(size * 2))))
         run.append(rpr)
-    text = OxmlElement("w:t")
+    text = new_element("w:t")
     text.set(qn("xml:space"), "preserve")
     text.text = value or "　　　　"
     run.append(text)
     content.append(run)
     sdt.append(content)
-    paragraph._p.append(sdt)
+    paragraph_element(paragraph).append(sdt)
     return sdt
 
 
@@ -94,7 +101,7 @@ def add_frame(paragraph: Paragraph, *, x_mm: float, y_mm: float, width_mm: float
     """Pin ``paragraph`` to an absolute place on the page (a Word frame, ``w:framePr``):
     ``x_mm``/``y_mm`` from the page's top-left corner. Consecutive paragraphs with the same
     frame settings share one frame (an address block of several lines)."""
-    ppr = paragraph._p.get_or_add_pPr()
+    ppr = paragraph_properties(paragraph)
     attrs = {"w": str(_twips(width_mm)), "hSpace": "0", "wrap": "around",
              "vAnchor": "page", "hAnchor": "page", "x": str(_twips(x_mm)),
              "y": str(_twips(y_mm))}
@@ -113,3 +120,89 @@ def add_frame(paragraph: Paragraph, *, x_mm: float, y_mm: float, width_mm: float
     else:
         anchor.addnext(frame)
     return paragraph
+
+
+#: The order WordprocessingML's schema gives the children of each properties element. Word
+#: refuses a file (「問題があるため開けません」) whose properties are out of order, where
+#: LibreOffice is lenient; python-docx keeps its own insertions in order, not ours.
+SCHEMA_ORDER: dict[str, tuple[str, ...]] = {
+    "pPr": ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
+            "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens",
+            "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE",
+            "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind",
+            "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection",
+            "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr",
+            "sectPr", "pPrChange"),
+    "rPr": ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike",
+            "dstrike", "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid",
+            "vanish", "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs",
+            "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em",
+            "lang", "eastAsianLayout", "specVanish", "oMath", "rPrChange"),
+    "tblPr": ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
+              "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders",
+              "shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription"),
+    "tcPr": ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap",
+             "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark"),
+    "pBdr": ("top", "left", "bottom", "right", "between", "bar"),
+    "tblBorders": ("top", "left", "start", "bottom", "right", "end", "insideH", "insideV"),
+    "tcBorders": ("top", "left", "start", "bottom", "right", "end", "insideH", "insideV",
+                  "tl2br", "tr2bl"),
+}
+
+
+def schema_order(root: Any) -> None:
+    """Sort the children of every properties element under ``root`` into the schema's order
+    (:data:`SCHEMA_ORDER`); a stable sort, so repeated elements keep their order."""
+    ranks = {qn(f"w:{tag}"): {qn(f"w:{c}"): i for i, c in enumerate(order)}
+             for tag, order in SCHEMA_ORDER.items()}
+    for el in root.iter(*ranks):
+        rank = ranks[el.tag]
+        children = sorted(el, key=lambda c: rank.get(c.tag, len(rank)))
+        for child in children:
+            el.remove(child)
+            el.append(child)
+
+
+def order_document(document: Any) -> None:
+    """:func:`schema_order` over a document's body, styles, headers and footers."""
+    schema_order(document.element)
+    schema_order(document.styles.element)
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header,
+                     section.first_page_footer):
+            if not part.is_linked_to_previous:
+                schema_order(part_element(part))
+
+
+#: The time stamp of every part of every DOCX we write (the zip format's earliest): the
+#: clock never gets into the bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def save_reproducible(document: Any, *, when: datetime | None = None) -> bytes:
+    """``document`` as DOCX bytes that depend on its content alone: the core properties'
+    作成日時 and 更新日時 are ``when`` (the document's own date: the notice's date, the
+    as-of date; by default what is already set), and the zip is :func:`restamp`-ed. Every
+    DOCX writer saves through here."""
+    if when is not None:
+        core = document.core_properties
+        core.created = core.modified = when
+    raw = io.BytesIO()
+    document.save(raw)
+    return restamp(raw.getvalue())
+
+
+def restamp(data: bytes) -> bytes:
+    """A zip (DOCX) with every entry stamped :data:`ZIP_TIME`, with the same attributes and
+    compression, in the order written: python-docx (and the zip module) stamp each with the
+    clock, so two builds a second apart differed in their bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.create_system = 0
+            entry.external_attr = 0
+            new.writestr(entry, old.read(info.filename))
+    return out.getvalue()

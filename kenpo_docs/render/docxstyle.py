@@ -31,6 +31,8 @@ title, number, date over a rule), :func:`add_page_numbers` (PAGE / NUMPAGES fiel
 shaded header cells), :func:`shade`, :func:`set_borders`, :func:`write` (lines into a cell),
 :func:`add_checkbox` (a Word content control check box, ``w14:checkbox``) and
 :func:`add_frame` (a paragraph at an absolute place on the page, for the envelope window).
+Call :func:`order_document` last: it puts every properties element in the schema's order,
+which Word (not LibreOffice) insists on.
 
 Lengths are millimetres and points as in the CSS; colours hex ``"1d4e89"``.
 """
@@ -45,11 +47,25 @@ from docx.document import Document as DocumentType
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
-from docx.table import Table, _Cell
+from docx.table import Table
 from docx.text.paragraph import Paragraph
+
+from kenpo_docs import gates
+from kenpo_docs.gates._docx import (
+    Cell,
+    cell_properties,
+    new_element,
+    paragraph_element,
+    paragraph_properties,
+    qn,
+    row_properties,
+    run_element,
+    run_properties,
+    table_element,
+    table_grid,
+    table_properties,
+)
 
 # The content controls and frames, and the few primitives they share with this module, live
 # in docxfields (this one stays short); they are part of this module's API.
@@ -60,6 +76,10 @@ from kenpo_docs.render.docxfields import (
     add_checkbox,
     add_frame,
     add_text_field,
+    order_document,
+    restamp,
+    save_reproducible,
+    schema_order,
 )
 
 __all__ = [
@@ -75,6 +95,10 @@ __all__ = [
     "add_text_field",
     "apply_house_style",
     "no_wrap",
+    "order_document",
+    "restamp",
+    "save_reproducible",
+    "schema_order",
     "set_borders",
     "set_cell_margins",
     "shade",
@@ -102,7 +126,7 @@ def _replace(parent: Any, tag: str, new: Any) -> Any:
 
 def _rpr(*, font: str = GOTHIC, size: float | None = None, bold: bool | None = None,
          color: str | None = "000000") -> Any:
-    rpr = OxmlElement("w:rPr")
+    rpr = new_element("w:rPr")
     rpr.append(_el("w:rFonts", ascii=font, hAnsi=font, eastAsia=font, cs=font))
     if bold is not None:
         rpr.append(_el("w:b", val="1" if bold else "0"))
@@ -152,13 +176,13 @@ def _set_paragraph_style(style: Any, *, size: float, bold: bool = False, color: 
                          font: str = GOTHIC) -> None:
     el = style.element
     rpr = _rpr(font=font, size=size, bold=bold, color=color)
-    ppr = OxmlElement("w:pPr")
+    ppr = new_element("w:pPr")
     autospace = [_el("w:autoSpaceDE", val="0"), _el("w:autoSpaceDN", val="0")]
     if keep_next:
         ppr.append(_el("w:keepNext"))
         ppr.append(_el("w:keepLines"))
     if borders:
-        pbdr = OxmlElement("w:pBdr")
+        pbdr = new_element("w:pBdr")
         order = ("top", "left", "bottom", "right")
         for b in sorted(borders, key=lambda b: order.index(b.tag.split("}")[1])):
             pbdr.append(b)
@@ -185,8 +209,8 @@ def _table_style(document: DocumentType) -> None:
     el = style.element
     for old in el.findall(qn("w:tblPr")):
         el.remove(old)
-    tblpr = OxmlElement("w:tblPr")
-    borders = OxmlElement("w:tblBorders")
+    tblpr = new_element("w:tblPr")
+    borders = new_element("w:tblBorders")
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
         borders.append(_border(side, width=0.8))
     tblpr.append(borders)
@@ -195,7 +219,7 @@ def _table_style(document: DocumentType) -> None:
 
 
 def _cell_margins_el(tag: str, vertical: float, horizontal: float) -> Any:
-    mar = OxmlElement(tag)
+    mar = new_element(tag)
     for side, mm in (("top", vertical), ("left", horizontal), ("bottom", vertical),
                      ("right", horizontal)):
         mar.append(_el(f"w:{side}", w=str(_twips(mm)), type="dxa"))
@@ -222,6 +246,7 @@ def apply_house_style(
 
     Returns the same document, for chaining.
     """
+    gates.warn_once_if_docx_untested()
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     top, right, bottom, left = margins_mm
@@ -235,9 +260,9 @@ def apply_house_style(
     _replace(rpr_default, "w:rPr", _rpr(size=10))
     ppr_default = defaults.find(qn("w:pPrDefault"))
     if ppr_default is None:
-        ppr_default = OxmlElement("w:pPrDefault")
+        ppr_default = new_element("w:pPrDefault")
         defaults.append(ppr_default)
-    default_ppr = OxmlElement("w:pPr")
+    default_ppr = new_element("w:pPr")
     # No extra space between Japanese and Latin letters or digits (Word's 「日本語と英字/数字の
     # 間隔を自動調整する」): the PDF sets 「令和6年」 tight.
     default_ppr.append(_el("w:autoSpaceDE", val="0"))
@@ -264,7 +289,10 @@ def apply_house_style(
                          after=1, line=10 * 1.3, outline=2, keep_next=True)
     _set_paragraph_style(_style(document, "Banner", base="Heading 1"), size=12, bold=True,
                          color="FFFFFF", before=4, after=1.5, line=12 * 1.3 + 8.5,
-                         outline=0, keep_next=True, fill=BLUE, indent_left=0)
+                         outline=0, keep_next=True, fill=BLUE, indent_left=3,
+                         # a hairline in the banner's own blue, 3 mm out: the shading reaches
+                         # the margin and the text keeps the CSS padding (not Heading 1's bar)
+                         borders=[_border("left", width=0.25, color=BLUE, space=8.5)])
     _set_paragraph_style(_style(document, "Note", base="Normal"), size=9, line=9 * 1.55,
                          after=0.8)
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Banner"):
@@ -288,7 +316,7 @@ def _compatibility_15(document: DocumentType) -> None:
     settings = document.settings.element
     compat = settings.find(qn("w:compat"))
     if compat is None:
-        compat = OxmlElement("w:compat")
+        compat = new_element("w:compat")
         settings.append(compat)
     for item in compat.findall(qn("w:compatSetting")):
         if item.get(qn("w:name")) == "compatibilityMode":
@@ -325,11 +353,11 @@ def add_header(document: DocumentType, *, series_title: str, number: str = "",
     para.style = document.styles["Normal"]
     width = (section.page_width or Mm(210)) - (section.left_margin or 0) \
         - (section.right_margin or 0)
-    ppr = para._p.get_or_add_pPr()
-    tabs = OxmlElement("w:tabs")
+    ppr = paragraph_properties(para)
+    tabs = new_element("w:tabs")
     tabs.append(_el("w:tab", val="right", pos=str(round(width / 635))))
     ppr.append(tabs)
-    pbdr = OxmlElement("w:pBdr")
+    pbdr = new_element("w:pBdr")
     pbdr.append(_border("bottom", width=1.6, color=rule_color, space=1))
     ppr.append(pbdr)
     run = para.add_run(series_title)
@@ -339,6 +367,7 @@ def add_header(document: DocumentType, *, series_title: str, number: str = "",
         para.add_run(" " + number).font.size = Pt(10.5)
     if date:
         para.add_run("\t" + date).font.size = Pt(10.5)
+    schema_order(paragraph_element(para))
     return para
 
 
@@ -347,12 +376,12 @@ def _field(para: Paragraph, code: str, shown: str) -> None:
                        ("end", None)):
         run = para.add_run()
         if kind in ("begin", "separate", "end"):
-            run._r.append(_el("w:fldChar", fldCharType=kind))
+            run_element(run).append(_el("w:fldChar", fldCharType=kind))
         elif kind == "code":
-            instr = OxmlElement("w:instrText")
+            instr = new_element("w:instrText")
             instr.set(qn("xml:space"), "preserve")
             instr.text = f" {text} "
-            run._r.append(instr)
+            run_element(run).append(instr)
         else:
             run.text = text or ""
 
@@ -365,6 +394,7 @@ def add_page_numbers(document: DocumentType, *, total: bool = True, size: float 
     para: Paragraph = _page_number_paragraph(section.footer, total, size, color)
     if section.different_first_page_header_footer:
         _page_number_paragraph(section.first_page_footer, total, size, color)
+    schema_order(paragraph_element(para))
     return para
 
 
@@ -379,26 +409,27 @@ def _page_number_paragraph(footer: Any, total: bool, size: float, color: str) ->
     for run in para.runs:
         run.font.size = Pt(size)
         run.font.color.rgb = None
-        rpr = run._r.get_or_add_rPr()
+        rpr = run_properties(run)
         rpr.append(_el("w:color", val=color))
+    schema_order(paragraph_element(para))
     return para
 
 
-def set_borders(target: Table | _Cell, *, width: float = 0.8, color: str = "000000",
+def set_borders(target: Table | Cell, *, width: float = 0.8, color: str = "000000",
                 style: str = "single", sides: Sequence[str] = ("top", "left", "bottom",
                                                                 "right")) -> None:
     """Borders of a table (outer and inner lines) or of one cell; ``style="nil"`` removes."""
     all_sides: tuple[str, ...]
     if isinstance(target, Table):
-        pr = target._tbl.tblPr
+        pr = table_properties(target)
         tag, all_sides = "w:tblBorders", ("top", "left", "bottom", "right", "insideH",
                                           "insideV")
     else:
-        pr = target._tc.get_or_add_tcPr()
+        pr = cell_properties(target)
         tag, all_sides = "w:tcBorders", ("top", "left", "bottom", "right")
     borders = pr.find(qn(tag))
     if borders is None:
-        borders = OxmlElement(tag)
+        borders = new_element(tag)
         pr.append(borders)
     current = {child.tag: child for child in borders}
     for side in all_sides:
@@ -413,6 +444,8 @@ def set_borders(target: Table | _Cell, *, width: float = 0.8, color: str = "0000
             borders.append(current[qn(f"w:{side}")])
     if not isinstance(target, Table):
         _order_tcpr(pr)
+    else:
+        schema_order(pr)
 
 
 def _order_tcpr(tcpr: Any) -> None:
@@ -427,27 +460,28 @@ def _order_tcpr(tcpr: Any) -> None:
         tcpr.append(child)
 
 
-def shade(cell: _Cell, fill: str) -> None:
+def shade(cell: Cell, fill: str) -> None:
     """Background colour of a cell (CSS ``background``)."""
-    tcpr = cell._tc.get_or_add_tcPr()
+    tcpr = cell_properties(cell)
     _replace(tcpr, "w:shd", _el("w:shd", val="clear", color="auto", fill=fill))
     _order_tcpr(tcpr)
 
 
-def set_cell_margins(target: Table | _Cell, vertical: float, horizontal: float) -> None:
+def set_cell_margins(target: Table | Cell, vertical: float, horizontal: float) -> None:
     """Cell padding in mm: for every cell of a table, or for one cell."""
     if isinstance(target, Table):
-        _replace(target._tbl.tblPr, "w:tblCellMar",
+        _replace(table_properties(target), "w:tblCellMar",
                  _cell_margins_el("w:tblCellMar", vertical, horizontal))
+        schema_order(table_properties(target))
     else:
-        tcpr = target._tc.get_or_add_tcPr()
+        tcpr = cell_properties(target)
         _replace(tcpr, "w:tcMar", _cell_margins_el("w:tcMar", vertical, horizontal))
         _order_tcpr(tcpr)
 
 
-def no_wrap(cell: _Cell) -> None:
+def no_wrap(cell: Cell) -> None:
     """Keep a cell's text on one line (a date)."""
-    tcpr = cell._tc.get_or_add_tcPr()
+    tcpr = cell_properties(cell)
     _replace(tcpr, "w:noWrap", _el("w:noWrap"))
     _order_tcpr(tcpr)
 
@@ -465,7 +499,7 @@ def add_table(container: Any, rows: int, widths_mm: Sequence[float], *,
     table.style = "Kenpo Table"
     table.alignment = align
     table.autofit = False
-    tblpr = table._tbl.tblPr
+    tblpr = table_properties(table)
     _replace(tblpr, "w:tblW", _el("w:tblW", w=str(sum(_twips(w) for w in widths_mm)),
                                   type="dxa"))
     _replace(tblpr, "w:tblLayout", _el("w:tblLayout", type="fixed"))
@@ -474,7 +508,7 @@ def add_table(container: Any, rows: int, widths_mm: Sequence[float], *,
         tblpr.remove(look)
     # A table style's borders are not read by every program: the grid is set on the table too.
     set_borders(table, width=0.8, sides=("top", "left", "bottom", "right", "inside"))
-    grid = table._tbl.tblGrid
+    grid = table_grid(table)
     for col, width in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=True):
         col.set(qn("w:w"), str(_twips(width)))
     for r, row in enumerate(table.rows):
@@ -486,12 +520,13 @@ def add_table(container: Any, rows: int, widths_mm: Sequence[float], *,
             if c in no_wrap_cols:
                 no_wrap(cell)
         if r < header_rows:
-            trpr = row._tr.get_or_add_trPr()
+            trpr = row_properties(row)
             trpr.append(_el("w:tblHeader"))
+    schema_order(table_element(table))
     return table
 
 
-def write(cell: _Cell, *lines: str, style: str | None = None, bold: bool | None = None,
+def write(cell: Cell, *lines: str, style: str | None = None, bold: bool | None = None,
           size: float | None = None, align: WD_ALIGN_PARAGRAPH | None = None) -> None:
     """Put ``lines`` into ``cell``, one paragraph each, in the named ``style``."""
     paragraphs = list(cell.paragraphs)
@@ -510,7 +545,7 @@ def write(cell: _Cell, *lines: str, style: str | None = None, bold: bool | None 
 
 def add_box(container: Any, width_mm: float, *, border: float = 1.0, color: str = "000000",
             style: str = "single", fill: str | None = None, padding_mm: tuple[float, float] = (
-                1.5, 3.0)) -> _Cell:
+                1.5, 3.0)) -> Cell:
     """A bordered box (single-cell table) ``width_mm`` wide; returns its cell to write into.
 
     ``style`` is a Word border style: ``single``, ``dashed``, ``thick``, ``double``. The

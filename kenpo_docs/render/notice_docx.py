@@ -24,7 +24,6 @@ it. Reading such a file back: :mod:`kenpo_docs.documents.notice_word`.
 
 from __future__ import annotations
 
-import io
 from datetime import date as Date
 from datetime import datetime
 from pathlib import Path
@@ -32,8 +31,6 @@ from typing import Any
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from kenpo_docs.documents.noticetree import (
@@ -52,6 +49,7 @@ from kenpo_docs.documents.noticetree import (
     Table,
 )
 from kenpo_docs.domain.era import format_short
+from kenpo_docs.gates._docx import new_element, qn, style_paragraph_properties
 from kenpo_docs.render import docxstyle
 from kenpo_docs.render.notice_html import header_spans, step_badge
 
@@ -64,10 +62,10 @@ _BLUE = RGBColor.from_string(docxstyle.BLUE.upper())
 
 
 def _borders(style: Any, width: float, color: str = "000000", kind: str = "single") -> None:
-    ppr = style.element.get_or_add_pPr()
-    pbdr = OxmlElement("w:pBdr")
+    ppr = style_paragraph_properties(style)
+    pbdr = new_element("w:pBdr")
     for side in ("top", "left", "bottom", "right"):
-        el = OxmlElement(f"w:{side}")
+        el = new_element(f"w:{side}")
         el.set(qn("w:val"), kind)
         el.set(qn("w:sz"), str(round(width * 8)))
         el.set(qn("w:space"), "4")
@@ -77,11 +75,11 @@ def _borders(style: Any, width: float, color: str = "000000", kind: str = "singl
 
 
 def _fill(style: Any, color: str) -> None:
-    shd = OxmlElement("w:shd")
+    shd = new_element("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
     shd.set(qn("w:fill"), color)
-    style.element.get_or_add_pPr().append(shd)
+    style_paragraph_properties(style).append(shd)
 
 
 def _paragraph_style(document: Any, name: str, *, size: float = 10, bold: bool = False,
@@ -147,16 +145,12 @@ def notice_docx(doc: NoticeDoc, *, number: int, date: Date, title: str, series_t
 
         author = insurer().name
     document = house_style_document(author=author, title=title)
-    document.core_properties.created = document.core_properties.modified = datetime(
-        date.year, date.month, date.day)
     docxstyle.add_header(document, series_title=series_title, number=f"（第{number}号）",
                          date=format_short(date))
     docxstyle.add_page_numbers(document)
     document.add_paragraph(title, style="Title")
     _Writer(document, inserts).blocks(doc.blocks, document)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return docxstyle.save_reproducible(document, when=datetime(date.year, date.month, date.day))
 
 
 #: The example text of ``templates/notices/house-style.docx``: one paragraph in each style.
@@ -207,9 +201,7 @@ def house_style_template(*, author: str, series_title: str) -> bytes:
     document.add_paragraph("（表題: 「表題」スタイル。印刷では登録簿の表題が入ります）",
                            style="Title")
     _Writer(document, Path(".")).blocks(parse_markdown(EXAMPLE).blocks, document)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return docxstyle.save_reproducible(document)  # dated 2000-01-01 by apply_house_style
 
 
 def _cell(cell: Any, runs: Runs, *, centred: bool = False) -> None:

@@ -32,12 +32,18 @@ undocumented layout API, as in :mod:`kenpo_docs.shapes.slots`; the page box come
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from kenpo_docs.gates._docx import (
+    new_element,
+    paragraph_element,
+    paragraph_properties,
+    run_fonts,
+    run_properties,
+)
 from kenpo_docs.paths import fonts_dir
 from kenpo_docs.render import docxstyle as ds
 from kenpo_docs.render.boxstyle import (
@@ -56,10 +62,12 @@ from kenpo_docs.render.boxstyle import (
     _order,
     _rgb,
     _tag,
-    _walk,
 )
+from kenpo_docs.render.docxfields import _el
 from kenpo_docs.render.options import RenderOptions
-from kenpo_docs.render.twintables import TablesMixin
+from kenpo_docs.render.twintables import TablesMixin, _has_page_numbers
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 class Twin(TablesMixin):
@@ -82,6 +90,8 @@ class Twin(TablesMixin):
         self.allowed = allowed
         self.page = 0
         self._heading_run: dict[str, Any] = {}
+        #: The blocks before and after the one being written (for margins around tables).
+        self._around: tuple[Any, Any] = (None, None)
         #: Elements whose border, background and padding a Word table cell already draws.
         self.framed: set[int] = set()
 
@@ -92,9 +102,8 @@ class Twin(TablesMixin):
         self.flow(body, self.doc, top=True)
         if self.page_numbers:
             ds.add_page_numbers(self.doc)
-        out = io.BytesIO()
-        self.doc.save(out)
-        return out.getvalue()
+        ds.order_document(self.doc)  # Word refuses properties out of the schema's order
+        return ds.save_reproducible(self.doc)  # dated by apply_house_style (the as-of date)
 
     # -- blocks ---------------------------------------------------------------------------
     def is_block(self, el: Any) -> bool:
@@ -113,6 +122,8 @@ class Twin(TablesMixin):
 
         if el.text:
             pending.append(("text", (el.text, el)))
+        shown = [c for c in el if isinstance(c.tag, str) and self.layout.box(c) is not None
+                 and self.is_block(c)]
         for child in el:
             if not isinstance(child.tag, str):
                 if child.tail:
@@ -122,6 +133,9 @@ class Twin(TablesMixin):
                 pass  # not displayed
             elif self.is_block(child):
                 flush()
+                i = shown.index(child)
+                self._around = (shown[i - 1] if i else None,
+                                shown[i + 1] if i + 1 < len(shown) else None)
                 self.block(child, container, top=top)
             else:
                 pending.append(("el", child))
@@ -148,11 +162,20 @@ class Twin(TablesMixin):
             self.frame(el, box, container)
             return
         if tag == "table":
+            self._gap(container, el, after=False)
             self.table(el, container, top=top)
+            self._gap(container, el, after=True)
             return
-        if tag == "svg":
+        if tag == "svg":  # a picture on a line of its own (the customer barcode)
+            from docx.shared import Mm, Pt
+
             para = container.add_paragraph()
             self.svg(el, para)
+            fmt = para.paragraph_format
+            fmt.space_before = Mm(float(box.margin_top) * PX_MM)
+            fmt.space_after = Mm(float(box.margin_bottom) * PX_MM)
+            fmt.line_spacing = Pt(float(box.height) * PX_PT + 1)
+            fmt.line_spacing_rule = 4
             return
         children = [c for c in el if isinstance(c.tag, str) and self.layout.box(c) is not None]
         block_children = [c for c in children if self.is_block(c)]
@@ -162,19 +185,29 @@ class Twin(TablesMixin):
         if not children and not (el.text or "").strip():
             self.empty(el, box, container, top=top)
             return
-        if type(box).__name__ == "FlexBox" and block_children and not inline_text \
-                and len(block_children) > 1 and style["flex_direction"] == "row":
-            self.columns(el, box, block_children, container, top=top)
-            return
         if type(box).__name__ == "FlexBox" and style["flex_direction"] == "row" \
                 and len(block_children) < len(children) + 1 and block_children \
                 and all(self._text_only(c) for c in block_children):
             self.hanging(el, box, block_children[0], container, top=top)
             return
-        if block_children and (_borders(style) or _fill(style)):
-            self.box_table(el, box, container, top=top)
+        if type(box).__name__ == "FlexBox" and block_children and not inline_text \
+                and (len(block_children) > 1 or float(box.padding_left) > 0) \
+                and style["flex_direction"] == "row":
+            self._gap(container, el, after=False)
+            self.columns(el, box, block_children, container, top=top)
+            self._gap(container, el, after=True)
             return
+        if block_children and (_borders(style) or _fill(style)):
+            self._gap(container, el, after=False)
+            self.box_table(el, box, container, top=top)
+            self._gap(container, el, after=True)
+            return
+        wrapper = bool(block_children) and not inline_text and _tag(el) == "div"
+        if wrapper:  # a plain <div> around blocks: its margins, which no paragraph carries
+            self._gap(container, el, after=False)
         self.flow(el, container, top=top)
+        if wrapper:
+            self._gap(container, el, after=True)
         if style["height"] != "auto" and all(
                 self.layout.box(c).style["position"] in ("absolute", "fixed")
                 for c in block_children) and not inline_text:
@@ -222,6 +255,28 @@ class Twin(TablesMixin):
         self._run_format(run, size=size, color=color, bold=None)
         self._set_break(para, el, top)
 
+    def _gap(self, container: Any, el: Any, *, after: bool) -> None:
+        """A table's margin (Word puts no space around a table): an empty paragraph that
+        high, less what the neighbouring block's own margin adds (CSS margins collapse),
+        none at a page's end or start. Also keeps two tables apart, which Word would join."""
+        from docx.shared import Pt
+
+        box = self.layout.box(el)
+        other = self._around[1 if after else 0]
+        px = float(box.margin_bottom if after else box.margin_top)
+        if other is not None:
+            obox = self.layout.box(other)
+            px -= float(obox.margin_top if after else obox.margin_bottom)
+            if after and (self.layout.page_of(other) or 0) > (self.layout.page_of(el) or 0):
+                return
+        if px * PX_MM < 0.3:
+            return
+        para = container.add_paragraph()
+        fmt = para.paragraph_format
+        fmt.space_before = fmt.space_after = 0
+        fmt.line_spacing = Pt(float(px) * PX_PT)
+        fmt.line_spacing_rule = 4  # exactly
+
     def spacer(self, box: Any, container: Any) -> None:
         from docx.shared import Pt
 
@@ -263,13 +318,23 @@ class Twin(TablesMixin):
         # Trailing space of the last run.
         if para.runs and para.runs[-1].text.endswith(" "):
             para.runs[-1].text = para.runs[-1].text.rstrip(" ")
+        fmt = para.paragraph_format
+        if (_fill(style) or heading == "Banner") and fmt.space_before and \
+                self.layout.page_of(el) == self.page and id(el) not in self.framed:
+            # Word shades a paragraph's space before too (two banners ran into one): the
+            # margin becomes an unshaded empty paragraph of that height above it.
+            gap = container.add_paragraph()
+            gap.paragraph_format.space_before = gap.paragraph_format.space_after = 0
+            gap.paragraph_format.line_spacing = fmt.space_before
+            gap.paragraph_format.line_spacing_rule = 4
+            gap.paragraph_format.keep_with_next = True
+            paragraph_element(para).addprevious(paragraph_element(gap))
+            fmt.space_before = 0
         self._set_break(para, el, top)
 
     def _heading_overrides(self, para: Any, heading: str, style: Any) -> None:
         """Where the stylesheet sets a heading apart from the house style (a form's plain
         black title): its colour, size and borders on the paragraph."""
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
         from docx.shared import Pt
 
         word = self.doc.styles[heading]
@@ -284,12 +349,10 @@ class Twin(TablesMixin):
             else None,
         }
         if not _borders(style) and heading in ("Title", "Heading 1"):
-            ppr = para._p.get_or_add_pPr()
-            pbdr = OxmlElement("w:pBdr")
+            ppr = paragraph_properties(para)
+            pbdr = new_element("w:pBdr")
             for side in ("top", "left", "bottom", "right"):
-                nil = OxmlElement(f"w:{side}")
-                nil.set(qn("w:val"), "nil")
-                pbdr.append(nil)
+                pbdr.append(new_element(f"w:{side}", val="nil"))
             ppr.append(pbdr)
             para.paragraph_format.left_indent = Pt(0)
             self._order_ppr(ppr)
@@ -305,14 +368,21 @@ class Twin(TablesMixin):
         style = box.style
         fmt = para.paragraph_format
         align = style["text_align_all"]
+        # Line height and margins as laid out, headings included (their named style says
+        # what they are; these say where the PDF put them).
+        lines = [c for c in getattr(box, "children", ()) if type(c).__name__ == "LineBox"]
+        line = _line_height(style)
+        if style["height"] != "auto" and len(lines) == 1:
+            line = max(line, float(box.height))  # a one-line box of fixed height
+        elif heading and len(lines) == 1 and not _borders(style):
+            line += float(box.padding_top) + float(box.padding_bottom)  # a banner's padding
+        fmt.line_spacing = Pt(line * PX_PT)
+        fmt.line_spacing_rule = 4
+        fmt.space_before = Mm(float(box.margin_top) * PX_MM)
+        fmt.space_after = Mm(float(box.margin_bottom) * PX_MM)
         if not heading:
             fmt.alignment = {"center": 1, "right": 2, "end": 2, "justify": 3}.get(
                 str(align), 0)
-            line = _line_height(style)
-            fmt.line_spacing = Pt(line * PX_PT)
-            fmt.line_spacing_rule = 4
-            fmt.space_before = Mm(float(box.margin_top) * PX_MM)
-            fmt.space_after = Mm(float(box.margin_bottom) * PX_MM)
             indent = _length(style["text_indent"], float(box.width))
             if indent:
                 fmt.first_line_indent = Mm(indent * PX_MM)
@@ -323,40 +393,6 @@ class Twin(TablesMixin):
         fill = _fill(style)
         if boxed and _tag(el) not in _HEADINGS and (borders or fill):
             self._paragraph_box(para, box, borders, fill)
-
-    def _paragraph_box(self, para: Any, box: Any, borders: dict[str, Any],
-                       fill: str | None) -> None:
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
-        from docx.shared import Mm
-
-        ppr = para._p.get_or_add_pPr()
-        pads = {s: float(getattr(box, f"padding_{s}")) * PX_PT
-                for s in ("top", "right", "bottom", "left")}
-        if borders:
-            pbdr = OxmlElement("w:pBdr")
-            for side in ("top", "left", "bottom", "right"):
-                if side in borders:
-                    width, kind, color = borders[side]
-                    el = OxmlElement(f"w:{side}")
-                    for k, v in (("val", kind), ("sz", str(max(2, round(width * 8)))),
-                                 ("space", str(min(31, round(pads[side])))), ("color", color)):
-                        el.set(qn(f"w:{k}"), v)
-                    pbdr.append(el)
-            ppr.append(pbdr)
-        if fill:
-            shd = OxmlElement("w:shd")
-            for k, v in (("val", "clear"), ("color", "auto"), ("fill", fill)):
-                shd.set(qn(f"w:{k}"), v)
-            ppr.append(shd)
-        # The border sits outside the text by its padding: indent the text to keep it inside.
-        fmt = para.paragraph_format
-        fmt.left_indent = Mm((pads["left"] / PX_PT + float(box.border_left_width)) * PX_MM)
-        fmt.right_indent = Mm((pads["right"] / PX_PT + float(box.border_right_width)) * PX_MM)
-        self._order_ppr(ppr)
-
-
-
 
     def _text(self, para: Any, text: str, owner: Any, pre: bool, first: list[bool],
               heading: bool) -> None:
@@ -390,6 +426,10 @@ class Twin(TablesMixin):
         self._run_format(run, size=size if abs(size - 10) > 0.05 else None,
                          bold=True if weight >= 600 else None,
                          color=color[0] if color and color[0] != "000000" else None)
+        if "Mincho" in (tuple(style["font_family"]) or ("",))[0]:  # .mincho: BIZ UD明朝
+            fonts = run_fonts(run)
+            for slot in ("ascii", "hAnsi", "eastAsia"):
+                fonts.set(f"{{{_W}}}{slot}", ds.MINCHO)
 
     @staticmethod
     def _run_format(run: Any, *, size: float | None, bold: bool | None,
@@ -469,47 +509,16 @@ class Twin(TablesMixin):
 
     @staticmethod
     def _boxed_runs(runs: list[Any], borders: dict[str, Any], fill: str | None) -> None:
-        from docx.oxml import OxmlElement
-        from docx.oxml.ns import qn
 
         for run in runs:
-            rpr = run._r.get_or_add_rPr()
+            rpr = run_properties(run)
             if borders:
                 width, kind, color = borders["top"]
-                bdr = OxmlElement("w:bdr")
-                for k, v in (("val", kind), ("sz", str(max(2, round(width * 8)))),
-                             ("space", "0"), ("color", color)):
-                    bdr.set(qn(f"w:{k}"), v)
-                rpr.append(bdr)
+                rpr.append(_el("w:bdr", val=kind, sz=str(max(2, round(width * 8))),
+                                  space="0", color=color))
             if fill:
-                shd = OxmlElement("w:shd")
-                for k, v in (("val", "clear"), ("color", "auto"), ("fill", fill)):
-                    shd.set(qn(f"w:{k}"), v)
-                rpr.append(shd)
+                rpr.append(_el("w:shd", val="clear", color="auto", fill=fill))
             _order(rpr, _RPR_ORDER)
-
-    def header(self, el: Any) -> None:
-        texts = [" ".join((c.text or "").split()) for c in el if isinstance(c.tag, str)]
-        if len(texts) < 2:
-            texts = [" ".join("".join(el.itertext()).split()), ""]
-        para = ds.add_header(self.doc, series_title=texts[0],
-                             number=" ".join(texts[1:-1]), date=texts[-1],
-                             first_page_only=True)
-        # The masthead sits where the PDF prints it: at the top margin, its margin below.
-        from docx.shared import Mm
-
-        box = self.layout.box(el)
-        section = self.doc.sections[0]
-        section.header_distance = section.top_margin
-        para.paragraph_format.space_after = Mm(float(box.margin_bottom) * PX_MM)
-
-
-def _has_page_numbers(layout: Layout) -> bool:
-    """Whether the PDF prints something in a page's margin boxes (print.css: 「1 / 5」)."""
-    for box in _walk(layout.page):
-        if type(box).__name__ == "MarginBox" and getattr(box, "children", None):
-            return True
-    return False
 
 
 def render_docx_twin(
@@ -522,7 +531,8 @@ def render_docx_twin(
     """Render ``template`` as the PDF would be laid out, and write its Word twin.
 
     The author and date are the PDF's (the insurer, the as-of date); the title is the
-    HTML's ``<title>``. ``header_class``: see :func:`render_twin`.
+    HTML's ``<title>``. ``header_class``: the class of
+    the masthead element that becomes the first page's header (notices: ``masthead``).
 
     Raises:
         TemplateError, RenderError: as :func:`~kenpo_docs.render.render_pdf` does.
@@ -540,20 +550,3 @@ def render_docx_twin(
                 created=when, allowed=(_root(options).resolve(), fonts_dir().resolve()))
     return twin.build()
 
-
-def render_twin(document: Any, *, author: str, title: str, header_class: str | None = None,
-                page_numbers: bool = True, created: datetime | None = None,
-                allowed: tuple[Path, ...] = ()) -> bytes:
-    """The DOCX twin of a laid-out WeasyPrint ``document`` (from
-    :func:`~kenpo_docs.render.render_document`).
-
-    Args:
-        author, title: the core properties (the kenpo, the document's title).
-        header_class: the class of a masthead element that becomes the first page's header.
-        page_numbers: PAGE / NUMPAGES in the footer (as print.css prints them).
-        created: the created/modified time written (fixed by default).
-        allowed: folders ``<img>`` files may come from (the templates folder).
-    """
-    layout = Layout(document)
-    return Twin(layout, author=author, title=title, header_class=header_class,
-                page_numbers=page_numbers, created=created, allowed=allowed).build()

@@ -1,4 +1,4 @@
-"""The twin's tables, boxes, columns, frames, pictures and form fields (a part of
+"""The twin's tables, boxes, columns, frames, pictures, form fields and masthead (a part of
 :class:`kenpo_docs.render.twin.Twin`, kept apart to keep each module short)."""
 
 from __future__ import annotations
@@ -8,6 +8,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from kenpo_docs.gates._docx import (
+    cell_properties,
+    new_element,
+    paragraph_element,
+    paragraph_properties,
+    picture_inline,
+    row_properties,
+)
 from kenpo_docs.render import docxstyle as ds
 from kenpo_docs.render.boxstyle import (
     _PPR_ORDER,
@@ -21,6 +29,7 @@ from kenpo_docs.render.boxstyle import (
     _tag,
     _walk,
 )
+from kenpo_docs.render.docxfields import _el
 
 
 class TablesMixin:
@@ -44,6 +53,55 @@ class TablesMixin:
     @staticmethod
     def _order_ppr(ppr: Any) -> None:
         _order(ppr, _PPR_ORDER)
+
+    def _paragraph_box(self, para: Any, box: Any, borders: dict[str, Any],
+                       fill: str | None) -> None:
+        from docx.shared import Mm
+
+        ppr = paragraph_properties(para)
+        pads = {s: float(getattr(box, f"padding_{s}")) * PX_PT
+                for s in ("top", "right", "bottom", "left")}
+        if fill:
+            # Word shades a paragraph between its indents, widened only by the space of its
+            # borders: a hairline in the fill's own colour on a side without a border carries
+            # the shading out to the box's edge over the padding.
+            borders = dict(borders)
+            for side in ("left", "right"):
+                if side not in borders and pads[side] > 0:
+                    borders[side] = (0.25, "single", fill)
+        if borders:
+            pbdr = new_element("w:pBdr")
+            for side in ("top", "left", "bottom", "right"):
+                if side in borders:
+                    width, kind, color = borders[side]
+                    pbdr.append(_el(f"w:{side}", val=kind, sz=str(max(2, round(width * 8))),
+                                       space=str(min(31, round(pads[side]))), color=color))
+            ppr.append(pbdr)
+        if fill:
+            ppr.append(_el("w:shd", val="clear", color="auto", fill=fill))
+        # The border sits outside the text by its padding: indent the text to keep it inside.
+        fmt = para.paragraph_format
+        fmt.left_indent = Mm((pads["left"] / PX_PT + float(box.border_left_width)) * PX_MM)
+        fmt.right_indent = Mm((pads["right"] / PX_PT + float(box.border_right_width)) * PX_MM)
+        # Padding above and below a one-line box without top and bottom borders (a shaded
+        # band: an FAQ question, a STEP head) has nowhere to go in Word but the line itself.
+        lines = [c for c in getattr(box, "children", ()) if type(c).__name__ == "LineBox"]
+        vertical = pads["top"] * ("top" not in borders) + pads["bottom"] * (
+            "bottom" not in borders)
+        if len(lines) == 1 and vertical:
+            from docx.shared import Pt
+
+            fmt.line_spacing = Pt(float(lines[0].height) * PX_PT + vertical)
+        elif not fill:  # unshaded: the padding is space above and below
+            from docx.shared import Pt
+
+            if "top" not in borders:
+                fmt.space_before = Pt((fmt.space_before.pt if fmt.space_before else 0)
+                                      + pads["top"])
+            if "bottom" not in borders:
+                fmt.space_after = Pt((fmt.space_after.pt if fmt.space_after else 0)
+                                     + pads["bottom"])
+        self._order_ppr(ppr)
 
     # -- tables and boxes -----------------------------------------------------------------
     def table(self, el: Any, container: Any, *, top: bool) -> None:
@@ -74,12 +132,10 @@ class TablesMixin:
             if rbox is not None:
                 row.height = Mm(float(rbox.height) * PX_MM)
                 row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
-            trpr = row._tr.get_or_add_trPr()
-            from docx.oxml import OxmlElement
-
-            trpr.append(OxmlElement("w:cantSplit"))
+            trpr = row_properties(row)
+            trpr.append(new_element("w:cantSplit"))
             if head:
-                trpr.append(OxmlElement("w:tblHeader"))
+                trpr.append(new_element("w:tblHeader"))
             for cell_el in row_el:
                 if not isinstance(cell_el.tag, str) or _tag(cell_el) not in ("td", "th"):
                     continue
@@ -139,8 +195,9 @@ class TablesMixin:
         ds.set_cell_margins(cell, pads[0], pads[1])
         cell.vertical_alignment = {"middle": V.CENTER, "bottom": V.BOTTOM}.get(
             str(style["vertical_align"]), V.TOP)
-        if any(b.style["white_space"] == "nowrap" for b in _walk(box)):
-            ds.no_wrap(cell)
+        lines = [b for b in _walk(box) if type(b).__name__ == "LineBox"]
+        if any(b.style["white_space"] == "nowrap" for b in _walk(box)) or len(lines) == 1:
+            ds.no_wrap(cell)  # what the PDF sets on one line (a date) stays on one line
         self.framed.add(id(el))
         self.flow(el, cell)
         self._tidy(cell)
@@ -154,9 +211,10 @@ class TablesMixin:
     def _tidy(cell: Any) -> None:
         """Drop the empty first paragraph python-docx puts in a new cell, if unused."""
         paras = cell.paragraphs
-        if len(paras) > 1 and not paras[0].runs and not paras[0]._p.findall(
+        if len(paras) > 1 and not paras[0].runs and not paragraph_element(paras[0]).findall(
                 ".//{http://schemas.openxmlformats.org/wordprocessingml/2006/main}sdt"):
-            paras[0]._p.getparent().remove(paras[0]._p)
+            first = paragraph_element(paras[0])
+            first.getparent().remove(first)
 
     def box_table(self, el: Any, box: Any, container: Any, *, top: bool) -> None:
         borders = _borders(box.style)
@@ -192,7 +250,7 @@ class TablesMixin:
         for i, (item, cell) in enumerate(zip(items, table.rows[0].cells, strict=True)):
             ibox = self.layout.box(item)
             ds.set_cell_margins(cell, pad_v, 0)
-            mar = cell._tc.get_or_add_tcPr().find(
+            mar = cell_properties(cell).find(
                 "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tcMar")
             for side, value in (("left", bounds[i][0] - edges[i]),
                                 ("right", edges[i + 1] - bounds[i][1])):
@@ -216,7 +274,7 @@ class TablesMixin:
         for para in container.paragraphs[start:]:
             para.paragraph_format.left_indent = para.paragraph_format.right_indent = None
             ds.add_frame(para, x_mm=x, y_mm=y, width_mm=width)
-            self._order_ppr(para._p.get_or_add_pPr())
+            self._order_ppr(paragraph_properties(para))
 
     def svg(self, el: Any, para: Any) -> None:
         """Rectangles of an inline SVG (the customer barcode) as a 600 dpi PNG picture."""
@@ -248,7 +306,7 @@ class TablesMixin:
         png = io.BytesIO()
         image.save(png, format="PNG", dpi=(dpi, dpi))
         png.seek(0)
-        para.add_run().add_picture(png, width=Mm(w_mm), height=Mm(h_mm))
+        _no_wrap_distance(para.add_run().add_picture(png, width=Mm(w_mm), height=Mm(h_mm)))
 
     def image(self, el: Any, box: Any, para: Any) -> None:
         from docx.shared import Mm
@@ -259,7 +317,8 @@ class TablesMixin:
         path = Path(unquote(src.path)).resolve()
         if not any(path.is_relative_to(root) for root in self.allowed) or not path.is_file():
             return
-        para.add_run().add_picture(str(path), width=Mm(float(box.width) * PX_MM))
+        _no_wrap_distance(para.add_run().add_picture(str(path),
+                                                     width=Mm(float(box.width) * PX_MM)))
 
     def input(self, el: Any, box: Any, para: Any) -> None:
         kind = (el.get("type") or "text").lower()
@@ -268,3 +327,33 @@ class TablesMixin:
         else:
             ds.add_text_field(para, el.get("value") or "", title=el.get("title") or "",
                               size=float(box.style["font_size"]) * PX_PT if box else None)
+
+    def header(self, el: Any) -> None:
+        texts = [" ".join((c.text or "").split()) for c in el if isinstance(c.tag, str)]
+        if len(texts) < 2:
+            texts = [" ".join("".join(el.itertext()).split()), ""]
+        para = ds.add_header(self.doc, series_title=texts[0],
+                             number=" ".join(texts[1:-1]), date=texts[-1],
+                             first_page_only=True)
+        # The masthead sits where the PDF prints it: at the top margin, its margin below.
+        from docx.shared import Mm
+
+        box = self.layout.box(el)
+        section = self.doc.sections[0]
+        section.header_distance = section.top_margin
+        para.paragraph_format.space_after = Mm(float(box.margin_bottom) * PX_MM)
+
+
+def _has_page_numbers(layout: Layout) -> bool:
+    """Whether the PDF prints something in a page's margin boxes (print.css: 「1 / 5」)."""
+    for box in _walk(layout.page):
+        if type(box).__name__ == "MarginBox" and getattr(box, "children", None):
+            return True
+    return False
+
+
+def _no_wrap_distance(picture: Any) -> None:
+    """A picture's distance from the text, 0 as in the PDF: python-docx leaves it out, which
+    Word reads as 0 and LibreOffice as 3.2 mm (a barcode shifted in the window)."""
+    for side in ("distT", "distB", "distL", "distR"):
+        picture_inline(picture).set(side, "0")

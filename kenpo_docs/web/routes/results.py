@@ -114,6 +114,34 @@ def download_xlsx(request: Request, batch_id: str, name: str, user: AnyUser) -> 
         "Content-Disposition": f'attachment; filename="{batch.id}-{path.stem}.xlsx"'})
 
 
+#: The Word twin of a member's letter (kenpo-docs letter docx).
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@router.get("/results/{batch_id}/letter")
+def letter_docx_download(request: Request, batch_id: str, member: str,
+                         user: AnyUser) -> Response:
+    """The letter of the envelope holding ``member`` (記号-番号-枝番) as an editable Word
+    file, exactly the mailed piece's (``kenpo-docs letter docx --batch-dir``): same roster,
+    options and folder, so the same 管理番号 and 文書番号. Named by the piece id."""
+    from kenpo_docs.mailing.letter_docx import letter_docx
+    from kenpo_docs.web.runner import merge_options
+
+    folder = data_folder(request)
+    batch = get_batch(folder, batch_id)
+    if batch.state != "done":
+        raise HTTPException(404, "終わった一括処理の文書だけを出せます (only a finished batch)")
+    try:
+        made = letter_docx(uploads.stored_path(folder, batch.upload),
+                           member_key=member.strip(), batch_dir=folder.batch_dir(batch.id),
+                           options=merge_options(folder, batch, workers=1, record=False))
+    except KenpoDocsError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    audit(request, "download", batch=batch.id, file=f"letter:{made.piece_id}")
+    return Response(made.data, media_type=DOCX, headers={
+        "Content-Disposition": f'attachment; filename="{made.piece_id}.docx"'})
+
+
 @router.post("/results/{batch_id}/verify/{name:path}")
 def verify(request: Request, batch_id: str, name: str, user: AnyUser) -> Response:
     """Read every page's piece code and check the print file against the tracking
