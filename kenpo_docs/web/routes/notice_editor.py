@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from kenpo_docs.documents.notices import Notice, get_notice, source_path
@@ -176,6 +177,27 @@ def house_style(user: AnyUser) -> Response:
     return FileResponse(path, media_type=MEDIA["docx"], filename=HOUSE_STYLE)
 
 
+def _create(folder: DataFolder, title: str, on: str, start: str, markdown: str,
+            word: bytes) -> Notice:
+    """The new notice from the form (see :func:`new_notice`)."""
+    if not title:
+        raise TemplateError("題名を入力してください (title missing)")
+    date = parse_date(on, field="日付")
+    too_long = [str(p) for p in check_notice(NoticeDoc(None, ()), title=title)
+                if p.severity == "error"]
+    if too_long:  # refused before a number is taken
+        raise TemplateError(too_long[0])
+    if start == "markdown":
+        if not markdown.strip():
+            raise TemplateError("Markdown の本文を貼り付けてください (no Markdown given)")
+        return new_from_markdown(title, date, markdown)[0]
+    if start == "word":
+        return new_from_source(title, date, _store_word(folder, word))[0]
+    if start == "starter":
+        return new_from_source(title, date)[0]
+    raise TemplateError("作り方を選んでください (choose how to start)")
+
+
 @router.post("/notices/new", response_class=HTMLResponse)
 async def new_notice(
     request: Request,
@@ -189,26 +211,10 @@ async def new_notice(
     """``notice new --title T --date D [--from SOURCE]``, then the editor."""
     folder = data_folder(request)
     values = {"title": title, "on": on, "start": start, "markdown": markdown}
-    title = title.strip()
-    try:
-        if not title:
-            raise TemplateError("題名を入力してください (title missing)")
-        date = parse_date(on, field="日付")
-        too_long = [str(p) for p in check_notice(NoticeDoc(None, ()), title=title)
-                    if p.severity == "error"]
-        if too_long:
-            raise TemplateError(too_long[0])
-        if start == "markdown":
-            if not markdown.strip():
-                raise TemplateError("Markdown の本文を貼り付けてください (no Markdown given)")
-            notice, _warnings = new_from_markdown(title, date, markdown)
-        elif start == "word":
-            data = await word.read() if word is not None else b""
-            notice, _warnings = new_from_source(title, date, _store_word(folder, data))
-        elif start == "starter":
-            notice, _warnings = new_from_source(title, date)
-        else:
-            raise TemplateError("作り方を選んでください (choose how to start)")
+    data = await word.read() if word is not None and start == "word" else b""
+    try:  # rendering and writing off the event loop (other pages keep answering)
+        notice = await run_in_threadpool(_create, folder, title.strip(), on, start, markdown,
+                                         data)
     except KenpoDocsError as exc:
         return page(request, "notice_new.html", {"values": values, "error": str(exc)},
                     status_code=400)
@@ -250,14 +256,16 @@ async def reupload(request: Request, user: AnyUser, number: int,
     """Replace the draft's source with a Word file; its formatting warnings by paragraph."""
     notice = _source_notice(number)
     folder = data_folder(request)
+    data = await word.read() if word is not None else b""
     try:
-        path = _store_word(folder, await word.read() if word is not None else b"")
-        replace_from_word(number, path.read_bytes())
+        path = _store_word(folder, data)
+        await run_in_threadpool(replace_from_word, number, path.read_bytes())
     except KenpoDocsError as exc:
         return _editor(request, notice, error=str(exc), status_code=400)
     _edited(folder, number, user.name)
     audit(request, "notice-word", notice=number)
-    _check(folder, number, proof=True)  # the new text's proof, before the editor shows it
+    # The new text's proof, before the editor shows it (off the event loop).
+    await run_in_threadpool(_check, folder, number, proof=True)
     return RedirectResponse(f"/notices/{number}/edit?word=1", status_code=303)
 
 
