@@ -308,3 +308,14 @@ def test_an_html_notice_has_no_editor(data: Path) -> None:
     assert c.get("/notices/999/edit").status_code == 400
     assert 'href="/notices/539/edit"' not in c.get("/notices").text
     assert csrf(c.get("/notices/new").text) == token
+
+
+def test_a_paste_with_an_undefined_variable_registers_nothing(data: Path) -> None:
+    c, token = _session(data, "alice")
+    r = _new(c, token, markdown="## 見出し\n\n{{ member_name }} 様\n")
+    assert r.status_code == 400
+    assert "作れませんでした" in r.text and "member_name" in r.text and "line 3" in r.text
+    assert [n.number for n in load_register()] == [539]
+    _new(c, token)
+    r = _save(c, token, 540, "")  # an emptied box is saved and checked, not refused
+    assert r.status_code == 200 and "check-result" in r.text

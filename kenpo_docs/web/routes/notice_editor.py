@@ -187,15 +187,19 @@ def _create(folder: DataFolder, title: str, on: str, start: str, markdown: str,
                 if p.severity == "error"]
     if too_long:  # refused before a number is taken
         raise TemplateError(too_long[0])
-    if start == "markdown":
-        if not markdown.strip():
-            raise TemplateError("Markdown の本文を貼り付けてください (no Markdown given)")
-        return new_from_markdown(title, date, markdown)[0]
-    if start == "word":
-        return new_from_source(title, date, _store_word(folder, word))[0]
-    if start == "starter":
-        return new_from_source(title, date)[0]
-    raise TemplateError("作り方を選んでください (choose how to start)")
+    if start not in ("starter", "markdown", "word"):
+        raise TemplateError("作り方を選んでください (choose how to start)")
+    if start == "markdown" and not markdown.strip():
+        raise TemplateError("Markdown の本文を貼り付けてください (no Markdown given)")
+    source = _store_word(folder, word) if start == "word" else None
+    try:
+        if start == "markdown":
+            return new_from_markdown(title, date, markdown)[0]
+        return new_from_source(title, date, source)[0]
+    except TemplateError as exc:  # nothing was registered
+        raise TemplateError("本文の変数か {% %} の書き方に誤りがあるため、作れませんでした。使える"
+                            f"変数は notice, periods, card_rows, timings, contact です ({exc})",
+                            ) from exc
 
 
 @router.post("/notices/new", response_class=HTMLResponse)
@@ -237,7 +241,7 @@ def editor(request: Request, user: AnyUser, number: int, word: bool = False) -> 
 
 @router.post("/notices/{number}/source", response_class=HTMLResponse)
 def save(request: Request, user: AnyUser, number: int,
-         source: str = Form(...)) -> HTMLResponse:
+         source: str = Form("")) -> HTMLResponse:
     """Save the textarea, validate, render the proof; htmx gets the check fragment."""
     _source_notice(number)
     folder = data_folder(request)
