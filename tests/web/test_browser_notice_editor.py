@@ -128,6 +128,15 @@ def test_a_notice_written_edited_and_issued_in_the_browser(
         expect(page.locator("#check")).to_contain_text("検査で問題は見つかりませんでした",
                                                        timeout=PROOF_TIMEOUT_MS)
         expect(page.locator("#issue")).to_contain_text("承認者に確認を依頼してください")
+
+    with steps("refused-save-is-said"):  # an expired form: said beside the text, not lost
+        page.evaluate("""() => document.body.setAttribute("hx-headers",
+                                                           '{"X-CSRF-Token": "expired"}')""")
+        page.fill("#source", FIXED + "\n追記\n")
+        expect(page.locator("#check .message.error")).to_contain_text(
+            "保存できませんでした（403）", timeout=PROOF_TIMEOUT_MS)
+        page.reload()
+        expect(page.locator("#source")).to_have_value(FIXED)  # the refused text was not saved
         page.click("header .who button")
         expect(page).to_have_url(re.compile(r"/login$"))
 
