@@ -135,12 +135,12 @@ def test_a_notice_written_edited_and_issued_in_the_browser(
         page.fill("#source", FIXED + "\n追記\n")
         expect(page.locator("#check .message.error")).to_contain_text(
             "保存できませんでした（403）", timeout=PROOF_TIMEOUT_MS)
+
+    with steps("approver-issues"):
         page.reload()
         expect(page.locator("#source")).to_have_value(FIXED)  # the refused text was not saved
         page.click("header .who button")
         expect(page).to_have_url(re.compile(r"/login$"))
-
-    with steps("approver-issues"):
         log_in(page, server, APPROVER)
         page.goto(server.url + "/notices/541/edit")
         page.click("#issue button[type=submit]")
