@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections import Counter
 from dataclasses import replace
@@ -317,23 +318,23 @@ def test_a_key_short_enough_to_stay_on_the_contact_line_is_laid_out_in_full() ->
     assert _overlay_for(Household(family.insured))
 
 
-def test_a_tagged_pdf_overlay_is_laid_out_as_a_document(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Drawing values straight into the page writes no structure tags: a tagged PDF's
-    overlay goes through the laid-out overlay document, which does."""
-    calls = []
-    laid_out = overlay._laid_out_overlay_pages
-
-    def spy(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append([anchor for anchor, _, _ in pages])
-        return laid_out(pages, *args, **kwargs)
-
-    monkeypatch.setattr(overlay, "_laid_out_overlay_pages", spy)
+def test_a_tagged_pdf_overlay_is_drawn_with_its_values_marked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tagged PDF's values are drawn straight into the page too (no overlay document):
+    each value is a marked-content sequence of its own, whose MCID the page's structure
+    elements take where the background had its placeholder (pdf.tagtree.fill)."""
+    monkeypatch.setattr(overlay, "_laid_out_overlay_pages",
+                        lambda *a, **k: pytest.fail("laid out as a document"))
     ctx = form_context("bessou1", _family("髙橋"), as_of=AS_OF, anchor="a")
     tagged = formoverlay.render_overlays("bessou1", [ctx], ["a"], as_of=AS_OF,
                                          options=RenderOptions(as_of=AS_OF, pdf_tags=True))
-    assert sorted(tagged) == ["a"] and calls == [["a"]]
-    calls.clear()
-    assert sorted(_overlay_for(_family("髙橋"))) == ["a"] and calls == []
+    assert sorted(tagged) == ["a"]
+    page, background = tagged["a"]
+    assert background.tags is not None and page.marks
+    content = page.page.get_contents().get_data()
+    assert sorted(int(m) for m in re.findall(rb"/MCID (\d+)", content)) == sorted(
+        page.marks.values())
+    assert background.tags.slots == set(page.marks)  # each value where its placeholder was
 
 
 def test_a_shape_laid_out_by_one_process_is_loaded_by_the_others(

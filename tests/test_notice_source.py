@@ -286,3 +286,26 @@ def test_an_issued_markdown_notice_is_frozen_with_the_house_page(home: Path,
     assert not (tmp_path / "b").exists()
     # 539, an HTML template, does not depend on the house page.
     assert build_notice(539, "html", out_dir=tmp_path / "c").is_file()
+
+
+@pytest.mark.parametrize("expression", ["{{ 9**99999999 }}", "{{ 'x' * 10**10 }}",
+                                        "{{ [1] * 100000 }}", "{{ 100000 * 'ab' }}"])
+def test_arithmetic_that_would_hold_the_machine_is_refused(expression: str) -> None:
+    """The sandbox bounds ``range`` only; a power or a repetition this size would take a worker
+    (or the web page's thread) for minutes. Refused at once, as a template error."""
+    import time
+
+    from kenpo_docs.errors import TemplateError
+    from kenpo_docs.render.notice_source import expand_variables
+
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match=r"大きすぎ|長すぎ"):
+        expand_variables(f"# 題\n\n{expression}\n", {}, source="notice.md")
+    assert time.monotonic() - started < 5
+
+
+def test_ordinary_arithmetic_still_works() -> None:
+    from kenpo_docs.render.notice_source import expand_variables
+
+    assert expand_variables("{{ 2**10 }} {{ '-' * 3 }} {{ 3 * 4 }}", {}, source="n.md") \
+        == "1024 --- 12"

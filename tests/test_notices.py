@@ -112,3 +112,50 @@ def test_cli_unknown_notice_is_a_one_line_error(home: Path) -> None:
 def test_cli_bad_date_is_a_usage_error(home: Path) -> None:
     result = CliRunner().invoke(cli, ["notice", "new", "--title", "x", "--date", "令和7年2月30日"])
     assert result.exit_code == 2
+
+
+def test_the_approver_is_kept_in_the_register_and_listed(home: Path) -> None:
+    """issue(approved_by=...) (the web page's approver) survives the register's round trip;
+    an issue from the terminal records nobody, and `notice list` says who approved."""
+    from kenpo_docs.publish.notices import issue, new_from_markdown
+
+    text = "## 休業期間\n\n窓口を休みます。\n"
+    first, _ = new_from_markdown("年末年始の窓口", date(2026, 12, 10), text)
+    second, _ = new_from_markdown("年始の窓口", date(2027, 1, 5), text)
+    issue(first.number, approved_by="suzuki")
+    issue(second.number)
+    raw = tomllib.loads((home / "templates/notices/register.toml").read_text("utf-8"))
+    by_number = {row["number"]: row for row in raw["notice"]}
+    assert by_number[first.number]["approved_by"] == "suzuki"
+    assert "approved_by" not in by_number[second.number]
+    assert {n.number: n.approved_by for n in load_register()}[first.number] == "suzuki"
+    out = CliRunner().invoke(cli, ["notice", "list"]).output.splitlines()
+    assert out[1] == f"{first.number}\t8.12.10\tissued\t年末年始の窓口\t承認 suzuki"
+    assert out[2] == f"{second.number}\t9.1.5\tissued\t年始の窓口"
+
+
+def test_the_editor_functions_of_a_draft(home: Path) -> None:
+    """save_source replaces a draft's notice.md (CRLF from a browser becomes LF), check_source
+    reports an undefined variable as an error with its line instead of raising, and an
+    issued notice refuses both save_source and replace_from_word."""
+    from kenpo_docs.publish.notices import (
+        check_source,
+        issue,
+        new_from_markdown,
+        replace_from_word,
+        save_source,
+    )
+
+    n, _ = new_from_markdown("年末年始の窓口", date(2026, 12, 10), "## 見出し\n\n本文。\n")
+    path = save_source(n.number, "## 見出し\r\n\r\n{{ phone }} まで。\r\n")
+    assert path.read_bytes() == "## 見出し\n\n{{ phone }} まで。\n".encode()
+    [problem] = check_source(n.number)
+    assert (problem.severity, problem.line) == ("error", 3) and "phone" in problem.message
+    save_source(n.number, "## 見出し\n\n本文。\n")
+    assert check_source(n.number) == []
+    issue(n.number)
+    with pytest.raises(TemplateError, match="発行済み"):
+        save_source(n.number, "## 変更\n\n本文。\n")
+    with pytest.raises(TemplateError, match="発行済み"):
+        replace_from_word(n.number, b"PK")
+    assert path.read_text("utf-8") == "## 見出し\n\n本文。\n"

@@ -286,7 +286,7 @@ def _stamp_prefix(n: int, page: pypdf.PageObject, options: StampOptions) -> str:
     quiet = options.quiet_zone_mm * _PT_PER_MM
     mod = options.module_mm * _PT_PER_MM
     prefix = "\n".join([
-        "\nQ\nq",
+        "\nQ\n/Artifact BMC\nq",  # the code is no part of the document: an artifact
         " ".join(_fmt(v) for v in cm) + " cm",
         f"1 0 0 1 {_fmt(left)} {_fmt(bottom)} cm",
         f"1 g 0 0 {_fmt(side)} {_fmt(side)} re f",
@@ -302,7 +302,7 @@ def _stamp_ops(page: pypdf.PageObject, text: str, options: StampOptions) -> byte
     matrix = _modules(text, options)
     # One path, one fill: abutting rectangles show no anti-aliasing seams.
     return (f"{_stamp_prefix(len(matrix), page, options)}\n{_module_rects(matrix)}\nf\nQ\n"
-            .encode("ascii"))
+            "EMC\n".encode("ascii"))
 
 
 #: The object number of the ``q`` stream a writer's stamped pages start with (a number: a

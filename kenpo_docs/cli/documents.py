@@ -25,7 +25,8 @@ def notice_list() -> None:
     from kenpo_docs.domain.era import format_short
 
     for n in load_register():
-        click.echo(f"{n.number}\t{format_short(n.date)}\t{n.status}\t{n.title}")
+        approved = f"\t承認 {n.approved_by}" if n.approved_by else ""
+        click.echo(f"{n.number}\t{format_short(n.date)}\t{n.status}\t{n.title}{approved}")
 
 
 @notice.command("new")

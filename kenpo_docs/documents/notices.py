@@ -26,7 +26,7 @@ from kenpo_docs.paths import templates_dir
 
 FORMATS = ("pdf", "docx", "html")
 STATUSES = ("draft", "issued")
-_KEYS = {"number", "date", "title", "folder", "status", "hash", "attachments"}
+_KEYS = {"number", "date", "title", "folder", "status", "hash", "approved_by", "attachments"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Notice:
     folder: str
     status: str = "draft"
     hash: str | None = None
+    #: Who approved the issue (the web page's approver; None when issued from the terminal).
+    approved_by: str | None = None
     # 添付資料 in print order: (what, title) with what = "form:NAME" or "file:PATH"
     # (PATH relative to the project home); see kenpo_docs.publish.pack.
     attachments: tuple[tuple[str, str], ...] = ()
@@ -80,6 +82,7 @@ def load_register(templates: Path | None = None) -> list[Notice]:
                 folder=str(row.get("folder", row["number"])),
                 status=str(row.get("status", "draft")),
                 hash=row.get("hash"),
+                approved_by=str(row["approved_by"]) if "approved_by" in row else None,
                 attachments=tuple(
                     (str(a["enclose"]), str(a.get("title", "")))
                     for a in row.get("attachments", [])
@@ -123,6 +126,8 @@ def save_register(notices: Iterable[Notice], templates: Path | None = None) -> N
         ]
         if n.hash:
             lines.append(f"hash = {_toml_str(n.hash)}")
+        if n.approved_by:
+            lines.append(f"approved_by = {_toml_str(n.approved_by)}")
         if n.attachments:
             lines.append("attachments = [")
             lines += [
@@ -280,11 +285,13 @@ def issue_notice(
     templates: Path | None = None,
     force: bool = False,
     incomplete: list[str] | None = None,
+    approved_by: str | None = None,
 ) -> Notice:
     """Mark a notice issued and freeze its template folder by hash.
 
     ``incomplete``: what the notice cannot print yet, as its builder found it (a notice.md
     notice's validation warnings); by default :func:`incomplete_sections` of its HTML.
+    ``approved_by``: who approved it (kept in the register beside the hash).
 
     Raises:
         TemplateError: the notice is incomplete and ``force`` is not set.
@@ -298,7 +305,8 @@ def issue_notice(
             + "; ".join(missing),
             template=notice.template,
         )
-    frozen = replace(notice, status="issued", hash=template_hash(notice, templates))
+    frozen = replace(notice, status="issued", hash=template_hash(notice, templates),
+                     approved_by=approved_by or None)
     save_register([frozen if n.number == number else n for n in notices], templates)
     return frozen
 

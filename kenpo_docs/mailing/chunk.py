@@ -27,6 +27,7 @@ from pypdf.generic import (
     DecodedStreamObject,
     DictionaryObject,
     NameObject,
+    TextStringObject,
 )
 
 from kenpo_docs.barcodes.piececode import StampOptions, piece_code_text, stamp_page
@@ -49,6 +50,16 @@ from kenpo_docs.pdf.stream import (
     Segment,
     SegmentRecorder,
     shared_form_xobject,
+)
+from kenpo_docs.pdf.tagtree import (
+    Compiled,
+    Node,
+    Tagged,
+    compile_tags,
+    in_xobject,
+    read_tags,
+    simplify,
+    xobject_key,
 )
 from kenpo_docs.render import RenderOptions
 from kenpo_docs.render.pages import FullPages, render_split
@@ -209,6 +220,9 @@ class _StaticPage:
     boxes: tuple[tuple[NameObject, Any], ...]
     content: Any
     resources: Any
+    #: The page's structure elements (in its shared XObject): its own, or a figure with a
+    #: text alternative for a page of an untagged PDF.
+    tags: Tagged | None = None
 
 
 def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPage]:
@@ -224,10 +238,28 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPag
     stream = DecodedStreamObject()
     stream.set_data(b"q /KS Do Q")
     content = add_object(writer, stream)
+    figure: Any = None
     for path in paths:
-        _, pages = _static_source(path)
+        reader, pages = _static_source(path)
+        tagged = _static_tags(path)
         for number, (page, data) in enumerate(pages, start=1):
-            form = shared_form_xobject(writer, data, page, f"{path.name}#{number}")
+            name = f"{path.name}#{number}"
+            compiled = tagged[number - 1]
+            form = shared_form_xobject(writer, data, page, name,
+                                       xobject_key(name) if compiled is not None else None)
+            page_content = content
+            if compiled is None:
+                # An untagged PDF (an external flyer): each page a figure, named by the
+                # PDF's title, so that nothing on a piece's page is outside the structure.
+                if figure is None:
+                    drawn = DecodedStreamObject()
+                    drawn.set_data(b"/Figure <</MCID 0>> BDC q /KS Do Q EMC")
+                    figure = add_object(writer, drawn)
+                page_content = figure
+                title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
+                title = title or "同封資料"
+                alt = TextStringObject(f"{title}（{number}／{len(pages)}ページ）")
+                compiled = compile_tags([Node("Figure", [0], extra=b"/Alt" + _pdf_bytes(alt))])
             resources = add_object(writer, DictionaryObject({
                 NameObject("/XObject"): DictionaryObject({NameObject("/KS"): form}),
             }))
@@ -236,12 +268,31 @@ def _static_pages(writer: PdfWriter, paths: tuple[Path, ...]) -> list[_StaticPag
                           for k in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/Rotate")
                           if k in page)
             out.append(_StaticPage(float(page.mediabox.width), float(page.mediabox.height),
-                                   boxes, content, resources))
+                                   boxes, page_content, resources, Tagged(compiled)))
     return out
 
 
-def _add_static_page(writer: PdfWriter, static: _StaticPage) -> None:
+def _pdf_bytes(obj: Any) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    obj.write_to_stream(out)
+    return out.getvalue()
+
+
+@functools.lru_cache(maxsize=8)
+def _static_tags(path: Path) -> list[Compiled | None]:
+    """A static enclosure's structure elements, page by page (in the page's shared XObject),
+    read once per process."""
+    return [compile_tags(in_xobject(simplify(t), f"{path.name}#{n}")) if t is not None else None
+            for n, t in enumerate(read_tags(_static_source(path)[0]), start=1)]
+
+
+def _add_static_page(writer: PdfWriter, static: _StaticPage,
+                     tags: dict[int, Tagged] | None = None) -> None:
     """A page that draws a shared static page by reference (``/KS Do``)."""
+    if tags is not None and static.tags is not None:
+        tags[len(writer.pages)] = static.tags
     page = writer.add_blank_page(static.width, static.height)
     for name, value in static.boxes:
         page[name] = value
@@ -361,6 +412,7 @@ def add_card_pages(
     *,
     first_page: int,
     sides: Sides,
+    tags: dict[int, Tagged] | None = None,
 ) -> None:
     """A piece's card pages (none when the batch has no cards): each sheet or card-stock card
     drawn over its shape's background, or its page of the full layout.
@@ -372,7 +424,7 @@ def add_card_pages(
         return
     for sheet in cards.by_piece.get(piece_id, ()):
         pad_to_front(writer, first_page, sides=sides)
-        add_document_pages(writer, sheet.anchor, overlays, full, backgrounds)
+        add_document_pages(writer, sheet.anchor, overlays, full, backgrounds, tags)
         pad_to_front(writer, first_page, sides=sides)
 
 
@@ -391,18 +443,42 @@ def add_document_pages(
     overlays: dict[str, tuple[Any, Any]],
     full: FullPages,
     backgrounds: dict[str, Any],
+    tags: dict[int, Tagged] | None = None,
 ) -> None:
     """A letter's or form's pages: its overlay page drawing its shape's background (added to
-    ``writer`` once per chunk, kept in ``backgrounds``), or its pages of the full layout."""
+    ``writer`` once per chunk, kept in ``backgrounds``), or its pages of the full layout.
+    ``tags`` gets each tagged page's structure elements, by its index in ``writer``."""
     if anchor in overlays:
         overlay, background = overlays[anchor]
         if background.name not in backgrounds:
             backgrounds[background.name] = background_xobject(writer, background)
+        marks = getattr(overlay, "marks", None)
+        if tags is not None and marks is not None and background.tags is not None:
+            tags[len(writer.pages)] = Tagged(background.tags, marks)
         add_overlay_page(writer, overlay, backgrounds[background.name])
         return
     reader, first, end = full[anchor]
+    page_tags = _reader_tags(reader) if tags is not None else None
     for i in range(first, end):
+        own = page_tags[i] if page_tags is not None else None
+        if tags is not None and own is not None:
+            tags[len(writer.pages)] = own
         writer.add_page(reader.pages[i])
+
+
+_READER_TAGS: dict[int, tuple[Any, list[Tagged | None]]] = {}
+
+
+def _reader_tags(reader: Any) -> list[Tagged | None]:
+    """The structure elements of a laid-out document's pages (read once per document)."""
+    known = _READER_TAGS.get(id(reader))
+    if known is None or known[0] is not reader:
+        if len(_READER_TAGS) > 16:
+            _READER_TAGS.clear()
+        tags = [Tagged(compile_tags(simplify(t))) if t is not None else None
+                for t in read_tags(reader)]
+        known = _READER_TAGS[id(reader)] = (reader, tags)
+    return known[1]
 
 
 def render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = None) -> ChunkResult:
@@ -424,7 +500,7 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     serialized once (a :class:`~kenpo_docs.pdf.stream.Segment`): each piece file is
     spliced out of it, and it is saved as the chunk's part file for the print files.
     """
-    options = RenderOptions(as_of=job.as_of, pdf_tags=False)
+    options = RenderOptions(as_of=job.as_of)  # tagged (docs/accessibility.md)
     spec = get_letter(job.letter)
     ids = [p.piece_id for p in job.pieces]
     letters = letter_context(job)
@@ -459,16 +535,18 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     statics = _static_pages(writer, job.static)
     backgrounds: dict[str, Any] = {}
     spans: list[tuple[str, int, int]] = []
+    tags: dict[int, Tagged] = {}
     for piece in job.pieces:
         first_page = len(writer.pages)
-        add_document_pages(writer, f"piece-{piece.piece_id}", overlays, full, backgrounds)
+        add_document_pages(writer, f"piece-{piece.piece_id}", overlays, full, backgrounds,
+                           tags)
         add_card_pages(writer, piece.piece_id, cards, overlays, full, backgrounds,
-                       first_page=first_page, sides=job.sides)
+                       first_page=first_page, sides=job.sides, tags=tags)
         for name in job.forms:
             add_document_pages(writer, f"form-{name}-{piece.piece_id}", overlays, full,
-                                backgrounds)
+                                backgrounds, tags)
         for static in statics:
-            _add_static_page(writer, static)
+            _add_static_page(writer, static, tags)
         pad_to_front(writer, first_page, sides=job.sides)  # the next piece on a front side
         count = len(writer.pages) - first_page
         if job.stamp_codes:
@@ -481,8 +559,8 @@ def _render_chunk(job: ChunkJob, *, static_ready: Callable[[], object] | None = 
     # Every page of the chunk is serialized once; the piece files and the print files (from
     # the saved segment, the chunk's "part") are spliced together from those bytes.
     recorder = SegmentRecorder()
-    for page in writer.pages:
-        recorder.add_page(page)
+    for index, page in enumerate(writer.pages):
+        recorder.add_page(page, tags.get(index))
     segment = recorder.segment
     # A piece file gets one font per face, holding the glyphs it draws (see piecefonts); the
     # print files, from the saved segment, keep the chunk's subsets, stored once per chunk.

@@ -105,7 +105,7 @@ def _render_covers(context: dict[str, Any], as_of: date, sides: Sides
     from kenpo_docs.mailing.chunk import FULL_PER_DOCUMENT, STAMP_OPTIONS, add_document_pages
     from kenpo_docs.render.pages import render_split
 
-    options = RenderOptions(as_of=as_of, pdf_tags=False)
+    options = RenderOptions(as_of=as_of)  # tagged (docs/accessibility.md)
     base = {k: v for k, v in context.items() if k != "covers"}
     pages = [(page["anchor"], cover, page) for cover in context["covers"]
              for page in cover["pages"]]
@@ -118,10 +118,11 @@ def _render_covers(context: dict[str, Any], as_of: date, sides: Sides
     writer = PdfWriter()
     backgrounds: dict[str, Any] = {}
     ranges: dict[str, tuple[int, int]] = {}
+    tags: dict[int, Any] = {}
     for cover in context["covers"]:
         first = len(writer.pages)
         for page in cover["pages"]:
-            add_document_pages(writer, page["anchor"], overlays, full, backgrounds)
+            add_document_pages(writer, page["anchor"], overlays, full, backgrounds, tags)
         pad_to_front(writer, first, sides=sides)
         end = len(writer.pages)
         if cover.get("cover_id"):
@@ -130,6 +131,6 @@ def _render_covers(context: dict[str, Any], as_of: date, sides: Sides
                                                             end - first), STAMP_OPTIONS)
         ranges[cover["anchor"]] = (first, end)
     recorder = SegmentRecorder()
-    for page in writer.pages:
-        recorder.add_page(page)
+    for index, page in enumerate(writer.pages):
+        recorder.add_page(page, tags.get(index))
     return recorder.segment, ranges

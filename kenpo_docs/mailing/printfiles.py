@@ -23,6 +23,7 @@ from kenpo_docs.mailing.folder import subfolder
 from kenpo_docs.mailing.plan import BatchPlan
 from kenpo_docs.pdf.sides import DEFAULT_SIDES, Sides, sheets
 from kenpo_docs.pdf.stream import PdfStreamWriter, Segment
+from kenpo_docs.pdf.tagtree import Tagged, compile_tags, read_tags
 
 #: ``sheets`` is the sheets of paper as the batch prints (``sides``: its ``--sides``): a
 #: duplex file's blank back pages are counted in ``pages`` and make no sheet of their own.
@@ -320,8 +321,11 @@ def _write_print_file(
             mark = f"{piece.seq:05d} {piece.piece_id}"
             if source is None:
                 reader = PdfReader(out / "pieces" / f"{piece.piece_id}.pdf")
+                tags = read_tags(reader)  # its structure, to go on in the print file's
                 for i in range(pages):
-                    writer.add_page(reader.pages[i], bookmark=mark if i == 0 else None)
+                    own = tags[i]
+                    writer.add_page(reader.pages[i], bookmark=mark if i == 0 else None,
+                                    tags=Tagged(compile_tags(own)) if own else None)
                 writer.forget(reader)
             else:
                 segment, start = parts.get(source[0], writer), source[1]

@@ -101,10 +101,12 @@ def rect_svg_ops(markup: str, slot: Any, tolerance: float) -> bytes | None:
 @dataclass(frozen=True)
 class OverlayPage:
     """An overlay page plus pictures drawn straight into it (PDF operators, ``{page_height}``
-    to fill in), which :func:`add_overlay_page` appends."""
+    to fill in), which :func:`add_overlay_page` appends. ``marks``: for a tagged page, the
+    MCID of each slot's value (the pictures are then artifacts: the customer barcode)."""
 
     page: Any
     drawn: bytes
+    marks: dict[str, int] | None = None
 
 
 def add_overlay_page(writer: PdfWriter, overlay: Any, background_ref: IndirectObject) -> None:
@@ -140,6 +142,9 @@ def add_overlay_page(writer: PdfWriter, overlay: Any, background_ref: IndirectOb
         prefix.set_data(b"q /KFB Do Q\nq\n")
         suffix = DecodedStreamObject()
         height = _num(float(page.mediabox.height))
-        suffix.set_data(b"\nQ\n" + drawn.replace(b"{page_height}", height.encode()) + b"\n")
+        drawn = drawn.replace(b"{page_height}", height.encode())
+        if isinstance(overlay, OverlayPage) and overlay.marks is not None:
+            drawn = b"/Artifact BMC\n" + drawn + b"\nEMC"
+        suffix.set_data(b"\nQ\n" + drawn + b"\n")
         streams.append(add_object(writer, suffix))
     page[NameObject("/Contents")] = ArrayObject(streams)

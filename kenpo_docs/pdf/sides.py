@@ -21,11 +21,11 @@ Sides = Literal["duplex", "simplex"]
 SIDES: tuple[str, ...] = get_args(Sides)
 DEFAULT_SIDES: Sides = "duplex"
 
-#: The catalog's /ViewerPreferences for each choice (PDF 2.0 12.2, Table 147: /Duplex is the
-#: print dialog's default; DuplexFlipLongEdge is two-sided for portrait A4).
+#: The catalog's /ViewerPreferences entry for each choice (PDF 2.0 12.2, Table 147: /Duplex
+#: is the print dialog's default; DuplexFlipLongEdge is two-sided for portrait A4).
 VIEWER_PREFERENCES: dict[str, bytes] = {
-    "duplex": b"/ViewerPreferences<</Duplex/DuplexFlipLongEdge>>",
-    "simplex": b"/ViewerPreferences<</Duplex/Simplex>>",
+    "duplex": b"/Duplex/DuplexFlipLongEdge",
+    "simplex": b"/Duplex/Simplex",
 }
 
 

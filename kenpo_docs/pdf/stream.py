@@ -37,6 +37,7 @@ from pypdf.generic import (
     IndirectObject,
     NameObject,
     NullObject,
+    NumberObject,
     PdfObject,
     StreamObject,
     TextStringObject,
@@ -46,15 +47,19 @@ from kenpo_docs.errors import AssemblyError
 from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
 from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
+from kenpo_docs.pdf.structure import StructureWriter
+from kenpo_docs.pdf.tagtree import Tagged
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
 
 
-def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str) -> IndirectObject:
+def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str,
+                        struct_key: int | None = None) -> IndirectObject:
     """``page`` (its decoded content ``data``) as a Form XObject in the pypdf ``writer``,
     marked with :data:`STATIC_KEY` ``name`` so :class:`PdfStreamWriter` stores it once per
-    file. Its resources stay references into the page's own reader."""
+    file. Its resources stay references into the page's own reader. ``struct_key``: its
+    ``/StructParents`` (its marked content is in the structure tree, see pdf.tagtree)."""
     raw = DecodedStreamObject()
     raw.set_data(data)
     form = raw.flate_encode()
@@ -64,6 +69,8 @@ def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str) -> Indir
     resources = page.get(NameObject("/Resources"))
     form[NameObject("/Resources")] = resources if resources is not None else DictionaryObject()
     form[STATIC_KEY] = TextStringObject(name)
+    if struct_key is not None:
+        form[NameObject("/StructParents")] = NumberObject(struct_key)
     return add_object(writer, form)
 
 
@@ -127,17 +134,21 @@ class Segment:
 
     objects: list[tuple[str | None, Body]] = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
+    #: ``tags[i]``: page ``i``'s structure elements (None: untagged; see pdf.tagtree).
+    tags: list[Tagged | None] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
         """Write the segment to ``path`` (mode 0600, atomically)."""
-        write_atomic(path, pickle.dumps((self.objects, self.pages), protocol=5))
+        write_atomic(path, pickle.dumps((self.objects, self.pages, self.tags), protocol=5))
 
     @classmethod
     def load(cls, path: Path) -> Segment:
         """Read a segment saved by :meth:`save` (our own scratch file in a 0700 folder)."""
         with open(path, "rb") as fh:
-            objects, pages = pickle.load(fh)
-        return cls(objects, pages)
+            saved = pickle.load(fh)
+        # a part saved before the pieces were tagged (a batch resumed across the upgrade)
+        objects, pages, tags = saved if len(saved) == 3 else (*saved, [])
+        return cls(objects, pages, tags)
 
 
 class _Parts:
@@ -205,8 +216,8 @@ class SegmentRecorder(_Serializer):
         """The segment's number for a reference already recorded."""
         return self._maps[id(ref.pdf)][ref.idnum]
 
-    def add_page(self, page: DictionaryObject) -> int:
-        """Record one page; returns its index in the segment."""
+    def add_page(self, page: DictionaryObject, tags: Tagged | None = None) -> int:
+        """Record one page (and its structure elements); returns its index in the segment."""
         num = self._alloc(None)
         out = _Parts()
         self._ser_page_body(page, out)
@@ -217,10 +228,11 @@ class SegmentRecorder(_Serializer):
             self._ser(obj, out)
             self.segment.objects[obj_num] = (self.segment.objects[obj_num][0], out.body())
         self.segment.pages.append(num)
+        self.segment.tags.append(tags)
         return len(self.segment.pages) - 1
 
 
-class PdfStreamWriter(_Serializer):
+class PdfStreamWriter(_Serializer, StructureWriter):
     """Write a PDF to ``path`` (mode 0600, atomically on :meth:`close`) page by page."""
 
     def __init__(self, path: Path) -> None:
@@ -244,6 +256,7 @@ class PdfStreamWriter(_Serializer):
         #: How the file is meant to be printed: the catalog's /ViewerPreferences says so to
         #: the print dialog (None: no preference).
         self.sides: Sides | None = None
+        self._start_structure()
 
     # -- numbers and raw writing ------------------------------------------------------------
 
@@ -344,29 +357,38 @@ class PdfStreamWriter(_Serializer):
             self._ser(obj, buf)
             self._emit(num, buf.getvalue())
 
-    def add_page(self, page: DictionaryObject, *, bookmark: str | None = None) -> int:
-        """Copy one page (and what it uses, once per source document); returns its index."""
+    def add_page(self, page: DictionaryObject, *, bookmark: str | None = None,
+                 tags: Tagged | None = None) -> int:
+        """Copy one page (and what it uses, once per source document; ``tags``: its
+        structure elements); returns its index."""
         num = self._alloc()
         buf = io.BytesIO()
         buf.write(b"<</Parent %d 0 R" % self._pages_num)
         self._ser_page_body(page, buf)
+        if tags is not None:
+            buf.write(b"/StructParents %d" % len(self._page_nums))
         buf.write(b">>")
-        return self._finish_page(num, buf.getvalue(), bookmark)
+        return self._finish_page(num, buf.getvalue(), bookmark, tags)
 
     def add_segment_page(
         self, segment: Segment, index: int, *, bookmark: str | None = None
     ) -> int:
-        """Copy page ``index`` of a recorded segment (and what it uses, once per segment);
-        returns its index in this file."""
+        """Copy page ``index`` of a recorded segment (and what it uses, once per segment,
+        and its structure elements); returns its index in this file."""
         table = self._map_for(segment)
         num = self._alloc()
         body = self._splice(segment, table, segment.objects[segment.pages[index]][1])
+        tags = segment.tags[index] if index < len(segment.tags) else None
+        tail = b"/StructParents %d>>" % len(self._page_nums) if tags is not None else b">>"
         return self._finish_page(
-            num, b"<</Parent %d 0 R" % self._pages_num + body + b">>", bookmark)
+            num, b"<</Parent %d 0 R" % self._pages_num + body + tail, bookmark, tags)
 
-    def _finish_page(self, num: int, body: bytes, bookmark: str | None) -> int:
+    def _finish_page(self, num: int, body: bytes, bookmark: str | None,
+                     tags: Tagged | None = None) -> int:
         self._emit(num, body)
-        self._flush()
+        self._flush()  # the shared XObjects the page draws get their numbers
+        if tags is not None:
+            self._write_tags(num, tags)
         self._page_nums.append(num)
         if bookmark is not None:
             self._outline.append((bookmark, len(self._page_nums) - 1))
@@ -374,9 +396,10 @@ class PdfStreamWriter(_Serializer):
 
     # -- finishing --------------------------------------------------------------------------
 
-    def _text(self, value: str) -> bytes:
-        from pypdf.generic import TextStringObject
-
+    def _text(self, value: str, prefix: bytes = b"") -> bytes:
+        if prefix or (value.isascii() and value.isalnum()):
+            # an id: ASCII letters, digits and "-" only
+            return b"(" + prefix + value.encode("ascii") + b")"
         buf = io.BytesIO()
         TextStringObject(value).write_to_stream(buf)
         return buf.getvalue()
@@ -404,10 +427,16 @@ class PdfStreamWriter(_Serializer):
                 self._emit(nums[i], b"".join(parts))
             self._emit(outline_num, b"<</Type/Outlines/First %d 0 R/Last %d 0 R/Count %d>>" % (
                 nums[0], nums[-1], len(nums)))
+        structure = self._structure()
         root = self._alloc()
         extra = b"/Outlines %d 0 R/PageMode/UseOutlines" % outline_num if outline_num else b""
+        # the title a viewer shows is the document's, not the file's name (PDF/UA)
+        preferences = b"/DisplayDocTitle true" if "Title" in self.info else b""
         if self.sides is not None:
-            extra += VIEWER_PREFERENCES[self.sides]
+            preferences += VIEWER_PREFERENCES[self.sides]
+        if preferences:
+            extra += b"/ViewerPreferences<<%s>>" % preferences
+        extra += b"/Lang(ja)" + structure
         self._emit(root, b"<</Type/Catalog/Pages %d 0 R%s>>" % (self._pages_num, extra))
         info = None
         if self.info:
@@ -415,16 +444,19 @@ class PdfStreamWriter(_Serializer):
             body = b"".join(b"/" + k.encode("ascii") + b" " + self._text(v)
                             for k, v in self.info.items())
             self._emit(info, b"<<" + body + b">>")
-        xref_at = self._fh.tell()
-        count = len(self._offsets)
-        self._fh.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
-        self._fh.write(b"".join(b"%010d 00000 n \n" % off for off in self._offsets[1:]))
-        file_id = self._file_id()
-        trailer = b"trailer\n<</Size %d/Root %d 0 R/ID[<%s><%s>]" % (
-            count, root, file_id, file_id)
-        if info:
-            trailer += b"/Info %d 0 R" % info
-        self._fh.write(trailer + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at)
+        if self._packed or self._packed_runs:
+            self._xref_stream(root, info)
+        else:
+            xref_at = self._fh.tell()
+            count = len(self._offsets)
+            self._fh.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
+            self._fh.write(b"".join(b"%010d 00000 n \n" % off for off in self._offsets[1:]))
+            file_id = self._file_id()
+            trailer = b"trailer\n<</Size %d/Root %d 0 R/ID[<%s><%s>]" % (
+                count, root, file_id, file_id)
+            if info:
+                trailer += b"/Info %d 0 R" % info
+            self._fh.write(trailer + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at)
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()

@@ -31,8 +31,8 @@ def render_forms(
     spec = get_form(name)
     if fmt not in FORMATS:
         raise TemplateError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    # Tags stay off for fillable forms: WeasyPrint 70 does not tag form widgets.
-    options = RenderOptions(as_of=as_of, pdf_forms=fillable, pdf_tags=not fillable)
+    # Tagged, the fillable one too: WeasyPrint 70 tags each widget as a /Form element.
+    options = RenderOptions(as_of=as_of, pdf_forms=fillable)
     context = {"forms": items}
     if fmt == "docx":
         # The Word twin of the printed form (same HTML, same layout); fillable: its check

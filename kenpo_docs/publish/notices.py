@@ -92,10 +92,113 @@ def warn_incomplete(number: int, templates: Path | None = None) -> list[str]:
     return missing
 
 
-def issue(number: int, *, force: bool = False, templates: Path | None = None) -> Notice:
-    """``notice issue``: refuses while :func:`incomplete` finds anything (unless forced)."""
+def issue(number: int, *, force: bool = False, templates: Path | None = None,
+          approved_by: str | None = None) -> Notice:
+    """``notice issue``: refuses while :func:`incomplete` finds anything (unless forced).
+    ``approved_by`` (the web page's approver) is kept in the register with the hash."""
     return issue_notice(number, templates=templates, force=force,
-                        incomplete=incomplete(number, templates))
+                        incomplete=incomplete(number, templates), approved_by=approved_by)
+
+
+def check_source(number: int, templates: Path | None = None) -> list[Problem]:
+    """What validating a notice.md notice finds, never raising for its text: an undefined
+    variable or a Jinja syntax error is one more error (with its line), as the editor shows
+    it beside the source.
+
+    Raises:
+        TemplateError: the notice is not in the register or has no notice.md.
+    """
+    notice = get_notice(number, templates)
+    if source_path(notice, templates) is None:
+        raise TemplateError(f"notice {number} has no notice.md (an HTML notice)")
+    try:
+        _doc, problems = read_source(notice, templates)
+    except TemplateError as exc:
+        import re
+
+        found = re.search(r"line (\d+)", str(exc))
+        line = getattr(exc, "lineno", None) or (found.group(1) if found else 0)
+        return [Problem("error", "変数か {% %} の書き方に誤りがあります。使える変数は "
+                        "notice, periods, card_rows, timings, contact です "
+                        f"({exc.args[0] if exc.args else exc})", int(line))]
+    return problems
+
+
+def _draft_folder(number: int, templates: Path | None) -> Path:
+    """The folder of a draft notice.md notice, to write its source into.
+
+    Raises:
+        TemplateError: the notice is issued (frozen: a new number is a new notice) or is an
+            HTML notice.
+    """
+    notice = get_notice(number, templates)
+    if notice.status == "issued":
+        raise TemplateError(f"第{number}号は発行済みです。変更できません "
+                            f"(notice {number} is issued: read-only)")
+    if source_path(notice, templates) is None:
+        raise TemplateError(f"notice {number} has no notice.md (an HTML notice)")
+    return notice_folder(notice, templates)
+
+
+def save_source(number: int, text: str, *, templates: Path | None = None) -> Path:
+    """Replace a draft's ``notice.md`` with ``text`` (the web editor's save); returns its
+    path. Validation is :func:`check_source`'s: a draft may be saved with its errors.
+
+    Raises:
+        TemplateError: the notice is issued, or not a notice.md notice.
+    """
+    folder = _draft_folder(number, templates)
+    path = folder / SOURCE
+    write_atomic(path, text.replace("\r\n", "\n").encode("utf-8"), mode=0o644)
+    return path
+
+
+def replace_from_word(number: int, word: bytes, *, templates: Path | None = None) -> list[str]:
+    """Replace a draft's source with a house-style Word file (kept as ``source.docx``, its
+    ``notice.md`` and pictures extracted as by ``notice new --from``); returns the Word
+    warnings (direct formatting with no house equivalent, by paragraph).
+
+    Raises:
+        TemplateError: not a Word file, the notice is issued, or not a notice.md notice.
+    """
+    from kenpo_docs.documents.notice_word import read_word
+
+    folder = _draft_folder(number, templates)
+    extracted = read_word(word)  # before anything is replaced: a bad file changes nothing
+    inserts = folder / INSERTS
+    if inserts.is_dir():
+        for old in inserts.iterdir():
+            if old.is_file():
+                old.unlink()
+    _Source(extracted.markdown, extracted.images, extracted.warnings, word).write(folder)
+    return list(extracted.warnings)
+
+
+def word_warnings(number: int, *, templates: Path | None = None) -> list[str]:
+    """The formatting warnings of the Word file a notice was made from (by paragraph), as
+    ``notice new --from`` printed them; none for a notice written in Markdown."""
+    from kenpo_docs.documents.notice_word import read_word
+
+    word = notice_folder(get_notice(number, templates), templates) / WORD_SOURCE
+    return list(read_word(word.read_bytes()).warnings) if word.is_file() else []
+
+
+def new_from_markdown(title: str, on: date, text: str, *,
+                      templates: Path | None = None) -> tuple[Notice, list[str]]:
+    """``notice new`` from Markdown text rather than a file (the web editor's paste): as
+    :func:`new_from_source`, without pictures.
+
+    Raises:
+        TemplateError: an undefined variable or a Jinja error in ``text`` (nothing registered).
+    """
+    read = _Source(text.replace("\r\n", "\n"), {}, [])
+
+    def fill(folder: Path) -> None:
+        read.write(folder)
+        read_source(Notice(number=0, date=on, title=title, folder=folder.name), templates)
+
+    notice = new_notice(title, on, templates=templates, fill=fill)
+    return notice, incomplete(notice.number, templates)
 
 
 def render_notice(

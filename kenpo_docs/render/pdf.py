@@ -36,6 +36,7 @@ from kenpo_docs.paths import templates_dir as default_templates_dir
 from kenpo_docs.render.environment import make_environment, render_template
 from kenpo_docs.render.fetcher import SafeFetcher
 from kenpo_docs.render.options import RenderOptions
+from kenpo_docs.render.tags import finish as finish_tags
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +251,8 @@ def write_pdf(document: Any, *, options: RenderOptions | None = None) -> bytes:
                 pdf_tags=options.pdf_tags,
                 pdf_variant=options.pdf_variant,
             )
+        if options.pdf_tags or options.pdf_variant == "pdf/ua-1":
+            data = finish_tags(data)
     except Exception as exc:
         raise RenderError(f"writing the PDF failed: {exc}") from exc
     return data

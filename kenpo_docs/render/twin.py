@@ -90,6 +90,7 @@ class Twin(TablesMixin):
         self.allowed = allowed
         self.page = 0
         self._heading_run: dict[str, Any] = {}
+        self._explicit_runs = False
         #: The blocks before and after the one being written (for margins around tables).
         self._around: tuple[Any, Any] = (None, None)
         #: Elements whose border, background and padding a Word table cell already draws.
@@ -300,21 +301,29 @@ class Twin(TablesMixin):
         if heading == "Heading 1" and _fill(style):
             heading = "Banner"
         size = float(style["font_size"]) * PX_PT
+        # A heading drawn as a box of its own (notice 539's STEP heads: h3 for the structure,
+        # shaded and framed like the box they were): the named style says what it is, its
+        # look comes from the layout run by run, as for any boxed paragraph.
+        boxed_heading = heading not in (None, "Banner") and bool(_fill(style) or _borders(style))
+        self._explicit_runs = boxed_heading
         if heading:
             para.style = self.doc.styles[heading]
-            self._heading_overrides(para, heading, style)
+            if not boxed_heading:
+                self._heading_overrides(para, heading, style)
         elif abs(size - 9) < 0.05:
             para.style = self.doc.styles["Note"]
-        self._paragraph_format(para, el, box, heading is not None,
-                               boxed=id(el) not in self.framed)
+        styled_heading = heading is not None and not boxed_heading
+        self._paragraph_format(para, el, box, styled_heading,
+                               boxed=id(el) not in self.framed, boxed_heading=boxed_heading)
         pre = style["white_space"] in ("pre", "pre-line", "pre-wrap")
         first = [True]
         for kind, value in items:
             if kind == "text":
                 text, owner = value
-                self._text(para, text, owner, pre, first, heading is not None)
+                self._text(para, text, owner, pre, first, styled_heading)
             else:
-                self.inline(value, para, pre, first, heading is not None)
+                self.inline(value, para, pre, first, styled_heading)
+        self._explicit_runs = False
         # Trailing space of the last run.
         if para.runs and para.runs[-1].text.endswith(" "):
             para.runs[-1].text = para.runs[-1].text.rstrip(" ")
@@ -362,7 +371,7 @@ class Twin(TablesMixin):
             para.paragraph_format.page_break_before = True
 
     def _paragraph_format(self, para: Any, el: Any, box: Any, heading: bool, *,
-                          boxed: bool = True) -> None:
+                          boxed: bool = True, boxed_heading: bool = False) -> None:
         from docx.shared import Mm, Pt
 
         style = box.style
@@ -391,7 +400,7 @@ class Twin(TablesMixin):
                 fmt.left_indent = Mm(pad_left * PX_MM)
         borders = _borders(style)
         fill = _fill(style)
-        if boxed and _tag(el) not in _HEADINGS and (borders or fill):
+        if boxed and (_tag(el) not in _HEADINGS or boxed_heading) and (borders or fill):
             self._paragraph_box(para, box, borders, fill)
 
     def _text(self, para: Any, text: str, owner: Any, pre: bool, first: list[bool],
@@ -423,8 +432,9 @@ class Twin(TablesMixin):
         size = float(style["font_size"]) * PX_PT
         weight = int(style["font_weight"]) if str(style["font_weight"]).isdigit() else 400
         color = _rgb(style["color"])
-        self._run_format(run, size=size if abs(size - 10) > 0.05 else None,
-                         bold=True if weight >= 600 else None,
+        explicit = self._explicit_runs  # in a boxed heading: not the heading style's look
+        self._run_format(run, size=size if explicit or abs(size - 10) > 0.05 else None,
+                         bold=weight >= 600 if explicit else (True if weight >= 600 else None),
                          color=color[0] if color and color[0] != "000000" else None)
         if "Mincho" in (tuple(style["font_family"]) or ("",))[0]:  # .mincho: BIZ UD明朝
             fonts = run_fonts(run)

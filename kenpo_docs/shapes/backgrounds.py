@@ -26,6 +26,18 @@ from kenpo_docs.gates._weasyprint import page_box
 from kenpo_docs.paths import fonts_dir, templates_dir
 from kenpo_docs.pdf.compose import digest
 from kenpo_docs.pdf.stream import shared_form_xobject
+from kenpo_docs.pdf.tagtree import (
+    Compiled,
+    compile_tags,
+    drop_sequences,
+    empty_sequences,
+    in_xobject,
+    mark_slots,
+    read_tags,
+    simplify,
+    walk,
+    xobject_key,
+)
 from kenpo_docs.render.pdf import shared_font_config
 from kenpo_docs.shapes.slots import Slot, slots_of_page
 
@@ -44,6 +56,10 @@ class Background:
     data: bytes  # the page's content stream, decoded
     slots: dict[str, Slot] | None
     size: tuple[float, float] = (0.0, 0.0)  # CSS px of the laid-out page
+    #: The page's structure elements, each slot's placeholder marked (pdf.tagtree.fill puts
+    #: the value there), the marked content in the background's XObject; None: untagged,
+    #: or its placeholders did not pair up with its slots.
+    tags: Compiled | None = None
 
     @property
     def usable(self) -> bool:
@@ -68,10 +84,29 @@ def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
     h = hashlib.sha256(data)
     digest(page.get(NameObject("/Resources")), h, set())
     first = document.pages[0]
-    background = Background(key, f"{prefix}-{h.hexdigest()[:24]}", page, data, slots,
-                            (float(first.width), float(first.height)))
+    name = f"{prefix}-{h.hexdigest()[:24]}"
+    data, tags = _structure(reader, data, slots, name)
+    background = Background(key, name, page, data, slots,
+                            (float(first.width), float(first.height)), tags)
     _save_shape(background, pdf)
     return background
+
+
+def _structure(reader: PdfReader, data: bytes, slots: dict[str, Slot] | None, name: str
+               ) -> tuple[bytes, Compiled | None]:
+    """The background's content without its placeholders' (empty) marked content, and its
+    first page's structure elements with each slot's place marked (pdf.tagtree)."""
+    tags = read_tags(reader)[0]
+    if tags is None:
+        return data, None
+    # (a picture's slot, the customer barcode, is then left out: it is drawn as an artifact)
+    marked = mark_slots(tags, list(slots or ()), empty_sequences(data))
+    if marked is None:
+        logger.debug("%s: placeholders and slots do not pair up; not tagged", name)
+        return data, None
+    held = {m for n in walk(tags) for m in n.kids if isinstance(m, int)}
+    kept = {m for n in walk(marked) for m in n.kids if isinstance(m, int)}
+    return drop_sequences(data, held - kept), compile_tags(in_xobject(simplify(marked), name))
 
 
 # -- shapes shared by the batch's processes --------------------------------------------------
@@ -158,14 +193,18 @@ def load_shape(key: str, options: Any) -> Background | None:
         for slot in slots.values():
             if slot.style is not None:
                 slot.style.font_config = font_config
-    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    reader = PdfReader(io.BytesIO(pdf))
+    page = reader.pages[0]
     contents = page.get_contents()
-    return Background(key, name, page, contents.get_data() if contents is not None else b"",
-                      slots, size)
+    data, tags = _structure(reader, contents.get_data() if contents is not None else b"",
+                            slots, name)
+    return Background(key, name, page, data, slots, size, tags)
 
 
 def background_xobject(writer: PdfWriter, background: Background) -> IndirectObject:
     """The background page as a Form XObject in ``writer``, marked to be stored once."""
-    return shared_form_xobject(writer, background.data, background.page, background.name)
+    key = xobject_key(background.name) if background.tags is not None else None
+    return shared_form_xobject(writer, background.data, background.page, background.name,
+                               key)
 
 

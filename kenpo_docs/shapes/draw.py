@@ -70,9 +70,10 @@ MAX_DRAWN = 4096
 
 
 def supported(options: Any) -> bool:
-    """True if pages can be drawn here (no tagged PDF or PDF variant, which need more than
-    drawing: structure tags, output intents)."""
-    return not getattr(options, "pdf_tags", False) and not getattr(options, "pdf_variant", None)
+    """True if pages can be drawn here (no PDF variant, which needs more than drawing:
+    output intents). Tagged, each value is its own marked-content sequence (see
+    :func:`draw_pages`)."""
+    return not getattr(options, "pdf_variant", None)
 
 
 def _font_key(pango_font: Any) -> str:
@@ -135,10 +136,14 @@ def _redraw(stream: Any, font: Any, known: _Drawn, slot: Any, matrix: Any) -> No
 
 
 def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholder: str,
-               options: Any) -> tuple[dict[str, Any], dict[str, str]]:
+               options: Any, marks: dict[str, dict[str, int]] | None = None
+               ) -> tuple[dict[str, Any], dict[str, str]]:
     """Draw the text values of ``(anchor, values, background)`` pages (pictures are the
     caller's): ``({anchor: pypdf page}, {anchor: problem})`` where a page with any value that
-    would not print as in the full layout is left out with its reason."""
+    would not print as in the full layout is left out with its reason.
+
+    With ``marks`` (a tagged PDF), each value is a ``/Span`` marked-content sequence of its
+    own, MCIDs from 0 on each page, and ``marks[anchor]`` says which slot has which."""
     fonts: dict[Any, Any] = {}
     pdf = pydyf.PDF()
     resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary(),
@@ -157,9 +162,13 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
         stream.transform(d=-1, f=height * 0.75)
         stream.transform(a=0.75, d=0.75)
         problem = None
+        page_marks: dict[str, int] = {}
         for value in values:
             slot, text = value["slot"], value["text"]
             style = slot.style
+            if marks is not None:
+                page_marks[slot.name] = len(page_marks)
+                stream.stream.append(b"/Span <</MCID %d>> BDC" % page_marks[slot.name])
             known = _DRAWN.pop((id(style), text), None)
             if known is not None and known.style is style and known.font_key in fonts:
                 _DRAWN[(id(style), text)] = known  # the most recently used now
@@ -170,6 +179,8 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
                     break
                 _redraw(stream, fonts[known.font_key], known, slot,
                         wp.matrix(d=-1, e=_x(slot, known.width), f=slot.baseline))
+                if marks is not None:
+                    stream.stream.append(b"EMC")
                 continue
             layout, line, index = wp.shape_line(text, style, layouts.get(id(style)))
             layouts[id(style)] = layout  # each value is drawn before the next is shaped
@@ -209,6 +220,8 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
             if ops and ops[0].endswith(b" Tf"):
                 ops = ops[1:]
             stream.end_text()
+            if marks is not None:
+                stream.stream.append(b"EMC")
             if ops and font is not None and font_size is not None:
                 widths = wp.glyph_widths(font)
                 _remember(style, text, _Drawn(
@@ -224,6 +237,8 @@ def draw_pages(pages: list[tuple[str, list[dict[str, Any]], Any]], *, placeholde
             "Contents": stream.reference, "Resources": resources.reference,
         }))
         drawn.append(anchor)
+        if marks is not None:
+            marks[anchor] = page_marks
         digest.update("\0".join([anchor, *(v["text"] for v in values)]).encode() + b"\n")
     if not drawn:
         return {}, problems

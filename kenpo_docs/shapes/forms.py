@@ -143,7 +143,9 @@ def _lay_out_background(form: str, key: str, ctx: dict[str, Any], options: Any) 
 def backgrounds(form: str, contexts: list[dict[str, Any]], options: Any) -> list[Background]:
     """The background of each context's shape, laid out once per process (or loaded from
     the batch's shared shapes, see :func:`~kenpo_docs.shapes.backgrounds.shared_shapes`)."""
-    keys = [shape_key(c) for c in contexts]
+    # a tagged background carries its structure: it is another shape than an untagged one
+    tagged = "+tags" if getattr(options, "pdf_tags", False) else ""
+    keys = [shape_key(c) + tagged for c in contexts]
     for key, ctx in zip(keys, contexts, strict=True):
         if key not in _BACKGROUNDS:
             if len(_BACKGROUNDS) >= MAX_BACKGROUNDS:

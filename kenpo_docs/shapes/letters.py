@@ -114,7 +114,9 @@ def _background(prefix: str, template: str, html: str, recorder: _Recorder,
     from kenpo_docs.render import write_pdf
     from kenpo_docs.render.pdf import layout_html
 
-    key = hashlib.sha256(html.encode()).hexdigest()
+    # a tagged background carries its structure: it is another shape than an untagged one
+    tagged = "\0tags" if getattr(options, "pdf_tags", False) else ""
+    key = hashlib.sha256((html + tagged).encode()).hexdigest()
     if key not in _BACKGROUNDS:
         if len(_BACKGROUNDS) >= MAX_BACKGROUNDS:
             _BACKGROUNDS.clear()

@@ -185,20 +185,37 @@ def render_overlay_pages(
         laid_out.append((anchor, keep, bg))
     pages = laid_out
     result: dict[str, tuple[Any, Background]] = {}
+    tagged = bool(getattr(options, "pdf_tags", False))
+    if tagged:
+        # A tagged page puts its values where its background's tree had their placeholders
+        # (pdf.tagtree): a background without that tree is laid out in full.
+        for anchor, _, bg in pages:
+            if bg.tags is None:
+                problems[anchor] = "background: untagged"
+        pages = [p for p in pages if p[2].tags is not None]
     if draw.supported(options):
         direct = [p for p in pages if all(v["slot"].kind == "text" and v["slot"].style is not None
                                          for v in p[1])]
         if direct:
+            marks: dict[str, dict[str, int]] | None = {} if tagged else None
             got, drawn_problems = draw.draw_pages(direct, placeholder=PLACEHOLDER,
-                                                  options=options)
+                                                  options=options, marks=marks)
             for anchor, problem in drawn_problems.items():
                 logger.debug("%s overlay: %s laid out in full (%s)", what, anchor, problem)
             problems.update(drawn_problems)
             by_anchor = {a: bg for a, _, bg in direct}
-            result = {a: (OverlayPage(page, drawn[a]) if a in drawn else page, by_anchor[a])
+            result = {a: (OverlayPage(page, drawn.get(a, b""), marks.get(a, {}))
+                          if marks is not None
+                          else OverlayPage(page, drawn[a]) if a in drawn else page,
+                          by_anchor[a])
                       for a, page in got.items()}
             done = {a for a, _, _ in direct}
             pages = [p for p in pages if p[0] not in done]
+    if pages and tagged:
+        # the laid-out overlay document's values are not in the background's tree
+        for anchor, _, _ in pages:
+            problems.setdefault(anchor, "a picture in a tagged page")
+        pages = []
     if pages:
         result.update(_laid_out_overlay_pages(pages, drawn, options=options, what=what,
                                               problems=problems))

@@ -41,8 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: The page routers, in menu order: ``kenpo_docs.web.routes.<name>`` with a ``router``.
 #: Modules not (yet) there are left out.
-ROUTERS = ("auth", "roster", "mailing", "approval", "run", "results", "returns", "notices",
-           "audit")
+ROUTERS = ("auth", "roster", "mailing", "approval", "run", "results", "returns", "notice_editor",
+           "notices", "audit")
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX batches_by_state ON batches (state, approved)",
     ),
+    (
+        # Who last changed a notice's source on the web page (the two-person rule of issuing).
+        """CREATE TABLE notice_edits (
+            number INTEGER PRIMARY KEY,
+            edited_by TEXT NOT NULL,
+            edited TEXT NOT NULL
+        )""",
+    ),
 )
 
 

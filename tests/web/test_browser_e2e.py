@@ -49,6 +49,13 @@ WATCH_PROGRESS_JS = """document.addEventListener("DOMContentLoaded", () => {
 });"""
 
 
+#: An image's width once it has loaded: visible is not loaded (the proof PNG may still be
+#: arriving when the <img> is laid out).
+LOADED_WIDTH = ("img => img.complete && img.naturalWidth ? img.naturalWidth : new Promise("
+                "done => { img.addEventListener('load', () => done(img.naturalWidth));"
+                " img.addEventListener('error', () => done(0)); })")
+
+
 def log_in(page: Any, server: LiveServer, name: str) -> None:
     page.goto(server.url + "/login")
     page.fill("input[name=name]", name)
@@ -117,8 +124,7 @@ def test_the_whole_mailing_in_the_browser(live_server: LiveServer, page: Any, st
     with steps("proof", keep="web-proof.png", at="#proof"):
         page.click("#proof button[type=submit]")
         expect(page.locator("#proof .proofs img").first).to_be_visible(timeout=120_000)
-        assert page.locator("#proof .proofs img").first.evaluate(
-            "img => img.complete && img.naturalWidth > 100")
+        assert page.locator("#proof .proofs img").first.evaluate(LOADED_WIDTH) > 100
 
     with steps("request-approval"):
         page.click("form[action$='/request'] button")
@@ -210,7 +216,7 @@ def test_notices_and_forms_in_the_browser(live_server: LiveServer, page: Any, st
         page.click("#notice-539 form[action$='/proof'] button")
         first = page.locator("#notice-539-files .proofs img").first
         expect(first).to_be_visible()
-        assert first.evaluate("img => img.complete && img.naturalWidth > 100")
+        assert first.evaluate(LOADED_WIDTH) > 100
         assert_japanese_renders(page, "#notice-539")
     with steps("notice-pdf"):
         page.click("#notice-539 form[action$='/build'] button >> text=PDF")

@@ -21,7 +21,11 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from kenpo_docs.documents.forms import FORMS
-from kenpo_docs.documents.notices import get_notice, load_register
+from kenpo_docs.documents.notices import (
+    get_notice,
+    load_register,
+    source_path,
+)
 from kenpo_docs.domain.era import parse_date
 from kenpo_docs.errors import KenpoDocsError
 from kenpo_docs.publish.forms import write_form
@@ -69,7 +73,8 @@ def _built(folder: DataFolder, number: int) -> dict[str, Any]:
 def _context(folder: DataFolder, user: User, **extra: Any) -> dict[str, Any]:
     notices = load_register()
     context: dict[str, Any] = {
-        "notices": [{"notice": n, **_built(folder, n.number)} for n in notices],
+        "notices": [{"notice": n, "editable": source_path(n) is not None,
+                     **_built(folder, n.number)} for n in notices],
         "formats": FORMAT_LABELS, "forms": FORMS, "rosters": recent_uploads(folder),
         "built": None, "form_file": None,
         "form_error": None, "values": {},
@@ -87,8 +92,12 @@ def notices_page(request: Request, user: AnyUser) -> HTMLResponse:
 def _notice_result(request: Request, folder: DataFolder, number: int,
                    error: str | None = None) -> HTMLResponse:
     notice = get_notice(number)
+    try:  # a notice.md notice's validation warnings, an HTML one's missing sections
+        warnings = incomplete(number)
+    except KenpoDocsError as exc:
+        warnings = [str(exc)]
     context = {"item": {"notice": notice, **_built(folder, number)},
-               "formats": FORMAT_LABELS, "warnings": incomplete(notice.number),
+               "formats": FORMAT_LABELS, "warnings": warnings,
                "build_error": error}
     if request.headers.get("HX-Request"):
         return page(request, "notice_files.html", context, status_code=200)
