@@ -33,6 +33,10 @@ and its row says "partial". Every size above the reference ``BENCH_REFERENCE`` (
 first when it is not among the sizes), and its peak RSS is given as a ratio to the
 reference's: on a shared machine only figures from the same run compare.
 ``BENCH_VARIANTS=letter`` runs only the reference packet (no cards), to halve a long run.
+``BENCH_CLUSTER=local:2`` (issue 21) measures the chunks on a Dask cluster (``merge
+--cluster``) against the local process pool instead of the cards: the same packet without
+cards, both runs alternating, and the cluster's overhead per chunk (its extra wall seconds
+over the number of chunks). ``tcp://HOST:PORT`` measures a running scheduler instead.
 ``BENCH_CHECK=1`` also times ``kenpo-docs check`` on each roster (wall, peak RSS).
 Each row also gives the pieces/s after the first piece (the rendering's own rate, which a
 partial run measures as well as a whole one).
@@ -221,6 +225,15 @@ def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = ()
     )
 
 
+def _chunk_count(pieces: int) -> int:
+    """How many chunks the merge cuts ``pieces`` pieces into (its default chunk size)."""
+    from kenpo_docs.mailing.executor import chunks
+    from kenpo_docs.mailing.options import MergeOptions
+
+    size = MergeOptions.__dataclass_fields__["chunk_size"].default
+    return sum(1 for _ in chunks(range(pieces), size))  # type: ignore[arg-type]
+
+
 def _last_piece(pieces: Path, started_wall: float) -> float | None:
     """Seconds from the start to the newest piece file (its mtime)."""
     times = [e.stat().st_mtime for e in os.scandir(pieces) if e.name.endswith(".pdf")]
@@ -299,6 +312,10 @@ def main() -> None:
     wanted = os.environ.get("BENCH_VARIANTS", "letter,cards").split(",")
     variants = tuple(v for v in VARIANTS if ("cards" if not v[1] else "letter") in wanted)
     with_check = os.environ.get("BENCH_CHECK") == "1"
+    cluster = os.environ.get("BENCH_CLUSTER")
+    if cluster:
+        variants = (("letter, local pool", ("--no-cards",)),
+                    (f"letter, --cluster {cluster}", ("--no-cards", "--cluster", cluster)))
     if any(n > reference for n in sizes) and reference not in sizes:
         sizes = sorted({*sizes, reference})  # the same-run reference for the big sizes
     cores = os.cpu_count() or 1
@@ -335,8 +352,8 @@ def main() -> None:
         runs_n = int(os.environ.get("BENCH_RUNS", "3" if n <= 200 else "1"))
         runs: dict[str, list[Run]] = {name: [] for name, _ in variants}
         for i in range(runs_n):
-            for name, extra in variants:
-                out = tmp / f"out-{n}-{i}-{len(runs[name])}-{'cards' if not extra else 'ref'}"
+            for v, (name, extra) in enumerate(variants):
+                out = tmp / f"out-{n}-{i}-{v}"
                 run = run_merge(roster, out, workers, extra, stop_at=stop_at)
                 run.households = n
                 runs[name].append(run)
@@ -375,14 +392,26 @@ def main() -> None:
                 f"{_kb(sizes_sorted[-1])} | "
                 f"{_mib(r0.print_bytes)} | {_mib(sum(r0.piece_sizes))} |"
             )
-        if len(variants) == 2:
+        if cluster:
+            (ref, _), (on, _) = variants
+            chunks = _chunk_count(runs[ref][0].pieces)
+            walls = {k: statistics.median(r.seconds for r in runs[k]) for k in (ref, on)}
+            costs.append(f"{n:,} households ({chunks} chunks): {rates[on]:.1f} vs "
+                         f"{rates[ref]:.1f} pieces/s (median wall), "
+                         f"{(walls[on] - walls[ref]) / chunks * 1000:+.0f} ms per chunk; "
+                         f"per CPU second {1 / cpus[on]:.1f} vs {1 / cpus[ref]:.1f} pieces")
+        elif len(variants) == 2:
             (ref, _), (cards, _) = variants
             costs.append(f"{n:,} households: {rates[cards]:.1f} vs {rates[ref]:.1f} pieces/s "
                          f"(median wall), cards cost {(1 - rates[cards] / rates[ref]) * 100:.0f}"
                          f" %; per CPU second {1 / cpus[cards]:.1f} vs {1 / cpus[ref]:.1f} "
                          f"pieces, cost {(1 - cpus[ref] / cpus[cards]) * 100:.0f} %")
     lines.append("")
-    if costs:
+    if costs and cluster:
+        lines.append(f"--cluster {cluster} against the local process pool (same packet, "
+                     "no cards, runs alternating; the cluster's CPU figure counts only the "
+                     "processes the merge waited for): " + "; ".join(costs) + ".")
+    elif costs:
         lines.append("Cards (資格確認書 on A4 sheets after the letter) against the same packet "
                      "without them, same run, runs alternating (bar: at most 20 % fewer "
                      "pieces/s; the CPU figure is the one a loaded machine does not blur): "

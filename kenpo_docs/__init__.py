@@ -25,6 +25,7 @@ from kenpo_docs.domain.rules import Rules, default_rules, load_rules
 from kenpo_docs.errors import (
     AssemblyError,
     BarcodeError,
+    ClusterError,
     DateError,
     KenpoDocsError,
     ManifestError,
@@ -43,6 +44,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "AssemblyError",
     "BarcodeError",
+    "ClusterError",
     "DateError",
     "KenpoDocsError",
     "ManifestError",

@@ -11,7 +11,9 @@ One root, so a caller (the CLI) can turn any of them into a one-line message::
      ├── AssemblyError                          an external PDF is unreadable, encrypted, ...
      ├── BarcodeError        (also ValueError)  data that cannot be encoded
      │    └── RepresentativePostalCodeError     a city's representative code: no customer barcode
-     └── ManifestError                          output folder / manifest / tracking db problems
+     ├── ManifestError                          output folder / manifest / tracking db problems
+     └── ClusterError                           merge --cluster: not installed, unreachable,
+                                                or the output folder not shared with workers
 
 Errors carry context as attributes (``file``, ``row``, ``column``, ``member_key``,
 ``template``) so messages can name where the problem is without printing personal data.
@@ -92,3 +94,8 @@ class RepresentativePostalCodeError(BarcodeError):
 
 class ManifestError(KenpoDocsError):
     """The output folder, manifest or tracking database is inconsistent or unusable."""
+
+
+class ClusterError(KenpoDocsError):
+    """``merge --cluster``: dask/distributed not installed, the scheduler not reachable, or
+    the output folder not shared with the workers."""

@@ -90,6 +90,10 @@ def check(roster: str, as_of: Any, report: str | None, xlsx: str | None, sheet: 
               help="Tracking database the batch and its pieces go into.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Worker processes (0 = one per core).")
+@click.option("--cluster", metavar="tcp://HOST:PORT|local:N",
+              help="Render the chunks on a Dask cluster: a running scheduler, or N worker "
+                   "processes started here. OUT must be a folder every worker sees (needs "
+                   "pip install kenpo-docs[cluster]; see docs/cluster.md).")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx roster (default: the first).")
 @click.option("--allow-column", "allow_columns", multiple=True, metavar="NAME",
               help="A column that only looks like My Numbers (個人番号): exempt it.")
@@ -117,8 +121,9 @@ def check(roster: str, as_of: Any, report: str | None, xlsx: str | None, sheet: 
 def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
           enclose: tuple[str, ...], sort: str, notice: str | None,
           document_number: int | None, window: int, db: str,
-          workers: int, sheet: str | None, allow_columns: tuple[str, ...],
-          encrypt: bool, strict: bool, sides: Literal["duplex", "simplex"],
+          workers: int, cluster: str | None, sheet: str | None,
+          allow_columns: tuple[str, ...], encrypt: bool, strict: bool,
+          sides: Literal["duplex", "simplex"],
           proof: int, cards: bool, card_stock: bool) -> None:
     """Make one envelope per household from ROSTER: letters, enclosures, print files and a
     manifest (manifest.csv lists every roster row: ok, skipped or rejected, with the reason).
@@ -136,7 +141,7 @@ def merge(roster: str, letter: str, as_of: Any, out: str, batch_id: str | None,
     options = MergeOptions(
         letter=letter, out=Path(out), as_of=as_of, batch_id=batch_id, enclosures=enclose,
         sort=sort, notice=notice, document_number=document_number, window_months=window,
-        workers=workers, sheet=sheet,
+        workers=workers, cluster=cluster, sheet=sheet,
         db=Path(db),
         allow_columns=allow_columns, strict=strict, sides=sides, proof=proof,
         cards=cards, card_stock=card_stock,

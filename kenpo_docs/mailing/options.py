@@ -43,6 +43,9 @@ class MergeOptions:
     stamp_codes: bool = True
     db: Path | None = None  # tracking database to record the batch in (None: do not)
     strict: bool = False  # stop, rather than warn, when the fast path is off
+    #: Render the chunks on a Dask cluster: ``tcp://HOST:PORT`` of a running scheduler, or
+    #: ``local:N`` worker processes started here (see :mod:`kenpo_docs.mailing.cluster`).
+    cluster: str | None = None
     worker_chunks: int = MAX_TASKS_PER_WORKER  # chunks a worker renders before it is replaced
     #: PNG proofs of the first N pieces in OUT/proof/ (see :mod:`kenpo_docs.mailing.proof`);
     #: 0 writes none.

@@ -30,7 +30,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -51,6 +51,7 @@ from kenpo_docs.input.store import Store
 from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.mailing import executor, folder, manifest, protect
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
+from kenpo_docs.mailing.cluster import Cluster
 from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress, ProofResult
 from kenpo_docs.mailing.plan import BatchPlan, PageCounts, default_batch_id, plan_batch
 from kenpo_docs.mailing.printfiles import (
@@ -148,7 +149,12 @@ def merge(
     workers = options.workers if options.workers > 0 else (os.cpu_count() or 1)
     pool = None
     early: dict[int, Future[bytes]] = {}
-    if workers > 1 and any(e.kind == "notice" for e in static):
+    cluster = None
+    if options.cluster is not None:
+        # Reached (or started) before the roster is read: a wrong address is said at once.
+        cluster = Cluster(options.cluster)
+        workers = 1  # this process's own share (cover sheets): the chunks go to the cluster
+    elif workers > 1 and any(e.kind == "notice" for e in static):
         # The worker pool starts now and renders the notices to enclose while this process
         # reads the roster (seconds each at 10,000 households): the first piece comes sooner.
         # (A pool starts its processes as work arrives: one notice, one process so far.)
@@ -161,10 +167,12 @@ def merge(
         try:
             return _merge(Path(roster_path), options, progress, proof_progress, started=started,
                           letter=letter, envelope=envelope, specs=specs, workers=workers,
-                          pool=pool, early=early, claim=claim)
+                          pool=pool, early=early, claim=claim, cluster=cluster)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+            if cluster is not None:
+                cluster.close()
 
 
 def _merge(
@@ -181,6 +189,7 @@ def _merge(
     pool: ProcessPoolExecutor | None,
     early: dict[int, Future[bytes]],
     claim: contextlib.ExitStack,
+    cluster: Cluster | None = None,
 ) -> MergeResult:
     # The roster's rows and the plan are staged on disk (input/store.py): memory stays flat
     # with the roster's size; the store goes when the merge ends.
@@ -283,37 +292,16 @@ def _merge(
             progress(done, total)
 
     jobs = cut()
-    head = list(itertools.islice(jobs, 2))
-    if workers == 1 or len(head) <= 1:
-        for job in itertools.chain(head, jobs):
-            finished(render_chunk(job, static_ready=static_ready))
+    if cluster is not None:
+        # The workers read the static enclosures and write into the parts folder: both on a
+        # folder they must share with this process (checked first), the enclosures made here.
+        cluster.check_shared(parts_dir)
+        static_ready()
+        cluster.run(jobs, finished)
+        folder.clean_temps(pieces_dir)  # a worker lost mid-chunk may have left a temp file
     else:
-        # Fresh workers now and then: WeasyPrint's caches grow with every document laid
-        # out, and a long batch must stay in bounded memory. Each generation of chunks gets
-        # its own pool (see MergeOptions.worker_chunks); the first is the one started early.
-        rest = itertools.chain(head[1:], jobs)
-        generation = workers * options.worker_chunks
-        start = 0
-        while batch := list(itertools.islice(rest, generation)):
-            current = pool if start == 0 and pool is not None else executor.pool(workers)
-            with current:
-                futures: list[Future[ChunkResult]] = []
-                try:
-                    if start == 0:
-                        # This process, already warm, renders the small first chunk before
-                        # the workers get theirs: on 2 cores, workers starting up beside
-                        # it (imports, fonts, the shapes' backgrounds) made the first
-                        # proof wait seconds longer, for a gain of about a second of work.
-                        finished(render_chunk(head[0], static_ready=static_ready))
-                    with executor.held_sigint():
-                        futures = [current.submit(render_chunk, job) for job in batch]
-                    for future in futures:
-                        finished(future.result())
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
-            start += 1
+        _render_local(jobs, finished, static_ready, workers=workers, pool=pool,
+                      generation=workers * options.worker_chunks)
     static_ready()  # nothing to render (all done before): the files are there, or made now
     result.rendered = total - resumed
     result.full_layout = dict(full_layout.most_common())
@@ -354,6 +342,42 @@ def _merge(
     # A rerun of a finished batch: nothing rendered, no print file made, nothing encrypted.
     result.already_complete = complete and not made and not result.encrypted
     return _counted(result, plan, page_counts, started)
+
+
+def _render_local(jobs: Iterator[ChunkJob], finished: Callable[[ChunkResult], None],
+                  static_ready: Callable[[], None], *, workers: int,
+                  pool: ProcessPoolExecutor | None, generation: int) -> None:
+    """Render the chunks in this process, or in local worker processes (``workers`` > 1)."""
+    head = list(itertools.islice(jobs, 2))
+    if workers == 1 or len(head) <= 1:
+        for job in itertools.chain(head, jobs):
+            finished(render_chunk(job, static_ready=static_ready))
+    else:
+        # Fresh workers now and then: WeasyPrint's caches grow with every document laid
+        # out, and a long batch must stay in bounded memory. Each generation of chunks gets
+        # its own pool (see MergeOptions.worker_chunks); the first is the one started early.
+        rest = itertools.chain(head[1:], jobs)
+        start = 0
+        while batch := list(itertools.islice(rest, generation)):
+            current = pool if start == 0 and pool is not None else executor.pool(workers)
+            with current:
+                futures: list[Future[ChunkResult]] = []
+                try:
+                    if start == 0:
+                        # This process, already warm, renders the small first chunk before
+                        # the workers get theirs: on 2 cores, workers starting up beside
+                        # it (imports, fonts, the shapes' backgrounds) made the first
+                        # proof wait seconds longer, for a gain of about a second of work.
+                        finished(render_chunk(head[0], static_ready=static_ready))
+                    with executor.held_sigint():
+                        futures = [current.submit(render_chunk, job) for job in batch]
+                    for future in futures:
+                        finished(future.result())
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
+            start += 1
 
 
 def _chunk_job(options: MergeOptions, letter: LetterSpec, envelope: Envelope,
