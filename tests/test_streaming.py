@@ -166,3 +166,26 @@ def test_check_leaves_no_staging_folder(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(RosterError):
         check(bad, as_of=AS_OF)
     assert not [n for n in os.listdir(tmp_path) if n.startswith("kenpo-docs-stage-")]
+
+
+def test_a_killed_runs_staging_folder_is_swept_by_the_next_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run killed outright leaves names and addresses in its scratch file: the next store
+    removes the folder of a process that is gone, and keeps a living one's."""
+    import subprocess
+    import sys
+
+    from kenpo_docs.input import store
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    dead = tmp_path / f"{store.PREFIX}{gone}-abc"
+    dead.mkdir()
+    (dead / "staging.sqlite").write_bytes(b"rows")
+    living = tmp_path / f"{store.PREFIX}{os.getpid()}-def"
+    living.mkdir()
+    with store.Store() as fresh:
+        assert fresh.folder is not None and fresh.folder.parent == tmp_path
+        assert not dead.exists()
+        assert living.exists()

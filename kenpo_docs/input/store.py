@@ -10,13 +10,17 @@ chunk by chunk (:mod:`kenpo_docs.mailing.plan`).
 
 The file is scratch: it lives in a private (0700) temp folder of its own, is removed when
 the run ends (an error and Ctrl+C included), and holds nothing the batch folder does not
-hold in its pieces already. A run killed outright (``kill -9``) may leave a
-``kenpo-docs-stage-*`` folder in the system's temp folder; remove it. Small rosters (tests,
+hold in its pieces already. A run killed outright (``kill -9``, the OOM killer) leaves its
+``kenpo-docs-stage-<pid>-*`` folder in the system's temp folder, names and addresses in it:
+the next store made on the machine removes every such folder whose process is gone
+(:func:`sweep`). Small rosters (tests,
 the library's in-memory :func:`~.roster.read_roster`) use an in-memory database.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pickle
 import shutil
 import sqlite3
@@ -42,6 +46,34 @@ def loads(data: bytes) -> Any:
     return pickle.loads(data)
 
 
+PREFIX = "kenpo-docs-stage-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep(folder: Path | None = None) -> list[Path]:
+    """Remove the staging folders of runs that were killed outright: ours (same owner), named
+    after a process that no longer exists. A folder whose process lives (or whose number a new
+    process has taken) is kept. Returns what was removed."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(PREFIX + "*"):
+        pid = path.name.removeprefix(PREFIX).split("-", 1)[0]
+        with contextlib.suppress(OSError):
+            if pid.isdigit() and path.is_dir() and not path.is_symlink() \
+                    and path.stat().st_uid == os.getuid() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
 class Store:
     """One SQLite database for a roster's rows and its plan: on disk in a private temp
     folder (``on_disk``), or in memory. Close it (or use it as a context manager): the
@@ -50,7 +82,8 @@ class Store:
     def __init__(self, *, on_disk: bool = True) -> None:
         self.folder: Path | None = None
         if on_disk:
-            self.folder = Path(tempfile.mkdtemp(prefix="kenpo-docs-stage-"))  # 0700
+            sweep()
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))  # 0700
             target = str(self.folder / "staging.sqlite")
         else:
             target = ":memory:"
