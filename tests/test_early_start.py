@@ -16,16 +16,20 @@ import io
 import logging
 import stat
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kenpo_docs.errors import RosterError
 from kenpo_docs.input.mynumber import check_digit
 from kenpo_docs.mailing import early as early_module
+from kenpo_docs.mailing import run as run_module
 from kenpo_docs.mailing.options import MergeOptions, MergeResult
 from kenpo_docs.mailing.run import merge
+from kenpo_docs.paths import samples_dir
 
 AS_OF = date(2026, 12, 1)
 HEADER = ["記号", "番号", "枝番", "氏名", "フリガナ", "生年月日", "資格取得日", "資格喪失日",
@@ -85,9 +89,36 @@ def _write(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def _merge(roster: Path, out: Path, *, workers: int, sort: str = "roster") -> MergeResult:
+def _merge(roster: Path, out: Path, *, workers: int, sort: str = "roster",
+           enclosures: tuple[str, ...] = ()) -> MergeResult:
     return merge(roster, options=MergeOptions(letter="kakuninsho", out=out, as_of=AS_OF,
-                                              workers=workers, sort=sort, batch_id="EARLY-1"))
+                                              workers=workers, sort=sort, batch_id="EARLY-1",
+                                              enclosures=enclosures))
+
+
+#: The packet with every kind of enclosure: a notice (rendered by a worker while the roster is
+#: read), a form prefilled per household and an external PDF.
+PACKET = ("form:bessou1", "notice:539", f"file:{samples_dir() / 'bessou3-standin.pdf'}")
+
+
+def _wait_for_the_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small roster is read before the notice is rendered (seconds), and the early start
+    never waits for it: here it does, so that the early chunks enclose it."""
+    real = run_module._early_start
+
+    def waiting(*args: Any, **kwargs: Any) -> early_module.EarlyStart:
+        starter = real(*args, **kwargs)
+        statics = starter._statics
+
+        def ready(folder: Path) -> list[Path]:
+            while (paths := statics(folder)) is None:
+                time.sleep(0.05)
+            return paths
+
+        starter._statics = ready
+        return starter
+
+    monkeypatch.setattr(run_module, "_early_start", waiting)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -102,10 +133,12 @@ def _same_batch(a: Path, b: Path) -> None:
     assert different == []
 
 
-def test_a_roster_in_order_renders_early_and_writes_the_same_batch(tmp_path: Path) -> None:
+def test_a_roster_in_order_renders_early_and_writes_the_same_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _wait_for_the_notice(monkeypatch)
     roster = _write(tmp_path / "roster.csv", _rows(70))
-    early = _merge(roster, tmp_path / "early", workers=2)
-    alone = _merge(roster, tmp_path / "alone", workers=1)
+    early = _merge(roster, tmp_path / "early", workers=2, enclosures=PACKET)
+    alone = _merge(roster, tmp_path / "alone", workers=1, enclosures=PACKET)
     # 68 pieces (households 11 and the unreadable row print nothing): chunks of 2, 13 and 40
     # are cut while the roster is read; the last household is complete only at the end.
     assert early.pieces == alone.pieces == 69
