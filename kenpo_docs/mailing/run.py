@@ -208,17 +208,21 @@ def _merge(
     # with the roster's size; the store goes when the merge ends.
     store = claim.enter_context(Store())
     static = [e for e in specs if e.static]
-    roster_hash = roster_sha256(roster_path)
-    fingerprint = batch_fingerprint(roster_hash, options, static)
-    batch_id = options.batch_id or default_batch_id(letter, options.as_of, fingerprint)
     settings = LetterSettings(window_months=options.window_months)
     starter = None
-    if (pool is not None and store.folder is not None and _may_start_early(options)
-            and BATCH_ID_RE.match(batch_id)):
-        starter = _early_start(store.folder / "early", options, letter, envelope, specs,
-                               static, settings, batch_id, pool, early,
-                               limit=workers * options.worker_chunks)
-        claim.callback(starter.abandon)  # before the store (and its folder) goes
+    roster_hash = None
+    if pool is not None and store.folder is not None and _may_start_early(options):
+        # The early start numbers pieces as the plan will: it needs the batch id now (a file
+        # that cannot be read is said by the roster's reading, as without it).
+        with contextlib.suppress(OSError):
+            roster_hash = roster_sha256(roster_path)
+            batch_id = options.batch_id or default_batch_id(
+                letter, options.as_of, batch_fingerprint(roster_hash, options, static))
+            if BATCH_ID_RE.match(batch_id):
+                starter = _early_start(store.folder / "early", options, letter, envelope,
+                                       specs, static, settings, batch_id, pool, early,
+                                       limit=workers * options.worker_chunks)
+                claim.callback(starter.abandon)  # before the store (and its folder) goes
     roster = fit_households(stage_roster(
         roster_path, store=store, as_of=options.as_of, sheet=options.sheet,
         allow_columns=options.allow_columns,
@@ -230,6 +234,9 @@ def _merge(
     if note:
         logger.warning(note)
     cards = _cards(letter, options, roster)
+    roster_hash = roster_hash or roster_sha256(roster_path)
+    fingerprint = batch_fingerprint(roster_hash, options, static)
+    batch_id = options.batch_id or default_batch_id(letter, options.as_of, fingerprint)
     plan = plan_batch(
         roster, letter, as_of=options.as_of, batch_id=batch_id, sort=options.sort,
         settings=settings,
