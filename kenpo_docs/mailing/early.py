@@ -259,9 +259,9 @@ class EarlyStart:
         if started:
             logger.info("early start: %d chunks started while the roster was read are thrown "
                         "away (the merge ended before its plan)", started)
-        for chunk in self.chunks:
+        for chunk in self.chunks:  # a chunk takes seconds; Ctrl+C again stops the wait
             if chunk.future is not None and not chunk.future.cancel():
-                with contextlib.suppress(BaseException):
+                with contextlib.suppress(Exception):
                     chunk.future.result()
         self.chunks = []
 
