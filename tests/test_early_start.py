@@ -16,17 +16,14 @@ import io
 import logging
 import stat
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kenpo_docs.errors import RosterError
 from kenpo_docs.input.mynumber import check_digit
 from kenpo_docs.mailing import early as early_module
-from kenpo_docs.mailing import run as run_module
 from kenpo_docs.mailing.options import MergeOptions, MergeResult
 from kenpo_docs.mailing.run import merge
 from kenpo_docs.paths import samples_dir
@@ -101,26 +98,6 @@ def _merge(roster: Path, out: Path, *, workers: int, sort: str = "roster",
 PACKET = ("form:bessou1", "notice:539", f"file:{samples_dir() / 'bessou3-standin.pdf'}")
 
 
-def _wait_for_the_notice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A small roster is read before the notice is rendered (seconds), and the early start
-    never waits for it: here it does, so that the early chunks enclose it."""
-    real = run_module._early_start
-
-    def waiting(*args: Any, **kwargs: Any) -> early_module.EarlyStart:
-        starter = real(*args, **kwargs)
-        statics = starter._statics
-
-        def ready(folder: Path) -> list[Path]:
-            while (paths := statics(folder)) is None:
-                time.sleep(0.05)
-            return paths
-
-        starter._statics = ready
-        return starter
-
-    monkeypatch.setattr(run_module, "_early_start", waiting)
-
-
 def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -133,9 +110,9 @@ def _same_batch(a: Path, b: Path) -> None:
     assert different == []
 
 
-def test_a_roster_in_order_renders_early_and_writes_the_same_batch(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _wait_for_the_notice(monkeypatch)
+def test_a_roster_in_order_renders_early_and_writes_the_same_batch(tmp_path: Path) -> None:
+    # The roster is read before the notice is rendered: the chunks cut meanwhile go to the
+    # workers once it is made, while the roster is checked and planned.
     roster = _write(tmp_path / "roster.csv", _rows(70))
     early = _merge(roster, tmp_path / "early", workers=2, enclosures=PACKET)
     alone = _merge(roster, tmp_path / "alone", workers=1, enclosures=PACKET)

@@ -33,6 +33,7 @@ import contextlib
 import errno
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
@@ -116,6 +117,8 @@ class EarlyStart:
         self.stopped = False
         self.used = False  # a chunk was handed to the workers
         self.redone = 0  # pieces rendered early but not the plan's (see adopt)
+        self._flusher: threading.Thread | None = None
+        self._halt = threading.Event()
         self.why = ""  # why the guessing stopped, for the log
 
     # -- while the roster is read --------------------------------------------------------
@@ -144,6 +147,34 @@ class EarlyStart:
         if not self.stopped:
             self.stopped, self.why = True, why
         self._rows = []
+
+    def read(self) -> None:
+        """The roster is read: no more guessing. Chunks cut while the notice to enclose was
+        still rendering go to the workers as soon as it is made, from a thread, while this
+        process checks and plans the roster."""
+        self.stop()
+        if any(c.future is None for c in self.chunks):
+            self._flusher = threading.Thread(target=self._flush, name="kenpo-docs-early",
+                                             daemon=True)
+            self._flusher.start()
+
+    def _flush(self) -> None:
+        while not self._halt.is_set() and any(c.future is None for c in self.chunks):
+            self._start_chunks()
+            self._halt.wait(0.05)
+
+    def _join(self) -> None:
+        """Stop the thread handing out chunks (see :meth:`read`)."""
+        self._halt.set()
+        if self._flusher is not None:
+            self._flusher.join()
+            self._flusher = None
+
+    def _join_ready(self) -> None:
+        """Let the thread hand out what it holds (the notice is needed now anyway)."""
+        if self._flusher is not None:
+            self._flusher.join()
+            self._flusher = None
 
     def _close(self) -> bool:
         """The household whose rows just ended, planned as the plan will plan it. False once
@@ -208,7 +239,11 @@ class EarlyStart:
                 self.chunks = []
                 return
         for chunk in waiting:
-            chunk.future = self._submit(replace(self._base, pieces=tuple(chunk.pieces)))
+            try:
+                chunk.future = self._submit(replace(self._base, pieces=tuple(chunk.pieces)))
+            except RuntimeError:  # the pool is shutting down: the merge is ending
+                self.chunks = [c for c in self.chunks if c.future is not None]
+                return
             self.used = True
 
     # -- once the plan is made -----------------------------------------------------------
@@ -217,6 +252,7 @@ class EarlyStart:
         """The early chunks that are the plan's own, moved into the batch folder (pieces and
         part files); the others are thrown away. Waits for the chunks still rendering."""
         self.stop()
+        self._join_ready()
         adopted: list[ChunkResult] = []
         kept = thrown = 0
         self.redone = 0
@@ -255,6 +291,7 @@ class EarlyStart:
         """The merge ends without a plan (an error, Ctrl+C): no worker may still be writing
         into the private folder when it is removed."""
         self.stop()
+        self._join()
         started = sum(1 for chunk in self.chunks if chunk.future is not None)
         if started:
             logger.info("early start: %d chunks started while the roster was read are thrown "

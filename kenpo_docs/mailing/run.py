@@ -229,7 +229,7 @@ def _merge(
         on_columns=starter.on_columns if starter else None,
         observe=starter.observe if starter else None), envelope)
     if starter is not None:
-        starter.stop()
+        starter.read()
     note = roster_extrapolation_note(roster)  # once per batch, as `check` says it
     if note:
         logger.warning(note)
