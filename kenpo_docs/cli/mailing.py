@@ -77,8 +77,13 @@ def check(roster: str, as_of: Any, report: str | None, xlsx: str | None, sheet: 
 @click.option("--enclose", multiple=True, metavar="WHAT",
               help="Add to every envelope: notice:539, form:bessou1, form:bessou2, file:PATH. "
                    "Repeat for several, in envelope order.")
-@click.option("--sort", type=click.Choice(["workplace", "postal"]), default="workplace",
-              show_default=True, help="Order of the pieces.")
+@click.option("--sort", type=click.Choice(["workplace", "postal", "roster"]),
+              default="workplace",
+              show_default=True,
+              help="Order of the pieces: workplace (each workplace, then home by postal "
+                   "code), postal (by postal code), roster (the roster's own order, "
+                   "household by household; such a roster starts printing while it is "
+                   "still being read).")
 @click.option("--notice", metavar="NUMBER", help="Notice number the letter belongs to (e.g. 539).")
 @click.option("--document-number", "document_number", type=click.IntRange(1), metavar="N",
               help="The batch's 文書番号, printed in the format of the insurer settings "

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain, islice
@@ -127,6 +127,8 @@ def stage_roster(
     as_of: date | None = None,
     sheet: str | None = None,
     allow_columns: Collection[str] = (),
+    on_columns: Callable[[frozenset[str]], None] | None = None,
+    observe: Callable[[list[tuple[object, ...]]], None] | None = None,
 ) -> Roster:
     """Read, normalise and validate a roster file row by row into ``store``: what
     :func:`read_roster` returns, with ``members`` and ``households`` read from the store.
@@ -134,6 +136,12 @@ def stage_roster(
     Memory stays flat with the roster's size: each row is parsed and staged as it is read,
     and the checks between rows (duplicate keys, dependents and their insured person) are
     made over the store (:func:`_link_households`).
+
+    ``on_columns`` gets the aliases of the columns the header names as soon as the header is
+    read; ``observe`` gets each batch of staged rows (row, key, household, member pickle,
+    problems, notes, numeric 就労先コード, 枝番, 交付日), in row order, as it is staged (the
+    list is reused afterwards): the merge's early start (:mod:`kenpo_docs.mailing.early`)
+    plans the first pieces from them while the rest is read.
 
     Raises:
         RosterError: the file as a whole cannot be used, including a My Number column.
@@ -157,12 +165,14 @@ def stage_roster(
                               file=path, row=header_row)
     columns, header_notes = map_header(header, path, allowed_keys, row=header_row)
     used = frozenset(columns.values())
+    if on_columns is not None:
+        on_columns(frozenset(columns))
     allowed = frozenset(i for i, n in names.items() if header_key(n) in allowed_keys)
     store.execute("CREATE TABLE rows (row INTEGER PRIMARY KEY, key TEXT, household TEXT, "
                   "member BLOB, problems BLOB, notes BLOB, numeric_wp INTEGER, branch TEXT, "
                   "issued TEXT)")
     staged = _stage_rows(store, chain(head[found + 1:], records), columns, names, used,
-                         allowed, as_of)
+                         allowed, as_of, observe)
     if not staged.count:
         raise RosterError("データ行がありません (no data rows)", file=path)
     for index, (hits, _) in sorted(staged.my_numbers.items()):
@@ -216,7 +226,8 @@ def _nonblank(cells: list[object]) -> list[int]:
 
 def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
                 columns: dict[str, int], names: dict[int, str], used: frozenset[int],
-                allowed: frozenset[int], as_of: date) -> _Staged:
+                allowed: frozenset[int], as_of: date,
+                observe: Callable[[list[tuple[object, ...]]], None] | None = None) -> _Staged:
     """Screen, parse and stage every data row (blank rows skipped); count what the checks on
     the whole roster need."""
     staged = _Staged()
@@ -250,8 +261,12 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
         staged.count += 1
         if len(batch) >= PAGE:
             store.many(_ROWS_SQL, batch)
+            if observe is not None:
+                observe(batch)
             batch.clear()
     store.many(_ROWS_SQL, batch)
+    if observe is not None and batch:
+        observe(batch)
     return staged
 
 

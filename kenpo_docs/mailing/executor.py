@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 import signal
 import sys
@@ -115,13 +116,20 @@ def pool(workers: int) -> ProcessPoolExecutor:
                                initializer=_exit_with, initargs=(os.getpid(),))
 
 
-def chunks(pieces: Sequence[PiecePlan], size: int) -> Iterator[list[PiecePlan]]:
-    """Small first chunks so the first finished piece comes quickly, then full ones."""
-    i = 0
+def chunk_sizes(size: int) -> Iterator[int]:
+    """The sizes chunks are cut in, endlessly: small first chunks so the first finished piece
+    comes quickly, then full ones (the early start cuts its chunks the same way)."""
     for first in (2, max(2, size // 3)):
-        if i < len(pieces) and first < size:
-            yield list(pieces[i : i + first])
-            i += first
-    while i < len(pieces):
-        yield list(pieces[i : i + size])
-        i += size
+        if first < size:
+            yield first
+    yield from itertools.repeat(size)
+
+
+def chunks(pieces: Sequence[PiecePlan], size: int) -> Iterator[list[PiecePlan]]:
+    """The plan's pieces cut into chunks of :func:`chunk_sizes`."""
+    i = 0
+    for length in chunk_sizes(size):
+        if i >= len(pieces):
+            return
+        yield list(pieces[i : i + length])
+        i += length

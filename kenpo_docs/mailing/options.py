@@ -84,6 +84,10 @@ class MergeResult:
     #: The batch was complete before this run (a rerun of a finished batch): nothing was
     #: rendered, made or encrypted (proofs asked for are written again).
     already_complete: bool = False
+    #: Pieces rendered while the roster was still being read and kept (the plan's own), and
+    #: those rendered then but thrown away and rendered again (see mailing/early.py).
+    early: int = 0
+    early_redone: int = 0
 
     @property
     def exit_code(self) -> int:

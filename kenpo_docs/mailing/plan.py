@@ -229,9 +229,20 @@ def _covered(member: Member, insured: Member) -> Member:
     return replace(member, lost_on=insured.lost_on)
 
 
-def _sort_key(sort: str, household: Household, route: Route) -> tuple[Any, ...]:
+#: The print orders ``--sort`` offers: by workplace then home by postal code (the default),
+#: by postal code, or the roster's own order (households in the order of their insured
+#: person's row: a roster already sorted as it is to be printed, whose first pieces can be
+#: rendered while the rest is still being read, see :mod:`kenpo_docs.mailing.early`).
+SORTS = ("workplace", "postal", "roster")
+
+
+def sort_key(sort: str, household: Household, route: Route) -> tuple[Any, ...]:
+    """The piece's print-order key (``sort`` one of :data:`SORTS`); ties keep the order the
+    households come in (their insured person's row)."""
     insured = household.insured
     postal = insured.postal_code or ""
+    if sort == "roster":
+        return ()
     if sort == "postal":
         return (postal, route.kind, route.workplace_code or "", household.key)
     # Default: one run per workplace (the payroll group hands them out), then home by postcode.
@@ -250,8 +261,8 @@ def plan_batch(
     settings: LetterSettings | None = None,
 ) -> BatchPlan:
     """Decide every row's fate and the pieces, in print order, with stable ids."""
-    if sort not in ("workplace", "postal"):
-        raise KenpoDocsError(f"unknown sort {sort!r} (use postal or workplace)")
+    if sort not in SORTS:
+        raise KenpoDocsError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
     settings = settings or LetterSettings()
     check_batch_id(batch_id)
     store = roster.store if roster.store is not None else Store(on_disk=False)
@@ -283,36 +294,18 @@ def plan_batch(
     count = 0
     for household in roster.households:
         insured = household.insured
-        try:
-            route = delivery_route(
-                membership=insured.membership or "", workplace_code=insured.workplace_code
-            )
-        except RuleError as exc:
-            for m in household.members:
-                outcome(RowOutcome(m.row, m.key, "rejected", exc.message))
-            continue
-        parts: list[MemberPart] = []
-        for member in household.members:
-            expiry = _certificate_expiry(member, settings)
-            reason = no_documents_reason(member, as_of=as_of, insured=insured)
-            facts = None
-            if reason is None:
-                facts, reason = letter.decide(_covered(member, insured), as_of, settings)
-            if facts is None:
-                outcome(RowOutcome(
-                    member.row, member.key, "skipped", reason or "", route=str(route),
-                    certificate_expiry=expiry,
-                ))
-            else:
-                parts.append(MemberPart(member, facts))
-        if not parts:
+        route, parts, others = plan_household(household, letter, as_of=as_of,
+                                              settings=settings)
+        for o in others:
+            outcome(o)
+        if route is None or not parts:
             continue
         count += 1
         for part in parts:
             m = part.member
             outcome(RowOutcome(m.row, m.key, "ok", "", "", str(route),
                                _certificate_expiry(m, settings)), count)
-        key = (*_sort_key(sort, household, route), None)[:4]
+        key = (*sort_key(sort, household, route), None, None, None, None)[:4]
         staged.append((count, *key, route.kind, route.workplace_code,
                        insured.postal_code if route.kind == "home" else None, str(route),
                        household.key, len(parts), dumps((household, route, tuple(parts))),
@@ -336,6 +329,42 @@ def plan_batch(
                      Stored(store, f"{table}_outcomes", key="row", column=_OUTCOME_COLUMNS,
                             decode=_outcome),
                      store, table)
+
+
+def plan_household(
+    household: Household, letter: LetterSpec, *, as_of: date, settings: LetterSettings,
+) -> tuple[Route | None, list[MemberPart], list[RowOutcome]]:
+    """One household's route and its members' parts of the piece (none: no piece), and the
+    outcomes of its members who get nothing (rejected: no route; skipped, with the reason)."""
+    insured = household.insured
+    try:
+        route = delivery_route(
+            membership=insured.membership or "", workplace_code=insured.workplace_code
+        )
+    except RuleError as exc:
+        return None, [], [RowOutcome(m.row, m.key, "rejected", exc.message)
+                          for m in household.members]
+    parts: list[MemberPart] = []
+    others: list[RowOutcome] = []
+    for member in household.members:
+        expiry = _certificate_expiry(member, settings)
+        reason = no_documents_reason(member, as_of=as_of, insured=insured)
+        facts = None
+        if reason is None:
+            facts, reason = letter.decide(_covered(member, insured), as_of, settings)
+        if facts is None:
+            others.append(RowOutcome(
+                member.row, member.key, "skipped", reason or "", route=str(route),
+                certificate_expiry=expiry,
+            ))
+        else:
+            parts.append(MemberPart(member, facts))
+    return route, parts, others
+
+
+def piece_id(batch_id: str, seq: int) -> str:
+    """The id of the batch's ``seq``-th piece in print order (as _number_pieces writes it)."""
+    return f"{batch_id}-{seq:05d}"
 
 
 _PLANS = itertools.count(1)

@@ -45,6 +45,7 @@ from kenpo_docs.documents.letters import (
     load_envelope,
 )
 from kenpo_docs.errors import KenpoDocsError
+from kenpo_docs.files import private_dir
 from kenpo_docs.input.check import no_sex_note, roster_extrapolation_note
 from kenpo_docs.input.roster import Roster, stage_roster
 from kenpo_docs.input.store import Store
@@ -52,8 +53,15 @@ from kenpo_docs.mailing import enclosures as enc
 from kenpo_docs.mailing import executor, folder, manifest, protect
 from kenpo_docs.mailing.chunk import ChunkJob, ChunkResult, render_chunk
 from kenpo_docs.mailing.cluster import Cluster
+from kenpo_docs.mailing.early import EarlyStart
 from kenpo_docs.mailing.options import MergeOptions, MergeResult, Progress, ProofResult
-from kenpo_docs.mailing.plan import BatchPlan, PageCounts, default_batch_id, plan_batch
+from kenpo_docs.mailing.plan import (
+    BATCH_ID_RE,
+    BatchPlan,
+    PageCounts,
+    default_batch_id,
+    plan_batch,
+)
 from kenpo_docs.mailing.printfiles import (
     COVER_ROWS_PER_DOCUMENT,
     write_print_files,
@@ -103,7 +111,8 @@ def batch_fingerprint(
     return h.hexdigest()
 
 
-def _cards(letter: LetterSpec, options: MergeOptions, roster: Roster) -> str | None:
+def _cards(letter: LetterSpec, options: MergeOptions, roster: Roster | frozenset[str]
+           ) -> str | None:
     """The cards the batch's pieces enclose (the letter's name), or None.
 
     A roster without the 性別 column (written before the cards) gets no 資格確認書 cards
@@ -115,7 +124,9 @@ def _cards(letter: LetterSpec, options: MergeOptions, roster: Roster) -> str | N
                              f"(cards: {', '.join(sorted(CARD_LETTERS))}; not with --no-cards)")
     if not options.cards or letter.name not in CARD_LETTERS:
         return None
-    if letter.name == "kakuninsho" and not roster.has_sex_column:
+    has_sex_column = ("sex" in roster if isinstance(roster, frozenset)
+                      else roster.has_sex_column)
+    if letter.name == "kakuninsho" and not has_sex_column:
         return None
     return letter.name
 
@@ -154,9 +165,11 @@ def merge(
         # Reached (or started) before the roster is read: a wrong address is said at once.
         cluster = Cluster(options.cluster)
         workers = 1  # this process's own share (cover sheets): the chunks go to the cluster
-    elif workers > 1 and any(e.kind == "notice" for e in static):
+    elif workers > 1 and (any(e.kind == "notice" for e in static)
+                          or _may_start_early(options)):
         # The worker pool starts now and renders the notices to enclose while this process
-        # reads the roster (seconds each at 10,000 households): the first piece comes sooner.
+        # reads the roster (seconds each at 10,000 households), and the first chunks when the
+        # roster is in print order (mailing/early.py): the first piece comes sooner.
         # (A pool starts its processes as work arrives: one notice, one process so far.)
         pool = executor.pool(workers)
         with executor.held_sigint():
@@ -194,18 +207,36 @@ def _merge(
     # The roster's rows and the plan are staged on disk (input/store.py): memory stays flat
     # with the roster's size; the store goes when the merge ends.
     store = claim.enter_context(Store())
-    roster = fit_households(stage_roster(roster_path, store=store, as_of=options.as_of,
-                                         sheet=options.sheet,
-                                         allow_columns=options.allow_columns), envelope)
+    static = [e for e in specs if e.static]
+    settings = LetterSettings(window_months=options.window_months)
+    starter = None
+    roster_hash = None
+    if pool is not None and store.folder is not None and _may_start_early(options):
+        # The early start numbers pieces as the plan will: it needs the batch id now (a file
+        # that cannot be read is said by the roster's reading, as without it).
+        with contextlib.suppress(OSError):
+            roster_hash = roster_sha256(roster_path)
+            batch_id = options.batch_id or default_batch_id(
+                letter, options.as_of, batch_fingerprint(roster_hash, options, static))
+            if BATCH_ID_RE.match(batch_id):
+                starter = _early_start(store.folder / "early", options, letter, envelope,
+                                       specs, static, settings, batch_id, pool, early,
+                                       limit=workers * options.worker_chunks)
+                claim.callback(starter.abandon)  # before the store (and its folder) goes
+    roster = fit_households(stage_roster(
+        roster_path, store=store, as_of=options.as_of, sheet=options.sheet,
+        allow_columns=options.allow_columns,
+        on_columns=starter.on_columns if starter else None,
+        observe=starter.observe if starter else None), envelope)
+    if starter is not None:
+        starter.read()
     note = roster_extrapolation_note(roster)  # once per batch, as `check` says it
     if note:
         logger.warning(note)
     cards = _cards(letter, options, roster)
-    static = [e for e in specs if e.static]
-    roster_hash = roster_sha256(roster_path)
+    roster_hash = roster_hash or roster_sha256(roster_path)
     fingerprint = batch_fingerprint(roster_hash, options, static)
     batch_id = options.batch_id or default_batch_id(letter, options.as_of, fingerprint)
-    settings = LetterSettings(window_months=options.window_months)
     plan = plan_batch(
         roster, letter, as_of=options.as_of, batch_id=batch_id, sort=options.sort,
         settings=settings,
@@ -251,14 +282,22 @@ def _merge(
     finished_ids = _finished_pieces(pieces_dir)
     total = len(plan.pieces)
     resumed = sum(1 for p in plan.index() if p.piece_id in finished_ids) if finished_ids else 0
+    parts_dir = folder.subfolder(out, "parts")
+    folder.clean_temps(parts_dir)
+    # The chunks rendered while the roster was read that are the plan's own (mailing/early.py)
+    adopted = starter.adopt(plan, pieces_dir, parts_dir) if starter is not None else []
+    if starter is not None and starter.used and pool is not None:
+        pool.shutdown(wait=True)  # it has had its generation of chunks: fresh workers now
+        pool = None
     result = MergeResult(out, batch_id, resumed=resumed, fast_path=gates.fast_path().on)
+    if starter is not None:
+        result.early = sum(len(chunk.pieces) for chunk in adopted)
+        result.early_redone = starter.redone
     full_layout: Counter[str] = Counter()
     if resumed_folder:
         logger.info("resuming batch %s: %d of %d pieces already done",
                     batch_id, result.resumed, total)
 
-    parts_dir = folder.subfolder(out, "parts")
-    folder.clean_temps(parts_dir)
     job_base = _chunk_job(options, letter, envelope, specs, static_pdfs, pieces_dir,
                           parts_dir, cards)
     done = result.resumed
@@ -272,13 +311,16 @@ def _merge(
     # Chunks are read from the plan as they are handed out, never all at once.
     complete = (out / "manifest.csv").exists()
     chunk_ids: list[str] = []  # each chunk's first piece: its part file's name
-    made = 0  # chunks handed out to render
+    made = len(adopted)  # chunks handed out to render (those rendered early too)
+
+    rendered_early = frozenset(pid for chunk in adopted for pid, _ in chunk.pieces)
 
     def cut() -> Iterator[ChunkJob]:
         nonlocal made
         for c in executor.chunks(plan.pieces, options.chunk_size):
             chunk_ids.append(c[0].piece_id)
-            if (any(p.piece_id not in finished_ids for p in c)
+            if (any(p.piece_id not in finished_ids and p.piece_id not in rendered_early
+                    for p in c)
                     or (not complete and not (parts_dir / f"{c[0].piece_id}.json").exists())):
                 made += 1
                 yield replace(job_base, pieces=tuple(c))
@@ -291,6 +333,8 @@ def _merge(
         if progress:
             progress(done, total)
 
+    for chunk in adopted:
+        finished(chunk)
     jobs = cut()
     if cluster is not None:
         # The workers read the static enclosures and write into the parts folder: both on a
@@ -342,6 +386,46 @@ def _merge(
     # A rerun of a finished batch: nothing rendered, no print file made, nothing encrypted.
     result.already_complete = complete and not made and not result.encrypted
     return _counted(result, plan, page_counts, started)
+
+
+def _may_start_early(options: MergeOptions) -> bool:
+    """Whether the first chunks may be rendered while the roster is read: a batch folder
+    that is new or empty (a resumed batch renders only what is missing), no cluster."""
+    if options.cluster is not None:
+        return False
+    try:
+        return not any(Path(options.out).iterdir())
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+def _early_start(folder: Path, options: MergeOptions, letter: LetterSpec, envelope: Envelope,
+                 specs: list[enc.Enclosure], static: list[enc.Enclosure],
+                 settings: LetterSettings, batch_id: str, pool: ProcessPoolExecutor,
+                 early: dict[int, Future[bytes]], *, limit: int) -> EarlyStart:
+    """The early start of this batch's first chunks (see :mod:`kenpo_docs.mailing.early`),
+    rendering in ``pool`` once the static enclosures (``early``: being rendered) are made."""
+
+    def job(columns: frozenset[str], statics: list[Path], pieces_dir: Path,
+            parts_dir: Path) -> ChunkJob:
+        return _chunk_job(options, letter, envelope, specs, statics, pieces_dir, parts_dir,
+                          _cards(letter, options, columns))
+
+    def statics(static_dir: Path) -> list[Path] | None:
+        if not all(f.done() for f in early.values()):
+            return None
+        return enc.materialise_static(static, static_dir, rendered=early)
+
+    def submit(job: ChunkJob) -> Future[ChunkResult]:
+        with executor.held_sigint():
+            return pool.submit(render_chunk, job)
+
+    return EarlyStart(private_dir(folder), letter=letter, as_of=options.as_of,
+                      settings=settings, sort=options.sort, batch_id=batch_id,
+                      envelope=envelope, chunk_size=options.chunk_size, job=job,
+                      statics=statics, submit=submit, limit=limit)
 
 
 def _render_local(jobs: Iterator[ChunkJob], finished: Callable[[ChunkResult], None],
