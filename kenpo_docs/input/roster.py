@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from itertools import chain, islice
+from itertools import chain, compress, count, islice
 from pathlib import Path
+from typing import cast
 
 from kenpo_docs.domain.facts import certificate_period_extrapolated
 from kenpo_docs.domain.insurer import key_widths
@@ -127,13 +128,16 @@ def stage_roster(
     as_of: date | None = None,
     sheet: str | None = None,
     allow_columns: Collection[str] = (),
+    observe: Callable[[list[tuple[object, ...]]], None] | None = None,
 ) -> Roster:
     """Read, normalise and validate a roster file row by row into ``store``: what
     :func:`read_roster` returns, with ``members`` and ``households`` read from the store.
 
     Memory stays flat with the roster's size: each row is parsed and staged as it is read,
     and the checks between rows (duplicate keys, dependents and their insured person) are
-    made over the store (:func:`_link_households`).
+    made over the store (:func:`_link_households`). ``observe``, if given, is called with
+    each batch of staged row tuples (``_ROWS_SQL``'s columns) right after it is inserted, in
+    row order.
 
     Raises:
         RosterError: the file as a whole cannot be used, including a My Number column.
@@ -162,7 +166,7 @@ def stage_roster(
                   "member BLOB, problems BLOB, notes BLOB, numeric_wp INTEGER, branch TEXT, "
                   "issued TEXT)")
     staged = _stage_rows(store, chain(head[found + 1:], records), columns, names, used,
-                         allowed, as_of)
+                         allowed, as_of, observe)
     if not staged.count:
         raise RosterError("データ行がありません (no data rows)", file=path)
     for index, (hits, _) in sorted(staged.my_numbers.items()):
@@ -210,17 +214,23 @@ class _Staged:
 
 def _nonblank(cells: list[object]) -> list[int]:
     """The indexes of a row's cells that are not blank."""
-    return [i for i, c in enumerate(cells)
-            if (c.strip() if type(c) is str else cell_text(c).strip())]
+    try:
+        return list(compress(count(), map(str.strip, cast("list[str]", cells))))
+    except TypeError:  # a cell that is not text (.xlsx)
+        return [i for i, c in enumerate(cells)
+                if (c.strip() if type(c) is str else cell_text(c).strip())]
 
 
 def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
                 columns: dict[str, int], names: dict[int, str], used: frozenset[int],
-                allowed: frozenset[int], as_of: date) -> _Staged:
+                allowed: frozenset[int], as_of: date,
+                observe: Callable[[list[tuple[object, ...]]], None] | None = None) -> _Staged:
     """Screen, parse and stage every data row (blank rows skipped); count what the checks on
     the whole roster need."""
     staged = _Staged()
     glyphs: dict[str, bool] = {}
+    printable: set[str] = set()
+    dates: dict[str, date] = {}
     widths = key_widths()
     batch: list[tuple[object, ...]] = []
     filled = staged.filled
@@ -228,7 +238,7 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
         nonblank = _nonblank(cells)
         if not nonblank:
             continue
-        row = Row(number, cells, columns, glyphs)
+        row = Row(number, cells, columns, glyphs, printable, dates)
         scan_cells(row, names, used, allowed, staged.my_numbers)
         if row.problems or row.notes:  # a cell may have been emptied (see scan_cells)
             nonblank = _nonblank(row.cells)
@@ -249,10 +259,20 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
                       else member.certificate_issued_on.isoformat()))
         staged.count += 1
         if len(batch) >= PAGE:
-            store.many(_ROWS_SQL, batch)
-            batch.clear()
-    store.many(_ROWS_SQL, batch)
+            _insert(store, batch, observe)
+            batch = []
+    _insert(store, batch, observe)
     return staged
+
+
+def _insert(store: Store, batch: list[tuple[object, ...]],
+            observe: Callable[[list[tuple[object, ...]]], None] | None) -> None:
+    """The one place staged rows go into the store: a batch, in row order, then ``observe``."""
+    if not batch:
+        return
+    store.many(_ROWS_SQL, batch)
+    if observe is not None:
+        observe(batch)
 
 
 def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
