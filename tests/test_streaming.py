@@ -189,3 +189,53 @@ def test_a_killed_runs_staging_folder_is_swept_by_the_next_store(
         assert fresh.folder is not None and fresh.folder.parent == tmp_path
         assert not dead.exists()
         assert living.exists()
+
+
+def test_observe_sees_each_staged_batch_in_row_order(tmp_path: Path) -> None:
+    """The early start's hook: every staged row once, in row order, as inserted."""
+    rows = 2 * store_module.PAGE + 17
+    path = tmp_path / "r.csv"
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(["記号", "番号", "枝番", "氏名", "生年月日", "資格取得日", "加入区分",
+                     "郵便番号", "住所1", "就労先コード", "就労先名"])
+    for i in range(rows):
+        writer.writerow(["0010", f"{i + 1:06d}", "00", "髙橋 一郎", "1970-04-01",
+                         "2010-04-01" if i != 5 else "2010-13-01", "一般", "1000013",
+                         "東京都千代田区霞が関1丁目", "1001", "本部"])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    seen: list[list[tuple[object, ...]]] = []
+    with Store(on_disk=False) as store:
+        roster = stage_roster(path, store=store, as_of=date(2026, 12, 1),
+                              observe=lambda batch: seen.append(list(batch)))
+        assert [len(b) for b in seen] == [store_module.PAGE, store_module.PAGE, 17]
+        flat = [t for b in seen for t in b]
+        assert [t[0] for t in flat] == list(range(2, rows + 2))
+        assert flat[5][1] == "0010-000006-00" and flat[5][3] is None  # the rejected row
+        assert flat[6][3] is not None
+        assert len(roster.members) == rows - 1 and [e.row for e in roster.errors] == [7]
+
+
+def test_the_roster_memos_give_each_row_its_own_verdict(tmp_path: Path) -> None:
+    """Dates, printable characters and katakana are remembered across a roster's rows: a
+    repeated bad value is refused on each row, a good one after a bad one is kept."""
+    header = ["記号", "番号", "枝番", "氏名", "フリガナ", "生年月日", "資格取得日", "加入区分",
+              "郵便番号", "住所1", "就労先コード", "就労先名"]
+    values = [("髙橋 一郎", "タカハシ", "1970-04-01"), ("髙橋 \ue000", "タカハシ", "1970-04-01"),
+              ("髙橋 一郎", "たかはし", "1970-02-30"), ("髙橋 \ue000", "たかはし", "1970-02-30"),
+              ("葛\U000e0100城", "カツラギ", "昭和45年4月1日"),
+              ("髙橋 一郎", "タカハシ", "S45.4.1")]
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    for i, (name, kana, born) in enumerate(values):
+        writer.writerow(["0010", f"{i + 1:06d}", "00", name, kana, born, "2010-04-01", "一般",
+                         "1000013", "東京都千代田区", "1001", "本部"])
+    path = tmp_path / "r.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    roster = read_roster(path, as_of=date(2026, 12, 1))
+    assert [(e.row, e.column) for e in roster.errors] == [
+        (3, "氏名"), (4, "生年月日"), (5, "氏名, 生年月日")]
+    assert [(w.row, w.column) for w in roster.warnings] == [(4, "フリガナ"), (5, "フリガナ")]
+    assert [m.row for m in roster.members] == [2, 6, 7]  # 葛 with its IVS is in the fonts
+    assert roster.members[-1].birth_date == date(1970, 4, 1)

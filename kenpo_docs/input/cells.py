@@ -76,25 +76,46 @@ def is_number(value: object) -> bool:
 
 
 class Row:
-    """Collects a row's values and its first problem per column."""
+    """Collects a row's values and its first problem per column.
 
-    __slots__ = ("_folded", "cells", "columns", "glyphs", "notes", "number", "problems")
+    ``glyphs`` (character -> the fonts lack it), ``printable`` (characters known printed) and
+    ``dates`` (a date cell's text -> its date) are memos shared by a roster's rows: each is
+    asked of the fonts or parsed once per roster, not once per cell."""
+
+    __slots__ = ("_nfc", "_nfkc", "_raw", "cells", "columns", "dates", "glyphs", "notes", "number",
+                 "printable", "problems")
 
     def __init__(self, number: int, cells: list[object], columns: dict[str, int],
-                 glyphs: dict[str, bool]) -> None:
+                 glyphs: dict[str, bool], printable: set[str] | None = None,
+                 dates: dict[str, date] | None = None) -> None:
         self.number = number
         self.cells = cells
         self.columns = columns
         self.glyphs = glyphs  # character -> the fonts lack it; shared by a roster's rows
+        self.printable = set() if printable is None else printable
+        self.dates = {} if dates is None else dates
         self.problems: dict[str | None, str] = {}
         self.notes: list[tuple[str, str]] = []
-        self._folded: dict[tuple[str, str], str | None] = {}  # each field is read several times
+        # each field is read several times: folded once
+        self._nfc: dict[str, str | None] = {}
+        self._nfkc: dict[str, str | None] = {}
+        self._raw: dict[str, object] = {}
 
     def raw(self, alias: str) -> object:
+        known = self._raw
+        if alias in known:
+            return known[alias]
+        value = known[alias] = self._read(alias)
+        return value
+
+    def _read(self, alias: str) -> object:
         index = self.columns.get(alias)
-        if index is None or index >= len(self.cells):
+        if index is None:
             return None
-        value = self.cells[index]
+        cells = self.cells
+        if index >= len(cells):
+            return None
+        value = cells[index]
         if isinstance(value, str) and not value.strip():
             return None
         return value
@@ -112,26 +133,34 @@ class Row:
 
     def nfc(self, alias: str) -> str | None:
         """Names and addresses: composed, never transliterated."""
-        return self._normalized(alias, "NFC")
+        folded = self._nfc
+        if alias in folded:
+            return folded[alias]
+        text = folded[alias] = self._normalized(alias, "NFC")
+        return text
 
     def nfkc(self, alias: str) -> str | None:
         """Digits, codes, dates: full-width and half-width forms folded."""
-        return self._normalized(alias, "NFKC")
+        folded = self._nfkc
+        if alias in folded:
+            return folded[alias]
+        text = folded[alias] = self._normalized(alias, "NFKC")
+        return text
 
     def forget_folded(self) -> None:
         """Drop the folded field values once the row is parsed (they are most of the memory)."""
-        self._folded = {}
+        self._nfc = {}
+        self._nfkc = {}
+        self._raw = {}
 
     def _normalized(self, alias: str, form: Literal["NFC", "NFKC"]) -> str | None:
-        key = (alias, form)
-        if key in self._folded:
-            return self._folded[key]
         value = self.raw(alias)
-        text = None
-        if value is not None:
-            text = unicodedata.normalize(form, cell_text(value)).strip() or None
-        self._folded[key] = text
-        return text
+        if value is None:
+            return None
+        text = value if type(value) is str else cell_text(value)
+        if not text.isascii():  # ASCII is NFC and NFKC already
+            text = unicodedata.normalize(form, text)
+        return text.strip() or None
 
     def digits(self, alias: str, *, width: int | None = None) -> str | None:
         value = self.raw(alias)
@@ -152,8 +181,13 @@ class Row:
             if required:
                 self.fail(alias, "空欄です (required)")
             return None
+        memo = self.dates
+        if type(value) is str:
+            known = memo.get(value)
+            if known is not None:
+                return known
         try:
-            return parse_date(value, field=NAME_BY_ALIAS[alias])
+            parsed = parse_date(value, field=NAME_BY_ALIAS[alias])
         except DateError as exc:
             # The value is named, except a date of birth (personal data, with the name it
             # identifies a person).
@@ -161,6 +195,11 @@ class Row:
             value_shown = "" if alias == "birth_date" else shown(text)
             self.fail(alias, f"{value_shown}{_date_reason(exc.message)}")
             return None
+        if type(value) is str:
+            if len(memo) >= _DATE_MEMO:  # a roster of ever new dates: memory stays flat
+                memo.clear()
+            memo[value] = parsed
+        return parsed
 
     def yes_no(self, alias: str) -> bool | None:
         text = self.nfkc(alias)
@@ -174,6 +213,9 @@ class Row:
         self.fail(alias, f"{shown(text)}有 か 無 で書いてください (yes/no)")
         return None
 
+
+#: Distinct date texts remembered per roster (:meth:`Row.date`).
+_DATE_MEMO = 50_000
 
 # What is wrong with a date, without the cell's value: dates of birth are personal data and
 # must not reach a log, the console or a report. Keyed by a phrase of era.parse_date's message.
@@ -221,10 +263,15 @@ def scan_cells(
     whole column of them can stop the roster.
     """
     cells = row.cells
-    if len(cells) <= len(names) and all(type(c) is str for c in cells):
-        joined = "\t".join(cast("list[str]", cells))
-        if len(joined) <= MAX_CELL_CHARS and _SUSPECT.search(joined) is None:
-            return  # the common case: nothing to look at cell by cell
+    if len(cells) <= len(names):
+        try:
+            joined = "\t".join(cast("list[str]", cells))
+        except TypeError:  # a cell that is not text (.xlsx)
+            pass
+        else:
+            if len(joined) <= MAX_CELL_CHARS and _SUSPECT.search(joined) is None:
+                return  # the common case: nothing to look at cell by cell
+    row.forget_folded()  # cells may change below
     extra = False
     for index, value in enumerate(cells):
         if value is None or value == "":

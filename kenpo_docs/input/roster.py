@@ -32,8 +32,9 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from itertools import chain, islice
+from itertools import chain, compress, count, islice
 from pathlib import Path
+from typing import cast
 
 from kenpo_docs.domain.facts import certificate_period_extrapolated
 from kenpo_docs.domain.insurer import key_widths
@@ -140,7 +141,7 @@ def stage_roster(
     ``on_columns`` gets the aliases of the columns the header names as soon as the header is
     read; ``observe`` gets each batch of staged rows (row, key, household, member pickle,
     problems, notes, numeric 就労先コード, 枝番, 交付日), in row order, as it is staged (the
-    list is reused afterwards): the merge's early start (:mod:`kenpo_docs.mailing.early`)
+    list is the observer's to keep): the merge's early start (:mod:`kenpo_docs.mailing.early`)
     plans the first pieces from them while the rest is read.
 
     Raises:
@@ -220,8 +221,11 @@ class _Staged:
 
 def _nonblank(cells: list[object]) -> list[int]:
     """The indexes of a row's cells that are not blank."""
-    return [i for i, c in enumerate(cells)
-            if (c.strip() if type(c) is str else cell_text(c).strip())]
+    try:
+        return list(compress(count(), map(str.strip, cast("list[str]", cells))))
+    except TypeError:  # a cell that is not text (.xlsx)
+        return [i for i, c in enumerate(cells)
+                if (c.strip() if type(c) is str else cell_text(c).strip())]
 
 
 def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
@@ -232,6 +236,8 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
     the whole roster need."""
     staged = _Staged()
     glyphs: dict[str, bool] = {}
+    printable: set[str] = set()
+    dates: dict[str, date] = {}
     widths = key_widths()
     batch: list[tuple[object, ...]] = []
     filled = staged.filled
@@ -239,7 +245,7 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
         nonblank = _nonblank(cells)
         if not nonblank:
             continue
-        row = Row(number, cells, columns, glyphs)
+        row = Row(number, cells, columns, glyphs, printable, dates)
         scan_cells(row, names, used, allowed, staged.my_numbers)
         if row.problems or row.notes:  # a cell may have been emptied (see scan_cells)
             nonblank = _nonblank(row.cells)
@@ -260,14 +266,20 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
                       else member.certificate_issued_on.isoformat()))
         staged.count += 1
         if len(batch) >= PAGE:
-            store.many(_ROWS_SQL, batch)
-            if observe is not None:
-                observe(batch)
-            batch.clear()
-    store.many(_ROWS_SQL, batch)
-    if observe is not None and batch:
-        observe(batch)
+            _insert(store, batch, observe)
+            batch = []
+    _insert(store, batch, observe)
     return staged
+
+
+def _insert(store: Store, batch: list[tuple[object, ...]],
+            observe: Callable[[list[tuple[object, ...]]], None] | None) -> None:
+    """The one place staged rows go into the store: a batch, in row order, then ``observe``."""
+    if not batch:
+        return
+    store.many(_ROWS_SQL, batch)
+    if observe is not None:
+        observe(batch)
 
 
 def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:

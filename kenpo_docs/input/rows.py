@@ -20,6 +20,21 @@ _DASHES = "-‐‑‒–—―−ー－"
 
 
 
+#: Characters found to be katakana (or a space, ・ or ー) so far: most フリガナ are checked by
+#: one set look-up, not a Unicode name per character.
+_KANA: set[str] = set(" ・ー　")
+
+
+def _katakana(kana: str) -> bool:
+    """Every character of ``kana`` a katakana (its Unicode name says so), ・, ー or a space."""
+    for ch in kana:
+        if ch not in _KANA:
+            if not unicodedata.name(ch, "").startswith("KATAKANA"):
+                return False
+            _KANA.add(ch)
+    return True
+
+
 def _postal_code(row: Row) -> str | None:
     value = row.raw("postal_code")
     text = row.nfkc("postal_code")
@@ -44,6 +59,11 @@ def _glyph_check(row: Row, alias: str, value: str | None) -> None:
     and the character itself only when it is a real one (never the rest of the cell)."""
     if not value:
         return
+    printable = row.printable
+    if printable.issuperset(value):
+        # every character printed before, and no variation selector (a selector is never in
+        # ``printable`` on its own): nothing to ask
+        return
     known = row.glyphs
     bad: set[str] = set()
     for unit in units(value):
@@ -53,6 +73,8 @@ def _glyph_check(row: Row, alias: str, value: str | None) -> None:
             known[unit] = lacks
         if lacks:
             bad.add(unit)
+        elif len(unit) == 1:
+            printable.add(unit)
     if bad:
         shown = []
         for unit in sorted(bad):
@@ -81,9 +103,7 @@ def parse_row(row: Row, as_of: date, widths: tuple[int, int]) -> Member | None:
         row.fail("name", "空欄です (required)")
     _glyph_check(row, "name", name)
     kana = row.nfkc("kana")  # NFKC turns half-width ｶﾅ into full-width カナ
-    if kana is not None and not all(
-        unicodedata.name(ch, "").startswith("KATAKANA") or ch in " ・ー　" for ch in kana
-    ):
+    if kana is not None and not _KANA.issuperset(kana) and not _katakana(kana):
         row.warn("kana", "カタカナ以外の文字があります (not katakana)")
 
     birth_date = row.date("birth_date", required=True)
