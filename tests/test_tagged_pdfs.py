@@ -365,3 +365,23 @@ def test_a_piece_file_read_back_keeps_its_structure(batch: Path, tmp_path: Path)
         return "".join(element_text(e, texts) for e in kids(kids(pdf.Root.StructTreeRoot)[0]))
 
     assert reading(again) == reading(first) and len(reading(first)) > 1000
+
+
+def test_untagged_only_through_the_bench_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``make bench``'s untagged reference (BENCH_TAGS=1) is the one way to untagged
+    documents by default, and only with the variable's exact value; the notice rendered so
+    has no structure tree, and without it has one."""
+    from kenpo_docs.render.options import BENCH_UNTAGGED
+
+    monkeypatch.delenv(BENCH_UNTAGGED, raising=False)
+    assert RenderOptions().pdf_tags
+    monkeypatch.setenv(BENCH_UNTAGGED, "yes")
+    assert RenderOptions().pdf_tags
+    monkeypatch.setenv(BENCH_UNTAGGED, "1")
+    assert not RenderOptions().pdf_tags
+    assert RenderOptions(pdf_tags=True).pdf_tags
+    with pikepdf.open(io.BytesIO(render_notice(539, "pdf"))) as pdf:
+        assert "/StructTreeRoot" not in pdf.Root
+    monkeypatch.delenv(BENCH_UNTAGGED)
+    with pikepdf.open(io.BytesIO(render_notice(539, "pdf"))) as pdf:
+        assert "/StructTreeRoot" in pdf.Root
