@@ -385,3 +385,21 @@ def test_untagged_only_through_the_bench_switch(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv(BENCH_UNTAGGED)
     with pikepdf.open(io.BytesIO(render_notice(539, "pdf"))) as pdf:
         assert "/StructTreeRoot" in pdf.Root
+
+
+def test_structure_read_with_pikepdf_as_with_pypdf(notice: bytes, batch: Path) -> None:
+    """The backgrounds' structure is read with pikepdf (read_tags_fast, for speed): the
+    same nodes, attributes and alternatives byte for byte, as pypdf's reading gives, for
+    the notice (tables with headers, ids) and for piece and print files (shared XObjects)."""
+    from pypdf import PdfReader
+
+    from kenpo_docs.pdf.tagtree import read_tags, read_tags_fast, walk
+
+    files = [notice, *(p.read_bytes() for p in sorted((batch / "pieces").glob("*.pdf"))),
+             *(p.read_bytes() for p in sorted((batch / "print").glob("*.pdf")))]
+    for data in files:
+        slow = read_tags(PdfReader(io.BytesIO(data)))
+        assert slow == read_tags_fast(data)
+        nodes = [n for page in slow if page for n in walk(page)]
+        assert nodes and any(n.attrs for n in nodes)
+    assert any(n.headers for page in read_tags_fast(notice) if page for n in walk(page))
