@@ -37,6 +37,11 @@ reference's: on a shared machine only figures from the same run compare.
 --cluster``) against the local process pool instead of the cards: the same packet without
 cards, both runs alternating, and the cluster's overhead per chunk (its extra wall seconds
 over the number of chunks). ``tcp://HOST:PORT`` measures a running scheduler instead.
+``BENCH_TAGS=1`` (issue 22) measures the tagged packet against the same packet untagged
+instead of the cards: the same code, the untagged runs with ``KENPO_DOCS_BENCH_UNTAGGED=1``
+(a measurement aid read only by kenpo_docs.render.options, never for staff output), both
+alternating, no cards; the tagging's cost in % of pieces/s (wall) and of pieces per CPU
+second against the untagged reference (budget: at most 15 %).
 ``BENCH_CHECK=1`` also times ``kenpo-docs check`` on each roster (wall, peak RSS).
 ``BENCH_SORT=roster`` merges with ``--sort roster`` (default ``workplace``): the rosters are
 written in household order, so the merge's early start renders the first chunks while the
@@ -79,6 +84,9 @@ LETTER = "kakuninsho"
 #: 資格確認書 cards on A4 sheets after the letter (issue 19; the roster has 性別, so cards are
 #: printed by default). Their cost is the pieces/s lost against the reference.
 VARIANTS = (("letter", ("--no-cards",)), ("letter + cards", ()))
+#: ``BENCH_TAGS=1``: the untagged reference (first) and today's tagged packet.
+UNTAGGED = "letter, untagged (reference)"
+TAG_VARIANTS = ((UNTAGGED, ("--no-cards",)), ("letter, tagged", ("--no-cards",)))
 
 
 @dataclass
@@ -169,9 +177,10 @@ def run_check(roster: Path) -> tuple[float, int]:
 
 
 def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = (),
-              stop_at: int | None = None) -> Run:
+              stop_at: int | None = None, untagged: bool = False) -> Run:
     """Run the CLI merge as a subprocess, sampling its tree's memory and the first piece.
-    ``stop_at``: stop it (SIGINT) once that many pieces are written (a partial run)."""
+    ``stop_at``: stop it (SIGINT) once that many pieces are written (a partial run);
+    ``untagged``: the untagged reference of ``BENCH_TAGS`` (a measurement aid)."""
     cmd = [sys.executable, "-m", "kenpo_docs", "merge", str(roster), "--letter", LETTER,
            "--as-of", AS_OF, "--out", str(out), "--db", str(out.parent / f"{out.name}.sqlite"),
            "--workers", str(workers), "--notice", "539", *extra]
@@ -185,8 +194,12 @@ def run_merge(roster: Path, out: Path, workers: int, extra: tuple[str, ...] = ()
     # The merge's staging folder (and the early start's pieces in it) in a folder of ours.
     stage = out.parent / f"{out.name}.stage"
     stage.mkdir()
+    env = dict(os.environ, TMPDIR=str(stage))
+    env.pop("KENPO_DOCS_BENCH_UNTAGGED", None)
+    if untagged:
+        env["KENPO_DOCS_BENCH_UNTAGGED"] = "1"
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            preexec_fn=_default_sigint, env={**os.environ, "TMPDIR": str(stage)})
+                            preexec_fn=_default_sigint, env=env)
     peak, first, last, done, stopped = 0, None, None, 0, False
     rendered: float | None = None
     pieces = out / "pieces"
@@ -336,7 +349,10 @@ def main() -> None:
     with_check = os.environ.get("BENCH_CHECK") == "1"
     cluster = os.environ.get("BENCH_CLUSTER")
     sort = os.environ.get("BENCH_SORT", "workplace")
-    if cluster:
+    tagging = os.environ.get("BENCH_TAGS") == "1"
+    if tagging:
+        variants = TAG_VARIANTS
+    elif cluster:
         variants = (("letter, local pool", ("--no-cards",)),
                     (f"letter, --cluster {cluster}", ("--no-cards", "--cluster", cluster)))
     if any(n > reference for n in sizes) and reference not in sizes:
@@ -379,7 +395,7 @@ def main() -> None:
             for v, (name, extra) in enumerate(variants):
                 out = tmp / f"out-{n}-{i}-{v}"
                 run = run_merge(roster, out, workers, (*extra, "--sort", sort),
-                                stop_at=stop_at)
+                                stop_at=stop_at, untagged=name == UNTAGGED)
                 run.households = n
                 runs[name].append(run)
                 print(f"{n} households, {name}, run {i + 1}/{runs_n}"
@@ -419,7 +435,14 @@ def main() -> None:
                 f"{_kb(sizes_sorted[-1])} | "
                 f"{_mib(r0.print_bytes)} | {_mib(sum(r0.piece_sizes))} |"
             )
-        if cluster:
+        if tagging:
+            (ref, _), (tagged, _) = variants
+            costs.append(f"{n:,} households: {rates[tagged]:.1f} vs {rates[ref]:.1f} pieces/s "
+                         f"(median wall), cost {(1 - rates[tagged] / rates[ref]) * 100:.0f} %; "
+                         f"CPU s/piece {cpus[tagged]:.4f} vs {cpus[ref]:.4f}, per CPU second "
+                         f"{1 / cpus[tagged]:.1f} vs {1 / cpus[ref]:.1f} pieces, cost "
+                         f"{(1 - cpus[ref] / cpus[tagged]) * 100:.1f} %")
+        elif cluster:
             (ref, _), (on, _) = variants
             chunks = _chunk_count(runs[ref][0].pieces)
             walls = {k: statistics.median(r.seconds for r in runs[k]) for k in (ref, on)}
@@ -434,7 +457,13 @@ def main() -> None:
                          f" %; per CPU second {1 / cpus[cards]:.1f} vs {1 / cpus[ref]:.1f} "
                          f"pieces, cost {(1 - cpus[ref] / cpus[cards]) * 100:.0f} %")
     lines.append("")
-    if costs and cluster:
+    if costs and tagging:
+        lines.append("Tagged pieces (issue 22) against the same packet untagged (same code, "
+                     "KENPO_DOCS_BENCH_UNTAGGED=1, a measurement aid), no cards, same run, "
+                     f"runs alternating, medians of {runs_n}; budget: the tagged packet costs "
+                     "at most 15 % of the pieces/s (the CPU figure is the one a loaded machine "
+                     "does not blur): " + "; ".join(costs) + ".")
+    elif costs and cluster:
         lines.append(f"--cluster {cluster} against the local process pool (same packet, "
                      "no cards, runs alternating; the cluster's CPU figure counts only the "
                      "processes the merge waited for): " + "; ".join(costs) + ".")

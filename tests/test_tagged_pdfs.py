@@ -365,3 +365,41 @@ def test_a_piece_file_read_back_keeps_its_structure(batch: Path, tmp_path: Path)
         return "".join(element_text(e, texts) for e in kids(kids(pdf.Root.StructTreeRoot)[0]))
 
     assert reading(again) == reading(first) and len(reading(first)) > 1000
+
+
+def test_untagged_only_through_the_bench_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``make bench``'s untagged reference (BENCH_TAGS=1) is the one way to untagged
+    documents by default, and only with the variable's exact value; the notice rendered so
+    has no structure tree, and without it has one."""
+    from kenpo_docs.render.options import BENCH_UNTAGGED
+
+    monkeypatch.delenv(BENCH_UNTAGGED, raising=False)
+    assert RenderOptions().pdf_tags
+    monkeypatch.setenv(BENCH_UNTAGGED, "yes")
+    assert RenderOptions().pdf_tags
+    monkeypatch.setenv(BENCH_UNTAGGED, "1")
+    assert not RenderOptions().pdf_tags
+    assert RenderOptions(pdf_tags=True).pdf_tags
+    with pikepdf.open(io.BytesIO(render_notice(539, "pdf"))) as pdf:
+        assert "/StructTreeRoot" not in pdf.Root
+    monkeypatch.delenv(BENCH_UNTAGGED)
+    with pikepdf.open(io.BytesIO(render_notice(539, "pdf"))) as pdf:
+        assert "/StructTreeRoot" in pdf.Root
+
+
+def test_structure_read_with_pikepdf_as_with_pypdf(notice: bytes, batch: Path) -> None:
+    """The backgrounds' structure is read with pikepdf (read_tags_fast, for speed): the
+    same nodes, attributes and alternatives byte for byte, as pypdf's reading gives, for
+    the notice (tables with headers, ids) and for piece and print files (shared XObjects)."""
+    from pypdf import PdfReader
+
+    from kenpo_docs.pdf.tagtree import read_tags, read_tags_fast, walk
+
+    files = [notice, *(p.read_bytes() for p in sorted((batch / "pieces").glob("*.pdf"))),
+             *(p.read_bytes() for p in sorted((batch / "print").glob("*.pdf")))]
+    for data in files:
+        slow = read_tags(PdfReader(io.BytesIO(data)))
+        assert slow == read_tags_fast(data)
+        nodes = [n for page in slow if page for n in walk(page)]
+        assert nodes and any(n.attrs for n in nodes)
+    assert any(n.headers for page in read_tags_fast(notice) if page for n in walk(page))

@@ -6,11 +6,34 @@ caller build the options once, log them, and pass them to many letters unchanged
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
+
+#: A measurement aid of ``make bench`` (``BENCH_TAGS=1``, see bench/run.py), never for
+#: staff output: with this variable set to ``1`` the documents laid out without an explicit
+#: ``pdf_tags`` are untagged, as every PDF was before issue 22, so that the cost of tagging
+#: is measured against the same code in the same run. Read here and nowhere else; no command
+#: line option or setting reaches it, and a process that uses it says so (a warning).
+BENCH_UNTAGGED = "KENPO_DOCS_BENCH_UNTAGGED"
+_warned = False
+
+
+def _tags_default() -> bool:
+    global _warned
+    if os.environ.get(BENCH_UNTAGGED) != "1":
+        return True
+    if not _warned:
+        import logging
+
+        _warned = True
+        logging.getLogger(__name__).warning(
+            "%s=1: タグなしPDF（計測専用、発送に使わないこと）(untagged PDFs: a measurement "
+            "aid of bench/run.py, never for mailing)", BENCH_UNTAGGED)
+    return False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,7 +47,8 @@ class RenderOptions:
         author: PDF author; ``None`` uses the insurer's name from the rules.
         pdf_variant: ``None``, ``"pdf/a-3b"`` (archival) or ``"pdf/ua-1"`` (accessible).
         pdf_tags: Write a tagged (structured) PDF so screen readers and extraction follow
-            the reading order.
+            the reading order. Always on, but for ``make bench``'s untagged reference
+            (:data:`BENCH_UNTAGGED`).
         strict_fetch: Fail the render when the template asked for a resource outside the
             templates and fonts folders (it is always refused; this makes it an error).
         templates_dir: Folder of templates; ``None`` uses :func:`kenpo_docs.paths.templates_dir`.
@@ -35,7 +59,7 @@ class RenderOptions:
     as_of: date | None = None
     author: str | None = None
     pdf_variant: str | None = None
-    pdf_tags: bool = True
+    pdf_tags: bool = field(default_factory=_tags_default)
     strict_fetch: bool = True
     templates_dir: Path | None = None
     pdf_forms: bool = False

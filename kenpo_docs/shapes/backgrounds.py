@@ -33,7 +33,7 @@ from kenpo_docs.pdf.tagtree import (
     empty_sequences,
     in_xobject,
     mark_slots,
-    read_tags,
+    read_tags_fast,
     simplify,
     walk,
     xobject_key,
@@ -72,6 +72,7 @@ def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
 
     ``wanted``: the slots the page must have, exactly (None: the shape is not to be overlaid).
     """
+    pdf = _unpacked(pdf)
     reader = PdfReader(io.BytesIO(pdf))
     slots = None
     if wanted is not None and len(document.pages) == 1:
@@ -85,18 +86,37 @@ def make_background(document: Any, pdf: bytes, *, key: str, prefix: str,
     digest(page.get(NameObject("/Resources")), h, set())
     first = document.pages[0]
     name = f"{prefix}-{h.hexdigest()[:24]}"
-    data, tags = _structure(reader, data, slots, name)
+    data, tags = _structure(pdf, data, slots, name)
     background = Background(key, name, page, data, slots,
                             (float(first.width), float(first.height)), tags)
     _save_shape(background, pdf)
     return background
 
 
-def _structure(reader: PdfReader, data: bytes, slots: dict[str, Slot] | None, name: str
+def _unpacked(pdf: bytes) -> bytes:
+    """``pdf`` with no object streams (its streams as they were), for pypdf to read.
+
+    A tagged PDF from WeasyPrint has its catalog in one object stream with its ~200
+    structure elements, and pypdf parses a whole object stream in Python to read one object
+    of it (~25 ms for a background's first page); qpdf rewrites the file in ~3 ms, pypdf
+    then reads only the objects the page needs, and the elements are read with pikepdf
+    (:func:`~kenpo_docs.pdf.tagtree.read_tags_fast`). The shared copy (:func:`_save_shape`)
+    is this one, so the batch's other processes read it as cheaply."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as source:
+        out = io.BytesIO()
+        source.save(out, deterministic_id=True, recompress_flate=False,
+                    stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                    object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    return out.getvalue()
+
+
+def _structure(pdf: bytes, data: bytes, slots: dict[str, Slot] | None, name: str
                ) -> tuple[bytes, Compiled | None]:
     """The background's content without its placeholders' (empty) marked content, and its
     first page's structure elements with each slot's place marked (pdf.tagtree)."""
-    tags = read_tags(reader)[0]
+    tags = read_tags_fast(pdf)[0]
     if tags is None:
         return data, None
     # (a picture's slot, the customer barcode, is then left out: it is drawn as an artifact)
@@ -196,7 +216,7 @@ def load_shape(key: str, options: Any) -> Background | None:
     reader = PdfReader(io.BytesIO(pdf))
     page = reader.pages[0]
     contents = page.get_contents()
-    data, tags = _structure(reader, contents.get_data() if contents is not None else b"",
+    data, tags = _structure(pdf, contents.get_data() if contents is not None else b"",
                             slots, name)
     return Background(key, name, page, data, slots, size, tags)
 
