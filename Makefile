@@ -13,10 +13,13 @@ UV_VERSION := 0.13.9
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# pip itself comes first, pinned (requirements-pip.lock: the venv's own pip let an extra of a
+# dependency pick a newer release than the lock's).
 # The lock holds every dependency (with the test, dev and cluster extras); the package itself is
 # installed editable without dependencies. pip check then fails if pyproject.toml asks for
 # something the lock does not hold (run `make lock`).
-$(STAMP): $(BIN)/python $(LOCK) pyproject.toml
+$(STAMP): $(BIN)/python $(LOCK) requirements-pip.lock pyproject.toml
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-pip.lock
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m pip check
