@@ -115,7 +115,7 @@ class EarlyStart:
         self._last: tuple[Any, ...] | None = None  # the last piece's sort key
         self.chunks: list[_Chunk] = []  # cut, in print order; rendering once ``future`` is set
         self.stopped = False
-        self.used = False  # a chunk was handed to the workers
+        self.used = 0  # chunks handed to the workers
         self.redone = 0  # pieces rendered early but not the plan's (see adopt)
         self._flusher: threading.Thread | None = None
         self._halt = threading.Event()
@@ -244,7 +244,7 @@ class EarlyStart:
             except RuntimeError:  # the pool is shutting down: the merge is ending
                 self.chunks = [c for c in self.chunks if c.future is not None]
                 return
-            self.used = True
+            self.used += 1
 
     # -- once the plan is made -----------------------------------------------------------
 

@@ -286,9 +286,10 @@ def _merge(
     folder.clean_temps(parts_dir)
     # The chunks rendered while the roster was read that are the plan's own (mailing/early.py)
     adopted = starter.adopt(plan, pieces_dir, parts_dir) if starter is not None else []
-    if starter is not None and starter.used and pool is not None:
+    spent = starter.used if starter is not None and pool is not None else 0
+    if spent >= workers * options.worker_chunks and pool is not None:
         pool.shutdown(wait=True)  # it has had its generation of chunks: fresh workers now
-        pool = None
+        pool, spent = None, 0
     result = MergeResult(out, batch_id, resumed=resumed, fast_path=gates.fast_path().on)
     if starter is not None:
         result.early = sum(len(chunk.pieces) for chunk in adopted)
@@ -345,7 +346,7 @@ def _merge(
         folder.clean_temps(pieces_dir)  # a worker lost mid-chunk may have left a temp file
     else:
         _render_local(jobs, finished, static_ready, workers=workers, pool=pool,
-                      generation=workers * options.worker_chunks)
+                      generation=workers * options.worker_chunks, spent=spent)
     static_ready()  # nothing to render (all done before): the files are there, or made now
     result.rendered = total - resumed
     result.full_layout = dict(full_layout.most_common())
@@ -430,8 +431,9 @@ def _early_start(folder: Path, options: MergeOptions, letter: LetterSpec, envelo
 
 def _render_local(jobs: Iterator[ChunkJob], finished: Callable[[ChunkResult], None],
                   static_ready: Callable[[], None], *, workers: int,
-                  pool: ProcessPoolExecutor | None, generation: int) -> None:
-    """Render the chunks in this process, or in local worker processes (``workers`` > 1)."""
+                  pool: ProcessPoolExecutor | None, generation: int, spent: int = 0) -> None:
+    """Render the chunks in this process, or in local worker processes (``workers`` > 1).
+    ``spent``: chunks ``pool`` rendered already (the early start's), of its generation."""
     head = list(itertools.islice(jobs, 2))
     if workers == 1 or len(head) <= 1:
         for job in itertools.chain(head, jobs):
@@ -442,7 +444,8 @@ def _render_local(jobs: Iterator[ChunkJob], finished: Callable[[ChunkResult], No
         # its own pool (see MergeOptions.worker_chunks); the first is the one started early.
         rest = itertools.chain(head[1:], jobs)
         start = 0
-        while batch := list(itertools.islice(rest, generation)):
+        while batch := list(itertools.islice(
+                rest, generation - spent if start == 0 and pool is not None else generation)):
             current = pool if start == 0 and pool is not None else executor.pool(workers)
             with current:
                 futures: list[Future[ChunkResult]] = []
