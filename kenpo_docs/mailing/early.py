@@ -63,7 +63,6 @@ class _Chunk:
     pieces: list[PiecePlan]
     last: tuple[Any, ...]  # its last piece's sort key
     future: Future[ChunkResult] | None = None
-    dropped: bool = False
 
 
 class EarlyStart:
@@ -201,11 +200,8 @@ class EarlyStart:
             # This household's piece goes before those already cut whose keys are greater:
             # they cannot be the plan's, so they are not rendered (or no further).
             self.stop("the roster is not in print order")
-            for chunk in self.chunks:
-                if chunk.last > key and (chunk.future is None or chunk.future.cancel()):
-                    chunk.future = None
-                    chunk.dropped = True
-            self.chunks = [c for c in self.chunks if not c.dropped]
+            self.chunks = [c for c in self.chunks if not (
+                c.last > key and (c.future is None or c.future.cancel()))]
             return False
         self._last = key
         seq = self._start + len(self._pending) + 1
