@@ -45,9 +45,12 @@ serve: $(STAMP)
 	$(BIN)/kenpo-docs serve $(SERVEFLAGS)
 
 # Lint first (seconds): CI (.ci/run) calls `make test`, so findings fail the build before
-# the suite's minutes are spent.
+# the suite's minutes are spent. The test files run side by side, one pytest-xdist worker per
+# core (at most 4: many tests start merges with worker pools of their own); a file's tests stay
+# in one worker, so a file's shared fixtures are built once. TESTFLAGS adds options, e.g.
+# make test TESTFLAGS='-n 0' runs everything in one process.
 test: $(STAMP) lint test-tools
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile $(TESTFLAGS)
 
 # The tests read back what we print with poppler too (pdftotext, pdftoppm: the third reader
 # beside pypdf and pdfium), drive the web page in Debian's chromium (playwright's own browser
