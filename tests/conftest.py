@@ -41,3 +41,14 @@ def _no_personal_data_folder(tmp_path_factory: pytest.TempPathFactory,
     where a test's defaults write: tests see neither unless they set them."""
     monkeypatch.delenv("KENPO_DOCS_DATA", raising=False)
     monkeypatch.setenv("KENPO_DOCS_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config"))
+
+
+#: The longest test files (tens of seconds each in one process): first in the order, so that
+#: `make test`'s xdist workers (--dist loadfile) start them at once instead of ending on them.
+LONGEST_FIRST = ("test_hardening_crash.py", "test_contract.py", "test_hardening_input.py",
+                 "test_web_runner.py", "test_cluster.py", "test_text_layer.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: else as found
