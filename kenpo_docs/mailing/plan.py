@@ -151,8 +151,9 @@ class BatchPlan:
         """The pieces of one print file, whole, in print order (a workplace's)."""
         assert self.store is not None
         rows = self.store.execute(
-            f"SELECT seq, piece_id, blob FROM {self.table}_pieces WHERE print_file = ? "
-            "ORDER BY seq", (stem,))
+            f"SELECT p.seq, p.piece_id, s.blob FROM {self.table}_pieces p "
+            f"JOIN {self.table}_staged s ON s.ord = p.ord WHERE p.print_file = ? "
+            "ORDER BY p.seq", (stem,))
         while page := rows.fetchmany(PAGE):
             yield from (_piece(r) for r in page)
 
@@ -324,7 +325,7 @@ def plan_batch(
             f"{rows} accounted for"
         )
     return BatchPlan(batch_id, letter, as_of,
-                     Stored(store, f"{table}_pieces", key="seq", column="seq, piece_id, blob",
+                     Stored(store, f"{table}_piece_blobs", key="seq", column="seq, piece_id, blob",
                             dense=True, decode=_piece),
                      Stored(store, f"{table}_outcomes", key="row", column=_OUTCOME_COLUMNS,
                             decode=_outcome),
@@ -385,17 +386,23 @@ def _outcome(row: tuple[Any, ...]) -> RowOutcome:
 def _number_pieces(store: Store, table: str, batch_id: str) -> None:
     """The staged households in print order (their sort keys, then the order they came in)
     become the pieces, numbered (one SQL sort, spilled to a temp file when big); each gets
-    its print file (see :meth:`BatchPlan.group`) and its members' outcomes its id."""
+    its print file (see :meth:`BatchPlan.group`) and its members' outcomes its id.
+
+    The households' data (``blob``: members, route, parts) stays in the staged table, read
+    through the ``_piece_blobs`` view: the sort and every walk of the pieces table (manifest,
+    print files, page counts) move a few short columns, not every member's data."""
     store.execute(
         f"CREATE TABLE {table}_pieces AS SELECT "
         "row_number() OVER (ORDER BY k0, k1, k2, k3, ord) AS seq, '' AS piece_id, ord, "
         "kind, workplace_code, postal_code, route, household_key, members, "
-        "'home' AS print_file, blob, keys, NULL AS pages "
+        "'home' AS print_file, keys, NULL AS pages "
         f"FROM {table}_staged")
     store.execute(f"CREATE UNIQUE INDEX {table}_seq ON {table}_pieces (seq)")
     store.execute(f"UPDATE {table}_pieces SET piece_id = ? || '-' || printf('%05d', seq)",
                   (batch_id,))
-    store.execute(f"DROP TABLE {table}_staged")
+    store.execute(f"CREATE VIEW {table}_piece_blobs AS SELECT p.seq AS seq, "
+                  f"p.piece_id AS piece_id, s.blob AS blob FROM {table}_pieces p "
+                  f"JOIN {table}_staged s ON s.ord = p.ord")
     store.execute(f"CREATE UNIQUE INDEX {table}_id ON {table}_pieces (piece_id)")
     store.execute(f"CREATE UNIQUE INDEX {table}_ord ON {table}_pieces (ord)")
     store.execute(f"UPDATE {table}_outcomes SET piece_id = (SELECT piece_id FROM "
