@@ -315,6 +315,7 @@ def _write_stream(path: Path, segment: Segment, pages: range, title: str,
                   aliases: dict[int, int] | None = None, sides: Sides | None = None) -> None:
     with PdfStreamWriter(path) as out:
         out.sides = sides
+        out.ua = True  # a mailed piece: PDF/UA-1 (tests/test_pdfua.py, render/xmp.py)
         if aliases:
             out.alias(segment, aliases)
         for index in pages:

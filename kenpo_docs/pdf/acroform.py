@@ -446,6 +446,9 @@ def add_appearances(fillable: bytes, values: bytes) -> bytes:
     """
     reader = PdfReader(BytesIO(fillable))
     writer = PdfWriter(clone_from=reader)
+    # the version of the PDF WeasyPrint wrote (pypdf would say 1.3): PDF/UA-1 is PDF 1.7, and
+    # the catalog's XMP metadata stream needs 1.4
+    writer.pdf_header = reader.pdf_header.encode("ascii")
     values_reader = PdfReader(BytesIO(values))
     if len(values_reader.pages) != len(writer.pages):
         raise ValueError("the values-only form has another number of pages than the "

@@ -1,19 +1,22 @@
-"""Putting PDFs together with pypdf: join documents with bookmarks (a notice and its 別添),
-and take in external enclosures page for page (never re-rendered).
+"""Putting PDFs together: join documents with bookmarks (a notice and its 別添), their
+structure trees joined too, and take in external enclosures page for page (never re-rendered).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
 from kenpo_docs.errors import AssemblyError
+from kenpo_docs.pdf.stream import PdfStreamWriter
+from kenpo_docs.pdf.tagtree import Tagged, compile_tags, read_tags
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +85,6 @@ def load_external_pdf(path: str | Path) -> ExternalPdf:
     return ext
 
 
-def to_bytes(writer: PdfWriter) -> bytes:
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
-
-
 @dataclass(frozen=True)
 class Part:
     """A run of pages to append, with an optional bookmark title."""
@@ -98,22 +95,34 @@ class Part:
 
 
 def join(parts: Iterable[Part], *, metadata: dict[str, str] | None = None) -> bytes:
-    """Concatenate parts into one PDF with a bookmark per titled part."""
-    writer = PdfWriter()
-    readers: dict[int, PdfReader] = {}
-    for part in parts:
-        if isinstance(part.pdf, PdfReader):
-            reader = part.pdf
-        else:
-            key = id(part.pdf)
-            reader = readers.get(key) or PdfReader(io.BytesIO(part.pdf))
-            readers[key] = reader
-        first = len(writer.pages)
-        indexes = range(len(reader.pages)) if part.pages is None else part.pages
-        for i in indexes:
-            writer.add_page(reader.pages[i])
-        if part.title and len(writer.pages) > first:
-            writer.add_outline_item(title=part.title, page_number=first)
-    if metadata:
-        writer.add_metadata(metadata)
-    return to_bytes(writer)
+    """Concatenate parts into one PDF with a bookmark per titled part.
+
+    Written by :class:`~kenpo_docs.pdf.stream.PdfStreamWriter`, as pieces are: each tagged
+    part's structure elements go on in the joined file's structure tree (a pypdf writer
+    drops them: the joined notice would read as untagged), with its /Lang, title and XMP
+    metadata (PDF/UA-1, render/xmp.py). ``metadata``: the info entries (``/Title`` ...).
+    """
+    with tempfile.TemporaryDirectory(prefix="kenpo-docs-join-") as scratch:
+        path = Path(scratch) / "joined.pdf"
+        with PdfStreamWriter(path) as writer:
+            readers: dict[int, PdfReader] = {}
+            tagged = True  # every page: only then does the file claim PDF/UA-1
+            for part in parts:
+                if isinstance(part.pdf, PdfReader):
+                    reader = part.pdf
+                else:
+                    key = id(part.pdf)
+                    reader = readers.get(key) or PdfReader(io.BytesIO(part.pdf))
+                    readers[key] = reader
+                tags = read_tags(reader)
+                indexes = range(len(reader.pages)) if part.pages is None else part.pages
+                for n, i in enumerate(indexes):
+                    own = tags[i]
+                    tagged = tagged and own is not None
+                    writer.add_page(reader.pages[i], bookmark=part.title if n == 0 else None,
+                                    tags=Tagged(compile_tags(own)) if own else None)
+            writer.info = {k.lstrip("/"): v for k, v in (metadata or {}).items()}
+            writer.info.setdefault("Producer", "kenpo-docs")
+            writer.ua = tagged
+            writer.close()
+        return path.read_bytes()

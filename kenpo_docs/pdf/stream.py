@@ -49,6 +49,7 @@ from kenpo_docs.gates._pypdf import add_object, stored_bytes
 from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
 from kenpo_docs.pdf.structure import StructureWriter
 from kenpo_docs.pdf.tagtree import Tagged
+from kenpo_docs.render import xmp
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -256,6 +257,8 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         #: How the file is meant to be printed: the catalog's /ViewerPreferences says so to
         #: the print dialog (None: no preference).
         self.sides: Sides | None = None
+        #: The file claims PDF/UA-1 in its metadata (pieces; not print files: see render/xmp.py).
+        self.ua = False
         self._start_structure()
 
     # -- numbers and raw writing ------------------------------------------------------------
@@ -437,6 +440,10 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         if preferences:
             extra += b"/ViewerPreferences<<%s>>" % preferences
         extra += b"/Lang(ja)" + structure
+        if "Title" in self.info:  # the title again as XMP, where PDF/UA reads it
+            metadata = self._alloc()
+            self._emit(metadata, xmp.stream_object(self.info, ua=self.ua))
+            extra += b"/Metadata %d 0 R" % metadata
         self._emit(root, b"<</Type/Catalog/Pages %d 0 R%s>>" % (self._pages_num, extra))
         info = None
         if self.info:

@@ -31,6 +31,8 @@ from typing import Any
 
 import pikepdf
 
+from kenpo_docs.render import xmp
+
 _CELL = ("/TH", "/TD")
 
 
@@ -256,6 +258,9 @@ def finish(data: bytes, *, title: str | None = None) -> bytes:
     pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
     pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
     pdf.Root.Lang = pikepdf.String("ja")
+    info = {str(k)[1:]: str(v) for k, v in pdf.docinfo.items()}
+    pdf.Root.Metadata = pdf.make_stream(xmp.packet(info, ua=True), Type=pikepdf.Name.Metadata,
+                                        Subtype=pikepdf.Name.XML)
     out = io.BytesIO()
     # streams as WeasyPrint wrote them (a font program recompressed would be another file
     # to the piece writer's font merge), but the pages' rewritten content
