@@ -259,8 +259,10 @@ def finish(data: bytes, *, title: str | None = None) -> bytes:
     pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
     pdf.Root.Lang = pikepdf.String("ja")
     info = {str(k)[1:]: str(v) for k, v in pdf.docinfo.items()}
-    pdf.Root.Metadata = pdf.make_stream(xmp.packet(info, ua=True), Type=pikepdf.Name.Metadata,
-                                        Subtype=pikepdf.Name.XML)
+    existing = pdf.Root.get("/Metadata")  # WeasyPrint's, for PDF/A: its claim is kept
+    pdfa = xmp.pdfa_claim(existing.read_bytes()) if existing is not None else None
+    pdf.Root.Metadata = pdf.make_stream(xmp.packet(info, ua=True, pdfa=pdfa),
+                                        Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
     out = io.BytesIO()
     # streams as WeasyPrint wrote them (a font program recompressed would be another file
     # to the piece writer's font merge), but the pages' rewritten content

@@ -40,10 +40,41 @@ def xmp_date(value: str) -> str | None:
     return f"{y}-{mo}-{d}T{h}:{mi}:{s}{zone}"
 
 
-def packet(info: Mapping[str, str], *, ua: bool, lang: str = "ja") -> bytes:
+#: PDF/A allows only the properties of its predefined schemas, or of schemas the packet
+#: describes (ISO 19005-1 6.7.8): pdfuaid is not predefined, so a PDF/A file that claims
+#: PDF/UA describes it (the description ISO 14289-1 gives).
+_PDFUA_EXTENSION = (
+    '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
+    "<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>"
+    f"<pdfaSchema:namespaceURI>{PDFUAID_NS}</pdfaSchema:namespaceURI>"
+    "<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>"
+    '<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">'
+    "<pdfaProperty:name>part</pdfaProperty:name>"
+    "<pdfaProperty:valueType>Integer</pdfaProperty:valueType>"
+    "<pdfaProperty:category>internal</pdfaProperty:category>"
+    "<pdfaProperty:description>Indicates, which part of ISO 14289 standard is followed"
+    "</pdfaProperty:description>"
+    "</rdf:li></rdf:Seq></pdfaSchema:property>"
+    "</rdf:li></rdf:Bag></pdfaExtension:schemas>"
+)
+_PDFAID = re.compile(r'pdfaid:(part|conformance)(?:="([^"]*)"|>([^<]*)<)')
+
+
+def pdfa_claim(existing: bytes) -> tuple[str, str] | None:
+    """The PDF/A part and conformance (``("3", "B")``) an XMP packet claims, if any: WeasyPrint
+    writes them for ``--pdfa``, and :func:`packet` must say them again."""
+    found = {m.group(1): m.group(2) or m.group(3)
+             for m in _PDFAID.finditer(existing.decode("utf-8", "replace"))}
+    if "part" not in found:
+        return None
+    return found["part"], found.get("conformance", "")
+
+
+def packet(info: Mapping[str, str], *, ua: bool, lang: str = "ja",
+           pdfa: tuple[str, str] | None = None) -> bytes:
     """The XMP packet (UTF-8) for a document whose info dictionary is ``info`` (keys without
     the slash: Title, Author, Creator, Producer, CreationDate, ModDate); ``ua``: the file
-    claims PDF/UA-1."""
+    claims PDF/UA-1; ``pdfa``: it claims PDF/A (part, conformance)."""
     fields = ['<dc:format>application/pdf</dc:format>']
     title = info.get("Title")
     if title:
@@ -65,6 +96,18 @@ def packet(info: Mapping[str, str], *, ua: bool, lang: str = "ja") -> bytes:
             fields.append(f"<{name}>{when}</{name}>")
     if ua:
         fields.append("<pdfuaid:part>1</pdfuaid:part>")
+    namespaces = ""
+    if pdfa is not None:
+        part, conformance = pdfa
+        fields.append(f"<pdfaid:part>{escape(part)}</pdfaid:part>")
+        if conformance:
+            fields.append(f"<pdfaid:conformance>{escape(conformance)}</pdfaid:conformance>")
+        namespaces = ' xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"'
+        if ua:
+            fields.append(_PDFUA_EXTENSION)
+            namespaces += (' xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"'
+                           ' xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"'
+                           ' xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#"')
     body = "\n   ".join(fields)
     text = (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
@@ -74,7 +117,7 @@ def packet(info: Mapping[str, str], *, ua: bool, lang: str = "ja") -> bytes:
         ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
         ' xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
         ' xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
-        f' xmlns:pdfuaid="{PDFUAID_NS}">\n'
+        f' xmlns:pdfuaid="{PDFUAID_NS}"{namespaces}>\n'
         f"   {body}\n"
         "  </rdf:Description>\n"
         " </rdf:RDF>\n"
