@@ -444,7 +444,7 @@ class PdfStreamWriter(_Serializer, StructureWriter):
             body = b"".join(b"/" + k.encode("ascii") + b" " + self._text(v)
                             for k, v in self.info.items())
             self._emit(info, b"<<" + body + b">>")
-        if self._packed or self._packed_runs:
+        if self._packed_runs:
             self._xref_stream(root, info)
         else:
             xref_at = self._fh.tell()
