@@ -285,9 +285,9 @@ def _pdf_bytes(obj: Any) -> bytes:
 @functools.lru_cache(maxsize=8)
 def _static_tags(path: Path) -> list[Compiled | None]:
     """A static enclosure's structure elements, page by page (in the page's shared XObject),
-    read once per process."""
+    read once per process (with pikepdf: the same nodes as pypdf reads)."""
     return [compile_tags(in_xobject(simplify(t), f"{path.name}#{n}")) if t is not None else None
-            for n, t in enumerate(read_tags(_static_source(path)[0]), start=1)]
+            for n, t in enumerate(read_tags_fast(path.read_bytes()), start=1)]
 
 
 def _add_static_page(writer: PdfWriter, static: _StaticPage,

@@ -18,7 +18,6 @@ from typing import Any
 
 from kenpo_docs.pdf.tagtree import Compiled, Tagged, XMcid
 
-
 #: An object stream of structure elements is written out once it holds this many bytes
 #: (uncompressed): a piece file's ~350 elements go into one or two streams, a print file's
 #: into one every page or two, so zlib is called a few times a piece, not twice a page.
@@ -346,10 +345,10 @@ def _make_plan(compiled: Compiled) -> _Plan:
     specials: list[tuple[int, int]] = []
     starts: list[int] = []
     at = 0
-    for body, recipe in bodies:
+    for body, codes in bodies:
         starts.append(at)
-        at += len(body % tuple(b"" if c <= -1000 else 0 for c in recipe)) + 1
-        for c in recipe:
+        at += len(body % tuple(b"" if c <= -1000 else 0 for c in codes)) + 1
+        for c in codes:
             if c >= 0:
                 plain.append(c)
                 continue
