@@ -13,6 +13,7 @@ built from many pieces stores it once.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import logging
 from collections.abc import Callable
@@ -58,6 +59,7 @@ from kenpo_docs.pdf.tagtree import (
     compile_tags,
     in_xobject,
     read_tags,
+    read_tags_fast,
     simplify,
     xobject_key,
 )
@@ -283,9 +285,9 @@ def _pdf_bytes(obj: Any) -> bytes:
 @functools.lru_cache(maxsize=8)
 def _static_tags(path: Path) -> list[Compiled | None]:
     """A static enclosure's structure elements, page by page (in the page's shared XObject),
-    read once per process."""
+    read once per process (with pikepdf: the same nodes as pypdf reads)."""
     return [compile_tags(in_xobject(simplify(t), f"{path.name}#{n}")) if t is not None else None
-            for n, t in enumerate(read_tags(_static_source(path)[0]), start=1)]
+            for n, t in enumerate(read_tags_fast(path.read_bytes()), start=1)]
 
 
 def _add_static_page(writer: PdfWriter, static: _StaticPage,
@@ -476,8 +478,10 @@ def _reader_tags(reader: Any) -> list[Tagged | None]:
     if known is None or known[0] is not reader:
         if len(_READER_TAGS) > 16:
             _READER_TAGS.clear()
-        tags = [Tagged(compile_tags(simplify(t))) if t is not None else None
-                for t in read_tags(reader)]
+        stream = getattr(reader, "stream", None)
+        read = (read_tags_fast(stream.getvalue()) if isinstance(stream, io.BytesIO)
+                else read_tags(reader))  # (pikepdf: the same nodes, ~10 times as fast)
+        tags = [Tagged(compile_tags(simplify(t))) if t is not None else None for t in read]
         known = _READER_TAGS[id(reader)] = (reader, tags)
     return known[1]
 

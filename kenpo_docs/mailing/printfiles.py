@@ -212,7 +212,9 @@ class _Sources:
 
 
 class _Parts:
-    """A few loaded part segments at a time (print order mostly walks the parts in order)."""
+    """A few loaded part segments at a time (print order mostly walks the parts in order),
+    kept from one print file to the next: a chunk's pieces go to several workplaces' files,
+    and each file loading the part again took most of the time its pages took to copy."""
 
     def __init__(self, keep: int = 4) -> None:
         self.keep = keep
@@ -261,12 +263,13 @@ def write_print_files(
                      document_number=document_number)
     try:
         sources = _Sources(plan, out)
+        parts = _Parts()
         written = []
         index = []
         for number, (stem, code, count) in enumerate(groups, start=1):
             path = folder / f"{stem}.pdf"
             rows = _write_print_file(plan, path, number, stem, code, covers, sources,
-                                     page_counts, enclosure_count, out, sides)
+                                     parts, page_counts, enclosure_count, out, sides)
             write_csv_atomic(folder / f"{stem}.inserter.csv", INSERTER_COLUMNS, rows)
             written.append(path)
             name = ""
@@ -295,7 +298,7 @@ def _inserter_row(piece_id: str, first_page: int, pages: int, route: str, postal
 
 def _write_print_file(
     plan: BatchPlan, path: Path, number: int, stem: str, code: str | None,
-    covers: Covers, sources: _Sources,
+    covers: Covers, sources: _Sources, parts: _Parts,
     page_counts: Mapping[str, int], enclosure_count: int, out: Path, sides: Sides,
 ) -> list[InserterRow]:
     """Stream one print file (its cover, then its pieces); returns its inserter lines."""
@@ -306,14 +309,13 @@ def _write_print_file(
             # The cover is an item of the bundle in its own right: it carries its own
             # code and line in the inserter file, so verification accounts for every page.
             saved, first, end = covers[f"cover-{stem}"]
-            cover = Segment.load(saved)
+            cover = parts.get(saved, writer)  # (a document of covers: many files')
             for i in range(first, end):
                 writer.add_segment_page(cover, i,
                                         bookmark=f"表紙 {code}" if i == first else None)
             writer.forget(cover)
             rows.append(_inserter_row(cover_id(plan, number), 1, end - first, f"cover:{code}",
                                       "", 0, sides))
-        parts = _Parts()
         for piece in plan.group(stem):
             first = writer.pages
             pages = page_counts[piece.piece_id]

@@ -1,7 +1,8 @@
 """The structure tree of a file written by :class:`kenpo_docs.pdf.stream.PdfStreamWriter`
-(see docs/accessibility.md): each page's elements written as the page is (from its
-:class:`~kenpo_docs.pdf.tagtree.Tagged`), in one compressed object stream per page, and at
-the end the ``/Document``, the ``ParentTree``, the ``IDTree`` and the cross-reference stream.
+(see docs/accessibility.md): each page's elements made as the page is written (from its
+:class:`~kenpo_docs.pdf.tagtree.Tagged`) and gathered into compressed object streams of
+about :data:`OBJSTM_BYTES`, and at the end the ``/Document``, the ``ParentTree``, the
+``IDTree`` and the cross-reference stream.
 
 Only numbers stay in memory (the top-level elements, one ParentTree entry and one IDTree leaf
 per page), so a print file of 10,000 pieces holds no more than its page list did.
@@ -16,6 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kenpo_docs.pdf.tagtree import Compiled, Tagged, XMcid
+
+#: An object stream of structure elements is written out once it holds this many bytes
+#: (uncompressed): a piece file's ~350 elements go into one or two streams, a print file's
+#: into one every page or two, so zlib is called a few times a piece, not twice a page.
+OBJSTM_BYTES = 1 << 16
 
 
 class StructureWriter:
@@ -40,91 +46,102 @@ class StructureWriter:
         self._tops = array("q")
         self._parents: list[tuple[int, int]] = []  # (ParentTree key, its array's object)
         self._xobject_keys: set[int] = set()
-        self._id_leaves: list[tuple[int, bytes, bytes]] = []  # (object, first id, last id)
-        #: Objects written inside an object stream: number -> (the stream's number, index).
-        self._packed: dict[int, tuple[int, int]] = {}
-        #: Runs of them: (first number, how many, the stream's number).
-        self._packed_runs: list[tuple[int, int, int]] = []
+        self._id_leaves = array("q")  # the IDTree's leaves
+        #: Objects written inside object streams, in runs: (first number, how many, the
+        #: stream's number, the first one's index in it).
+        self._packed_runs: list[tuple[int, int, int, int]] = []
+        # the object stream being filled: its header's and data's parts, its runs
+        self._open_head: list[bytes] = []
+        self._open_data: list[bytes] = []
+        self._open_size = 0
+        self._open_count = 0
+        self._open_runs: list[tuple[int, int, int]] = []  # (first number, how many, index)
 
     def _write_tags(self, page: int, tags: Tagged) -> None:
         """Write page ``page``'s structure elements (under the file's ``/Document``), its
         ParentTree array, the arrays of the shared XObjects it is the first to draw, and
-        its header ids' leaf of the IDTree. A header cell's id is its object number (the
-        same letter twice in a file has its header cells twice)."""
+        its header ids' leaf of the IDTree, into the open object stream. A header cell's id
+        is its object number (the same letter twice in a file has its header cells twice)."""
         if self._document is None:
             self._document = self._alloc()
         plan = _plan(tags.compiled)
-        count = plan.count
+        count = plan.count  # the elements and the IDTree leaf; then the ParentTree array
         base = len(self._offsets)
-        self._offsets.extend([0] * count)
+        self._offsets.extend(array("q", bytes(8 * (count + 1))))
         xobjects = [self._static.get(name) for name, _ in plan.xobjects]
         marks = tags.marks or {}
         slots = [marks.get(name) for name in plan.slots]
-        # (a page draws every XObject its elements' content is in: none is missing)
-        values: list[Any] = [page, self._document, *(x or 0 for x in xobjects),
-                             *(b"" if m is None else b"%d" % m for m in slots)]
-        # the page's elements: one object stream, made by one format (every number has
-        # its fixed width, so where each object starts is known beforehand)
-        if count:
-            data = plan.page % tuple([base + c if c >= 0 else values[-c - 1]
-                                      for c in plan.recipe])
-            stream = self._alloc()
-            compressed = zlib.compress(data, 1)
-            self._emit(stream, b"<</Type/ObjStm/N %d/First %d/Filter/FlateDecode/Length %d>>"
-                               b"\nstream\n%s\nendstream" % (count, plan.first,
-                                                              len(compressed), compressed))
-            self._packed_runs.append((base, count, stream))
-        packed: list[tuple[int, bytes]] = []
+        # the elements: one format (every number has its fixed width, so where each object
+        # starts is known beforehand); most holes are element numbers (base + c)
+        if plan.specials:
+            # (a page draws every XObject its elements' content is in: none is missing)
+            values: list[Any] = [page, self._document, *(x or 0 for x in xobjects),
+                                 *(b"" if m is None else b"%d" % m for m in slots)]
+            filled: list[Any] = list(map(base.__add__, plan.plain))
+            for at, code in plan.specials:
+                filled[at] = values[code]
+            body = plan.body % tuple(filled)
+        else:  # (no elements)
+            body = plan.body
         own = {mcid: base + i for mcid, i in plan.own}
         for slot, i in plan.slot_owners:
-            if slots[slot] is not None:
-                own[slots[slot]] = base + i  # type: ignore[index]
-        self._tops.extend(base + i for i in plan.tops)
-        packed.append(self._parent_array(own))
-        self._parents.append((len(self._page_nums), packed[-1][0]))
+            mark = slots[slot]
+            if mark is not None:
+                own[mark] = base + i
+        parents = _array(own)
+        at = self._open_size
+        pairs: list[int] = [0] * (2 * count + 2)
+        pairs[0::2] = range(base, base + count + 1)
+        pairs[1::2] = map(at.__add__, plan.starts)
+        self._open_head.append(plan.head % tuple(pairs))
+        self._open_data += (body, parents, b"\n")
+        self._open_size = at + plan.size + len(parents) + 1
+        self._open_runs.append((base, count + 1, self._open_count))
+        self._open_count += count + 1
+        self._tops.extend(map(base.__add__, plan.tops))
+        self._parents.append((len(self._page_nums), base + count))
         for (_, key), xobject, owners in zip(plan.xobjects, xobjects, plan.shared,
                                                 strict=True):
             if xobject is not None and key not in self._xobject_keys:
                 self._xobject_keys.add(key)
-                packed.append(self._parent_array({mcid: base + i for mcid, i in owners}))
-                self._parents.append((key, packed[-1][0]))
-        if plan.ids:
-            ids = [b"(e%010d)" % (base + i) for i in plan.ids]
-            leaf = self._alloc()
-            packed.append((leaf, b"<</Names[%s]/Limits[%s %s]>>" % (
-                b" ".join(b"%s %d 0 R" % (ident, base + i)
-                          for ident, i in zip(ids, plan.ids, strict=True)),
-                ids[0], ids[-1])))
-            self._id_leaves.append((leaf, ids[0], ids[-1]))
-        if packed:
-            self._emit_packed(packed)
+                num = self._alloc()
+                self._pack(num, _array({mcid: base + i for mcid, i in owners}))
+                self._parents.append((key, num))
+        if plan.leaf >= 0:
+            self._id_leaves.append(base + plan.leaf)
+        if self._open_size >= OBJSTM_BYTES:
+            self._close_objstm()
 
-    def _emit_packed(self, objects: list[tuple[int, bytes]]) -> None:
-        """Write ``objects`` (no streams) in one compressed object stream (PDF 2.0 7.5.7): a
-        page's structure elements are hundreds of small dictionaries, five times smaller
-        compressed; the file then ends with a cross-reference stream."""
+    def _pack(self, num: int, body: bytes) -> None:
+        """Put object ``num`` (no stream) into the open object stream."""
+        self._open_head.append(b"%d %d " % (num, self._open_size))
+        self._open_data += (body, b"\n")
+        self._open_size += len(body) + 1
+        self._open_runs.append((num, 1, self._open_count))
+        self._open_count += 1
+
+    def _close_objstm(self) -> None:
+        """Write the open object stream (PDF 2.0 7.5.7): structure elements are hundreds of
+        small dictionaries a piece, five times smaller compressed; a file with them ends
+        with a cross-reference stream."""
+        if not self._open_count:
+            return
         stream = self._alloc()
-        header = []
-        at = 0
-        for index, (num, body) in enumerate(objects):
-            header.append(b"%d %d" % (num, at))
-            at += len(body) + 1
-            self._packed[num] = (stream, index)
-        head = b" ".join(header) + b"\n"
-        data = zlib.compress(head + b"\n".join(body for _, body in objects) + b"\n", 1)
+        head = b"".join(self._open_head)
+        data = zlib.compress(head + b"".join(self._open_data), 1)
         self._emit(stream, b"<</Type/ObjStm/N %d/First %d/Filter/FlateDecode/Length %d>>\n"
-                           b"stream\n%s\nendstream" % (len(objects), len(head), len(data), data))
-
-    def _parent_array(self, mcids: dict[int, int]) -> tuple[int, bytes]:
-        """A ParentTree array (MCID -> element), numbered, to be written."""
-        top = max(mcids, default=-1)
-        return self._alloc(), b"[" + b" ".join(
-            b"%d 0 R" % mcids[i] if i in mcids else b"null" for i in range(top + 1)) + b"]"
+                           b"stream\n%s\nendstream" % (self._open_count, len(head),
+                                                         len(data), data))
+        self._packed_runs.extend((first, count, stream, index)
+                                 for first, count, index in self._open_runs)
+        self._open_head, self._open_data, self._open_runs = [], [], []
+        self._open_size = self._open_count = 0
 
     def _structure(self) -> bytes:
         """The structure tree root (and ``/Document``): the catalog's entries for it."""
         if self._document is None:
             return b""
+        self._close_objstm()
         root = self._alloc()
         self._emit(self._document, b"<</Type/StructElem/S/Document/P %d 0 R/K[%s]>>" % (
             root, b" ".join(b"%d 0 R" % n for n in self._tops)))
@@ -136,7 +153,7 @@ class StructureWriter:
         if self._id_leaves:
             ids = self._alloc()
             self._emit(ids, b"<</Kids[%s]>>" % b" ".join(
-                b"%d 0 R" % leaf for leaf, _, _ in self._id_leaves))
+                b"%d 0 R" % leaf for leaf in self._id_leaves))
             extra = b"/IDTree %d 0 R" % ids
         self._emit(root, b"<</Type/StructTreeRoot/K %d 0 R/ParentTree %d 0 R"
                          b"/ParentTreeNextKey %d%s>>" % (
@@ -145,24 +162,34 @@ class StructureWriter:
 
     def _xref_stream(self, root: int, info: int | None) -> None:
         """The cross-reference stream (PDF 2.0 7.5.8) of a file with object streams, and the
-        end of the file: it holds the trailer's entries."""
+        end of the file: it holds the trailer's entries. Its rows go through the PNG "Up"
+        predictor (7.4.4.4), which leaves mostly zeros (a run of objects in one stream
+        differs from row to row by its index only): zlib's fastest level then compresses
+        them smaller, and ~10 times faster, than its default did the rows themselves."""
         xref = self._alloc()
         file_id = self._file_id()
         at = self._fh.tell()
         self._offsets[xref] = at
-        data = zlib.compress(xref_rows(self._offsets, self._packed, self._packed_runs))
+        data = zlib.compress(up_predicted(xref_rows(self._offsets, self._packed_runs)), 1)
         extra = b"/Info %d 0 R" % info if info else b""
         self._fh.write(b"%d 0 obj\n<</Type/XRef/Size %d/W[1 5 2]/Root %d 0 R/ID[<%s><%s>]%s"
-                       b"/Filter/FlateDecode/Length %d>>\nstream\n" % (
+                       b"/Filter/FlateDecode/DecodeParms<</Predictor 12/Columns 8>>"
+                       b"/Length %d>>\nstream\n" % (
                            xref, len(self._offsets), root, file_id, file_id, extra, len(data)))
         self._fh.write(data + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % at)
 
 
-def xref_rows(offsets: array[int], packed: dict[int, tuple[int, int]],
-              runs: list[tuple[int, int, int]]) -> bytes:
+def _array(mcids: dict[int, int]) -> bytes:
+    """A ParentTree array (MCID -> element)."""
+    top = max(mcids, default=-1)
+    return b"[" + b" ".join(
+        b"%d 0 R" % mcids[i] if i in mcids else b"null" for i in range(top + 1)) + b"]"
+
+
+def xref_rows(offsets: array[int], runs: list[tuple[int, int, int, int]]) -> bytes:
     """The rows (``/W[1 5 2]``) of a cross-reference stream: object 0 free, object ``n`` at
-    ``offsets[n]`` in the file, or (type 2) in an object stream: ``packed[n]`` = (stream,
-    index), or in a run ``(first, count, stream)`` of objects ``first + i`` at index ``i``.
+    ``offsets[n]`` in the file, or (type 2) in an object stream: in a run ``(first, count,
+    stream, index)`` of objects ``first + i`` at index ``index + i`` of object ``stream``.
 
     Made column by column with array and slice operations: a print file has hundreds of
     thousands of objects, and a loop building each row was a third of the time its
@@ -171,12 +198,10 @@ def xref_rows(offsets: array[int], packed: dict[int, tuple[int, int]],
     kinds = bytearray(b"\x01") * n
     second = array("q", offsets)  # the offset, or the object stream's number
     third = array("q", bytes(8 * n))  # 0, or the index in the object stream
-    for num, (stream, index) in packed.items():
-        kinds[num], second[num], third[num] = 2, stream, index
-    for first, count, stream in runs:
+    for first, count, stream, index in runs:
         kinds[first:first + count] = b"\x02" * count
         second[first:first + count] = array("q", [stream]) * count
-        third[first:first + count] = array("q", range(count))
+        third[first:first + count] = array("q", range(index, index + count))
     if n and (max(second) >= 1 << 40 or max(third) > 0xFFFF):
         raise OverflowError("a cross-reference entry does not fit /W[1 5 2]")
     kinds[0], second[0], third[0] = 0, 0, 0xFFFF  # object 0: free
@@ -193,25 +218,55 @@ def xref_rows(offsets: array[int], packed: dict[int, tuple[int, int]],
     return bytes(rows)
 
 
+def up_predicted(rows: bytes, columns: int = 8) -> bytes:
+    """``rows`` (of ``columns`` bytes) through the PNG "Up" predictor (PDF 2.0 7.4.4.4,
+    ``/Predictor 12``): each row a filter byte (2) and its bytes minus the row above's,
+    modulo 256. The byte-wise subtraction is done on the whole table at once, as one large
+    integer with a borrow stop at every byte (its high bit)."""
+    n = len(rows) // columns
+    if not n:
+        return b""
+    size = len(rows)
+    this = int.from_bytes(rows, "big")
+    above = this >> (8 * columns)  # row r - 1 under row r; zeros above the first
+    high = int.from_bytes(b"\x80" * size, "big")
+    low = high - (high >> 7)  # 0x7f in every byte
+    # (every byte of the minuend has its high bit set, so no borrow crosses a byte; the
+    # high bits are then put right)
+    diff = ((this | high) - (above & low)) ^ ((this ^ above ^ high) & high)
+    table = diff.to_bytes(size, "big")
+    out = bytearray((columns + 1) * n)
+    out[0::columns + 1] = b"\x02" * n
+    for j in range(columns):
+        out[1 + j::columns + 1] = table[j::columns]
+    return bytes(out)
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A compiled page's elements as the data of an object stream with holes, ``%``
-    formatted with its recipe's values (``c >= 0``: the page's first element number plus
-    ``c``; ``-1`` the page, ``-2`` the document, then the XObjects' numbers, then the
-    slots' MCIDs). Every hole has a fixed width (numbers with leading zeros, an MCID padded
-    with spaces), so the objects' places in the stream are known when it is planned."""
+    """A compiled page's elements (and its IDTree leaf, last) as objects of an object
+    stream with holes: ``body % values`` is their data, where most values are the page's
+    first element number plus ``plain[k]`` and the others (``specials``: position, code)
+    ``values[code]`` of :meth:`StructureWriter._write_tags` (0 the page, 1 the document,
+    then the XObjects' numbers, then the slots' MCIDs). Every hole has a fixed width
+    (numbers with leading zeros, an MCID padded with spaces), so where each object starts
+    (``starts``, the last one where the page's ParentTree array goes) is known when it is
+    planned."""
 
-    count: int
-    page: bytes  # the object stream's data, with holes
-    recipe: tuple[int, ...]  # the values of its holes
-    first: int  # where its first object starts
+    count: int  # objects: the elements and the IDTree leaf (if any)
+    body: bytes  # their data, with holes
+    size: int  # its length once filled
+    plain: tuple[int, ...]
+    specials: tuple[tuple[int, int], ...]
+    starts: tuple[int, ...]  # count + 1
+    head: bytes  # the stream's header for count + 1 objects, with holes
     tops: tuple[int, ...]
     own: tuple[tuple[int, int], ...]  # (MCID of the page, element)
     slots: tuple[str, ...]
     slot_owners: tuple[tuple[int, int], ...]  # (slot index, element)
     xobjects: tuple[tuple[str, int], ...]  # (name, /StructParents key)
     shared: tuple[tuple[tuple[int, int], ...], ...]  # per XObject: (MCID, element)
-    ids: tuple[int, ...]
+    leaf: int  # the IDTree leaf's index, or -1
 
 
 _PLANS: dict[int, tuple[Compiled, _Plan]] = {}
@@ -240,7 +295,9 @@ def _make_plan(compiled: Compiled) -> _Plan:
     own: list[tuple[int, int]] = []
     slot_owners: list[tuple[int, int]] = []
     shared: dict[str, list[tuple[int, int]]] = {}
-    bodies = []
+    # codes of the holes: c >= 0 element c's number, -1 the page, -2 the document, -3 - k
+    # XObject k, <= -1000 slot -1000 - c (renumbered once the XObjects are counted)
+    bodies: list[tuple[bytes, tuple[int, ...]]] = []
     for i, role in enumerate(compiled.roles):
         recipe: list[int] = [-2 if compiled.parents[i] < 0 else compiled.parents[i], -1]
         kids: list[bytes] = []
@@ -277,26 +334,32 @@ def _make_plan(compiled: Compiled) -> _Plan:
             recipe.append(i)
         bodies.append((b"<</S" + role + b"/P %010d 0 R/Pg %010d 0 R/K[" + b" ".join(kids)
                        + b"]" + tail + b">>", tuple(recipe)))
+    ids = [i for i, flag in enumerate(compiled.ids) if flag]
+    if ids:  # the page's leaf of the IDTree (its ids are in order: they are numbers)
+        bodies.append((b"<</Names[" + b" ".join([b"(e%010d) %010d 0 R"] * len(ids))
+                       + b"]/Limits[(e%010d) (e%010d)]>>",
+                       (*(c for i in ids for c in (i, i)), ids[0], ids[-1])))
     # slots come after the XObjects in the values: their codes are set now
     width = len(xobjects)
-    lengths = [len(body % tuple(b"" if c <= -1000 else 0 for c in recipe))
-               for body, recipe in bodies]
-    bodies = [(body, tuple(-(3 + width + (-1000 - c)) if c <= -1000 else c for c in recipe))
-              for body, recipe in bodies]
-    header: list[bytes] = []
-    recipe_all: list[int] = []
+    plain: list[int] = []
+    specials: list[tuple[int, int]] = []
+    starts: list[int] = []
     at = 0
-    for i in range(len(bodies)):
-        header.append(b"%%010d %d" % at)
-        recipe_all.append(i)
-        at += lengths[i] + 1
-    for _, codes in bodies:
-        recipe_all.extend(codes)
-    head = b" ".join(header) + b"\n"
-    first = len(head % tuple(range(len(bodies))) if bodies else head)
-    page = head + b"\n".join(body for body, _ in bodies) + b"\n"
-    return _Plan(len(bodies), page, tuple(recipe_all), first,
+    for body, codes in bodies:
+        starts.append(at)
+        at += len(body % tuple(b"" if c <= -1000 else 0 for c in codes)) + 1
+        for c in codes:
+            if c >= 0:
+                plain.append(c)
+                continue
+            code = 2 + width + (-1000 - c) if c <= -1000 else -c - 1
+            specials.append((len(plain), code))
+            plain.append(0)
+    starts.append(at)
+    count = len(bodies)
+    return _Plan(count, b"".join(body + b"\n" for body, _ in bodies), at, tuple(plain),
+                 tuple(specials), tuple(starts), b"%d %d " * (count + 1),
                  tuple(i for i, p in enumerate(compiled.parents) if p < 0),
                  tuple(own), tuple(slots), tuple(slot_owners), tuple(xobjects.items()),
-                 tuple(tuple(shared[name]) for name in xobjects), tuple(
-                     i for i, flag in enumerate(compiled.ids) if flag))
+                 tuple(tuple(shared[name]) for name in xobjects),
+                 len(bodies) - 1 if ids else -1)

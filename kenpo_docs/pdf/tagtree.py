@@ -39,6 +39,11 @@ class XMcid:
     key: int
     mcid: int
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (a slotted dataclass's own pickling calls fields() for every object: a saved
+        # segment holds hundreds of these, read back by the print files)
+        return XMcid, (self.name, self.key, self.mcid)
+
 
 Kid = Union["Node", int, XMcid]
 
@@ -286,6 +291,10 @@ class Compiled:
     def slots(self) -> set[str]:
         return {k for kids in self.kids for k in kids if isinstance(k, str)}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Compiled, (self.roles, self.parents, self.kids, self.extras, self.attrs,
+                          self.ids, self.headers)
+
 
 @dataclass(frozen=True, slots=True)
 class Tagged:
@@ -295,6 +304,9 @@ class Tagged:
 
     compiled: Compiled
     marks: dict[str, int] | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Tagged, (self.compiled, self.marks)
 
 
 def compile_tags(nodes: list[Node]) -> Compiled:

@@ -55,7 +55,9 @@ def render_split(
         document = render_document(template, {**(base or {}), key: items[start:start + size]},
                                    options=options)
         ranges = page_ranges(document, part)
-        reader = PdfReader(io.BytesIO(write_pdf(document, options=options)))
+        # (tagged, without object streams: pypdf reads the pages' objects alone, not the
+        # object stream of the structure elements the catalog is in)
+        reader = PdfReader(io.BytesIO(write_pdf(document, options=options, unpacked=True)))
         del document
         found.update({a: (reader, first, end) for a, (first, end) in ranges.items()})
     return found

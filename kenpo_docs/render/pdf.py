@@ -236,8 +236,10 @@ def source_date_epoch(options: RenderOptions) -> Iterator[None]:
                 os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-def write_pdf(document: Any, *, options: RenderOptions | None = None) -> bytes:
-    """The PDF bytes of a laid-out document (see :func:`render_document`)."""
+def write_pdf(document: Any, *, options: RenderOptions | None = None,
+              unpacked: bool = False) -> bytes:
+    """The PDF bytes of a laid-out document (see :func:`render_document`); ``unpacked``: a
+    tagged one without object streams (see :func:`kenpo_docs.render.tags.finish`)."""
     options = options or getattr(document, "kenpo_options", None) or RenderOptions()
     html = getattr(document, "kenpo_html", "")
     try:
@@ -252,7 +254,7 @@ def write_pdf(document: Any, *, options: RenderOptions | None = None) -> bytes:
                 pdf_variant=options.pdf_variant,
             )
         if options.pdf_tags or options.pdf_variant == "pdf/ua-1":
-            data = finish_tags(data)
+            data = finish_tags(data, unpacked=unpacked)
     except Exception as exc:
         raise RenderError(f"writing the PDF failed: {exc}") from exc
     return data

@@ -237,9 +237,11 @@ def _form_alternatives(root: Any) -> None:
                 elem.Alt = pikepdf.String(alt)
 
 
-def finish(data: bytes, *, title: str | None = None) -> bytes:
+def finish(data: bytes, *, title: str | None = None, unpacked: bool = False) -> bytes:
     """A tagged PDF from WeasyPrint with its tables, page numbers and ids put right (see
-    the module's docstring); the document's title shown by viewers. Unchanged if untagged."""
+    the module's docstring); the document's title shown by viewers. Unchanged if untagged.
+    ``unpacked``: written without object streams (for pypdf to read a few objects of it,
+    a shape's background: see kenpo_docs.shapes.backgrounds)."""
     pdf = pikepdf.open(io.BytesIO(data))
     root = pdf.Root.get("/StructTreeRoot")
     if root is None:
@@ -268,5 +270,6 @@ def finish(data: bytes, *, title: str | None = None) -> bytes:
     # to the piece writer's font merge), but the pages' rewritten content
     pdf.save(out, deterministic_id=True, recompress_flate=False,
              stream_decode_level=pikepdf.StreamDecodeLevel.none,
-             object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+             object_stream_mode=(pikepdf.ObjectStreamMode.disable if unpacked
+                                 else pikepdf.ObjectStreamMode.preserve))
     return out.getvalue()

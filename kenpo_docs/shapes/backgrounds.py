@@ -101,7 +101,10 @@ def _unpacked(pdf: bytes) -> bytes:
     of it (~25 ms for a background's first page); qpdf rewrites the file in ~3 ms, pypdf
     then reads only the objects the page needs, and the elements are read with pikepdf
     (:func:`~kenpo_docs.pdf.tagtree.read_tags_fast`). The shared copy (:func:`_save_shape`)
-    is this one, so the batch's other processes read it as cheaply."""
+    is this one, so the batch's other processes read it as cheaply. A tagged background is
+    written so already (``write_pdf(..., unpacked=True)``: qpdf saves it once, not twice)."""
+    if b"/ObjStm" not in pdf:  # (an object stream's dictionary is never compressed)
+        return pdf
     import pikepdf
 
     with pikepdf.open(io.BytesIO(pdf)) as source:
@@ -191,7 +194,8 @@ def _save_shape(background: Background, pdf: bytes) -> None:
         return
     try:
         write_atomic(path, pickle.dumps((background.key, background.name, pdf,
-                                         background.slots, background.size)))
+                                         background.slots, background.size,
+                                         background.data, background.tags)))
     except OSError as exc:  # sharing is an optimisation: laying out again is always right
         logger.debug("shape not shared (%s)", type(exc).__name__)
 
@@ -202,7 +206,7 @@ def load_shape(key: str, options: Any) -> Background | None:
     if path is None or not path.exists():
         return None
     try:
-        saved_key, name, pdf, slots, size = pickle.loads(path.read_bytes())
+        saved_key, name, pdf, slots, size, data, tags = pickle.loads(path.read_bytes())
     except Exception as exc:  # a torn or foreign file: lay the shape out instead
         logger.debug("shape not loaded (%s)", type(exc).__name__)
         return None
@@ -213,11 +217,9 @@ def load_shape(key: str, options: Any) -> Background | None:
         for slot in slots.values():
             if slot.style is not None:
                 slot.style.font_config = font_config
-    reader = PdfReader(io.BytesIO(pdf))
-    page = reader.pages[0]
-    contents = page.get_contents()
-    data, tags = _structure(pdf, contents.get_data() if contents is not None else b"",
-                            slots, name)
+    # (the content without its placeholders' marked content and the structure elements
+    # are saved as made: not read from the PDF again)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
     return Background(key, name, page, data, slots, size, tags)
 
 

@@ -135,7 +135,7 @@ def _lay_out_background(form: str, key: str, ctx: dict[str, Any], options: Any) 
                                {"forms": [_background_context(ctx)]}, options=options,
                                shared_fonts=True)
     wanted = None if ctx["fillable"] else {s for s, v in _slot_values(ctx).items() if v}
-    return make_background(document, write_pdf(document, options=options),
+    return make_background(document, write_pdf(document, options=options, unpacked=True),
                            key=_shared_key(form, key),
                            prefix=f"form-{form}", wanted=wanted)
 

@@ -126,7 +126,7 @@ def _background(prefix: str, template: str, html: str, recorder: _Recorder,
             return loaded
         document = layout_html(html, template, options=options, shared_fonts=True)
         _BACKGROUNDS[key] = make_background(
-            document, write_pdf(document, options=options), key=key,
+            document, write_pdf(document, options=options, unpacked=True), key=key,
             prefix=prefix, wanted=recorder.slots)
     return _BACKGROUNDS[key]
 
