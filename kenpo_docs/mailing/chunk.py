@@ -317,6 +317,7 @@ def _write_stream(path: Path, segment: Segment, pages: range, title: str,
                   aliases: dict[int, int] | None = None, sides: Sides | None = None) -> None:
     with PdfStreamWriter(path) as out:
         out.sides = sides
+        out.unique_forms = True
         if aliases:
             out.alias(segment, aliases)
         for index in pages:

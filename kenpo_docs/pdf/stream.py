@@ -29,7 +29,7 @@ import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pypdf.generic import (
     ArrayObject,
@@ -49,7 +49,7 @@ from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
 from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
 from kenpo_docs.pdf.structure import StructureWriter
-from kenpo_docs.pdf.tagtree import Tagged
+from kenpo_docs.pdf.tagtree import XOBJECT_KEYS, Tagged, xobject_key
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -73,6 +73,25 @@ def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str,
     if struct_key is not None:
         form[NameObject("/StructParents")] = NumberObject(struct_key)
     return add_object(writer, form)
+
+
+#: Where the /StructParents keys of the copies of shared XObjects start (``unique_forms``):
+#: above every key :func:`~kenpo_docs.pdf.tagtree.xobject_key` gives.
+COPY_KEYS = XOBJECT_KEYS + (1 << 24)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rekeyed:
+    """A queued copy of a shared XObject (``source`` as queued) whose /StructParents ``old``
+    becomes ``new``."""
+
+    source: Any
+    old: int
+    new: int
+
+
+def _has_struct_parents(body: Body) -> bool:
+    return any(isinstance(part, bytes) and b"/StructParents" in part for part in body)
 
 
 class _Serializer:
@@ -268,6 +287,12 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         #: How the file is meant to be printed: the catalog's /ViewerPreferences says so to
         #: the print dialog (None: no preference).
         self.sides: Sides | None = None
+        #: Every page draws its own copy of a shared Form XObject with marked content (PDF/UA:
+        #: the content has one parent in the structure tree); otherwise one copy a file.
+        self.unique_forms = False
+        #: This page's shared XObjects: name -> (number, /StructParents key).
+        self._page_static: dict[str, tuple[int, int]] = {}
+        self._copy_keys = COPY_KEYS
         self._start_structure()
 
     # -- numbers and raw writing ------------------------------------------------------------
@@ -314,6 +339,8 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         marker = obj.get(STATIC_KEY) if isinstance(obj, DictionaryObject) else None
         if marker is not None:
             name = str(marker)
+            if self.unique_forms and "/StructParents" in cast(DictionaryObject, obj):
+                return self._page_copy(name, obj)  # not kept in the table: a page's own
             num = self._static.get(name)
             if num is None:
                 num = self._static[name] = self._alloc()
@@ -334,6 +361,8 @@ class PdfStreamWriter(_Serializer, StructureWriter):
             return num
         name = segment.objects[local][0]
         if name is not None:
+            if self.unique_forms and _has_struct_parents(segment.objects[local][1]):
+                return self._page_copy(name, (segment, table, local))
             num = self._static.get(name)
             if num is None:
                 num = self._static[name] = self._alloc()
@@ -343,6 +372,30 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         num = table[local] = self._alloc()
         self._pending.append((num, (segment, table, local)))
         return num
+
+    def _page_copy(self, name: str, source: Any) -> int:
+        """This page's copy of the shared Form XObject ``name`` (``unique_forms``): the
+        file's first page to draw it draws the XObject itself, each later page a copy of it
+        with a /StructParents key of its own."""
+        drawn = self._page_static.get(name)
+        if drawn is not None:
+            return drawn[0]
+        num = self._alloc()
+        key = xobject_key(name)
+        if name in self._static:  # drawn by an earlier page: a copy, under a new key
+            self._copy_keys += 1
+            self._pending.append((num, _Rekeyed(source, key, self._copy_keys)))
+            key = self._copy_keys
+        else:
+            self._static[name] = num
+            self._pending.append((num, source))
+        self._page_static[name] = (num, key)
+        return num
+
+    def _xobject(self, name: str, key: int) -> tuple[int | None, int]:
+        if self.unique_forms and name in self._page_static:
+            return self._page_static[name]
+        return self._static.get(name), key
 
     def alias(self, segment: Segment, aliases: dict[int, int]) -> None:
         """Write ``segment``'s object ``aliases[n]`` wherever its object ``n`` is referenced
@@ -361,18 +414,30 @@ class PdfStreamWriter(_Serializer, StructureWriter):
     def _flush(self) -> None:
         while self._pending:
             num, obj = self._pending.pop()
-            if isinstance(obj, tuple):  # (segment, table, local number)
-                segment, table, local = obj
-                self._emit(num, self._splice(segment, table, segment.objects[local][1]))
-                continue
-            buf = io.BytesIO()
-            self._ser(obj, buf)
-            self._emit(num, buf.getvalue())
+            if isinstance(obj, _Rekeyed):  # a copy of a shared XObject, under its own key
+                old, new = b"/StructParents %d" % obj.old, b"/StructParents %d" % obj.new
+                body = self._body(obj.source)
+                if body.count(old) != 1:
+                    raise AssemblyError(f"internal error: shared XObject without {old!r}",
+                                        file=str(self.path))
+                self._emit(num, body.replace(old, new))
+            else:
+                self._emit(num, self._body(obj))
+
+    def _body(self, obj: Any) -> bytes:
+        """A queued object's body: a segment's (segment, table, local number) or pypdf's."""
+        if isinstance(obj, tuple):
+            segment, table, local = obj
+            return self._splice(segment, table, segment.objects[local][1])
+        buf = io.BytesIO()
+        self._ser(obj, buf)
+        return buf.getvalue()
 
     def add_page(self, page: DictionaryObject, *, bookmark: str | None = None,
                  tags: Tagged | None = None) -> int:
         """Copy one page (and what it uses, once per source document; ``tags``: its
         structure elements); returns its index."""
+        self._page_static = {}
         num = self._alloc()
         buf = io.BytesIO()
         buf.write(b"<</Parent %d 0 R" % self._pages_num)
@@ -388,6 +453,7 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         """Copy page ``index`` of a recorded segment (and what it uses, once per segment,
         and its structure elements); returns its index in this file."""
         table = self._map_for(segment)
+        self._page_static = {}
         num = self._alloc()
         body = self._splice(segment, table, segment.objects[segment.pages[index]][1])
         tags = segment.tags[index] if index < len(segment.tags) else None
