@@ -49,7 +49,7 @@ from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
 from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
 from kenpo_docs.pdf.structure import StructureWriter
-from kenpo_docs.pdf.tagtree import XOBJECT_KEYS, Tagged, xobject_key
+from kenpo_docs.pdf.tagtree import Tagged, xobject_key
 
 STATIC_KEY = NameObject("/KenpoStatic")
 _SKIP_PAGE_KEYS = frozenset({"/Parent", "/StructParents", "/Annots", "/B"})
@@ -75,19 +75,31 @@ def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str,
     return add_object(writer, form)
 
 
-#: Where the /StructParents keys of the copies of shared XObjects start (``unique_forms``):
-#: above every key :func:`~kenpo_docs.pdf.tagtree.xobject_key` gives.
-COPY_KEYS = XOBJECT_KEYS + (1 << 24)
-
-
 @dataclass(frozen=True, slots=True)
-class _Rekeyed:
-    """A queued copy of a shared XObject (``source`` as queued) whose /StructParents ``old``
-    becomes ``new``."""
+class _Renamed:
+    """A queued copy of the shared XObject ``old`` (``source`` as queued) named ``new``, with
+    the /StructParents key of that name."""
 
     source: Any
-    old: int
-    new: int
+    old: str
+    new: str
+
+    def body(self, body: bytes) -> bytes:
+        swaps = ((_pdf_string(self.old), _pdf_string(self.new)),
+                 (b"/StructParents %d" % xobject_key(self.old),
+                  b"/StructParents %d" % xobject_key(self.new)))
+        for old, new in swaps:
+            if body.count(old) != 1:
+                raise AssemblyError(f"internal error: shared XObject {self.old} without {old!r}")
+            body = body.replace(old, new)
+        return body
+
+
+def _pdf_string(text: str) -> bytes:
+    """``text`` as pypdf writes a string (``-`` escaped as ``\\055``)."""
+    out = io.BytesIO()
+    TextStringObject(text).write_to_stream(out)
+    return out.getvalue()
 
 
 def _has_struct_parents(body: Body) -> bool:
@@ -292,7 +304,7 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         self.unique_forms = False
         #: This page's shared XObjects: name -> (number, /StructParents key).
         self._page_static: dict[str, tuple[int, int]] = {}
-        self._copy_keys = COPY_KEYS
+        self._uses: dict[str, int] = {}  # pages that drew each shared XObject
         self._start_structure()
 
     # -- numbers and raw writing ------------------------------------------------------------
@@ -375,20 +387,22 @@ class PdfStreamWriter(_Serializer, StructureWriter):
 
     def _page_copy(self, name: str, source: Any) -> int:
         """This page's copy of the shared Form XObject ``name`` (``unique_forms``): the
-        file's first page to draw it draws the XObject itself, each later page a copy of it
-        with a /StructParents key of its own."""
+        file's first page to draw it draws the XObject itself, the n-th a copy named
+        ``name#n`` with that name's /StructParents key (a print file made from piece files
+        then keeps every copy apart, as it keeps the XObjects of different names)."""
         drawn = self._page_static.get(name)
         if drawn is not None:
             return drawn[0]
         num = self._alloc()
-        key = xobject_key(name)
-        if name in self._static:  # drawn by an earlier page: a copy, under a new key
-            self._copy_keys += 1
-            self._pending.append((num, _Rekeyed(source, key, self._copy_keys)))
-            key = self._copy_keys
-        else:
+        uses = self._uses[name] = self._uses.get(name, 0) + 1
+        if uses == 1:
+            key = xobject_key(name)
             self._static[name] = num
             self._pending.append((num, source))
+        else:
+            copy = f"{name}#{uses}"
+            key = xobject_key(copy)
+            self._pending.append((num, _Renamed(source, name, copy)))
         self._page_static[name] = (num, key)
         return num
 
@@ -414,13 +428,8 @@ class PdfStreamWriter(_Serializer, StructureWriter):
     def _flush(self) -> None:
         while self._pending:
             num, obj = self._pending.pop()
-            if isinstance(obj, _Rekeyed):  # a copy of a shared XObject, under its own key
-                old, new = b"/StructParents %d" % obj.old, b"/StructParents %d" % obj.new
-                body = self._body(obj.source)
-                if body.count(old) != 1:
-                    raise AssemblyError(f"internal error: shared XObject without {old!r}",
-                                        file=str(self.path))
-                self._emit(num, body.replace(old, new))
+            if isinstance(obj, _Renamed):  # a copy of a shared XObject, a name of its own
+                self._emit(num, obj.body(self._body(obj.source)))
             else:
                 self._emit(num, self._body(obj))
 
