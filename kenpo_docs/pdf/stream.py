@@ -29,7 +29,7 @@ import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pypdf.generic import (
     ArrayObject,
@@ -49,7 +49,7 @@ from kenpo_docs.files import FILE_MODE, private_dir, with_path, write_atomic
 from kenpo_docs.gates._pypdf import add_object, stored_bytes
 from kenpo_docs.pdf.sides import VIEWER_PREFERENCES, Sides
 from kenpo_docs.pdf.structure import StructureWriter
-from kenpo_docs.pdf.tagtree import Tagged
+from kenpo_docs.pdf.tagtree import Tagged, xobject_key
 from kenpo_docs.render import xmp
 
 STATIC_KEY = NameObject("/KenpoStatic")
@@ -74,6 +74,37 @@ def shared_form_xobject(writer: Any, data: bytes, page: Any, name: str,
     if struct_key is not None:
         form[NameObject("/StructParents")] = NumberObject(struct_key)
     return add_object(writer, form)
+
+
+@dataclass(frozen=True, slots=True)
+class _Renamed:
+    """A queued copy of the shared XObject ``old`` (``source`` as queued) named ``new``, with
+    the /StructParents key of that name."""
+
+    source: Any
+    old: str
+    new: str
+
+    def body(self, body: bytes) -> bytes:
+        swaps = ((_pdf_string(self.old), _pdf_string(self.new)),
+                 (b"/StructParents %d" % xobject_key(self.old),
+                  b"/StructParents %d" % xobject_key(self.new)))
+        for old, new in swaps:
+            if body.count(old) != 1:
+                raise AssemblyError(f"internal error: shared XObject {self.old} without {old!r}")
+            body = body.replace(old, new)
+        return body
+
+
+def _pdf_string(text: str) -> bytes:
+    """``text`` as pypdf writes a string (``-`` escaped as ``\\055``)."""
+    out = io.BytesIO()
+    TextStringObject(text).write_to_stream(out)
+    return out.getvalue()
+
+
+def _has_struct_parents(body: Body) -> bool:
+    return any(isinstance(part, bytes) and b"/StructParents" in part for part in body)
 
 
 class _Serializer:
@@ -269,8 +300,13 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         #: How the file is meant to be printed: the catalog's /ViewerPreferences says so to
         #: the print dialog (None: no preference).
         self.sides: Sides | None = None
-        #: The file claims PDF/UA-1 in its metadata (pieces; not print files: see render/xmp.py).
+        #: The file claims PDF/UA-1 in its metadata (pieces; not print files: see render/xmp.py)
+        #: and so each page draws its own copy of a shared Form XObject with marked content
+        #: (its content has one parent in the structure tree); otherwise one copy a file.
         self.ua = False
+        #: This page's shared XObjects: name -> (number, /StructParents key).
+        self._page_static: dict[str, tuple[int, int]] = {}
+        self._uses: dict[str, int] = {}  # pages that drew each shared XObject
         self._start_structure()
 
     # -- numbers and raw writing ------------------------------------------------------------
@@ -317,6 +353,8 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         marker = obj.get(STATIC_KEY) if isinstance(obj, DictionaryObject) else None
         if marker is not None:
             name = str(marker)
+            if self.ua and "/StructParents" in cast(DictionaryObject, obj):
+                return self._page_copy(name, obj)  # not kept in the table: a page's own
             num = self._static.get(name)
             if num is None:
                 num = self._static[name] = self._alloc()
@@ -337,6 +375,8 @@ class PdfStreamWriter(_Serializer, StructureWriter):
             return num
         name = segment.objects[local][0]
         if name is not None:
+            if self.ua and _has_struct_parents(segment.objects[local][1]):
+                return self._page_copy(name, (segment, table, local))
             num = self._static.get(name)
             if num is None:
                 num = self._static[name] = self._alloc()
@@ -346,6 +386,32 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         num = table[local] = self._alloc()
         self._pending.append((num, (segment, table, local)))
         return num
+
+    def _page_copy(self, name: str, source: Any) -> int:
+        """This page's copy of the shared Form XObject ``name`` (``ua``): the
+        file's first page to draw it draws the XObject itself, the n-th a copy named
+        ``name#n`` with that name's /StructParents key (a print file made from piece files
+        then keeps every copy apart, as it keeps the XObjects of different names)."""
+        drawn = self._page_static.get(name)
+        if drawn is not None:
+            return drawn[0]
+        num = self._alloc()
+        uses = self._uses[name] = self._uses.get(name, 0) + 1
+        if uses == 1:
+            key = xobject_key(name)
+            self._static[name] = num
+            self._pending.append((num, source))
+        else:
+            copy = f"{name}#{uses}"
+            key = xobject_key(copy)
+            self._pending.append((num, _Renamed(source, name, copy)))
+        self._page_static[name] = (num, key)
+        return num
+
+    def _xobject(self, name: str, key: int) -> tuple[int | None, int]:
+        if self.ua and name in self._page_static:
+            return self._page_static[name]
+        return self._static.get(name), key
 
     def alias(self, segment: Segment, aliases: dict[int, int]) -> None:
         """Write ``segment``'s object ``aliases[n]`` wherever its object ``n`` is referenced
@@ -364,18 +430,25 @@ class PdfStreamWriter(_Serializer, StructureWriter):
     def _flush(self) -> None:
         while self._pending:
             num, obj = self._pending.pop()
-            if isinstance(obj, tuple):  # (segment, table, local number)
-                segment, table, local = obj
-                self._emit(num, self._splice(segment, table, segment.objects[local][1]))
-                continue
-            buf = io.BytesIO()
-            self._ser(obj, buf)
-            self._emit(num, buf.getvalue())
+            if isinstance(obj, _Renamed):  # a copy of a shared XObject, a name of its own
+                self._emit(num, obj.body(self._body(obj.source)))
+            else:
+                self._emit(num, self._body(obj))
+
+    def _body(self, obj: Any) -> bytes:
+        """A queued object's body: a segment's (segment, table, local number) or pypdf's."""
+        if isinstance(obj, tuple):
+            segment, table, local = obj
+            return self._splice(segment, table, segment.objects[local][1])
+        buf = io.BytesIO()
+        self._ser(obj, buf)
+        return buf.getvalue()
 
     def add_page(self, page: DictionaryObject, *, bookmark: str | None = None,
                  tags: Tagged | None = None) -> int:
         """Copy one page (and what it uses, once per source document; ``tags``: its
         structure elements); returns its index."""
+        self._page_static = {}
         num = self._alloc()
         buf = io.BytesIO()
         buf.write(b"<</Parent %d 0 R" % self._pages_num)
@@ -391,6 +464,7 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         """Copy page ``index`` of a recorded segment (and what it uses, once per segment,
         and its structure elements); returns its index in this file."""
         table = self._map_for(segment)
+        self._page_static = {}
         num = self._alloc()
         body = self._splice(segment, table, segment.objects[segment.pages[index]][1])
         tags = segment.tags[index] if index < len(segment.tags) else None

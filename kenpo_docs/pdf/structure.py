@@ -41,6 +41,11 @@ class StructureWriter:
     def _file_id(self) -> bytes:
         raise NotImplementedError
 
+    def _xobject(self, name: str, key: int) -> tuple[int | None, int]:
+        """The number and /StructParents key of the shared XObject ``name`` (key ``key``)
+        as the page being written draws it (None: not drawn)."""
+        raise NotImplementedError
+
     def _start_structure(self) -> None:
         self._document: int | None = None
         self._tops = array("q")
@@ -68,7 +73,8 @@ class StructureWriter:
         count = plan.count  # the elements and the IDTree leaf; then the ParentTree array
         base = len(self._offsets)
         self._offsets.extend(array("q", bytes(8 * (count + 1))))
-        xobjects = [self._static.get(name) for name, _ in plan.xobjects]
+        drawn = [self._xobject(name, key) for name, key in plan.xobjects]
+        xobjects = [num for num, _ in drawn]
         marks = tags.marks or {}
         slots = [marks.get(name) for name in plan.slots]
         # the elements: one format (every number has its fixed width, so where each object
@@ -100,8 +106,7 @@ class StructureWriter:
         self._open_count += count + 1
         self._tops.extend(map(base.__add__, plan.tops))
         self._parents.append((len(self._page_nums), base + count))
-        for (_, key), xobject, owners in zip(plan.xobjects, xobjects, plan.shared,
-                                                strict=True):
+        for (xobject, key), owners in zip(drawn, plan.shared, strict=True):
             if xobject is not None and key not in self._xobject_keys:
                 self._xobject_keys.add(key)
                 num = self._alloc()
