@@ -70,6 +70,8 @@ def rect_svg_ops(markup: str, slot: Any, tolerance: float) -> bytes | None:
     except (ElementTree.ParseError, ValueError):
         return None
     allowed = {"xmlns", "class", "width", "height", "viewBox", "role", "aria-label"}
+    if len(root) and root[0].tag == f"{_SVG_NS}title" and not len(root[0]):
+        root.remove(root[0])  # a text alternative: drawn here, the picture is an artifact
     if (root.tag != f"{_SVG_NS}svg" or width is None or height is None or len(box) != 4
             or box[:2] != [0, 0] or set(root.attrib) - allowed or len(root) != 2):
         return None
