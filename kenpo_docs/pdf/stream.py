@@ -431,11 +431,11 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         while self._pending:
             num, obj = self._pending.pop()
             if isinstance(obj, _Renamed):  # a copy of a shared XObject, a name of its own
-                self._emit(num, obj.body(self._body(obj.source)))
+                self._emit(num, obj.body(self._object_body(obj.source)))
             else:
-                self._emit(num, self._body(obj))
+                self._emit(num, self._object_body(obj))
 
-    def _body(self, obj: Any) -> bytes:
+    def _object_body(self, obj: Any) -> bytes:
         """A queued object's body: a segment's (segment, table, local number) or pypdf's."""
         if isinstance(obj, tuple):
             segment, table, local = obj
