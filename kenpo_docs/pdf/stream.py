@@ -86,14 +86,17 @@ class _Renamed:
     new: str
 
     def body(self, body: bytes) -> bytes:
+        """The copy's body: the XObject's, its dictionary's name and key replaced (never a
+        byte of its content stream)."""
+        head, stream, content = body.partition(b">>\nstream\n")
         swaps = ((_pdf_string(self.old), _pdf_string(self.new)),
                  (b"/StructParents %d" % xobject_key(self.old),
                   b"/StructParents %d" % xobject_key(self.new)))
         for old, new in swaps:
-            if body.count(old) != 1:
+            if head.count(old) != 1:
                 raise AssemblyError(f"internal error: shared XObject {self.old} without {old!r}")
-            body = body.replace(old, new)
-        return body
+            head = head.replace(old, new)
+        return head + stream + content
 
 
 def _pdf_string(text: str) -> bytes:
