@@ -402,7 +402,6 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         uses = self._uses[name] = self._uses.get(name, 0) + 1
         if uses == 1:
             key = xobject_key(name)
-            self._static[name] = num
             self._pending.append((num, source))
         else:
             copy = f"{name}#{uses}"
@@ -412,9 +411,8 @@ class PdfStreamWriter(_Serializer, StructureWriter):
         return num
 
     def _xobject(self, name: str, key: int) -> tuple[int | None, int]:
-        if self.ua and name in self._page_static:
-            return self._page_static[name]
-        return self._static.get(name), key
+        drawn = self._page_static.get(name)  # (only in a file that claims PDF/UA)
+        return drawn if drawn is not None else (self._static.get(name), key)
 
     def alias(self, segment: Segment, aliases: dict[int, int]) -> None:
         """Write ``segment``'s object ``aliases[n]`` wherever its object ``n`` is referenced
