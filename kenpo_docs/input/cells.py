@@ -196,9 +196,7 @@ class Row:
             self.fail(alias, f"{value_shown}{_date_reason(exc.message)}")
             return None
         if type(value) is str:
-            if len(memo) >= _DATE_MEMO:  # a roster of ever new dates: memory stays flat
-                memo.clear()
-            memo[value] = parsed
+            remember_date(memo, value, parsed)
         return parsed
 
     def yes_no(self, alias: str) -> bool | None:
@@ -216,6 +214,14 @@ class Row:
 
 #: Distinct date texts remembered per roster (:meth:`Row.date`).
 _DATE_MEMO = 50_000
+
+
+def remember_date(memo: dict[str, date], text: str, parsed: date) -> None:
+    """Keep a date cell's text and its date for the roster's next rows: at most
+    :data:`_DATE_MEMO` of them (a roster of ever new dates: memory stays flat)."""
+    if len(memo) >= _DATE_MEMO:
+        memo.clear()
+    memo[text] = parsed
 
 # What is wrong with a date, without the cell's value: dates of birth are personal data and
 # must not reach a log, the console or a report. Keyed by a phrase of era.parse_date's message.
@@ -249,6 +255,18 @@ def _codes(chars: str | re.Pattern[str], value: str) -> str:
     return " ".join(f"U+{ord(c):04X}" for c in sorted(found))
 
 
+def plain_cells(cells: list[object], names: dict[int, str]) -> bool:
+    """Whether :func:`scan_cells` has nothing to look at in a row: every cell text, none
+    beyond the header, and nothing suspect in any (one look at the row joined by tabs)."""
+    if len(cells) > len(names):
+        return False
+    try:
+        joined = "\t".join(cast("list[str]", cells))
+    except TypeError:  # a cell that is not text (.xlsx)
+        return False
+    return len(joined) <= MAX_CELL_CHARS and _SUSPECT.search(joined) is None
+
+
 def scan_cells(
     row: Row, names: dict[int, str], used: frozenset[int], allowed: frozenset[int],
     my_numbers: dict[int, list[int]],
@@ -263,14 +281,8 @@ def scan_cells(
     whole column of them can stop the roster.
     """
     cells = row.cells
-    if len(cells) <= len(names):
-        try:
-            joined = "\t".join(cast("list[str]", cells))
-        except TypeError:  # a cell that is not text (.xlsx)
-            pass
-        else:
-            if len(joined) <= MAX_CELL_CHARS and _SUSPECT.search(joined) is None:
-                return  # the common case: nothing to look at cell by cell
+    if plain_cells(cells, names):
+        return  # the common case: nothing to look at cell by cell
     row.forget_folded()  # cells may change below
     extra = False
     for index, value in enumerate(cells):

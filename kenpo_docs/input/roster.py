@@ -39,7 +39,7 @@ from typing import cast
 from kenpo_docs.domain.facts import certificate_period_extrapolated
 from kenpo_docs.domain.insurer import key_widths
 from kenpo_docs.errors import RosterError
-from kenpo_docs.input.cells import Row, is_number, scan_cells
+from kenpo_docs.input.cells import Row, is_number, plain_cells, scan_cells
 from kenpo_docs.input.columns import (
     HEADER_ROWS,
     find_header,
@@ -47,6 +47,7 @@ from kenpo_docs.input.columns import (
     map_header,
     my_number_column_message,
 )
+from kenpo_docs.input.fastrows import FastRows
 from kenpo_docs.input.members import Household, Member, RowError
 from kenpo_docs.input.rows import issued_after_insured_lost, parse_row, rejection, row_key
 from kenpo_docs.input.store import PAGE, Store, Stored, dumps, loads
@@ -241,9 +242,25 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
     widths = key_widths()
     batch: list[tuple[object, ...]] = []
     filled = staged.filled
+    fast = FastRows(columns, as_of, widths, dates, printable)
     for number, cells in records:
         nonblank = _nonblank(cells)
         if not nonblank:
+            continue
+        member = fast.member(number, cells) if plain_cells(cells, names) else None
+        if member is not None:  # the common row: what parse_row gives, read in one pass
+            filled.update(nonblank)
+            workplace_code = member.workplace_code
+            staged.zero_text = staged.zero_text or (
+                workplace_code is not None and workplace_code.startswith("0"))
+            issued_on = member.certificate_issued_on
+            batch.append((number, member.key, member.household_key, dumps(member), None,
+                          None, 0, member.branch,
+                          None if issued_on is None else issued_on.isoformat()))
+            staged.count += 1
+            if len(batch) >= PAGE:
+                _insert(store, batch, observe)
+                batch = []
             continue
         row = Row(number, cells, columns, glyphs, printable, dates)
         scan_cells(row, names, used, allowed, staged.my_numbers)
@@ -334,7 +351,7 @@ def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
                 if member.membership not in (None, insured.membership):
                     row.warn("membership",
                              "被保険者の加入区分を使います (insured person's value used)")
-                member = replace(member, membership=insured.membership)
+                member = member.with_membership(insured.membership)
                 if issued_after_insured_lost(row, member, insured):
                     accept = False
                 else:

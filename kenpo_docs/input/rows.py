@@ -22,16 +22,16 @@ _DASHES = "-‐‑‒–—―−ー－"
 
 #: Characters found to be katakana (or a space, ・ or ー) so far: most フリガナ are checked by
 #: one set look-up, not a Unicode name per character.
-_KANA: set[str] = set(" ・ー　")
+KANA: set[str] = set(" ・ー　")
 
 
 def _katakana(kana: str) -> bool:
     """Every character of ``kana`` a katakana (its Unicode name says so), ・, ー or a space."""
     for ch in kana:
-        if ch not in _KANA:
+        if ch not in KANA:
             if not unicodedata.name(ch, "").startswith("KATAKANA"):
                 return False
-            _KANA.add(ch)
+            KANA.add(ch)
     return True
 
 
@@ -103,7 +103,7 @@ def parse_row(row: Row, as_of: date, widths: tuple[int, int]) -> Member | None:
         row.fail("name", "空欄です (required)")
     _glyph_check(row, "name", name)
     kana = row.nfkc("kana")  # NFKC turns half-width ｶﾅ into full-width カナ
-    if kana is not None and not _KANA.issuperset(kana) and not _katakana(kana):
+    if kana is not None and not KANA.issuperset(kana) and not _katakana(kana):
         row.warn("kana", "カタカナ以外の文字があります (not katakana)")
 
     birth_date = row.date("birth_date", required=True)

@@ -322,7 +322,7 @@ def _household(key: str, rows: list[tuple[Any, ...]]) -> Household | None:
     for number, member_key, _, blob, *_ in rows:
         if member_key == insured_key or blob is None or firsts[member_key] != number:
             continue  # the insured person, a rejected row or a duplicate key
-        member: Member = replace(loads(blob), membership=insured.membership)
+        member: Member = loads(blob).with_membership(insured.membership)
         if issued_after_insured_lost(Row(number, [], {}, {}), member, insured):
             continue
         dependents.append(member)
