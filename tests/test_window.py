@@ -109,3 +109,75 @@ def test_check_reports_what_the_merge_will_reject(tmp_path: Path) -> None:
     assert [(r["row"], r["member_key"], r["column"]) for r in rows] == \
         [("3", "40-2-00", "住所1, 住所2")]
     assert "it needs 4 lines, the window holds 3" in rows[0]["reason"]
+
+
+def test_line_count_sums_a_line_that_fits_whole_as_the_loop_lays_it_out() -> None:
+    """line_count's shortcut (a line whose summed widths fit is one line) agrees with the
+    character-by-character layout on texts of every length around the window's width,
+    also the ones within rounding of the edge."""
+    import random
+
+    from kenpo_docs.mailing import window
+
+    def laid_out(text: str, size_pt: float, width_mm: float) -> int:
+        advances = window._advances()
+        room = width_mm * window.WIDTH_USED / window.MM_PER_PT
+        lines, used = 1, 0.0
+        for ch in text:
+            width = advances.get(ord(ch), 1.0) * size_pt
+            if used + width > room and used > 0:
+                lines, used = lines + 1, 0.0
+            used += width
+        return lines
+
+    rng = random.Random(539)
+    alphabet = "東京都千代田区丸の内１２３４５６７８９0123456789-ー（）ABCabc 　𠀋髙﨑"
+    width = 90.0
+    seen = set()
+    for _ in range(4000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60)))
+        for size in (window.ADDRESS_PT, window.NAME_PT):
+            count = window.line_count(text, size, width)
+            assert count == laid_out(text, size, width), text
+            seen.add(count)
+    # exactly at the edge: widths chosen so the sum meets the room
+    for n in range(1, 40):
+        text = "東" * n
+        edge = len(text) * window._advances()[ord("東")] * window.ADDRESS_PT \
+            * window.MM_PER_PT / window.WIDTH_USED
+        for w in (edge, edge * (1 + 1e-12), edge * (1 - 1e-12)):
+            assert window.line_count(text, window.ADDRESS_PT, w) == \
+                laid_out(text, window.ADDRESS_PT, w)
+    assert {1, 2, 3} <= seen
+
+
+def test_check_counts_routes_in_the_window_tests_walk_as_a_second_walk_would(
+        tmp_path: Path) -> None:
+    """check counts routes and members without documents while it walks the households for
+    the window test (one walk): the same result as counting the fitted roster again."""
+    from kenpo_docs.documents.letters import load_envelope
+    from kenpo_docs.input.check import summarize
+    from kenpo_docs.input.roster import stage_roster
+    from kenpo_docs.input.store import Store
+    from kenpo_docs.mailing.window import check_for_mailing, fit_households
+
+    lines = [HEADER + ",資格喪失日"]
+    for n in range(1, 61):
+        long = KANJI * (60 if n % 7 == 0 else 4)  # every seventh household does not fit
+        row = _home(n, f"氏名{n}", long) if n % 2 else _work(n, f"氏名{n}", long)
+        lost = "2026-06-30" if n % 5 == 0 else ("2027-03-31" if n % 3 == 0 else "")
+        lines.append(f"{row},{lost}")
+        for branch in range(1, n % 3 + 1):  # dependents, one of them without coverage
+            lines.append(f"40,{n},{branch:02d},家族{n},カナ,2001-04-01,2010-04-01,,,,,,,,"
+                         f"{'2025-03-31' if branch == 2 else ''}")
+    path = tmp_path / "roster.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    as_of = date(2026, 12, 1)
+    one_walk = check_for_mailing(path, as_of=as_of)
+    with Store() as store:
+        roster = fit_households(stage_roster(path, store=store, as_of=as_of),
+                                load_envelope("naga3"))
+        two_walks = summarize(roster, as_of=as_of)
+    assert one_walk == two_walks
+    assert len(one_walk.no_documents) > 10 and len(one_walk.errors) >= 8
+    assert {r.route for r in one_walk.routes} >= {"home", "workplace:W02"}

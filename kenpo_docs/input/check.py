@@ -20,7 +20,7 @@ from kenpo_docs.domain.facts import (
     delivery_route,
 )
 from kenpo_docs.files import csv_bytes, refuse_same_file
-from kenpo_docs.input.roster import Member, Roster, RowError, stage_roster
+from kenpo_docs.input.roster import Household, Member, Roster, RowError, stage_roster
 from kenpo_docs.input.store import Store
 from kenpo_docs.spreadsheets import INT, Column, refuse_foreign_table, write_table, xlsx_bytes
 
@@ -98,31 +98,47 @@ class CheckResult:
         return out
 
 
-def summarize(roster: Roster, *, as_of: date) -> CheckResult:
-    """Count routes and list members who would get no documents, as the merge will see them."""
-    per_route: dict[str, list[int]] = {}
-    no_docs: list[tuple[str, str]] = []
-    for household in roster.households:
+class Tally:
+    """Households and members with documents per delivery route, and who gets none and why,
+    counted one household at a time (as :func:`summarize` walks them, or as another walk of
+    the households passes them on: :func:`~kenpo_docs.mailing.window.fit_households`)."""
+
+    def __init__(self, as_of: date) -> None:
+        self.as_of = as_of
+        self.per_route: dict[str, list[int]] = {}
+        self.no_docs: list[tuple[str, str]] = []
+
+    def add(self, household: Household) -> None:
         insured = household.insured
         route = str(delivery_route(membership=insured.membership or "",
                                    workplace_code=insured.workplace_code))
         receiving = 0
         for member in household.members:
-            reason = no_documents_reason(member, as_of=as_of, insured=insured)
+            reason = no_documents_reason(member, as_of=self.as_of, insured=insured)
             if reason is None:
                 receiving += 1
             else:
-                no_docs.append((member.key, reason))
+                self.no_docs.append((member.key, reason))
         if receiving:
-            counts = per_route.setdefault(route, [0, 0])
+            counts = self.per_route.setdefault(route, [0, 0])
             counts[0] += 1
             counts[1] += receiving
+
+
+def summarize(roster: Roster, *, as_of: date, tally: Tally | None = None) -> CheckResult:
+    """Count routes and list members who would get no documents, as the merge will see them.
+    ``tally``: the roster's households counted already (by the walk that made ``roster``)."""
+    if tally is None:
+        tally = Tally(as_of)
+        for household in roster.households:
+            tally.add(household)
+    per_route = tally.per_route
     order = sorted(per_route, key=lambda r: (r == "home", r))
     return CheckResult(
         file=roster.file, encoding=roster.encoding, as_of=as_of, row_count=roster.row_count,
         member_count=len(roster.members), household_count=len(roster.households),
         routes=tuple(RouteCount(r, *per_route[r]) for r in order),
-        no_documents=tuple(no_docs), errors=tuple(roster.errors),
+        no_documents=tuple(tally.no_docs), errors=tuple(roster.errors),
         warnings=tuple(roster.warnings),
         notes=tuple(n for n in (roster_extrapolation_note(roster), no_sex_note(roster))
                     if n),

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import date
+from itertools import repeat
 from pathlib import Path
 
 from kenpo_docs.documents.letters import (
@@ -35,7 +36,7 @@ from kenpo_docs.documents.letters import (
 )
 from kenpo_docs.domain import facts
 from kenpo_docs.errors import RuleError
-from kenpo_docs.input.check import CheckResult, RouteCount, summarize
+from kenpo_docs.input.check import CheckResult, RouteCount, Tally, summarize
 from kenpo_docs.input.roster import Household, Member, Roster, RowError, stage_roster
 from kenpo_docs.input.store import Filtered, Store
 from kenpo_docs.mailing.plan import plan_batch
@@ -64,6 +65,12 @@ def _advances() -> dict[int, float]:
         return {cp: metrics[glyph][0] / units for cp, glyph in font.getBestCmap().items()}
 
 
+@functools.lru_cache(maxsize=1)
+def _char_advances() -> dict[str, float]:
+    """:func:`_advances` by character."""
+    return {chr(cp): width for cp, width in _advances().items()}
+
+
 def line_count(text: str, size_pt: float, width_mm: float) -> int:
     """Lines ``text`` takes at ``size_pt`` in a block ``width_mm`` wide (greedy, per character).
 
@@ -73,6 +80,10 @@ def line_count(text: str, size_pt: float, width_mm: float) -> int:
         return 0
     advances = _advances()
     room = width_mm * WIDTH_USED / MM_PER_PT
+    # Most lines fit whole: the widths summed in C, with a margin far above the rounding
+    # the loop below could differ by (so a line near the edge is still laid out below).
+    if sum(map(_char_advances().get, text, repeat(1.0))) * size_pt <= room * (1 - 1e-9):
+        return 1
     lines, used = 1, 0.0
     for ch in text:
         width = advances.get(ord(ch), 1.0) * size_pt
@@ -113,11 +124,13 @@ def window_problem(insured: Member, *, home: bool, payroll_group: str,
                   "(e.g. abbreviate the building name) or use another envelope profile)")
 
 
-def fit_households(roster: Roster, envelope: Envelope) -> Roster:
+def fit_households(roster: Roster, envelope: Envelope, *,
+                   each: Callable[[Household], None] | None = None) -> Roster:
     """``roster`` without the households whose address block would not fit ``envelope``'s
     window: their rows move to ``errors`` (the insured person's with the columns and the
     reason, the dependents' pointing at that row). A staged roster's households are walked
-    once; what is left is a view that skips the dropped ones."""
+    once; what is left is a view that skips the dropped ones. ``each`` gets every household
+    kept, in order, as the walk passes it (check counts its routes in the same walk)."""
     payroll_group = facts.insurer().payroll_group  # printed in the window (workplace route)
     errors = list(roster.errors)
     dropped: set[str] = set()
@@ -130,10 +143,14 @@ def fit_households(roster: Roster, envelope: Envelope) -> Roster:
             route = facts.delivery_route(membership=insured.membership or "",
                                          workplace_code=insured.workplace_code)
         except RuleError:  # no route: the plan rejects the household with that reason
+            if each is not None:
+                each(household)
             continue
         problem = window_problem(insured, home=route.kind == "home", envelope=envelope,
                                  payroll_group=payroll_group)
         if problem is None:
+            if each is not None:
+                each(household)
             continue
         columns, reason = problem
         households.add(household.key)
@@ -178,10 +195,11 @@ def check_for_mailing(path: str | Path, *, as_of: date, sheet: str | None = None
     same plan the merge makes, and the routes count that letter's pieces.
     """
     with Store() as store:
+        tally = Tally(as_of)  # routes counted in the window test's walk: one walk, not two
         roster = fit_households(stage_roster(path, store=store, as_of=as_of, sheet=sheet,
                                              allow_columns=allow_columns),
-                                load_envelope(envelope))
-        result = summarize(roster, as_of=as_of)
+                                load_envelope(envelope), each=tally.add)
+        result = summarize(roster, as_of=as_of, tally=tally)
         if letter is None:
             return result
         plan = plan_batch(roster, get_letter(letter), as_of=as_of, batch_id="check",
