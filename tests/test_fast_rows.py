@@ -135,7 +135,7 @@ def _compare(header: list[str], rows: list[list[str]], *,
     for number, cells in enumerate(rows, start=2):
         if cold:  # every date met for the first time: the one pass parses it itself
             dates = {}
-        reader = FastRows(columns, AS_OF, widths, dates, printable)
+        reader = FastRows(columns, names, AS_OF, widths, dates, printable)
         fast = reader.member(number, list(cells)) if plain_cells(list(cells), names) else None
         row = Row(number, list(cells), columns, glyphs, printable, dates)
         scan_cells(row, names, used, frozenset(), {})
@@ -199,8 +199,14 @@ def test_roster_read_with_and_without_one_pass_reading(tmp_path: Path,
     """Members, households, rejects and warnings of a roster of changed rows: the same."""
     path = tmp_path / "roster.csv"
     rows = _mutated()[::3]
+    # no 性別 column, a column the roster ignores (holding what a 性別 would), rows cut short
+    header = _header()
+    at = header.index("性別")
+    header = [*header[:at], *header[at + 1:], "備考"]
+    rows = [[*row[:at], *row[at + 1:], "男"] if n % 4 else row[:n % 23]
+            for n, row in enumerate(rows)]
     with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([_header(), *rows])
+        csv.writer(f).writerows([header, *rows])
     seen: list[bool] = []
     member = fastrows.FastRows.member
 
@@ -214,7 +220,7 @@ def test_roster_read_with_and_without_one_pass_reading(tmp_path: Path,
     assert sum(seen) > len(rows) // 10
     monkeypatch.setattr(fastrows.FastRows, "member", lambda self, number, cells: None)
     full = read_roster(path, as_of=AS_OF)
-    assert full.row_count == one_pass.row_count == len(rows)
+    assert full.row_count == one_pass.row_count == sum(1 for row in rows if any(row))
     assert list(full.members) == list(one_pass.members)
     assert list(full.households) == list(one_pass.households)
     assert full.errors == one_pass.errors and full.warnings == one_pass.warnings

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from kenpo_docs.domain.era import parse_date
@@ -54,9 +55,14 @@ class FastRows:
     text -> its date) and ``printable`` (characters the fonts print) are the memos the
     roster's :class:`~.cells.Row` objects share: parse_row fills them, this only reads."""
 
-    def __init__(self, columns: dict[str, int], as_of: date, widths: tuple[int, int],
-                 dates: dict[str, date], printable: set[str]) -> None:
-        self.at = tuple(columns.get(alias, -1) for alias in _ALIASES)
+    def __init__(self, columns: dict[str, int], names: dict[int, str], as_of: date,
+                 widths: tuple[int, int], dates: dict[str, date], printable: set[str]) -> None:
+        """``columns``: alias -> cell index; ``names``: cell index -> header text (a row
+        :func:`~.cells.plain_cells` passes has no cell beyond them)."""
+        # A column the roster lacks reads the cell after the last header: always blank.
+        width = max((*names, *columns.values()), default=-1) + 1
+        self.fields = itemgetter(*(columns.get(alias, width) for alias in _ALIASES))
+        self.need = width + 1
         self.has_sex_column = "sex" in columns
         self.as_of = as_of
         self.widths = widths
@@ -69,17 +75,10 @@ class FastRows:
     def member(self, number: int, cells: list[Any]) -> Member | None:
         """The row's Member when parse_row would accept it with no problem and no warning and
         this can tell so at once; None otherwise (parse the row the full way). ``cells``:
-        the row's cells as text, screened by scan_cells with nothing found."""
-        n = len(cells)
-        v: list[str | None] = []
-        for i in self.at:
-            if 0 <= i < n:
-                text = cells[i]
-                if type(text) is not str:
-                    return None  # a number or a date from .xlsx: the full way
-                v.append(text if text.strip() else None)
-            else:
-                v.append(None)
+        the row's cells, all text, in which :func:`~.cells.plain_cells` found nothing."""
+        if len(cells) < self.need:  # a short row: its missing cells (and absent columns) blank
+            cells = cells + [""] * (self.need - len(cells))
+        v = [text if text.strip() else None for text in self.fields(cells)]
         (symbol, num, branch, name, kana, birth, acquired, lost, membership, issued, postal,
          address1, address2, wp_code, wp_name, myna, card, phone, reason, sex, ratio,
          effective) = v

@@ -242,7 +242,7 @@ def _stage_rows(store: Store, records: Iterator[tuple[int, list[object]]],
     widths = key_widths()
     batch: list[tuple[object, ...]] = []
     filled = staged.filled
-    fast = FastRows(columns, as_of, widths, dates, printable)
+    fast = FastRows(columns, names, as_of, widths, dates, printable)
     for number, cells in records:
         nonblank = _nonblank(cells)
         if not nonblank:
