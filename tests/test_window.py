@@ -179,5 +179,17 @@ def test_check_counts_routes_in_the_window_tests_walk_as_a_second_walk_would(
                                 load_envelope("naga3"))
         two_walks = summarize(roster, as_of=as_of)
     assert one_walk == two_walks
+    # the merge's window test reads a staged roster's insured people only, and the
+    # households it drops whole: the same as the test on the roster held in memory
+    from kenpo_docs.input.roster import read_roster
+    in_memory = fit_households(read_roster(path, as_of=as_of), load_envelope("naga3"))
+    with Store() as store:
+        staged = fit_households(stage_roster(path, store=store, as_of=as_of),
+                                load_envelope("naga3"))
+        assert staged.errors == in_memory.errors
+        assert list(staged.households) == list(in_memory.households)
+        assert list(staged.members) == list(in_memory.members)
+        assert staged.certificates == in_memory.certificates
+        assert staged.extrapolated_dates == in_memory.extrapolated_dates
     assert len(one_walk.no_documents) > 10 and len(one_walk.errors) >= 8
     assert {r.route for r in one_walk.routes} >= {"home", "workplace:W02"}

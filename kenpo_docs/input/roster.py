@@ -53,7 +53,8 @@ from kenpo_docs.input.rows import issued_after_insured_lost, parse_row, rejectio
 from kenpo_docs.input.store import PAGE, Store, Stored, dumps, loads
 from kenpo_docs.input.tables import cell_text, iter_table
 
-__all__ = ["Household", "Member", "Roster", "RowError", "read_roster", "stage_roster"]
+__all__ = ["Household", "Member", "Roster", "RowError", "insured_members", "read_roster",
+           "stage_roster"]
 
 logger = logging.getLogger(__name__)
 
@@ -384,6 +385,20 @@ def _link_households(store: Store, roster: Roster, *, zero_text: bool) -> None:
 def _household(blob: bytes) -> Household:
     insured, *dependents = (loads(member) for member in loads(blob))
     return Household(insured, tuple(dependents))
+
+
+def _insured_only(blob: bytes) -> Member:
+    member: Member = loads(loads(blob)[0])
+    return member
+
+
+def insured_members(households: Sequence[Household]) -> Sequence[Member]:
+    """The insured person of each of ``households``, in order: from a staged roster read
+    without their dependents (only the first of a household's member pickles is read)."""
+    if isinstance(households, Stored) and households.decode is _household:
+        return Stored(households.store, households.table, key=households.key,
+                      column=households.column, dense=households.dense, decode=_insured_only)
+    return [household.insured for household in households]
 
 
 def _stage_households(store: Store) -> None:

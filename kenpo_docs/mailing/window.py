@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from itertools import repeat
@@ -37,8 +37,15 @@ from kenpo_docs.documents.letters import (
 from kenpo_docs.domain import facts
 from kenpo_docs.errors import RuleError
 from kenpo_docs.input.check import CheckResult, RouteCount, Tally, summarize
-from kenpo_docs.input.roster import Household, Member, Roster, RowError, stage_roster
-from kenpo_docs.input.store import Filtered, Store
+from kenpo_docs.input.roster import (
+    Household,
+    Member,
+    Roster,
+    RowError,
+    insured_members,
+    stage_roster,
+)
+from kenpo_docs.input.store import Filtered, Store, Stored
 from kenpo_docs.mailing.plan import plan_batch
 from kenpo_docs.paths import fonts_dir
 
@@ -137,22 +144,31 @@ def fit_households(roster: Roster, envelope: Envelope, *,
     households: set[str] = set()
     dates = dict(roster.extrapolated_dates)
     certificates = roster.certificates
-    for household in roster.households:
-        insured = household.insured
+    walk: Iterable[tuple[int, Member, Household | None]]
+    if each is None and isinstance(roster.households, Stored):
+        # the window needs the insured person only: the dependents are read for the
+        # households dropped, a page of the store each
+        walk = ((i, insured, None) for i, insured in
+                enumerate(insured_members(roster.households)))
+    else:
+        walk = ((i, h.insured, h) for i, h in enumerate(roster.households))
+    for index, insured, household in walk:
         try:
             route = facts.delivery_route(membership=insured.membership or "",
                                          workplace_code=insured.workplace_code)
         except RuleError:  # no route: the plan rejects the household with that reason
-            if each is not None:
+            if each is not None and household is not None:
                 each(household)
             continue
         problem = window_problem(insured, home=route.kind == "home", envelope=envelope,
                                  payroll_group=payroll_group)
         if problem is None:
-            if each is not None:
+            if each is not None and household is not None:
                 each(household)
             continue
         columns, reason = problem
+        if household is None:
+            household = roster.households[index]
         households.add(household.key)
         dropped.update(m.key for m in household.members)
         for member in household.members:
