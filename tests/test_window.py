@@ -120,15 +120,7 @@ def test_line_count_sums_a_line_that_fits_whole_as_the_loop_lays_it_out() -> Non
     from kenpo_docs.mailing import window
 
     def laid_out(text: str, size_pt: float, width_mm: float) -> int:
-        advances = window._advances()
-        room = width_mm * window.WIDTH_USED / window.MM_PER_PT
-        lines, used = 1, 0.0
-        for ch in text:
-            width = advances.get(ord(ch), 1.0) * size_pt
-            if used + width > room and used > 0:
-                lines, used = lines + 1, 0.0
-            used += width
-        return lines
+        return window._laid_out(text, size_pt, width_mm * window.WIDTH_USED / window.MM_PER_PT)
 
     rng = random.Random(539)
     alphabet = "東京都千代田区丸の内１２３４５６７８９0123456789-ー（）ABCabc 　𠀋髙﨑"

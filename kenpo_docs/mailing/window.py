@@ -85,12 +85,17 @@ def line_count(text: str, size_pt: float, width_mm: float) -> int:
     """
     if not text:
         return 0
-    advances = _advances()
     room = width_mm * WIDTH_USED / MM_PER_PT
     # Most lines fit whole: the widths summed in C, with a margin far above the rounding
-    # the loop below could differ by (so a line near the edge is still laid out below).
+    # the layout could differ by (so a line near the edge is still laid out).
     if sum(map(_char_advances().get, text, repeat(1.0))) * size_pt <= room * (1 - 1e-9):
         return 1
+    return _laid_out(text, size_pt, room)
+
+
+def _laid_out(text: str, size_pt: float, room: float) -> int:
+    """The lines of ``text`` laid out character by character in ``room`` points."""
+    advances = _advances()
     lines, used = 1, 0.0
     for ch in text:
         width = advances.get(ord(ch), 1.0) * size_pt
