@@ -203,13 +203,21 @@ class Row:
         text = self.nfkc(alias)
         if text is None:
             return None
-        folded = text.casefold()
-        if folded in YES:
-            return True
-        if folded in NO:
-            return False
-        self.fail(alias, f"{shown(text)}有 か 無 で書いてください (yes/no)")
-        return None
+        answer = yes_no_answer(text)
+        if answer is None:
+            self.fail(alias, f"{shown(text)}有 か 無 で書いてください (yes/no)")
+        return answer
+
+
+def yes_no_answer(text: str) -> bool | None:
+    """An 有/無 cell's text (NFKC, stripped, not blank) as True or False; None when it is
+    neither (the row is rejected for it)."""
+    folded = text.casefold()
+    if folded in YES:
+        return True
+    if folded in NO:
+        return False
+    return None
 
 
 #: Distinct date texts remembered per roster (:meth:`Row.date`).

@@ -28,14 +28,12 @@ from kenpo_docs.domain.facts import certificate_expiry, delivery_route
 from kenpo_docs.domain.rules import default_rules
 from kenpo_docs.errors import DateError, RuleError
 from kenpo_docs.input.cardcolumns import age
-from kenpo_docs.input.cells import remember_date
+from kenpo_docs.input.cells import remember_date, yes_no_answer
 from kenpo_docs.input.columns import (
     COPAY_RATIOS,
     ISSUE_REASONS,
     MEMBERSHIP_ALIASES,
-    NO,
     SEXES,
-    YES,
 )
 from kenpo_docs.input.members import INSURED_BRANCH, Member, member_from_values
 from kenpo_docs.input.rows import KANA
@@ -262,9 +260,5 @@ def _yes_no(text: str | None) -> Any:
     folded = _nfkc(text)
     if folded is None:
         return None
-    folded = folded.casefold()
-    if folded in YES:
-        return True
-    if folded in NO:
-        return False
-    return _UNREADABLE
+    answer = yes_no_answer(folded)
+    return _UNREADABLE if answer is None else answer
