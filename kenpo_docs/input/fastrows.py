@@ -21,7 +21,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 
 from kenpo_docs.domain.era import parse_date
 from kenpo_docs.domain.facts import certificate_expiry, delivery_route
@@ -94,10 +94,10 @@ class FastRows:
         insured = branch == INSURED_BRANCH
 
         printable = self.printable
-        name = _nfc(name)
+        name = _folded(name, "NFC")
         if name is None or not printable.issuperset(name):
             return None
-        kana = _nfkc(kana)
+        kana = _folded(kana, "NFKC")
         if kana is not None and not KANA.issuperset(kana):
             return None
 
@@ -116,7 +116,7 @@ class FastRows:
             if lost_on is None or lost_on < acquired_on:
                 return None
 
-        membership_text = _nfkc(membership)
+        membership_text = _folded(membership, "NFKC")
         membership = None
         if membership_text is not None:
             membership = MEMBERSHIP_ALIASES.get(membership_text)
@@ -140,8 +140,8 @@ class FastRows:
             postal_code = postal_code.replace("-", "")
             if not (postal_code.isdigit() and len(postal_code) == 7):
                 return None
-        address1, address2 = _nfc(address1), _nfc(address2)
-        workplace_code, workplace_name = _nfkc(wp_code), _nfc(wp_name)
+        address1, address2 = _folded(address1, "NFC"), _folded(address2, "NFC")
+        workplace_code, workplace_name = _folded(wp_code, "NFKC"), _folded(wp_name, "NFC")
         if insured:
             if postal_code is None or address1 is None:
                 return None
@@ -160,7 +160,7 @@ class FastRows:
         if myna_registered is True and (has_mynumber_card is False
                                         or certificate_issued_on is not None):
             return None  # a contradiction, or a warning to give
-        issue_reason = _nfkc(reason)
+        issue_reason = _folded(reason, "NFKC")
         if issue_reason is not None and (
                 issue_reason not in ISSUE_REASONS
                 or (issue_reason == "未取得"
@@ -168,7 +168,7 @@ class FastRows:
                 or (issue_reason == "未登録" and myna_registered is True)):
             return None
 
-        sex_text = _nfkc(sex)
+        sex_text = _folded(sex, "NFKC")
         sex = None
         if sex_text is not None:
             sex = SEXES.get(sex_text.casefold())
@@ -176,7 +176,7 @@ class FastRows:
                 return None
         elif certificate_issued_on is not None and self.has_sex_column:
             return None
-        ratio_text = _nfkc(ratio)
+        ratio_text = _folded(ratio, "NFKC")
         copay_ratio = None
         if ratio_text is not None:
             copay_ratio = COPAY_RATIOS.get(ratio_text.replace(" ", ""))
@@ -239,25 +239,19 @@ class FastRows:
 _UNREADABLE = object()
 
 
-def _nfc(text: str | None) -> str | None:
+def _folded(text: str | None, form: Literal["NFC", "NFKC"]) -> str | None:
+    """A cell as :meth:`.cells.Row.nfc` / :meth:`.cells.Row.nfkc` reads it: ``form``
+    (ASCII is both already), stripped, None when blank."""
     if text is None:
         return None
     if not text.isascii():
-        text = _normalize("NFC", text)
-    return text.strip() or None
-
-
-def _nfkc(text: str | None) -> str | None:
-    if text is None:
-        return None
-    if not text.isascii():
-        text = _normalize("NFKC", text)
+        text = _normalize(form, text)
     return text.strip() or None
 
 
 def _yes_no(text: str | None) -> Any:
     """True, False, None (blank) or _UNREADABLE (parse_row would reject it)."""
-    folded = _nfkc(text)
+    folded = _folded(text, "NFKC")
     if folded is None:
         return None
     answer = yes_no_answer(folded)
